@@ -1,0 +1,700 @@
+//! The messages: what the extension (through the native host), the CLI and the daemon say to each
+//! other. `docs/protocol.md` is the prose reference; this module is the code of record.
+//!
+//! A conversation on the local socket goes:
+//!
+//! 1. the client sends `hello` (the native host adds who called it); the daemon answers `hello`
+//!    with its protocol number, version and status page URL;
+//! 2. the client sends `grab`; the daemon journals the job and answers `accepted` with the job id
+//!    at once, then streams `progress` events and one `finished` while the connection is open (the
+//!    job goes on if it closes);
+//! 3. `status` and `cancel` may be sent at any time; every failure is an `error` with a stable
+//!    numeric [`ErrorCode`] and a message a person can act on.
+//!
+//! Decoding tells three cases apart (as pueue does): a frame that is not a JSON object with a
+//! `type` ([`DecodeError::Corrupt`]), a well-formed message of a type this side does not know —
+//! maybe from a newer version — ([`DecodeError::UnknownType`]), and a known type with bad fields
+//! ([`DecodeError::Invalid`]).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+/// A job's id in the journal.
+pub type JobId = i64;
+
+/// A request to the daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    Hello(HelloRequest),
+    Grab(Grab),
+    Status(StatusRequest),
+    Cancel(CancelRequest),
+}
+
+impl Request {
+    /// The `type` values this version understands.
+    pub const TYPES: &'static [&'static str] = &["hello", "grab", "status", "cancel"];
+
+    /// Parses a frame body into a request.
+    pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
+        decode_tagged(body, Self::TYPES)
+    }
+
+    /// The request id the client chose, echoed in the reply.
+    pub fn id(&self) -> Option<&Value> {
+        match self {
+            Request::Hello(_) => None,
+            Request::Grab(g) => g.id.as_ref(),
+            Request::Status(s) => s.id.as_ref(),
+            Request::Cancel(c) => c.id.as_ref(),
+        }
+    }
+}
+
+/// `{"type":"hello"}` — opens a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HelloRequest {
+    /// The sender's [`crate::PROTOCOL_VERSION`]; absent from the extension's own hello.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<u32>,
+    /// The sender's haul version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Who is talking: filled in by the native host (the browser's caller) or the CLI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientInfo>,
+}
+
+/// The identity of a client, as far as it can be known locally.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    pub kind: ClientKind,
+    /// For the native host: the extension origin (`chrome-extension://<id>/`) or Firefox add-on id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+}
+
+/// What kind of program is on the other end of the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientKind {
+    NativeHost,
+    Cli,
+}
+
+/// `{"type":"grab", …}` — save a product (or a plain list of media).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Grab {
+    /// The client's request id, echoed in `accepted` and `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    /// The page the media come from. Without `html` the page URL is not fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<Page>,
+    /// Media URLs to save (for the extension: the ones the DOM showed).
+    #[serde(default)]
+    pub media: Vec<MediaRef>,
+    #[serde(default)]
+    pub options: GrabOptions,
+}
+
+/// A product page as the browser saw it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+/// One media URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaRef {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MediaKind>,
+}
+
+/// Image or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Image,
+    Video,
+}
+
+impl MediaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+        }
+    }
+}
+
+/// How a grab is packaged and named. Every field is optional; the daemon's config fills the gaps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GrabOptions {
+    /// Output folder for this job (CLI only; refused from the browser).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_dir: Option<String>,
+    /// Base name of the package when there is no product to name it after (e.g. a list file's
+    /// name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `zip`, `folder` or `both`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<PackageMode>,
+}
+
+/// What a finished job leaves in the output folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageMode {
+    #[default]
+    Zip,
+    Folder,
+    Both,
+}
+
+/// `{"type":"status"}` — the daemon's state and its jobs (or one job).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatusRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobId>,
+}
+
+/// `{"type":"cancel","job":N}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub job: JobId,
+}
+
+/// A message from the daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    Hello(HelloReply),
+    Accepted(Accepted),
+    Progress(Progress),
+    Finished(Finished),
+    Status(StatusReply),
+    Cancelled(Cancelled),
+    Error(ErrorReply),
+}
+
+impl Reply {
+    /// The `type` values this version understands.
+    pub const TYPES: &'static [&'static str] = &[
+        "hello",
+        "accepted",
+        "progress",
+        "finished",
+        "status",
+        "cancelled",
+        "error",
+    ];
+
+    /// Parses a frame body into a reply.
+    pub fn decode(body: &[u8]) -> Result<Reply, DecodeError> {
+        decode_tagged(body, Self::TYPES)
+    }
+
+    /// The frame body for this reply, or — when it would exceed `limit` (the browser's 1 MiB) —
+    /// the body of an [`ErrorCode::REPLY_TOO_LARGE`] error in its place, so the port survives.
+    pub fn encode_within(&self, limit: usize) -> Vec<u8> {
+        let body = self.encode();
+        if body.len() <= limit {
+            return body;
+        }
+        let id = match self {
+            Reply::Accepted(a) => a.id.clone(),
+            Reply::Status(s) => s.id.clone(),
+            Reply::Cancelled(c) => c.id.clone(),
+            Reply::Error(e) => e.id.clone(),
+            _ => None,
+        };
+        Reply::error(
+            id,
+            ErrorCode::REPLY_TOO_LARGE,
+            format!(
+                "the reply ({} bytes) is larger than the browser accepts ({limit} bytes); open the status page for the full details",
+                body.len()
+            ),
+        )
+        .encode()
+    }
+
+    /// The frame body for this reply.
+    pub fn encode(&self) -> Vec<u8> {
+        // Serialising these plain data types cannot fail: no maps with non-string keys, no
+        // custom serialisers.
+        serde_json::to_vec(self).unwrap_or_else(|e| {
+            format!(
+                r#"{{"type":"error","code":{},"message":"could not encode a reply: {e}"}}"#,
+                ErrorCode::INTERNAL.0
+            )
+            .into_bytes()
+        })
+    }
+
+    /// An `error` reply.
+    pub fn error(id: Option<Value>, code: ErrorCode, message: impl Into<String>) -> Reply {
+        Reply::Error(ErrorReply {
+            id,
+            code,
+            message: message.into(),
+        })
+    }
+}
+
+/// The daemon's answer to `hello`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HelloReply {
+    pub protocol: u32,
+    pub version: String,
+    /// `http://127.0.0.1:PORT/` once the status page is up, else `null`.
+    pub status_url: Option<String>,
+    /// The daemon's process id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+}
+
+/// A grab was journaled as `job`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accepted {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub job: JobId,
+}
+
+/// How far a job has got. Sent at most a few times a second per job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub job: JobId,
+    /// Items that reached an end state (saved or failed).
+    pub done: u64,
+    /// Items in the job (0 until the page has been read).
+    pub total: u64,
+    /// Items that failed so far.
+    #[serde(default)]
+    pub failed: u64,
+    /// Bytes received so far.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Bytes expected, when every item's size is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_total: Option<u64>,
+    /// The item this event is about, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemProgress>,
+}
+
+/// One item's progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemProgress {
+    /// Position in the job, from 0.
+    pub index: u32,
+    pub url: String,
+    pub state: ItemState,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The life of one media item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemState {
+    /// Waiting for a download slot.
+    Pending,
+    /// Bytes are arriving (possibly resumed).
+    Downloading,
+    /// All bytes are on disk; metadata not yet removed.
+    Downloaded,
+    /// Processed and ready to package.
+    Saved,
+    /// Ended with an error.
+    Failed,
+}
+
+impl ItemState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemState::Pending => "pending",
+            ItemState::Downloading => "downloading",
+            ItemState::Downloaded => "downloaded",
+            ItemState::Saved => "saved",
+            ItemState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ItemState> {
+        Some(match s {
+            "pending" => ItemState::Pending,
+            "downloading" => ItemState::Downloading,
+            "downloaded" => ItemState::Downloaded,
+            "saved" => ItemState::Saved,
+            "failed" => ItemState::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Saved or failed.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, ItemState::Saved | ItemState::Failed)
+    }
+}
+
+/// The life of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Journaled, not started.
+    Queued,
+    /// Reading the page / downloading / processing.
+    Running,
+    /// Writing the package.
+    Packaging,
+    /// Every item saved.
+    Complete,
+    /// Packaged, but some items failed.
+    Partial,
+    /// Nothing could be saved.
+    Failed,
+    /// Stopped by the user.
+    Cancelled,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Packaging => "packaging",
+            JobState::Complete => "complete",
+            JobState::Partial => "partial",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        Some(match s {
+            "queued" => JobState::Queued,
+            "running" => JobState::Running,
+            "packaging" => JobState::Packaging,
+            "complete" => JobState::Complete,
+            "partial" => JobState::Partial,
+            "failed" => JobState::Failed,
+            "cancelled" => JobState::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// No more work will happen.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobState::Complete | JobState::Partial | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+/// A job ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finished {
+    pub job: JobId,
+    /// `complete`, `partial`, `failed` or `cancelled`.
+    pub status: JobState,
+    /// The ZIP (or folder) written, if any.
+    pub output: Option<String>,
+    pub saved: u64,
+    pub failed: u64,
+    pub total: u64,
+    /// What failed and why.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+}
+
+/// One failed item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub url: String,
+    pub reason: String,
+}
+
+/// The daemon's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusReply {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub version: String,
+    pub pid: Option<u32>,
+    pub status_url: Option<String>,
+    pub output_dir: String,
+    pub inbox_dir: String,
+    pub data_dir: String,
+    pub jobs: Vec<JobSummary>,
+}
+
+/// One job, as listed by `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub job: JobId,
+    pub state: JobState,
+    /// What the job is about: product title, list name or first URL.
+    pub label: String,
+    pub output: Option<String>,
+    pub saved: u64,
+    pub failed: u64,
+    pub total: u64,
+    pub bytes: u64,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// A cancel took effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cancelled {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub job: JobId,
+}
+
+/// An error with a stable code and a message a person can act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Stable, append-only error codes (documented in `docs/protocol.md`). Never renumber; a code from
+/// a newer version is carried as its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ErrorCode(pub u32);
+
+impl ErrorCode {
+    /// The frame was not a JSON object with a string `type`.
+    pub const BAD_MESSAGE: ErrorCode = ErrorCode(1);
+    /// The `type` is not one this daemon knows (maybe the sender is newer).
+    pub const UNKNOWN_TYPE: ErrorCode = ErrorCode(2);
+    /// A known message with missing or wrong fields.
+    pub const INVALID_FIELDS: ErrorCode = ErrorCode(3);
+    /// A frame over the size limit.
+    pub const TOO_LARGE: ErrorCode = ErrorCode(4);
+    /// The reply would exceed what the browser accepts.
+    pub const REPLY_TOO_LARGE: ErrorCode = ErrorCode(5);
+    /// Client and daemon speak different protocol versions.
+    pub const VERSION_MISMATCH: ErrorCode = ErrorCode(6);
+    /// The daemon could not be reached or started.
+    pub const DAEMON_UNAVAILABLE: ErrorCode = ErrorCode(7);
+    /// No such job.
+    pub const NOT_FOUND: ErrorCode = ErrorCode(8);
+    /// The caller may not do this.
+    pub const FORBIDDEN: ErrorCode = ErrorCode(9);
+    /// Too many connections or jobs at once.
+    pub const BUSY: ErrorCode = ErrorCode(10);
+    /// The daemon is shutting down.
+    pub const SHUTTING_DOWN: ErrorCode = ErrorCode(11);
+    /// The grab has nothing to save (no media, no page HTML).
+    pub const NOTHING_TO_GRAB: ErrorCode = ErrorCode(12);
+    /// A bug or an unexpected local failure (disk, database).
+    pub const INTERNAL: ErrorCode = ErrorCode(13);
+}
+
+/// Why a frame body is not a usable message.
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    /// Not JSON, not an object, or no string `type`.
+    #[error("not a haul message: {0}")]
+    Corrupt(String),
+    /// A well-formed message of a type this side does not know.
+    #[error("unknown message type {0:?}")]
+    UnknownType(String, Option<Value>),
+    /// A known type with missing or malformed fields.
+    #[error("invalid {kind:?} message: {reason}")]
+    Invalid {
+        kind: String,
+        reason: String,
+        id: Option<Value>,
+    },
+}
+
+impl DecodeError {
+    /// The error code this decode failure is answered with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DecodeError::Corrupt(_) => ErrorCode::BAD_MESSAGE,
+            DecodeError::UnknownType(..) => ErrorCode::UNKNOWN_TYPE,
+            DecodeError::Invalid { .. } => ErrorCode::INVALID_FIELDS,
+        }
+    }
+
+    /// The request id, when the message had one.
+    pub fn id(&self) -> Option<Value> {
+        match self {
+            DecodeError::Corrupt(_) => None,
+            DecodeError::UnknownType(_, id) => id.clone(),
+            DecodeError::Invalid { id, .. } => id.clone(),
+        }
+    }
+
+    /// The `error` reply for this failure.
+    pub fn to_reply(&self) -> Reply {
+        let message = match self {
+            DecodeError::UnknownType(kind, _) => format!(
+                "unknown message type {kind:?}; this haul (version {}) understands {}. If the extension is newer than haul, update haul.",
+                crate::VERSION,
+                Request::TYPES.join(", ")
+            ),
+            other => other.to_string(),
+        };
+        Reply::error(self.id(), self.code(), message)
+    }
+}
+
+fn decode_tagged<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    known: &[&str],
+) -> Result<T, DecodeError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| DecodeError::Corrupt(format!("invalid JSON: {e}")))?;
+    let Value::Object(map) = &value else {
+        return Err(DecodeError::Corrupt("expected a JSON object".into()));
+    };
+    let id = map.get("id").cloned();
+    let kind = match map.get("type") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(DecodeError::Corrupt("\"type\" must be a string".into())),
+        None => return Err(DecodeError::Corrupt("missing \"type\"".into())),
+    };
+    if !known.contains(&kind.as_str()) {
+        return Err(DecodeError::UnknownType(kind, id));
+    }
+    serde_json::from_value(value).map_err(|e| DecodeError::Invalid {
+        kind,
+        reason: e.to_string(),
+        id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn grab_in_the_documented_shape_decodes() {
+        let body = json!({
+            "type": "grab", "id": "r1",
+            "page": {"url": "https://www.amazon.com/dp/B000TEST01", "title": "T", "html": "<html></html>"},
+            "media": [{"url": "https://m.media-amazon.com/images/I/a.jpg", "kind": "image"}],
+            "options": {}
+        });
+        let req = Request::decode(body.to_string().as_bytes()).unwrap();
+        let Request::Grab(g) = req else {
+            panic!("not a grab")
+        };
+        assert_eq!(g.id, Some(json!("r1")));
+        assert_eq!(g.page.unwrap().html.as_deref(), Some("<html></html>"));
+        assert_eq!(g.media[0].kind, Some(MediaKind::Image));
+    }
+
+    #[test]
+    fn bare_hello_decodes() {
+        assert!(matches!(
+            Request::decode(br#"{"type":"hello"}"#).unwrap(),
+            Request::Hello(_)
+        ));
+    }
+
+    #[test]
+    fn unknown_type_is_told_apart_from_corrupt() {
+        let err = Request::decode(br#"{"type":"teleport","id":7}"#).unwrap_err();
+        assert!(
+            matches!(&err, DecodeError::UnknownType(t, Some(id)) if t == "teleport" && id == &json!(7))
+        );
+        let Reply::Error(e) = err.to_reply() else {
+            panic!()
+        };
+        assert_eq!(e.code, ErrorCode::UNKNOWN_TYPE);
+        assert!(e.message.contains("teleport"));
+
+        for corrupt in [&b"not json"[..], b"[1,2]", br#"{"id":1}"#, br#"{"type":5}"#] {
+            let err = Request::decode(corrupt).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::BAD_MESSAGE, "{err}");
+        }
+    }
+
+    #[test]
+    fn known_type_with_bad_fields_is_invalid_and_keeps_id() {
+        let err = Request::decode(br#"{"type":"cancel","id":"c1"}"#).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::INVALID_FIELDS);
+        assert_eq!(err.id(), Some(json!("c1")));
+    }
+
+    #[test]
+    fn reply_shapes_match_the_documented_field_names() {
+        let r = Reply::Accepted(Accepted {
+            id: Some(json!("r1")),
+            job: 3,
+        });
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"type":"accepted","id":"r1","job":3})
+        );
+        let r = Reply::Finished(Finished {
+            job: 3,
+            status: JobState::Complete,
+            output: Some("/x.zip".into()),
+            saved: 1,
+            failed: 0,
+            total: 1,
+            failures: vec![],
+        });
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["type"], "finished");
+        assert_eq!(v["status"], "complete");
+        assert_eq!(v["output"], "/x.zip");
+        let e = Reply::error(None, ErrorCode::NOT_FOUND, "no job 9");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"type":"error","code":8,"message":"no job 9"})
+        );
+    }
+
+    #[test]
+    fn oversized_reply_becomes_an_error_frame() {
+        let huge = Reply::Status(StatusReply {
+            id: Some(json!("s")),
+            version: "x".into(),
+            pid: None,
+            status_url: None,
+            output_dir: "o".repeat(2000),
+            inbox_dir: String::new(),
+            data_dir: String::new(),
+            jobs: vec![],
+        });
+        let body = huge.encode_within(1000);
+        assert!(body.len() <= 1000);
+        let Reply::Error(e) = Reply::decode(&body).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.code, ErrorCode::REPLY_TOO_LARGE);
+        assert_eq!(e.id, Some(json!("s")));
+    }
+}

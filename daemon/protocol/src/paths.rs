@@ -1,0 +1,151 @@
+//! Where haul keeps things. Every part resolves them here so the daemon, the native host, the CLI
+//! and the tests agree on the socket, the journal and the folders.
+//!
+//! By default each OS's conventions apply (the `directories` crate): on Linux the XDG config, data
+//! and runtime dirs, with output and inbox under the user's Downloads folder. `HAUL_HOME=DIR` puts
+//! everything under one directory instead — how tests, portable installs and benchmarks run side
+//! by side:
+//!
+//! ```text
+//! $HAUL_HOME/config.toml   config (optional)
+//! $HAUL_HOME/data/         journal, partial downloads, logs, install token
+//! $HAUL_HOME/run/          the daemon's socket and lock (0700)
+//! $HAUL_HOME/output/       finished ZIPs and folders
+//! $HAUL_HOME/inbox/        the watched inbox
+//! ```
+//!
+//! The config file may move `output_dir` and `inbox_dir`; the other locations are fixed so a
+//! client can find the daemon without reading its config.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// The environment variable that relocates everything under one directory.
+pub const HAUL_HOME_ENV: &str = "HAUL_HOME";
+
+/// haul's locations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// The config file (it need not exist).
+    pub config_file: PathBuf,
+    /// Journal, partial downloads, logs.
+    pub data_dir: PathBuf,
+    /// Socket and lock; private to the user.
+    pub runtime_dir: PathBuf,
+    /// Default output folder (the config may override it).
+    pub output_dir: PathBuf,
+    /// Default inbox folder (the config may override it).
+    pub inbox_dir: PathBuf,
+}
+
+/// The locations could not be determined.
+#[derive(Debug, Error)]
+pub enum PathsError {
+    #[error("cannot find the home directory; set HAUL_HOME to a folder haul may use")]
+    NoHome,
+    #[error("cannot resolve HAUL_HOME={0:?} against the current directory: {1}")]
+    RelativeHome(PathBuf, io::Error),
+}
+
+impl Paths {
+    /// `HAUL_HOME` when set, else the OS conventions.
+    pub fn from_env() -> Result<Paths, PathsError> {
+        match std::env::var_os(HAUL_HOME_ENV).filter(|v| !v.is_empty()) {
+            Some(home) => {
+                let home = PathBuf::from(home);
+                let home = if home.is_absolute() {
+                    home
+                } else {
+                    std::env::current_dir()
+                        .map_err(|e| PathsError::RelativeHome(home.clone(), e))?
+                        .join(home)
+                };
+                Ok(Paths::under(&home))
+            }
+            None => Paths::os_default(),
+        }
+    }
+
+    /// Everything under one directory.
+    pub fn under(home: &Path) -> Paths {
+        Paths {
+            config_file: home.join("config.toml"),
+            data_dir: home.join("data"),
+            runtime_dir: home.join("run"),
+            output_dir: home.join("output"),
+            inbox_dir: home.join("inbox"),
+        }
+    }
+
+    /// The OS conventions (`directories`).
+    pub fn os_default() -> Result<Paths, PathsError> {
+        let project = directories::ProjectDirs::from("", "", "haul").ok_or(PathsError::NoHome)?;
+        let user = directories::UserDirs::new().ok_or(PathsError::NoHome)?;
+        let downloads = user
+            .download_dir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| user.home_dir().join("Downloads"));
+        let data_dir = project.data_local_dir().to_path_buf();
+        // Linux has XDG_RUNTIME_DIR; macOS and Windows have no runtime dir, so the socket lives
+        // beside the data (on Windows the socket is a named pipe anyway).
+        let runtime_dir = project
+            .runtime_dir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join("run"));
+        Ok(Paths {
+            config_file: project.config_dir().join("config.toml"),
+            data_dir,
+            runtime_dir,
+            output_dir: downloads.join("haul"),
+            inbox_dir: downloads.join("haul-inbox"),
+        })
+    }
+
+    /// The SQLite journal.
+    pub fn journal_file(&self) -> PathBuf {
+        self.data_dir.join("journal.sqlite3")
+    }
+
+    /// Per-job working files (partial downloads, processed media before packaging).
+    pub fn work_dir(&self) -> PathBuf {
+        self.data_dir.join("work")
+    }
+
+    /// Log files of the daemon and the native host.
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    /// Held (flock) by the running daemon: at most one daemon per set of paths.
+    pub fn daemon_lock_file(&self) -> PathBuf {
+        self.runtime_dir.join("daemon.lock")
+    }
+
+    /// Creates the runtime dir with mode 0700 (on Unix), tightening it if it already exists.
+    pub fn ensure_runtime_dir(&self) -> io::Result<()> {
+        std::fs::create_dir_all(&self.runtime_dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&self.runtime_dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haul_home_layout() {
+        let p = Paths::under(Path::new("/h"));
+        assert_eq!(p.config_file, Path::new("/h/config.toml"));
+        assert_eq!(p.journal_file(), Path::new("/h/data/journal.sqlite3"));
+        assert_eq!(p.daemon_lock_file(), Path::new("/h/run/daemon.lock"));
+        assert_eq!(p.output_dir, Path::new("/h/output"));
+        assert_eq!(p.inbox_dir, Path::new("/h/inbox"));
+    }
+}

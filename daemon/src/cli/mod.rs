@@ -1,0 +1,26 @@
+//! Subcommands. Each module has an `Args` (clap) and a `run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// haul saves every photo and video of a marketplace product (Amazon, AliExpress, Alibaba, …) to
+/// your own disk — no account, no cloud, no tracking.
+#[derive(Debug, Parser)]
+#[command(name = "haul", version, propagate_version = true)]
+pub struct Cli {
+    /// Read settings from this file instead of the default config.toml.
+    #[arg(long, global = true, value_name = "FILE", env = "HAUL_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {}
+}

@@ -1,0 +1,1 @@
+//! The end-to-end suite: one test binary, one module per area.
