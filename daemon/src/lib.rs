@@ -3,5 +3,14 @@
 //! This library is the whole product; the `haul` binary only parses flags and sets up logging.
 //! `docs/architecture.md` maps the modules and how a job flows through them.
 
+pub mod config;
+pub mod daemon;
 pub mod extract;
+pub mod fetch;
+pub mod format;
+pub mod ipc;
+pub mod jobs;
+pub mod journal;
 pub mod media;
+pub mod package;
+pub mod process;

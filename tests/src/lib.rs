@@ -1,1 +1,47 @@
-//! Shared fixtures of the end-to-end suites.
+//! Fixtures shared by haul's end-to-end suites: a test CA and a local HTTPS media server with
+//! programmable misbehaviour, images that carry EXIF/GPS/XMP/IPTC, a temporary `HAUL_HOME`,
+//! daemons (in-process, or the real binary for signals and restarts) and ZIP readers.
+//!
+//! Everything listens on loopback only.
+
+pub mod ca;
+pub mod daemon;
+pub mod home;
+pub mod images;
+pub mod media_server;
+pub mod zipfile;
+
+/// Polls `check` every 20 ms until it returns `Some` or `timeout` passes (deadline-based waiting,
+/// never a fixed sleep).
+pub async fn wait_for<T>(
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The blocking form of [`wait_for`].
+pub fn wait_for_blocking<T>(
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -11,7 +11,9 @@ use interprocess::local_socket::traits::tokio::Stream as _;
 use tokio_util::codec::Framed;
 
 use crate::frame::{FrameCodec, FrameError};
-use crate::message::{DecodeError, Reply, Request};
+use crate::message::{
+    ClientInfo, DecodeError, ErrorReply, HelloReply, HelloRequest, Reply, Request,
+};
 use crate::paths::Paths;
 
 /// A framed connection to the daemon.
@@ -74,6 +76,42 @@ pub enum ExchangeError {
     Frame(#[from] FrameError),
     #[error("the daemon sent something unexpected: {0}")]
     Decode(#[from] DecodeError),
+    #[error("no haul daemon is running ({0})")]
+    NotRunning(std::io::Error),
+    #[error("the haul daemon did not answer in time")]
+    Timeout,
+    #[error("the haul daemon closed the connection")]
+    Closed,
+    #[error("the haul daemon refused: {} (code {})", .0.message, .0.code.0)]
+    Refused(ErrorReply),
+    #[error("the haul daemon answered {0:?} to hello")]
+    Unexpected(Box<Reply>),
+}
+
+/// Connects and says `hello` as `client`; returns the connection and the daemon's hello.
+pub async fn connect_and_greet(
+    paths: &Paths,
+    client: ClientInfo,
+    timeout: std::time::Duration,
+) -> Result<(Connection, HelloReply), ExchangeError> {
+    let greet = async {
+        let mut conn = connect(paths).await.map_err(ExchangeError::NotRunning)?;
+        let hello = HelloRequest {
+            protocol: Some(crate::PROTOCOL_VERSION),
+            version: Some(crate::VERSION.to_string()),
+            client: Some(client),
+        };
+        send(&mut conn, &Request::Hello(hello)).await?;
+        match recv(&mut conn).await? {
+            Some(Reply::Hello(reply)) => Ok((conn, reply)),
+            Some(Reply::Error(e)) => Err(ExchangeError::Refused(e)),
+            Some(other) => Err(ExchangeError::Unexpected(Box::new(other))),
+            None => Err(ExchangeError::Closed),
+        }
+    };
+    tokio::time::timeout(timeout, greet)
+        .await
+        .map_err(|_| ExchangeError::Timeout)?
 }
 
 /// Sends one request.

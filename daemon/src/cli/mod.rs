@@ -1,9 +1,18 @@
-//! Subcommands. Each module has an `Args` (clap) and a `run`.
+//! Subcommands. Each module has an `Args` (clap) and a `run`; this one parses the common flags,
+//! finds the paths and sets up logging.
+
+mod daemon;
+mod grab;
+mod progress;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use haul_protocol::paths::Paths;
+use tracing_subscriber::EnvFilter;
 
 /// haul saves every photo and video of a marketplace product (Amazon, AliExpress, Alibaba, …) to
 /// your own disk — no account, no cloud, no tracking.
@@ -19,8 +28,82 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Daemon(daemon::Args),
+    Grab(grab::Args),
+    Status(status::Args),
+}
+
+/// What every subcommand gets.
+pub struct Context {
+    pub paths: Paths,
+    pub config_file: Option<PathBuf>,
+}
+
+impl Context {
+    /// The config in effect (defaults when there is no file).
+    pub fn config(&self) -> anyhow::Result<haul::config::Config> {
+        Ok(haul::config::Config::load(
+            &self.paths,
+            self.config_file.as_deref(),
+        )?)
+    }
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    let paths = Paths::from_env().context("cannot work out where haul keeps its files")?;
+    let ctx = Context {
+        paths,
+        config_file: cli.config,
+    };
+    match cli.command {
+        Command::Daemon(args) => daemon::run(args, &ctx),
+        Command::Grab(args) => grab::run(args, &ctx),
+        Command::Status(args) => status::run(args, &ctx),
+    }
+}
+
+/// Logs to stderr at `default_level` (overridden by `HAUL_LOG`, e.g. `HAUL_LOG=debug`), and
+/// also to `file` when given.
+pub fn init_logging(default_level: &str, file: Option<PathBuf>) -> anyhow::Result<()> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter =
+        || EnvFilter::try_from_env("HAUL_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter());
+    let file_layer = match file {
+        Some(path) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("cannot open the log file {}", path.display()))?;
+            let layer = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file));
+            Some(layer.with_filter(filter()))
+        }
+        None => None,
+    };
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file_layer)
+        .try_init()
+        .context("cannot set up logging")?;
+    Ok(())
+}
+
+/// A multi-threaded tokio runtime for a subcommand.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

@@ -1,0 +1,312 @@
+//! `haul grab`: save media now — through the running daemon when there is one, otherwise with an
+//! engine in this process (same journal, same rules).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use haul::daemon::{DaemonError, EngineLock};
+use haul::jobs::{Engine, JobEvent, Submission};
+use haul::journal::{Journal, RequestedMedia};
+use haul_protocol::message::{
+    ClientInfo, ClientKind, Grab, GrabOptions, MediaRef, PackageMode, Page, Reply, Request,
+};
+use haul_protocol::socket::{self, Connection, ExchangeError};
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use super::Context;
+use super::progress::Reporter;
+
+/// Save the photos and videos behind media URLs, or behind URL-list files (one URL a line; blank
+/// lines and `#` comments are ignored). URLs given on the command line form one product; each
+/// list file is a product of its own, and several run at once. The result is a ZIP per product
+/// in the output folder, with a manifest; metadata (EXIF, GPS, XMP, IPTC) is removed.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Media URLs to save together as one product.
+    #[arg(value_name = "URL")]
+    urls: Vec<String>,
+    /// A URL-list file, or a folder of them (`*.txt`); each file is one product. Repeatable.
+    #[arg(long = "list", value_name = "FILE")]
+    lists: Vec<PathBuf>,
+    /// Write the result into DIR instead of the configured output folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Package as a ZIP (default), a plain folder, or both.
+    #[arg(long, value_enum)]
+    package: Option<PackageArg>,
+    /// Print the result as one JSON document instead of progress bars and a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PackageArg {
+    Zip,
+    Folder,
+    Both,
+}
+
+impl From<PackageArg> for PackageMode {
+    fn from(p: PackageArg) -> PackageMode {
+        match p {
+            PackageArg::Zip => PackageMode::Zip,
+            PackageArg::Folder => PackageMode::Folder,
+            PackageArg::Both => PackageMode::Both,
+        }
+    }
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    super::init_logging("warn", None)?;
+    let submissions = submissions(&args)?;
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let mut reporter = Reporter::new(args.json);
+        let client = ClientInfo {
+            kind: ClientKind::Cli,
+            caller: None,
+        };
+        match socket::connect_and_greet(&ctx.paths, client, Duration::from_secs(3)).await {
+            Ok((conn, _hello)) => via_daemon(conn, submissions, &mut reporter).await?,
+            Err(ExchangeError::NotRunning(_)) => {
+                in_process(ctx, submissions, &mut reporter).await?
+            }
+            Err(e) => {
+                bail!("{e}; check it with `haul status`, or stop it and run `haul daemon` again")
+            }
+        }
+        Ok(reporter.summary())
+    })
+}
+
+/// The jobs the arguments ask for.
+fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
+    let out_dir = match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+            Some(
+                std::fs::canonicalize(dir)
+                    .with_context(|| format!("cannot resolve {}", dir.display()))?,
+            )
+        }
+        None => None,
+    };
+    let package = args.package.map(PackageMode::from);
+    let submission = |media: Vec<RequestedMedia>, name: Option<String>| Submission {
+        media,
+        name,
+        out_dir: out_dir.clone(),
+        package,
+        ..Default::default()
+    };
+    let mut jobs = Vec::new();
+    if !args.urls.is_empty() {
+        let mut media = Vec::new();
+        for (i, url) in args.urls.iter().enumerate() {
+            check_url(url).with_context(|| format!("argument {}", i + 1))?;
+            media.push(RequestedMedia {
+                url: url.clone(),
+                kind: None,
+            });
+        }
+        jobs.push(submission(media, None));
+    }
+    for list in list_files(&args.lists)? {
+        let media = read_list(&list)?;
+        if media.is_empty() {
+            bail!("{} holds no URLs", list.display());
+        }
+        let name = list.file_stem().map(|s| s.to_string_lossy().into_owned());
+        jobs.push(submission(media, name));
+    }
+    if jobs.is_empty() {
+        bail!("nothing to grab: give media URLs, or --list FILE (see `haul grab --help`)");
+    }
+    Ok(jobs)
+}
+
+/// The list files named, with folders expanded to their `*.txt` files (sorted).
+fn list_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot read the folder {}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+                })
+                .collect();
+            inside.sort();
+            if inside.is_empty() {
+                bail!("the folder {} has no .txt URL lists", path.display());
+            }
+            files.extend(inside);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Reads a URL list: one URL a line; blank lines and `#` comments are skipped; anything else is
+/// an error naming the line.
+fn read_list(path: &Path) -> anyhow::Result<Vec<RequestedMedia>> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the URL list {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut media = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        check_url(line).with_context(|| format!("{}, line {}", path.display(), n + 1))?;
+        media.push(RequestedMedia {
+            url: line.to_string(),
+            kind: None,
+        });
+    }
+    Ok(media)
+}
+
+fn check_url(text: &str) -> anyhow::Result<()> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => bail!("{text:?} is not an http(s) URL"),
+    }
+}
+
+/// Hands the jobs to the running daemon and follows them on the connection.
+async fn via_daemon(
+    mut conn: Connection,
+    jobs: Vec<Submission>,
+    reporter: &mut Reporter,
+) -> anyhow::Result<()> {
+    let mut pending: HashMap<String, ()> = HashMap::new();
+    for (i, job) in jobs.into_iter().enumerate() {
+        let id = format!("g{i}");
+        let grab = Grab {
+            id: Some(Value::String(id.clone())),
+            page: job.page_url.map(|url| Page {
+                url,
+                title: job.page_title,
+                html: job.page_html,
+            }),
+            media: job
+                .media
+                .into_iter()
+                .map(|m| MediaRef {
+                    url: m.url,
+                    kind: m.kind,
+                })
+                .collect(),
+            options: GrabOptions {
+                out_dir: job.out_dir.map(|d| d.display().to_string()),
+                name: job.name,
+                package: job.package,
+            },
+        };
+        socket::send(&mut conn, &Request::Grab(grab)).await?;
+        pending.insert(id, ());
+    }
+    let mut running = 0usize;
+    while !pending.is_empty() || running > 0 {
+        let Some(reply) = socket::recv(&mut conn).await? else {
+            bail!(
+                "the haul daemon stopped; unfinished jobs continue when it starts again (`haul status` shows them)"
+            );
+        };
+        match reply {
+            Reply::Accepted(a) => {
+                if let Some(Value::String(id)) = &a.id {
+                    pending.remove(id);
+                }
+                running += 1;
+                reporter.note(&format!("job {} accepted by the haul daemon", a.job));
+            }
+            Reply::Progress(p) => reporter.progress(&p),
+            Reply::Finished(f) => {
+                running = running.saturating_sub(1);
+                reporter.finished(f);
+            }
+            Reply::Error(e) => {
+                if let Some(Value::String(id)) = &e.id {
+                    pending.remove(id);
+                }
+                reporter.note(&format!("the daemon refused a job: {}", e.message));
+                if e.id.is_none() {
+                    bail!("the haul daemon ended the conversation: {}", e.message);
+                }
+            }
+            // Replies to requests this command never sends.
+            Reply::Hello(_) | Reply::Status(_) | Reply::Cancelled(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Runs the jobs here, with the journal and output folder a daemon would use.
+async fn in_process(
+    ctx: &Context,
+    jobs: Vec<Submission>,
+    reporter: &mut Reporter,
+) -> anyhow::Result<()> {
+    let _lock = match EngineLock::acquire(&ctx.paths) {
+        Ok(lock) => lock,
+        Err(DaemonError::AlreadyRunning { .. }) => {
+            bail!(
+                "a haul daemon is starting up (or another `haul grab` is running); try again in a moment"
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let journal = Arc::new(Journal::open(&ctx.paths.journal_file())?);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(super::daemon::stop_on_signal(shutdown.clone()));
+    let engine = Engine::new(ctx.config()?, ctx.paths.clone(), journal, shutdown.clone())?;
+    let mut events = engine.subscribe();
+    let mut waiting = std::collections::HashSet::new();
+    for job in jobs {
+        waiting.insert(engine.submit(job)?);
+    }
+    while !waiting.is_empty() {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            () = shutdown.cancelled() => {
+                engine.wait().await;
+                bail!("interrupted; the unfinished jobs are journaled and finish when you run `haul daemon`");
+            }
+        };
+        match event {
+            Ok(JobEvent::Progress(p)) => reporter.progress(&p),
+            Ok(JobEvent::Finished(f)) => {
+                if waiting.remove(&f.job) {
+                    reporter.finished(f);
+                }
+            }
+            Err(RecvError::Lagged(_)) => {
+                // Events were dropped: read what ended from the journal.
+                for id in waiting.clone() {
+                    let job = engine.journal().job(id)?;
+                    if job.state.is_terminal() {
+                        let items = engine.journal().items(id)?;
+                        reporter.finished(haul::jobs::finished_of(&job, &items));
+                        waiting.remove(&id);
+                    }
+                }
+            }
+            Err(RecvError::Closed) => break,
+        }
+    }
+    shutdown.cancel();
+    engine.wait().await;
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! `haul status`: the daemon's state and the jobs in the journal.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use haul::journal::Journal;
+use haul_protocol::message::{ClientInfo, ClientKind};
+use haul_protocol::socket;
+use serde_json::json;
+
+use super::Context;
+
+/// Show whether the haul daemon is running, where files go, and the recent jobs with their
+/// state and result.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON (output_dir, inbox_dir, data_dir, daemon, jobs) for scripts.
+    #[arg(long)]
+    json: bool,
+    /// How many jobs to list, newest first.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let config = ctx.config()?;
+    let runtime = super::runtime()?;
+    let client = ClientInfo {
+        kind: ClientKind::Cli,
+        caller: None,
+    };
+    let hello = runtime
+        .block_on(socket::connect_and_greet(
+            &ctx.paths,
+            client,
+            Duration::from_secs(2),
+        ))
+        .map(|(_, hello)| hello)
+        .ok();
+    let journal = Journal::open(&ctx.paths.journal_file())?;
+    let jobs = journal.list_jobs(args.limit, 0)?;
+    let output_dir = config.output_dir(&ctx.paths);
+    let inbox_dir = config.inbox_dir(&ctx.paths);
+    if args.json {
+        let doc = json!({
+            "version": haul_protocol::VERSION,
+            "output_dir": output_dir,
+            "inbox_dir": inbox_dir,
+            "data_dir": ctx.paths.data_dir,
+            "config_file": ctx.config_file.clone().unwrap_or_else(|| ctx.paths.config_file.clone()),
+            "daemon": {
+                "running": hello.is_some(),
+                "pid": hello.as_ref().and_then(|h| h.pid),
+                "version": hello.as_ref().map(|h| h.version.clone()),
+                "socket": socket::socket_display(&ctx.paths),
+            },
+            "status_url": hello.as_ref().and_then(|h| h.status_url.clone()),
+            "jobs": jobs,
+        });
+        println!("{doc:#}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &hello {
+        Some(h) => println!(
+            "daemon:  running (pid {}, version {})",
+            h.pid.map_or("?".into(), |p| p.to_string()),
+            h.version
+        ),
+        None => println!("daemon:  not running (start it with `haul daemon`)"),
+    }
+    if let Some(url) = hello.as_ref().and_then(|h| h.status_url.as_deref()) {
+        println!("status:  {url}");
+    }
+    println!("output:  {}", output_dir.display());
+    println!("inbox:   {}", inbox_dir.display());
+    println!("data:    {}", ctx.paths.data_dir.display());
+    if jobs.is_empty() {
+        println!("\nno jobs yet: run `haul grab URL…` or press the haul button on a product page");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "\n{:>5}  {:<10} {:>9}  {:<40}  result",
+        "job", "state", "files", "what"
+    );
+    for j in &jobs {
+        let files = if j.failed > 0 {
+            format!("{}/{}!", j.saved, j.total)
+        } else {
+            format!("{}/{}", j.saved, j.total)
+        };
+        let label: String = j.label.chars().take(40).collect();
+        println!(
+            "{:>5}  {:<10} {:>9}  {:<40}  {}",
+            j.job,
+            j.state.as_str(),
+            files,
+            label,
+            j.output.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

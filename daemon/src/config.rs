@@ -1,0 +1,309 @@
+//! Settings. Every key has a default, so the daemon runs with no config file at all; a file that
+//! exists is read strictly — an unknown key or a wrong type is an error naming the file, the line
+//! and the key, because a silently ignored typo (`alow_private_networks`) is worse than a refusal.
+//!
+//! The file is `config.toml` in the config dir (`$HAUL_HOME/config.toml` under `HAUL_HOME`);
+//! `--config FILE` overrides. `docs/configuration.md` lists every key.
+//!
+//! `allow_private_networks`, `extra_ca_file` and `resolve` keep exactly these names and shapes:
+//! tools outside the project rely on them.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use haul_protocol::message::PackageMode;
+use haul_protocol::paths::Paths;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// haul's settings, with the defaults documented in `docs/configuration.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where finished ZIPs/folders go. Default: `<Downloads>/haul` (`$HAUL_HOME/output`).
+    pub output_dir: Option<PathBuf>,
+    /// The watched inbox. Default: `<Downloads>/haul-inbox` (`$HAUL_HOME/inbox`).
+    pub inbox_dir: Option<PathBuf>,
+    /// `zip` (default), `folder` or `both`.
+    pub package: PackageMode,
+    /// Also remove ICC colour profiles (default: keep them — they define the colours).
+    pub strip_icc: bool,
+
+    /// Allow downloads from loopback, private, link-local and other non-public addresses.
+    pub allow_private_networks: bool,
+    /// A PEM file of extra CA certificates to trust besides the system's roots.
+    pub extra_ca_file: Option<PathBuf>,
+    /// Host name → IP address pins, like curl's `--resolve` (the URL's port is kept). A pinned
+    /// address is the user's explicit choice and is used even when it is a private one.
+    pub resolve: BTreeMap<String, IpAddr>,
+    /// A proxy for every download: `http://host:port`, `https://…`, `socks5://…` or `socks5h://…`.
+    pub proxy: Option<String>,
+
+    /// Downloads running at once, over all jobs.
+    pub max_downloads: usize,
+    /// Downloads running at once against one host.
+    pub max_downloads_per_host: usize,
+    /// Jobs running at once (the rest wait in the queue).
+    pub max_jobs: usize,
+    /// Attempts per file after the first one.
+    pub retries: u32,
+    /// First retry delay; it doubles each attempt, with jitter.
+    pub retry_base_ms: u64,
+    /// Longest delay between attempts (also caps a server's `Retry-After`).
+    pub retry_max_ms: u64,
+    /// Time allowed to establish a connection (TCP + TLS).
+    pub connect_timeout_secs: u64,
+    /// Longest silence while reading a response.
+    pub read_timeout_secs: u64,
+    /// Largest single file accepted.
+    pub max_file_bytes: u64,
+    /// Largest total of one job.
+    pub max_job_bytes: u64,
+    /// Redirects followed per file.
+    pub max_redirects: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            output_dir: None,
+            inbox_dir: None,
+            package: PackageMode::Zip,
+            strip_icc: false,
+            allow_private_networks: false,
+            extra_ca_file: None,
+            resolve: BTreeMap::new(),
+            proxy: None,
+            // 16 in flight saturates a home connection and matches what browsers and download
+            // managers open; per host 8 keeps us polite to one CDN while HTTP/2 multiplexes them
+            // over one connection anyway.
+            max_downloads: 16,
+            max_downloads_per_host: 8,
+            max_jobs: 4,
+            retries: 5,
+            retry_base_ms: 500,
+            retry_max_ms: 30_000,
+            connect_timeout_secs: 15,
+            read_timeout_secs: 30,
+            max_file_bytes: 4 << 30,
+            max_job_bytes: 16 << 30,
+            max_redirects: 10,
+        }
+    }
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {}, {location}: {message}\n(every key is described in docs/configuration.md; remove the key to use its default)", path.display())]
+    Invalid {
+        path: PathBuf,
+        location: String,
+        message: String,
+    },
+    #[error("config file {}: {message}", path.display())]
+    Value { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads `explicit` when given (it must exist), else the default config file if it exists,
+    /// else the defaults.
+    pub fn load(paths: &Paths, explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = explicit.unwrap_or(&paths.config_file);
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                Ok(Config::default())
+            }
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Parses config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let deserializer =
+            toml::Deserializer::parse(text).map_err(|e| invalid(path, text, "", &e))?;
+        let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            invalid(path, text, &key, e.inner())
+        })?;
+        config.validate().map_err(|message| ConfigError::Value {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (name, value) in [
+            ("max_downloads", self.max_downloads),
+            ("max_downloads_per_host", self.max_downloads_per_host),
+            ("max_jobs", self.max_jobs),
+        ] {
+            if value == 0 {
+                return Err(format!("key `{name}` must be at least 1"));
+            }
+        }
+        if let Some(proxy) = &self.proxy {
+            let ok = ["http://", "https://", "socks5://", "socks5h://"]
+                .iter()
+                .any(|s| proxy.starts_with(s));
+            if !ok || url::Url::parse(proxy).is_err() {
+                return Err(format!(
+                    "key `proxy` = {proxy:?} is not a proxy URL; use http://host:port, https://…, socks5://… or socks5h://…"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The output folder in effect.
+    pub fn output_dir(&self, paths: &Paths) -> PathBuf {
+        self.output_dir
+            .clone()
+            .unwrap_or_else(|| paths.output_dir.clone())
+    }
+
+    /// The inbox folder in effect.
+    pub fn inbox_dir(&self, paths: &Paths) -> PathBuf {
+        self.inbox_dir
+            .clone()
+            .unwrap_or_else(|| paths.inbox_dir.clone())
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_secs(self.read_timeout_secs)
+    }
+}
+
+fn invalid(path: &Path, text: &str, key: &str, e: &toml::de::Error) -> ConfigError {
+    let mut location = match e.span() {
+        Some(span) => {
+            let line = text
+                .get(..span.start)
+                .map_or(1, |before| before.matches('\n').count() + 1);
+            format!("line {line}")
+        }
+        None => "somewhere".to_string(),
+    };
+    if !key.is_empty() && key != "." {
+        location.push_str(&format!(", key `{key}`"));
+    }
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        location,
+        message: e.message().trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/cfg/config.toml"))
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn keys_with_their_documented_shapes() {
+        let c = parse(
+            r#"
+allow_private_networks = true
+extra_ca_file = "/tmp/ca.pem"
+package = "both"
+
+[resolve]
+"m.media-amazon.com" = "127.0.0.1"
+"cdn.example" = "::1"
+"#,
+        )
+        .unwrap();
+        assert!(c.allow_private_networks);
+        assert_eq!(c.extra_ca_file.as_deref(), Some(Path::new("/tmp/ca.pem")));
+        assert_eq!(
+            c.resolve["m.media-amazon.com"],
+            "127.0.0.1".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(c.resolve["cdn.example"], "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(c.package, PackageMode::Both);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse("retries = 2\nalow_private_networks = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/cfg/config.toml"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("alow_private_networks"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let err = parse("retries = 1\n\nmax_downloads = \"many\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("max_downloads"), "{err}");
+    }
+
+    #[test]
+    fn bad_address_in_resolve_names_the_nested_key() {
+        let err = parse("[resolve]\n\"a.example\" = \"not-an-ip\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("resolve.a.example"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let err = parse("retries = 1\nretries 2\n").unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn nonsense_values_are_refused() {
+        assert!(
+            parse("max_downloads = 0")
+                .unwrap_err()
+                .to_string()
+                .contains("max_downloads")
+        );
+        assert!(
+            parse("proxy = \"ftp://x\"")
+                .unwrap_err()
+                .to_string()
+                .contains("proxy")
+        );
+        assert!(parse("proxy = \"socks5://127.0.0.1:1080\"").is_ok());
+    }
+
+    #[test]
+    fn missing_default_file_is_fine_but_missing_explicit_file_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        assert_eq!(Config::load(&paths, None).unwrap(), Config::default());
+        let err = Config::load(&paths, Some(&dir.path().join("nope.toml"))).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }));
+    }
+}

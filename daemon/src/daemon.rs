@@ -1,0 +1,112 @@
+//! `haul daemon`: the long-running service. [`run`] does all the work so tests can start a daemon
+//! in-process from a temporary `HAUL_HOME`; the binary only parses flags, sets up logging and
+//! turns SIGINT/SIGTERM into the shutdown token.
+//!
+//! Start-up, in order:
+//! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
+//! 2. open the journal and resume every unfinished job;
+//! 3. bind the local socket and serve until the shutdown token fires;
+//! 4. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
+//!    stay journaled as they are and resume on the next start.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use haul_protocol::paths::Paths;
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::jobs::{Engine, EngineError};
+use crate::journal::{Journal, JournalError};
+
+/// Why the daemon could not run.
+#[derive(Debug, Error)]
+pub enum DaemonError {
+    #[error("another haul daemon (or an in-process `haul grab`) is already running jobs for {}", data_dir.display())]
+    AlreadyRunning { data_dir: PathBuf },
+    #[error("cannot create or lock {}: {source}", path.display())]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on the local socket {socket}: {source}")]
+    Bind {
+        socket: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// The exclusive lock of the process that runs jobs (the daemon, or `haul grab` when no daemon
+/// runs). Released when dropped or when the process dies, however it dies.
+pub struct EngineLock {
+    _lock: Box<fd_lock::RwLockWriteGuard<'static, File>>,
+}
+
+impl EngineLock {
+    /// Takes the lock, or `AlreadyRunning`.
+    pub fn acquire(paths: &Paths) -> Result<EngineLock, DaemonError> {
+        let path = paths.daemon_lock_file();
+        paths
+            .ensure_runtime_dir()
+            .map_err(|source| DaemonError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| DaemonError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        // The lock lives as long as the process needs it; leaking one small allocation per
+        // lock lets the guard be 'static without self-referential structs.
+        let lock: &'static mut fd_lock::RwLock<File> =
+            Box::leak(Box::new(fd_lock::RwLock::new(file)));
+        match lock.try_write() {
+            Ok(guard) => Ok(EngineLock {
+                _lock: Box::new(guard),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                Err(DaemonError::AlreadyRunning {
+                    data_dir: paths.data_dir.clone(),
+                })
+            }
+            Err(source) => Err(DaemonError::Lock { path, source }),
+        }
+    }
+}
+
+/// Runs the daemon until `shutdown` fires.
+pub async fn run(
+    config: Config,
+    paths: Paths,
+    shutdown: CancellationToken,
+) -> Result<(), DaemonError> {
+    let _lock = EngineLock::acquire(&paths)?;
+    let journal = Arc::new(Journal::open(&paths.journal_file())?);
+    let engine = Engine::new(config, paths.clone(), journal, shutdown.clone())?;
+    let listener = crate::ipc::bind(&paths).map_err(|source| DaemonError::Bind {
+        socket: haul_protocol::socket::socket_display(&paths),
+        source,
+    })?;
+    let resumed = engine.resume_unfinished()?;
+    tracing::info!(
+        socket = %haul_protocol::socket::socket_display(&paths),
+        resumed = resumed.len(),
+        "haul daemon {} running",
+        haul_protocol::VERSION
+    );
+    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), None).await;
+    engine.wait().await;
+    tracing::info!("haul daemon stopped");
+    Ok(())
+}

@@ -1,0 +1,650 @@
+//! Downloading media: streaming straight to a partial file, resuming it, retrying what is worth
+//! retrying, and refusing what is not media.
+//!
+//! One download goes:
+//!
+//! 1. wait for a slot for the host, then a global slot (the per-host cap keeps us polite to one
+//!    CDN; the global cap bounds sockets, memory and disk traffic);
+//! 2. check the URL against the address policy, then `GET` — with `Range: bytes=N-` and
+//!    `If-Range: <validator>` when `N` bytes are already on disk from an earlier attempt or an
+//!    earlier run;
+//! 3. judge the status: 206 appends, 200 starts over (the server ignored the range or the file
+//!    changed), 416 with our length means it was already complete; 408/429/5xx are retried after
+//!    the `Retry-After` or a backoff; other statuses are final;
+//! 4. stream the body to the partial file, checking the first bytes' magic number (an HTML error
+//!    page served as `image/jpeg` stops here) and the per-file and per-job size limits as bytes
+//!    arrive;
+//! 5. a cut connection or a short body keeps what arrived and goes back to 1 (a retry);
+//!    when the attempts run out the item fails with the last reason.
+//!
+//! The caller (the job runner) owns the partial file's path and records the validator in the
+//! journal through [`Observer`], so a restarted daemon resumes where the killed one stopped.
+
+pub mod client;
+pub mod guard;
+pub mod retry;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use thiserror::Error;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::config::Config;
+use crate::format::{Format, SNIFF_LEN, describe_non_media};
+use client::RedirectRefused;
+use guard::{AddressPolicy, Refused};
+use retry::Backoff;
+
+/// Why a download failed.
+#[derive(Debug, Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error("{url:?} is not a valid URL: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("the request failed: {0}")]
+    Request(String),
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("the server answered {status}")]
+    Status {
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    },
+    #[error("the connection broke after {received} bytes: {detail}")]
+    Interrupted { received: u64, detail: String },
+    #[error("the server sent {received} of the {expected} bytes it announced")]
+    Truncated { received: u64, expected: u64 },
+    #[error("the server sent a range that does not continue the partial file ({0})")]
+    BadRange(String),
+    #[error("{0}")]
+    Redirect(String),
+    #[error("the file is larger than the {limit}-byte limit (max_file_bytes in the config)")]
+    FileTooLarge { limit: u64 },
+    #[error("the job passed its {limit}-byte limit (max_job_bytes in the config)")]
+    JobTooLarge { limit: u64 },
+    #[error("the server sent {what} instead of an image or video{}", content_type.as_ref().map(|t| format!(" (labelled {t})")).unwrap_or_default())]
+    NotMedia {
+        what: &'static str,
+        content_type: Option<String>,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("gave up after {attempts} attempts: {last}")]
+    GaveUp {
+        attempts: u32,
+        last: Box<FetchError>,
+    },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl FetchError {
+    /// Worth another attempt?
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            FetchError::Connect(_)
+            | FetchError::Request(_)
+            | FetchError::Timeout(_)
+            | FetchError::Interrupted { .. }
+            | FetchError::Truncated { .. }
+            | FetchError::BadRange(_) => true,
+            FetchError::Status { status, .. } => {
+                *status == StatusCode::TOO_MANY_REQUESTS
+                    || *status == StatusCode::REQUEST_TIMEOUT
+                    || (status.is_server_error()
+                        && *status != StatusCode::NOT_IMPLEMENTED
+                        && *status != StatusCode::HTTP_VERSION_NOT_SUPPORTED)
+            }
+            _ => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Hears about a download's progress (the job runner journals and reports it).
+pub trait Observer: Send + Sync {
+    /// A response is streaming: its full size when known, its validator, the URL after redirects.
+    fn started(&self, size: Option<u64>, validator: Option<&str>, final_url: &str);
+    /// `received` bytes of the file are on disk (including resumed ones).
+    fn progress(&self, received: u64);
+}
+
+/// Bytes a job may still download (`max_job_bytes`), shared by its items.
+#[derive(Debug)]
+pub struct ByteBudget {
+    used: AtomicU64,
+    limit: u64,
+}
+
+impl ByteBudget {
+    pub fn new(limit: u64, already_used: u64) -> ByteBudget {
+        ByteBudget {
+            used: AtomicU64::new(already_used),
+            limit,
+        }
+    }
+
+    fn take(&self, n: u64) -> Result<(), FetchError> {
+        let before = self.used.fetch_add(n, Ordering::Relaxed);
+        if before.saturating_add(n) > self.limit {
+            return Err(FetchError::JobTooLarge { limit: self.limit });
+        }
+        Ok(())
+    }
+}
+
+/// One file to download.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: String,
+    /// The partial file: appended to when it exists (resume), created otherwise.
+    pub part: PathBuf,
+    /// The validator an earlier run saw, for `If-Range`.
+    pub validator: Option<String>,
+    /// The size an earlier run saw.
+    pub size: Option<u64>,
+}
+
+/// A finished download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub size: u64,
+    pub format: Format,
+    pub final_url: String,
+}
+
+/// The downloader of one configuration: client, address policy, limits.
+pub struct Fetcher {
+    client: reqwest::Client,
+    policy: AddressPolicy,
+    backoff: Backoff,
+    retries: u32,
+    max_file_bytes: u64,
+    global: Arc<Semaphore>,
+    per_host_limit: usize,
+    per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Fetcher {
+    pub fn new(config: &Config) -> Result<Fetcher, client::ClientError> {
+        let policy = AddressPolicy::new(config.allow_private_networks, &config.resolve);
+        Ok(Fetcher {
+            client: client::build(config, &policy)?,
+            policy,
+            backoff: Backoff::new(
+                Duration::from_millis(config.retry_base_ms),
+                Duration::from_millis(config.retry_max_ms),
+            ),
+            retries: config.retries,
+            max_file_bytes: config.max_file_bytes,
+            global: Arc::new(Semaphore::new(config.max_downloads)),
+            per_host_limit: config.max_downloads_per_host,
+            per_host: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Downloads `target`, retrying and resuming as needed.
+    pub async fn download(
+        &self,
+        target: &Target,
+        observer: &dyn Observer,
+        budget: &ByteBudget,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, FetchError> {
+        let url = Url::parse(&target.url).map_err(|e| FetchError::BadUrl {
+            url: target.url.clone(),
+            reason: e.to_string(),
+        })?;
+        self.policy.check_url(&url)?;
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let mut state = Resume {
+            validator: target.validator.clone(),
+            size: target.size,
+        };
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _slots = tokio::select! {
+                    slots = self.slots(&host) => slots.ok_or(FetchError::Cancelled)?,
+                    () = cancel.cancelled() => return Err(FetchError::Cancelled),
+                };
+                tokio::select! {
+                    r = self.attempt(&url, target, &mut state, observer, budget) => r,
+                    () = cancel.cancelled() => return Err(FetchError::Cancelled),
+                }
+            };
+            match result {
+                Ok(fetched) => return Ok(fetched),
+                Err(e) if !e.is_retryable() => return Err(e),
+                Err(e) if attempt >= self.retries => {
+                    return Err(if attempt == 0 {
+                        e
+                    } else {
+                        FetchError::GaveUp {
+                            attempts: attempt + 1,
+                            last: Box::new(e),
+                        }
+                    });
+                }
+                Err(e) => {
+                    let wait = self.backoff.delay(attempt, e.retry_after());
+                    tracing::debug!(url = %target.url, attempt, ?wait, error = %e, "retrying");
+                    attempt += 1;
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = cancel.cancelled() => return Err(FetchError::Cancelled),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A slot for `host` and a global one (`None` only if the semaphores were closed, which
+    /// never happens).
+    async fn slots(&self, host: &str) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+        let host_slots = {
+            let mut map = self.per_host.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(host.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit)))
+                .clone()
+        };
+        // Host first, then global: every download takes them in this order, so none can hold a
+        // global slot while waiting for a host slot another one holds.
+        let host_permit = host_slots.acquire_owned().await.ok()?;
+        let global_permit = self.global.clone().acquire_owned().await.ok()?;
+        Some((host_permit, global_permit))
+    }
+
+    /// One request: resume or start, stream to the partial file.
+    async fn attempt(
+        &self,
+        url: &Url,
+        target: &Target,
+        state: &mut Resume,
+        observer: &dyn Observer,
+        budget: &ByteBudget,
+    ) -> Result<Fetched, FetchError> {
+        let write_err = |source| FetchError::Write {
+            path: target.part.clone(),
+            source,
+        };
+        let have = match tokio::fs::metadata(&target.part).await {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(write_err(e)),
+        };
+        if have > 0 && state.size == Some(have) {
+            // Complete from an earlier run that stopped before recording it.
+            let format = sniff_file(&target.part).await?;
+            return Ok(Fetched {
+                size: have,
+                format,
+                final_url: target.url.clone(),
+            });
+        }
+
+        let mut request = self.client.get(url.clone());
+        if have > 0 {
+            request = request.header(header::RANGE, format!("bytes={have}-"));
+            if let Some(v) = &state.validator {
+                request = request.header(header::IF_RANGE, v);
+            }
+        }
+        let mut response = request.send().await.map_err(classify)?;
+        let status = response.status();
+        let final_url = response.url().to_string();
+        let headers = response.headers().clone();
+
+        let (offset, total) = match status {
+            StatusCode::PARTIAL_CONTENT if have > 0 => {
+                let range = content_range(&headers)
+                    .ok_or_else(|| FetchError::BadRange("no Content-Range".into()))?;
+                if range.start != have {
+                    truncate(&target.part).await.map_err(write_err)?;
+                    return Err(FetchError::BadRange(format!(
+                        "starts at {} instead of {have}",
+                        range.start
+                    )));
+                }
+                (have, range.total)
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE if have > 0 => {
+                let total = content_range(&headers).and_then(|r| r.total);
+                if total == Some(have) {
+                    let format = sniff_file(&target.part).await?;
+                    return Ok(Fetched {
+                        size: have,
+                        format,
+                        final_url,
+                    });
+                }
+                truncate(&target.part).await.map_err(write_err)?;
+                return Err(FetchError::BadRange(format!(
+                    "416 for a partial file of {have} bytes"
+                )));
+            }
+            s if s.is_success() && s != StatusCode::PARTIAL_CONTENT => {
+                (0, response.content_length())
+            }
+            s if s.is_success() => {
+                // 206 to a request without Range: take it only if it is the whole file.
+                match content_range(&headers) {
+                    Some(r) if r.start == 0 => (0, r.total),
+                    _ => return Err(FetchError::BadRange("unrequested partial content".into())),
+                }
+            }
+            s => {
+                let retry_after = headers
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+                return Err(FetchError::Status {
+                    status: s,
+                    retry_after,
+                });
+            }
+        };
+        if let Some(total) = total
+            && total > self.max_file_bytes
+        {
+            return Err(FetchError::FileTooLarge {
+                limit: self.max_file_bytes,
+            });
+        }
+        let validator = validator(&headers);
+        if validator.is_some() {
+            state.validator = validator.clone();
+        }
+        state.size = total;
+        observer.started(total, state.validator.as_deref(), &final_url);
+
+        let file = if offset > 0 {
+            tokio::fs::OpenOptions::new()
+                .append(true)
+                .open(&target.part)
+                .await
+        } else {
+            tokio::fs::File::create(&target.part).await
+        }
+        .map_err(write_err)?;
+        let mut out = BufWriter::with_capacity(256 * 1024, file);
+        let mut received = offset;
+        // The magic number is checked on the first bytes of a fresh download, before the rest
+        // of a possibly large error page is written.
+        let mut head: Option<Vec<u8>> = (offset == 0).then(Vec::new);
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    out.flush().await.map_err(write_err)?;
+                    return Err(match classify(e) {
+                        FetchError::Timeout(detail) => FetchError::Timeout(detail),
+                        other => FetchError::Interrupted {
+                            received,
+                            detail: other.to_string(),
+                        },
+                    });
+                }
+            };
+            if let Some(h) = head.as_mut() {
+                let wanted = SNIFF_LEN.saturating_sub(h.len());
+                h.extend_from_slice(&chunk[..chunk.len().min(wanted)]);
+                if h.len() >= SNIFF_LEN {
+                    check_media(h, &content_type)?;
+                    head = None;
+                }
+            }
+            let n = chunk.len() as u64;
+            if received + n > self.max_file_bytes {
+                return Err(FetchError::FileTooLarge {
+                    limit: self.max_file_bytes,
+                });
+            }
+            budget.take(n)?;
+            out.write_all(&chunk).await.map_err(write_err)?;
+            received += n;
+            observer.progress(received);
+        }
+        out.flush().await.map_err(write_err)?;
+        if let Some(h) = head {
+            check_media(&h, &content_type)?;
+        }
+        if let Some(total) = total
+            && received != total
+        {
+            return Err(FetchError::Truncated {
+                received,
+                expected: total,
+            });
+        }
+        let format = sniff_file(&target.part).await?;
+        Ok(Fetched {
+            size: received,
+            format,
+            final_url,
+        })
+    }
+}
+
+/// What the previous attempts learned about the file.
+struct Resume {
+    validator: Option<String>,
+    size: Option<u64>,
+}
+
+fn check_media(head: &[u8], content_type: &Option<String>) -> Result<Format, FetchError> {
+    Format::detect(head).ok_or_else(|| FetchError::NotMedia {
+        what: describe_non_media(head),
+        content_type: content_type.clone(),
+    })
+}
+
+/// The format of a file on disk, or `NotMedia` saying what it looks like instead.
+pub(crate) async fn sniff_file(path: &Path) -> Result<Format, FetchError> {
+    let write_err = |source| FetchError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = tokio::fs::File::open(path).await.map_err(write_err)?;
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    (&mut file)
+        .take(SNIFF_LEN as u64)
+        .read_to_end(&mut head)
+        .await
+        .map_err(write_err)?;
+    check_media(&head, &None)
+}
+
+async fn truncate(path: &Path) -> std::io::Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// A strong `ETag`, else `Last-Modified`: what `If-Range` may carry.
+fn validator(headers: &HeaderMap) -> Option<String> {
+    let etag = headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.starts_with("W/"));
+    etag.or_else(|| {
+        headers
+            .get(header::LAST_MODIFIED)
+            .and_then(|v| v.to_str().ok())
+    })
+    .map(str::to_string)
+}
+
+struct ContentRange {
+    start: u64,
+    total: Option<u64>,
+}
+
+/// Parses `Content-Range: bytes START-END/TOTAL` (or `bytes */TOTAL`).
+fn content_range(headers: &HeaderMap) -> Option<ContentRange> {
+    let value = headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
+    let rest = value.trim().strip_prefix("bytes")?.trim_start();
+    let (range, total) = rest.split_once('/')?;
+    let total = total.trim().parse().ok();
+    let start = match range.trim() {
+        "*" => 0,
+        r => r.split_once('-')?.0.trim().parse().ok()?,
+    };
+    Some(ContentRange { start, total })
+}
+
+/// Sorts a client error into what haul does about it.
+fn classify(e: reqwest::Error) -> FetchError {
+    if let Some(refused) = find_source::<Refused>(&e) {
+        return FetchError::Refused(refused.clone());
+    }
+    if let Some(redirect) = find_source::<RedirectRefused>(&e) {
+        return match redirect {
+            RedirectRefused::Address(refused) => FetchError::Refused(refused.clone()),
+            other => FetchError::Redirect(other.to_string()),
+        };
+    }
+    let detail = error_chain(&e);
+    if e.is_timeout() {
+        FetchError::Timeout(detail)
+    } else if e.is_connect() {
+        FetchError::Connect(detail)
+    } else if e.is_body() || e.is_decode() {
+        FetchError::Interrupted {
+            received: 0,
+            detail,
+        }
+    } else {
+        // Request-level failures (HTTP/2 stream resets, protocol errors) are usually passing.
+        FetchError::Request(detail)
+    }
+}
+
+fn find_source<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = err.source();
+    }
+    None
+}
+
+/// An error and its causes on one line: "a: b: c".
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(e);
+    while let Some(err) = current {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = err.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn content_range_forms() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_static("bytes 100-199/1000"),
+        );
+        let r = content_range(&h).unwrap();
+        assert_eq!((r.start, r.total), (100, Some(1000)));
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_static("bytes */1000"),
+        );
+        assert_eq!(content_range(&h).unwrap().total, Some(1000));
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_static("bytes 5-9/*"),
+        );
+        let r = content_range(&h).unwrap();
+        assert_eq!((r.start, r.total), (5, None));
+        h.insert(header::CONTENT_RANGE, HeaderValue::from_static("garbage"));
+        assert!(content_range(&h).is_none());
+    }
+
+    #[test]
+    fn weak_etags_are_not_validators() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ETAG, HeaderValue::from_static("W/\"x\""));
+        assert_eq!(validator(&h), None);
+        h.insert(
+            header::LAST_MODIFIED,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(
+            validator(&h).as_deref(),
+            Some("Sun, 06 Nov 1994 08:49:37 GMT")
+        );
+        h.insert(header::ETAG, HeaderValue::from_static("\"strong\""));
+        assert_eq!(validator(&h).as_deref(), Some("\"strong\""));
+    }
+
+    #[test]
+    fn what_is_retried() {
+        let status = |s: u16| FetchError::Status {
+            status: StatusCode::from_u16(s).unwrap(),
+            retry_after: None,
+        };
+        assert!(status(429).is_retryable());
+        assert!(status(503).is_retryable());
+        assert!(status(500).is_retryable());
+        assert!(!status(404).is_retryable());
+        assert!(!status(501).is_retryable());
+        assert!(
+            FetchError::Interrupted {
+                received: 1,
+                detail: String::new()
+            }
+            .is_retryable()
+        );
+        assert!(
+            !FetchError::NotMedia {
+                what: "x",
+                content_type: None
+            }
+            .is_retryable()
+        );
+        assert!(!FetchError::FileTooLarge { limit: 1 }.is_retryable());
+    }
+}

@@ -1,0 +1,287 @@
+//! The job engine: takes grabs, journals them at once, runs them with bounded concurrency and
+//! tells subscribers how they go. The daemon owns one engine; `haul grab` without a daemon runs
+//! one in-process over the same journal.
+//!
+//! A job's life (each step journaled, so a restart resumes at the step it was in):
+//!
+//! 1. [`Engine::submit`] writes the job (and the page HTML, if any) and returns its id — nothing
+//!    slow happens before the caller hears `accepted`;
+//! 2. the job waits for one of `max_jobs` slots, then is *planned*: the page is read and its media
+//!    become items (a plain URL list becomes items directly) — see [`plan`];
+//! 3. every item downloads, resuming and retrying ([`crate::fetch`]), and as soon as its bytes are
+//!    in it is cleaned and measured on the blocking pool ([`crate::process`]) while other items
+//!    keep downloading;
+//! 4. when every item has ended the package is written and published ([`crate::package`]);
+//! 5. the job ends `complete`, `partial`, `failed` or `cancelled`, and a `finished` event goes out.
+//!
+//! One cancellation token, a child of the daemon's shutdown token, reaches every task of a job.
+//! A user's cancel ends the job as `cancelled`; a shutdown leaves it as it was, to be resumed.
+
+mod plan;
+mod run;
+
+pub use run::finished_of;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use haul_protocol::message::{Finished, JobId, PackageMode, Progress};
+use haul_protocol::paths::Paths;
+use thiserror::Error;
+use tokio::sync::{Semaphore, broadcast};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::journal::{JobRequest, Journal, JournalError, NewJob, RequestedMedia};
+use crate::process::StripOptions;
+
+/// What happened to a job, for subscribers (the IPC connections, the CLI, the status page).
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEvent {
+    Progress(Progress),
+    Finished(Finished),
+}
+
+impl JobEvent {
+    pub fn job(&self) -> JobId {
+        match self {
+            JobEvent::Progress(p) => p.job,
+            JobEvent::Finished(f) => f.job,
+        }
+    }
+}
+
+/// A grab to run.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// The product page: its URL, title and (when the browser or a saved file provided it) HTML.
+    pub page_url: Option<String>,
+    pub page_title: Option<String>,
+    pub page_html: Option<String>,
+    /// Media URLs to save.
+    pub media: Vec<RequestedMedia>,
+    /// Package name when there is no product to name it after.
+    pub name: Option<String>,
+    /// Output folder for this job (default: the config's).
+    pub out_dir: Option<PathBuf>,
+    pub package: Option<PackageMode>,
+}
+
+/// Engine failures (per-item failures are not errors: they end up in the manifest).
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Client(#[from] crate::fetch::client::ClientError),
+    #[error("nothing to grab: give media URLs or a page with its HTML")]
+    NothingToGrab,
+    #[error("cannot save the page for the job in {}: {source}", path.display())]
+    SavePage {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("haul is shutting down")]
+    ShuttingDown,
+}
+
+/// The job engine (cheap to clone).
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    paths: Paths,
+    journal: Arc<Journal>,
+    fetcher: Fetcher,
+    strip: StripOptions,
+    events: broadcast::Sender<JobEvent>,
+    job_slots: Semaphore,
+    /// Cleaning and hashing run on the blocking pool; this keeps them to one per core so they
+    /// never starve the downloads of CPU.
+    cpu_slots: Arc<Semaphore>,
+    running: Mutex<HashMap<JobId, RunningJob>>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+    page_counter: AtomicU64,
+}
+
+struct RunningJob {
+    cancel: CancellationToken,
+    /// Set when the user (not a shutdown) cancelled.
+    by_user: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Engine {
+    /// An engine over `journal`, stopped by `shutdown`.
+    pub fn new(
+        config: Config,
+        paths: Paths,
+        journal: Arc<Journal>,
+        shutdown: CancellationToken,
+    ) -> Result<Engine, EngineError> {
+        let fetcher = Fetcher::new(&config)?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (events, _) = broadcast::channel(4096);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                strip: StripOptions {
+                    strip_icc: config.strip_icc,
+                },
+                job_slots: Semaphore::new(config.max_jobs),
+                config,
+                paths,
+                journal,
+                fetcher,
+                events,
+                cpu_slots: Arc::new(Semaphore::new(cores)),
+                running: Mutex::new(HashMap::new()),
+                shutdown,
+                tasks: TaskTracker::new(),
+                page_counter: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The journal the engine writes.
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.inner.journal
+    }
+
+    /// The config the engine runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The paths the engine runs with.
+    pub fn paths(&self) -> &Paths {
+        &self.inner.paths
+    }
+
+    /// Events of every job from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Journals a grab and starts it; returns as soon as the job is journaled.
+    pub fn submit(&self, submission: Submission) -> Result<JobId, EngineError> {
+        if self.inner.shutdown.is_cancelled() {
+            return Err(EngineError::ShuttingDown);
+        }
+        let has_page_html = submission
+            .page_html
+            .as_deref()
+            .is_some_and(|h| !h.trim().is_empty());
+        if submission.media.is_empty() && !has_page_html {
+            return Err(EngineError::NothingToGrab);
+        }
+        let page_file = match submission.page_html.filter(|_| has_page_html) {
+            Some(html) => Some(self.save_page(&html)?),
+            None => None,
+        };
+        let label = submission
+            .page_title
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| submission.name.clone())
+            .or_else(|| submission.page_url.clone())
+            .or_else(|| submission.media.first().map(|m| m.url.clone()))
+            .unwrap_or_default();
+        let job = NewJob {
+            label,
+            request: JobRequest {
+                page_url: submission.page_url,
+                page_title: submission.page_title,
+                page_file,
+                media: submission.media,
+                name: submission.name,
+            },
+            out_dir: submission
+                .out_dir
+                .unwrap_or_else(|| self.inner.config.output_dir(&self.inner.paths)),
+            package_mode: submission.package.unwrap_or(self.inner.config.package),
+        };
+        let id = self.inner.journal.create_job(&job)?;
+        self.start(id);
+        Ok(id)
+    }
+
+    /// Restarts every job the journal holds as unfinished (after a crash or a shutdown).
+    pub fn resume_unfinished(&self) -> Result<Vec<JobId>, EngineError> {
+        let ids = self.inner.journal.unfinished_jobs()?;
+        for &id in &ids {
+            self.start(id);
+        }
+        Ok(ids)
+    }
+
+    /// Cancels a running or queued job. `false` when it is not running here.
+    pub fn cancel(&self, job: JobId) -> bool {
+        let running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+        match running.get(&job) {
+            Some(r) => {
+                r.by_user.store(true, Ordering::SeqCst);
+                r.cancel.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Waits until every started job has stopped (finished, or halted by the shutdown token).
+    pub async fn wait(&self) {
+        self.inner.tasks.close();
+        self.inner.tasks.wait().await;
+        self.inner.tasks.reopen();
+    }
+
+    fn start(&self, id: JobId) {
+        let cancel = self.inner.shutdown.child_token();
+        let by_user = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+            if running.contains_key(&id) {
+                return;
+            }
+            running.insert(
+                id,
+                RunningJob {
+                    cancel: cancel.clone(),
+                    by_user: by_user.clone(),
+                },
+            );
+        }
+        let inner = self.inner.clone();
+        self.inner.tasks.spawn(async move {
+            run::run_job(&inner, id, &cancel, &by_user).await;
+            inner
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+        });
+    }
+
+    fn save_page(&self, html: &str) -> Result<PathBuf, EngineError> {
+        let dir = self.inner.paths.data_dir.join("pages");
+        let n = self.inner.page_counter.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!(
+            "{}-{}-{n}.html",
+            crate::journal::now_ms(),
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, html))
+            .map_err(|source| EngineError::SavePage {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(path)
+    }
+}

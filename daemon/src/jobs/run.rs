@@ -1,0 +1,625 @@
+//! Running one job, from planning to the published package (steps 2–5 of the engine's list).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use haul_protocol::message::{
+    Failure, Finished, ItemProgress, ItemState, JobId, JobState, PackageMode, Progress,
+};
+use thiserror::Error;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::{Inner, JobEvent, plan};
+use crate::fetch::{self, ByteBudget, FetchError, Observer, Target};
+use crate::format::Format;
+use crate::journal::{ItemRecord, JobRecord, JournalError, StagedPath, Staging};
+use crate::package::naming::{self, EntrySpec};
+use crate::package::{self, Entry, Manifest, ManifestFailure, ManifestFile, PackageError};
+use crate::process;
+
+/// Shortest interval between two progress events of one item while it downloads.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Why a job stopped before it could finish normally.
+#[derive(Debug, Error)]
+enum RunError {
+    #[error("stopped")]
+    Cancelled,
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error("cannot create the work folder {}: {source}", path.display())]
+    WorkDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot publish the package {}: {source}", path.display())]
+    Publish {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub(super) async fn run_job(
+    inner: &Arc<Inner>,
+    id: JobId,
+    cancel: &CancellationToken,
+    by_user: &AtomicBool,
+) {
+    let outcome = tokio::select! {
+        permit = inner.job_slots.acquire() => match permit {
+            Ok(_permit) => drive(inner, id, cancel).await,
+            Err(_) => Err(RunError::Cancelled),
+        },
+        () = cancel.cancelled() => Err(RunError::Cancelled),
+    };
+    let ended = match outcome {
+        Ok(()) => return,
+        // A shutdown: the job stays as journaled and resumes on the next start.
+        Err(RunError::Cancelled) if !by_user.load(Ordering::SeqCst) => return,
+        Err(RunError::Cancelled) => (JobState::Cancelled, "cancelled".to_string()),
+        Err(e) => {
+            tracing::error!(job = id, error = %e, "job failed");
+            (JobState::Failed, e.to_string())
+        }
+    };
+    if let Err(e) = inner.journal.finish_job(id, ended.0, None, Some(&ended.1)) {
+        tracing::error!(job = id, error = %e, "cannot record the end of a job");
+    }
+    clean_up(inner, id);
+    announce_finished(inner, id);
+}
+
+async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Result<(), RunError> {
+    let mut job = inner.journal.job(id)?;
+    if job.state.is_terminal() {
+        announce_finished(inner, id);
+        return Ok(());
+    }
+    if let Some(staging) = job.staging.clone() {
+        // Killed while publishing: every temporary still there is complete; rename the rest.
+        let outputs = complete_staging(inner, id, staging)?;
+        return finish(inner, &job, outputs.first().map(PathBuf::as_path));
+    }
+    if !job.planned {
+        let plan = plan::plan(&job.request);
+        inner.journal.plan_job(id, &plan.product, &plan.items)?;
+        job = inner.journal.job(id)?;
+    }
+    inner.journal.set_job_state(id, JobState::Running, None)?;
+    let items = inner.journal.items(id)?;
+    let work = work_dir(inner, id);
+    std::fs::create_dir_all(&work).map_err(|source| RunError::WorkDir {
+        path: work.clone(),
+        source,
+    })?;
+
+    let counters = Arc::new(Counters::new(&items, &work));
+    emit(inner, counters.progress(id, None));
+    let budget = Arc::new(ByteBudget::new(
+        inner.config.max_job_bytes,
+        counters.bytes.load(Ordering::Relaxed),
+    ));
+    let mut tasks = JoinSet::new();
+    for item in items.into_iter().filter(|i| !i.state.is_terminal()) {
+        let ctx = ItemContext {
+            inner: inner.clone(),
+            job: id,
+            part: work.join(format!("{}.part", item.index)),
+            budget: budget.clone(),
+            counters: counters.clone(),
+            cancel: cancel.clone(),
+        };
+        tasks.spawn(async move { ctx.run(item).await });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e.into()),
+            Err(e) => return Err(RunError::Internal(format!("an item task failed: {e}"))),
+        }
+    }
+    if cancel.is_cancelled() {
+        return Err(RunError::Cancelled);
+    }
+    package_job(inner, &job, &work).await
+}
+
+/// Everything an item task needs.
+struct ItemContext {
+    inner: Arc<Inner>,
+    job: JobId,
+    part: PathBuf,
+    budget: Arc<ByteBudget>,
+    counters: Arc<Counters>,
+    cancel: CancellationToken,
+}
+
+impl ItemContext {
+    /// Downloads (or resumes) the item, then cleans and measures it. Item failures are recorded
+    /// in the journal; only a journal failure is an error of the job.
+    async fn run(self, item: ItemRecord) -> Result<(), JournalError> {
+        let format = match item.state {
+            ItemState::Pending | ItemState::Downloading => {
+                let observer = ItemObserver::new(&self, &item);
+                let target = Target {
+                    url: item.url.clone(),
+                    part: self.part.clone(),
+                    validator: item.validator.clone(),
+                    size: item.size,
+                };
+                match self
+                    .inner
+                    .fetcher
+                    .download(&target, &observer, &self.budget, &self.cancel)
+                    .await
+                {
+                    Ok(fetched) => {
+                        self.inner
+                            .journal
+                            .item_downloaded(self.job, item.index, fetched.size)?;
+                        fetched.format
+                    }
+                    Err(FetchError::Cancelled) => return Ok(()),
+                    Err(e) => return self.fail(&item, &e.to_string()),
+                }
+            }
+            ItemState::Downloaded => match fetch::sniff_file(&self.part).await {
+                Ok(format) => format,
+                Err(e) => return self.fail(&item, &e.to_string()),
+            },
+            ItemState::Saved | ItemState::Failed => return Ok(()),
+        };
+
+        let permit = tokio::select! {
+            permit = self.inner.cpu_slots.clone().acquire_owned() => permit.ok(),
+            () = self.cancel.cancelled() => return Ok(()),
+        };
+        let (part, strip) = (self.part.clone(), self.inner.strip);
+        let inspected = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            process::inspect(&part, format, strip)
+        })
+        .await;
+        match inspected {
+            Ok(Ok(saved)) => {
+                self.inner
+                    .journal
+                    .item_saved(self.job, item.index, &saved)?;
+                self.counters.done.fetch_add(1, Ordering::Relaxed);
+                self.emit_item(&item, ItemState::Saved, Some(saved.bytes), None);
+                Ok(())
+            }
+            Ok(Err(e)) => self.fail(&item, &e.to_string()),
+            Err(e) => self.fail(&item, &format!("internal error while processing: {e}")),
+        }
+    }
+
+    fn fail(&self, item: &ItemRecord, reason: &str) -> Result<(), JournalError> {
+        tracing::info!(job = self.job, url = %item.url, reason, "item failed");
+        self.inner
+            .journal
+            .item_failed(self.job, item.index, reason)?;
+        // A failed file's bytes are not kept: they are not media, too large, or stale.
+        let _ = std::fs::remove_file(&self.part);
+        self.counters.done.fetch_add(1, Ordering::Relaxed);
+        self.counters.failed.fetch_add(1, Ordering::Relaxed);
+        self.emit_item(item, ItemState::Failed, None, Some(reason.to_string()));
+        Ok(())
+    }
+
+    fn emit_item(
+        &self,
+        item: &ItemRecord,
+        state: ItemState,
+        bytes: Option<u64>,
+        error: Option<String>,
+    ) {
+        let progress = ItemProgress {
+            index: item.index,
+            url: item.url.clone(),
+            state,
+            bytes: bytes.unwrap_or(0),
+            size: bytes,
+            error,
+        };
+        emit(
+            &self.inner,
+            self.counters.progress(self.job, Some(progress)),
+        );
+    }
+}
+
+/// Journals and reports one item's download.
+struct ItemObserver<'a> {
+    ctx: &'a ItemContext,
+    index: u32,
+    url: String,
+    received: AtomicU64,
+    size: Mutex<Option<u64>>,
+    last_emit: Mutex<Option<Instant>>,
+}
+
+impl<'a> ItemObserver<'a> {
+    fn new(ctx: &'a ItemContext, item: &ItemRecord) -> Self {
+        // Bytes already on disk were counted by `Counters::new`.
+        let on_disk = std::fs::metadata(&ctx.part).map_or(0, |m| m.len());
+        ItemObserver {
+            ctx,
+            index: item.index,
+            url: item.url.clone(),
+            received: AtomicU64::new(on_disk),
+            size: Mutex::new(item.size),
+            last_emit: Mutex::new(None),
+        }
+    }
+
+    fn emit(&self, received: u64) {
+        let size = *self.size.lock().unwrap_or_else(|p| p.into_inner());
+        let item = ItemProgress {
+            index: self.index,
+            url: self.url.clone(),
+            state: ItemState::Downloading,
+            bytes: received,
+            size,
+            error: None,
+        };
+        emit(
+            &self.ctx.inner,
+            self.ctx.counters.progress(self.ctx.job, Some(item)),
+        );
+    }
+}
+
+impl Observer for ItemObserver<'_> {
+    fn started(&self, size: Option<u64>, validator: Option<&str>, final_url: &str) {
+        *self.size.lock().unwrap_or_else(|p| p.into_inner()) = size;
+        if let Err(e) = self.ctx.inner.journal.item_downloading(
+            self.ctx.job,
+            self.index,
+            size,
+            validator,
+            final_url,
+        ) {
+            tracing::warn!(job = self.ctx.job, error = %e, "cannot journal a download start");
+        }
+        self.emit(self.received.load(Ordering::Relaxed));
+    }
+
+    fn progress(&self, received: u64) {
+        let before = self.received.swap(received, Ordering::Relaxed);
+        // A restart from zero (the server ignored the range) takes bytes back.
+        if received >= before {
+            self.ctx
+                .counters
+                .bytes
+                .fetch_add(received - before, Ordering::Relaxed);
+        } else {
+            self.ctx
+                .counters
+                .bytes
+                .fetch_sub(before - received, Ordering::Relaxed);
+        }
+        let mut last = self.last_emit.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|t| t.elapsed() >= PROGRESS_INTERVAL) {
+            *last = Some(Instant::now());
+            drop(last);
+            self.emit(received);
+        }
+    }
+}
+
+/// A job's counts, kept in memory for progress events.
+struct Counters {
+    total: u64,
+    done: AtomicU64,
+    failed: AtomicU64,
+    /// Bytes received: saved items' stored size plus whatever partial files hold.
+    bytes: AtomicU64,
+}
+
+impl Counters {
+    fn new(items: &[ItemRecord], work: &Path) -> Counters {
+        let done = items.iter().filter(|i| i.state.is_terminal()).count() as u64;
+        let failed = items
+            .iter()
+            .filter(|i| i.state == ItemState::Failed)
+            .count() as u64;
+        let bytes = items
+            .iter()
+            .map(|i| match i.state {
+                ItemState::Saved => i.bytes,
+                ItemState::Failed => 0,
+                _ => {
+                    std::fs::metadata(work.join(format!("{}.part", i.index))).map_or(0, |m| m.len())
+                }
+            })
+            .sum();
+        Counters {
+            total: items.len() as u64,
+            done: AtomicU64::new(done),
+            failed: AtomicU64::new(failed),
+            bytes: AtomicU64::new(bytes),
+        }
+    }
+
+    fn progress(&self, job: JobId, item: Option<ItemProgress>) -> JobEvent {
+        JobEvent::Progress(Progress {
+            job,
+            done: self.done.load(Ordering::Relaxed),
+            total: self.total,
+            failed: self.failed.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            bytes_total: None,
+            item,
+        })
+    }
+}
+
+fn emit(inner: &Inner, event: JobEvent) {
+    // No subscribers is fine: the journal has everything.
+    let _ = inner.events.send(event);
+}
+
+fn work_dir(inner: &Inner, id: JobId) -> PathBuf {
+    inner.paths.work_dir().join(id.to_string())
+}
+
+/// Writes the package(s), publishes them and ends the job.
+async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result<(), RunError> {
+    let id = job.id;
+    inner.journal.set_job_state(id, JobState::Packaging, None)?;
+    let items = inner.journal.items(id)?;
+    let saved: Vec<&ItemRecord> = items
+        .iter()
+        .filter(|i| i.state == ItemState::Saved)
+        .collect();
+    if saved.is_empty() {
+        let reason = match items.iter().find_map(|i| i.error.as_deref()) {
+            Some(first) => format!("nothing could be saved; first failure: {first}"),
+            None => "nothing to save: the page had no media".to_string(),
+        };
+        inner
+            .journal
+            .finish_job(id, JobState::Failed, None, Some(&reason))?;
+        clean_up(inner, id);
+        announce_finished(inner, id);
+        return Ok(());
+    }
+
+    let specs: Vec<EntrySpec<'_>> = saved
+        .iter()
+        .map(|i| EntrySpec {
+            role: i.role,
+            variant: i.variant.as_deref(),
+            ext: i.saved.as_ref().map_or("bin", |s| s.ext.as_str()),
+        })
+        .collect();
+    let names = naming::entry_names(&specs);
+    let mut entries = Vec::with_capacity(saved.len());
+    for (item, name) in saved.iter().zip(&names) {
+        let format = item
+            .saved
+            .as_ref()
+            .and_then(|s| Format::from_content_type(&s.content_type))
+            .ok_or_else(|| {
+                RunError::Internal(format!("item {} has no stored format", item.index))
+            })?;
+        entries.push(Entry {
+            name: name.clone(),
+            source: work.join(format!("{}.part", item.index)),
+            format,
+        });
+    }
+    let manifest = manifest(job, &items, &saved, &names);
+    let base = naming::package_base_name(
+        job.product.site.as_deref(),
+        job.product.product_id.as_deref(),
+        job.product.title.as_deref(),
+        job.request.name.as_deref(),
+        items.first().map(|i| i.url.as_str()),
+    );
+
+    std::fs::create_dir_all(&job.out_dir).map_err(|source| RunError::WorkDir {
+        path: job.out_dir.clone(),
+        source,
+    })?;
+    let mut kinds = Vec::new();
+    if matches!(job.package_mode, PackageMode::Zip | PackageMode::Both) {
+        kinds.push(".zip");
+    }
+    if matches!(job.package_mode, PackageMode::Folder | PackageMode::Both) {
+        kinds.push("");
+    }
+    let out_dir = job.out_dir.clone();
+    let strip = inner.strip;
+    let written = tokio::task::spawn_blocking(move || -> Result<Vec<StagedPath>, RunError> {
+        let mut staged = Vec::new();
+        for ext in kinds {
+            let temp = package::temp_path(&out_dir, &base, ext, id);
+            remove_any(&temp);
+            if ext.is_empty() {
+                package::write_folder(&temp, &entries, &manifest, strip)?;
+            } else {
+                package::write_zip(&temp, &entries, &manifest, strip)?;
+            }
+            let target = package::free_target(&out_dir, &base, ext)?;
+            staged.push(StagedPath {
+                temp,
+                target,
+                base: base.clone(),
+                ext: ext.to_string(),
+            });
+        }
+        Ok(staged)
+    })
+    .await
+    .map_err(|e| RunError::Internal(format!("packaging stopped: {e}")))??;
+
+    let staging = Staging { paths: written };
+    inner.journal.set_staging(id, Some(&staging))?;
+    let outputs = complete_staging(inner, id, staging)?;
+    finish(inner, job, outputs.first().map(PathBuf::as_path))
+}
+
+/// Renames every staged package still under its temporary name; returns the final paths.
+fn complete_staging(
+    inner: &Inner,
+    id: JobId,
+    mut staging: Staging,
+) -> Result<Vec<PathBuf>, RunError> {
+    for i in 0..staging.paths.len() {
+        loop {
+            let staged = &staging.paths[i];
+            if std::fs::symlink_metadata(&staged.temp).is_err() {
+                break; // Renamed before the crash.
+            }
+            match package::publish(&staged.temp, &staged.target) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let dir = staged.target.parent().unwrap_or(Path::new("."));
+                    let next = package::free_target(dir, &staged.base, &staged.ext)?;
+                    staging.paths[i].target = next;
+                    inner.journal.set_staging(id, Some(&staging))?;
+                }
+                Err(source) => {
+                    return Err(RunError::Publish {
+                        path: staged.target.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+    Ok(staging.paths.into_iter().map(|p| p.target).collect())
+}
+
+fn finish(inner: &Inner, job: &JobRecord, output: Option<&Path>) -> Result<(), RunError> {
+    let items = inner.journal.items(job.id)?;
+    let state = if items.iter().any(|i| i.state == ItemState::Failed) {
+        JobState::Partial
+    } else {
+        JobState::Complete
+    };
+    inner.journal.finish_job(job.id, state, output, None)?;
+    clean_up(inner, job.id);
+    announce_finished(inner, job.id);
+    Ok(())
+}
+
+fn manifest(
+    job: &JobRecord,
+    items: &[ItemRecord],
+    saved: &[&ItemRecord],
+    names: &[String],
+) -> Manifest {
+    Manifest {
+        generator: concat!("haul ", env!("CARGO_PKG_VERSION")).to_string(),
+        site: job.product.site.clone(),
+        product_id: job.product.product_id.clone(),
+        title: job.product.title.clone(),
+        page_url: job.product.page_url.clone(),
+        files: saved
+            .iter()
+            .zip(names)
+            .filter_map(|(item, name)| {
+                let s = item.saved.as_ref()?;
+                Some(ManifestFile {
+                    name: name.clone(),
+                    url: item.url.clone(),
+                    role: item.role.as_str().to_string(),
+                    variant: item.variant.clone(),
+                    variant_id: item.variant_id.clone(),
+                    bytes: s.bytes,
+                    width: s.width,
+                    height: s.height,
+                    content_type: s.content_type.clone(),
+                    sha256: s.sha256.clone(),
+                })
+            })
+            .collect(),
+        failed: items
+            .iter()
+            .filter(|i| i.state == ItemState::Failed)
+            .map(|i| ManifestFailure {
+                url: i.url.clone(),
+                role: i.role.as_str().to_string(),
+                variant: i.variant.clone(),
+                reason: i.error.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+/// Removes a job's working files once it has ended.
+fn clean_up(inner: &Inner, id: JobId) {
+    remove_any(&work_dir(inner, id));
+    if let Ok(job) = inner.journal.job(id)
+        && let Some(page) = &job.request.page_file
+    {
+        remove_any(page);
+    }
+}
+
+fn remove_any(path: &Path) {
+    let result = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(_) => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::warn!(path = %path.display(), error = %e, "cannot remove working files");
+    }
+}
+
+/// Sends the `finished` event of an ended job, from the journal.
+fn announce_finished(inner: &Inner, id: JobId) {
+    let (job, items) = match (inner.journal.job(id), inner.journal.items(id)) {
+        (Ok(job), Ok(items)) => (job, items),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(job = id, error = %e, "cannot read a finished job");
+            return;
+        }
+    };
+    emit(inner, JobEvent::Finished(finished_of(&job, &items)));
+}
+
+/// The `finished` message of an ended job.
+pub fn finished_of(job: &JobRecord, items: &[ItemRecord]) -> Finished {
+    let failures: Vec<Failure> = items
+        .iter()
+        .filter(|i| i.state == ItemState::Failed)
+        .map(|i| Failure {
+            url: i.url.clone(),
+            reason: i.error.clone().unwrap_or_default(),
+        })
+        .collect();
+    let mut failures = failures;
+    if failures.is_empty()
+        && let Some(error) = &job.error
+        && job.state == JobState::Failed
+    {
+        failures.push(Failure {
+            url: job.request.page_url.clone().unwrap_or_default(),
+            reason: error.clone(),
+        });
+    }
+    Finished {
+        job: job.id,
+        status: job.state,
+        output: job.output.as_ref().map(|p| p.display().to_string()),
+        saved: items.iter().filter(|i| i.state == ItemState::Saved).count() as u64,
+        failed: items
+            .iter()
+            .filter(|i| i.state == ItemState::Failed)
+            .count() as u64,
+        total: items.len() as u64,
+        failures,
+    }
+}

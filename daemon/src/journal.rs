@@ -1,0 +1,822 @@
+//! The job journal: every job and item in SQLite (bundled, WAL) in the data dir, so nothing is
+//! lost when the daemon is killed.
+//!
+//! What is recorded and why:
+//! - a job row as soon as a request is accepted (before any work), holding the request itself, so a
+//!   restart can redo everything from the journal alone;
+//! - one item row per media file once the job is planned, with its state, the server's validator
+//!   (for `If-Range` on resume), size, hash, dimensions, error and timings;
+//! - the package's temporary and final path before the rename, so a restart after a kill between
+//!   rename and commit recognises the finished package instead of writing a second one.
+//!
+//! Writes are short transactions on one connection behind a mutex. In WAL mode with
+//! `synchronous = NORMAL` a commit survives a killed process (only an OS crash can lose the last
+//! ones), which is the failure haul promises to survive.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use haul_protocol::message::{ItemState, JobId, JobState, JobSummary, MediaKind, PackageMode};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::media::Role;
+
+/// Schema version written to `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS jobs (
+    id           INTEGER PRIMARY KEY,
+    state        TEXT    NOT NULL,
+    label        TEXT    NOT NULL,
+    request      TEXT    NOT NULL,
+    out_dir      TEXT    NOT NULL,
+    package_mode TEXT    NOT NULL,
+    planned      INTEGER NOT NULL DEFAULT 0,
+    site         TEXT,
+    product_id   TEXT,
+    title        TEXT,
+    page_url     TEXT,
+    staging      TEXT,
+    output       TEXT,
+    error        TEXT,
+    created_at   INTEGER NOT NULL,
+    started_at   INTEGER,
+    finished_at  INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE TABLE IF NOT EXISTS items (
+    job_id       INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    url          TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    role         TEXT    NOT NULL,
+    variant      TEXT,
+    variant_id   TEXT,
+    state        TEXT    NOT NULL,
+    size         INTEGER,
+    validator    TEXT,
+    final_url    TEXT,
+    bytes        INTEGER NOT NULL DEFAULT 0,
+    content_type TEXT,
+    ext          TEXT,
+    width        INTEGER,
+    height       INTEGER,
+    sha256       TEXT,
+    error        TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    started_at   INTEGER,
+    finished_at  INTEGER,
+    PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+"#;
+
+/// Journal failures. Each carries what was being done.
+#[derive(Debug, Error)]
+pub enum JournalError {
+    #[error("cannot open the job journal {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the data folder {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the job journal {} was written by a newer haul (schema {found}, this haul knows {SCHEMA_VERSION}); update haul", path.display())]
+    TooNew { path: PathBuf, found: i64 },
+    #[error("job journal error while {doing}: {source}")]
+    Sql {
+        doing: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("the journal holds a value this haul cannot read ({0}); was it edited by hand?")]
+    Corrupt(String),
+    #[error("no job {0}")]
+    NoSuchJob(JobId),
+}
+
+type Result<T> = std::result::Result<T, JournalError>;
+
+trait Doing<T> {
+    fn doing(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> Doing<T> for rusqlite::Result<T> {
+    fn doing(self, doing: &'static str) -> Result<T> {
+        self.map_err(|source| JournalError::Sql { doing, source })
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// What a job was asked to do: everything needed to (re)plan it after a restart. The page HTML,
+/// which can be large, is kept in a file beside the journal (`page_file`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobRequest {
+    /// The product page, when the job came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_title: Option<String>,
+    /// The saved HTML of the page (a file in the data dir).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_file: Option<PathBuf>,
+    /// Media URLs handed over directly (URL list, or what the browser's DOM showed).
+    #[serde(default)]
+    pub media: Vec<RequestedMedia>,
+    /// Base name of the package when there is no product to name it after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// One media URL of a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestedMedia {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MediaKind>,
+}
+
+/// A job to create.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub label: String,
+    pub request: JobRequest,
+    pub out_dir: PathBuf,
+    pub package_mode: PackageMode,
+}
+
+/// A job as journaled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub id: JobId,
+    pub state: JobState,
+    pub label: String,
+    pub request: JobRequest,
+    pub out_dir: PathBuf,
+    pub package_mode: PackageMode,
+    /// Items have been created (the page was read).
+    pub planned: bool,
+    pub product: ProductInfo,
+    /// The package being written (temporary path, and the final path it will be renamed to).
+    pub staging: Option<Staging>,
+    pub output: Option<PathBuf>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// What the page said about the product.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductInfo {
+    pub site: Option<String>,
+    pub product_id: Option<String>,
+    pub title: Option<String>,
+    pub page_url: Option<String>,
+}
+
+/// Packages on their way into the output folder (a ZIP, a folder, or both): each is complete
+/// under its temporary name when this is recorded, so after a crash every temporary that still
+/// exists only needs its rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staging {
+    pub paths: Vec<StagedPath>,
+}
+
+/// One package: where it was written and the name it is renamed to (`base` and `ext` give the
+/// next free name should that one be taken meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedPath {
+    pub temp: PathBuf,
+    pub target: PathBuf,
+    pub base: String,
+    pub ext: String,
+}
+
+/// An item to create when planning a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewItem {
+    pub url: String,
+    pub kind: MediaKind,
+    pub role: Role,
+    pub variant: Option<String>,
+    pub variant_id: Option<String>,
+}
+
+/// An item as journaled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemRecord {
+    pub job_id: JobId,
+    pub index: u32,
+    pub url: String,
+    pub kind: MediaKind,
+    pub role: Role,
+    pub variant: Option<String>,
+    pub variant_id: Option<String>,
+    pub state: ItemState,
+    /// Full size announced by the server.
+    pub size: Option<u64>,
+    /// `ETag` (strong) or `Last-Modified`, for `If-Range`.
+    pub validator: Option<String>,
+    pub final_url: Option<String>,
+    /// Bytes stored (after processing) once saved.
+    pub bytes: u64,
+    pub saved: Option<SavedMedia>,
+    pub error: Option<String>,
+    pub attempts: u32,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// What is known about a saved (processed) file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedMedia {
+    pub content_type: String,
+    pub ext: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// The SQLite journal.
+pub struct Journal {
+    conn: Mutex<Connection>,
+}
+
+impl Journal {
+    /// Opens (creating when needed) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Journal> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| JournalError::CreateDir {
+                path: dir.into(),
+                source,
+            })?;
+        }
+        let open_err = |source| JournalError::Open {
+            path: path.into(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(open_err)?;
+        if version > SCHEMA_VERSION {
+            return Err(JournalError::TooNew {
+                path: path.into(),
+                found: version,
+            });
+        }
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(open_err)?;
+        Ok(Journal {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (every change is a
+        // transaction), so a poisoned lock is still usable.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Journals a new job in state `queued` and returns its id.
+    pub fn create_job(&self, job: &NewJob) -> Result<JobId> {
+        let request = serde_json::to_string(&job.request)
+            .map_err(|e| JournalError::Corrupt(e.to_string()))?;
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                JobState::Queued.as_str(),
+                job.label,
+                request,
+                path_text(&job.out_dir),
+                package_mode_str(job.package_mode),
+                now_ms()
+            ],
+        )
+        .doing("creating a job")?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Records what the page said and creates the job's items, in one transaction.
+    pub fn plan_job(&self, job: JobId, product: &ProductInfo, items: &[NewItem]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("planning a job")?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO items (job_id, idx, url, kind, role, variant, variant_id, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .doing("planning a job")?;
+            for (idx, item) in items.iter().enumerate() {
+                insert
+                    .execute(params![
+                        job,
+                        idx as i64,
+                        item.url,
+                        item.kind.as_str(),
+                        item.role.as_str(),
+                        item.variant,
+                        item.variant_id,
+                        ItemState::Pending.as_str()
+                    ])
+                    .doing("planning a job")?;
+            }
+        }
+        let changed = tx
+            .execute(
+                "UPDATE jobs SET planned = 1, site = ?2, product_id = ?3, title = ?4, page_url = ?5 WHERE id = ?1",
+                params![job, product.site, product.product_id, product.title, product.page_url],
+            )
+            .doing("planning a job")?;
+        if changed == 0 {
+            return Err(JournalError::NoSuchJob(job));
+        }
+        tx.commit().doing("planning a job")
+    }
+
+    /// Moves a job to `state`, stamping the start or end time.
+    pub fn set_job_state(&self, job: JobId, state: JobState, error: Option<&str>) -> Result<()> {
+        let now = now_ms();
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE jobs SET state = ?2, error = ?3,
+                    started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL THEN ?4 ELSE started_at END,
+                    finished_at = CASE WHEN ?5 THEN ?4 ELSE NULL END
+                 WHERE id = ?1",
+                params![job, state.as_str(), error, now, state.is_terminal()],
+            )
+            .doing("updating a job")?;
+        if changed == 0 {
+            return Err(JournalError::NoSuchJob(job));
+        }
+        Ok(())
+    }
+
+    /// Records the package about to be renamed into place (or clears it).
+    pub fn set_staging(&self, job: JobId, staging: Option<&Staging>) -> Result<()> {
+        let text = staging
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| JournalError::Corrupt(e.to_string()))?;
+        self.conn()
+            .execute(
+                "UPDATE jobs SET staging = ?2 WHERE id = ?1",
+                params![job, text],
+            )
+            .doing("recording a package")?;
+        Ok(())
+    }
+
+    /// Ends a job: its final state, output and error, and clears the staging record.
+    pub fn finish_job(
+        &self,
+        job: JobId,
+        state: JobState,
+        output: Option<&Path>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, staging = NULL, finished_at = ?5 WHERE id = ?1",
+                params![job, state.as_str(), output.map(path_text), error, now_ms()],
+            )
+            .doing("finishing a job")?;
+        Ok(())
+    }
+
+    /// One job.
+    pub fn job(&self, job: JobId) -> Result<JobRecord> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
+                [job],
+                job_from_row,
+            )
+            .optional()
+            .doing("reading a job")?
+            .ok_or(JournalError::NoSuchJob(job))?
+    }
+
+    /// Jobs that have not ended, oldest first (to resume after a restart).
+    pub fn unfinished_jobs(&self) -> Result<Vec<JobId>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id FROM jobs WHERE state IN ('queued', 'running', 'packaging') ORDER BY id",
+            )
+            .doing("listing unfinished jobs")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))
+            .doing("listing unfinished jobs")?;
+        ids.collect::<rusqlite::Result<Vec<JobId>>>()
+            .doing("listing unfinished jobs")
+    }
+
+    /// The items of a job, in package order.
+    pub fn items(&self, job: JobId) -> Result<Vec<ItemRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE job_id = ?1 ORDER BY idx"
+            ))
+            .doing("reading items")?;
+        let rows = stmt
+            .query_map([job], item_from_row)
+            .doing("reading items")?;
+        let mut items = Vec::new();
+        for row in rows {
+            items.push(row.doing("reading items")??);
+        }
+        Ok(items)
+    }
+
+    /// A download started (or resumed): the size and validator the server announced.
+    pub fn item_downloading(
+        &self,
+        job: JobId,
+        index: u32,
+        size: Option<u64>,
+        validator: Option<&str>,
+        final_url: &str,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE items SET state = 'downloading', size = ?3, validator = ?4, final_url = ?5,
+                    attempts = attempts + 1, started_at = COALESCE(started_at, ?6)
+                 WHERE job_id = ?1 AND idx = ?2",
+                params![
+                    job,
+                    index,
+                    size.map(|s| s as i64),
+                    validator,
+                    final_url,
+                    now_ms()
+                ],
+            )
+            .doing("updating an item")?;
+        Ok(())
+    }
+
+    /// Every byte of an item is on disk, not yet processed.
+    pub fn item_downloaded(&self, job: JobId, index: u32, size: u64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE items SET state = 'downloaded', size = ?3 WHERE job_id = ?1 AND idx = ?2",
+                params![job, index, size as i64],
+            )
+            .doing("updating an item")?;
+        Ok(())
+    }
+
+    /// An item is processed and ready to package.
+    pub fn item_saved(&self, job: JobId, index: u32, saved: &SavedMedia) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE items SET state = 'saved', content_type = ?3, ext = ?4, width = ?5, height = ?6,
+                    sha256 = ?7, bytes = ?8, error = NULL, finished_at = ?9
+                 WHERE job_id = ?1 AND idx = ?2",
+                params![
+                    job,
+                    index,
+                    saved.content_type,
+                    saved.ext,
+                    saved.width,
+                    saved.height,
+                    saved.sha256,
+                    saved.bytes as i64,
+                    now_ms()
+                ],
+            )
+            .doing("updating an item")?;
+        Ok(())
+    }
+
+    /// An item failed for good.
+    pub fn item_failed(&self, job: JobId, index: u32, error: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE items SET state = 'failed', error = ?3, finished_at = ?4 WHERE job_id = ?1 AND idx = ?2",
+                params![job, index, error, now_ms()],
+            )
+            .doing("updating an item")?;
+        Ok(())
+    }
+
+    /// Jobs for `haul status`, newest first.
+    pub fn list_jobs(&self, limit: usize, offset: usize) -> Result<Vec<JobSummary>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT j.id, j.state, COALESCE(j.title, j.label), j.output, j.created_at, j.finished_at,
+                        COALESCE(SUM(i.state = 'saved'), 0), COALESCE(SUM(i.state = 'failed'), 0),
+                        COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0)
+                 FROM jobs j LEFT JOIN items i ON i.job_id = j.id
+                 GROUP BY j.id ORDER BY j.id DESC LIMIT ?1 OFFSET ?2",
+            )
+            .doing("listing jobs")?;
+        let rows = stmt
+            .query_map(params![limit as i64, offset as i64], |r| {
+                let state: String = r.get(1)?;
+                Ok((
+                    state,
+                    JobSummary {
+                        job: r.get(0)?,
+                        state: JobState::Queued,
+                        label: r.get(2)?,
+                        output: r.get(3)?,
+                        created_at: r.get::<_, i64>(4)? / 1000,
+                        finished_at: r.get::<_, Option<i64>>(5)?.map(|t| t / 1000),
+                        saved: r.get::<_, i64>(6)? as u64,
+                        failed: r.get::<_, i64>(7)? as u64,
+                        total: r.get::<_, i64>(8)? as u64,
+                        bytes: r.get::<_, i64>(9)? as u64,
+                    },
+                ))
+            })
+            .doing("listing jobs")?;
+        let mut jobs = Vec::new();
+        for row in rows {
+            let (state, mut summary) = row.doing("listing jobs")?;
+            summary.state = JobState::parse(&state)
+                .ok_or_else(|| JournalError::Corrupt(format!("job state {state:?}")))?;
+            jobs.push(summary);
+        }
+        Ok(jobs)
+    }
+}
+
+const JOB_COLUMNS: &str =
+    "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
+    staging, output, error, created_at, started_at, finished_at";
+
+fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
+    let state: String = r.get(1)?;
+    let request: String = r.get(3)?;
+    let mode: String = r.get(5)?;
+    let staging: Option<String> = r.get(11)?;
+    let output: Option<String> = r.get(12)?;
+    let build = || -> Result<JobRecord> {
+        Ok(JobRecord {
+            id: r.get(0).doing("reading a job")?,
+            state: JobState::parse(&state)
+                .ok_or_else(|| JournalError::Corrupt(format!("job state {state:?}")))?,
+            label: r.get(2).doing("reading a job")?,
+            request: serde_json::from_str(&request)
+                .map_err(|e| JournalError::Corrupt(format!("job request: {e}")))?,
+            out_dir: PathBuf::from(r.get::<_, String>(4).doing("reading a job")?),
+            package_mode: parse_package_mode(&mode)?,
+            planned: r.get(6).doing("reading a job")?,
+            product: ProductInfo {
+                site: r.get(7).doing("reading a job")?,
+                product_id: r.get(8).doing("reading a job")?,
+                title: r.get(9).doing("reading a job")?,
+                page_url: r.get(10).doing("reading a job")?,
+            },
+            staging: staging
+                .map(|s| serde_json::from_str(&s))
+                .transpose()
+                .map_err(|e| JournalError::Corrupt(format!("job staging: {e}")))?,
+            output: output.map(PathBuf::from),
+            error: r.get(13).doing("reading a job")?,
+            created_at: r.get(14).doing("reading a job")?,
+            started_at: r.get(15).doing("reading a job")?,
+            finished_at: r.get(16).doing("reading a job")?,
+        })
+    };
+    Ok(build())
+}
+
+const ITEM_COLUMNS: &str =
+    "job_id, idx, url, kind, role, variant, variant_id, state, size, validator, final_url,
+    bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at";
+
+fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
+    let kind: String = r.get(3)?;
+    let role: String = r.get(4)?;
+    let state: String = r.get(7)?;
+    let sha256: Option<String> = r.get(16)?;
+    let content_type: Option<String> = r.get(12)?;
+    let ext: Option<String> = r.get(13)?;
+    let bytes = r.get::<_, i64>(11)? as u64;
+    let saved = match (content_type, ext, sha256) {
+        (Some(content_type), Some(ext), Some(sha256)) => Some(SavedMedia {
+            content_type,
+            ext,
+            width: r.get(14)?,
+            height: r.get(15)?,
+            sha256,
+            bytes,
+        }),
+        _ => None,
+    };
+    let item = ItemRecord {
+        job_id: r.get(0)?,
+        index: r.get(1)?,
+        url: r.get(2)?,
+        kind: match kind.as_str() {
+            "image" => MediaKind::Image,
+            "video" => MediaKind::Video,
+            other => return Ok(Err(JournalError::Corrupt(format!("item kind {other:?}")))),
+        },
+        role: match Role::parse(&role) {
+            Some(role) => role,
+            None => return Ok(Err(JournalError::Corrupt(format!("item role {role:?}")))),
+        },
+        variant: r.get(5)?,
+        variant_id: r.get(6)?,
+        state: match ItemState::parse(&state) {
+            Some(state) => state,
+            None => return Ok(Err(JournalError::Corrupt(format!("item state {state:?}")))),
+        },
+        size: r.get::<_, Option<i64>>(8)?.map(|s| s as u64),
+        validator: r.get(9)?,
+        final_url: r.get(10)?,
+        bytes,
+        saved,
+        error: r.get(17)?,
+        attempts: r.get(18)?,
+        started_at: r.get(19)?,
+        finished_at: r.get(20)?,
+    };
+    Ok(Ok(item))
+}
+
+fn path_text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn package_mode_str(mode: PackageMode) -> &'static str {
+    match mode {
+        PackageMode::Zip => "zip",
+        PackageMode::Folder => "folder",
+        PackageMode::Both => "both",
+    }
+}
+
+fn parse_package_mode(s: &str) -> Result<PackageMode> {
+    Ok(match s {
+        "zip" => PackageMode::Zip,
+        "folder" => PackageMode::Folder,
+        "both" => PackageMode::Both,
+        other => return Err(JournalError::Corrupt(format!("package mode {other:?}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_job() -> NewJob {
+        NewJob {
+            label: "list".into(),
+            request: JobRequest {
+                media: vec![RequestedMedia {
+                    url: "https://a.example/1.jpg".into(),
+                    kind: None,
+                }],
+                ..Default::default()
+            },
+            out_dir: "/out".into(),
+            package_mode: PackageMode::Zip,
+        }
+    }
+
+    fn item(url: &str, role: Role) -> NewItem {
+        NewItem {
+            url: url.into(),
+            kind: MediaKind::Image,
+            role,
+            variant: None,
+            variant_id: None,
+        }
+    }
+
+    #[test]
+    fn a_job_survives_reopening_with_its_items_and_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite3");
+        let id = {
+            let j = Journal::open(&path).unwrap();
+            let id = j.create_job(&new_job()).unwrap();
+            j.plan_job(
+                id,
+                &ProductInfo {
+                    site: Some("amazon".into()),
+                    ..Default::default()
+                },
+                &[
+                    item("https://a.example/1.jpg", Role::Main),
+                    item("https://a.example/2.jpg", Role::Gallery),
+                ],
+            )
+            .unwrap();
+            j.set_job_state(id, JobState::Running, None).unwrap();
+            j.item_downloading(id, 0, Some(10), Some("\"etag\""), "https://a.example/1.jpg")
+                .unwrap();
+            j.item_saved(
+                id,
+                0,
+                &SavedMedia {
+                    content_type: "image/jpeg".into(),
+                    ext: "jpg".into(),
+                    width: Some(3),
+                    height: Some(2),
+                    sha256: "ab".into(),
+                    bytes: 9,
+                },
+            )
+            .unwrap();
+            j.item_failed(id, 1, "404 Not Found").unwrap();
+            id
+        };
+        let j = Journal::open(&path).unwrap();
+        let job = j.job(id).unwrap();
+        assert_eq!(job.state, JobState::Running);
+        assert!(job.planned);
+        assert_eq!(job.product.site.as_deref(), Some("amazon"));
+        assert!(job.started_at.is_some());
+        assert_eq!(j.unfinished_jobs().unwrap(), vec![id]);
+        let items = j.items(id).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].state, ItemState::Saved);
+        assert_eq!(items[0].validator.as_deref(), Some("\"etag\""));
+        assert_eq!(items[0].saved.as_ref().unwrap().width, Some(3));
+        assert_eq!(items[0].attempts, 1);
+        assert_eq!(items[1].state, ItemState::Failed);
+        assert_eq!(items[1].error.as_deref(), Some("404 Not Found"));
+
+        j.finish_job(id, JobState::Partial, Some(Path::new("/out/x.zip")), None)
+            .unwrap();
+        assert!(j.unfinished_jobs().unwrap().is_empty());
+        let list = j.list_jobs(10, 0).unwrap();
+        assert_eq!(list[0].state, JobState::Partial);
+        assert_eq!(
+            (list[0].saved, list[0].failed, list[0].total, list[0].bytes),
+            (1, 1, 2, 9)
+        );
+        assert_eq!(list[0].output.as_deref(), Some("/out/x.zip"));
+    }
+
+    #[test]
+    fn staging_round_trips_and_unknown_job_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        let id = j.create_job(&new_job()).unwrap();
+        let staging = Staging {
+            paths: vec![StagedPath {
+                temp: "/out/.x.zip.partial".into(),
+                target: "/out/x.zip".into(),
+                base: "x".into(),
+                ext: ".zip".into(),
+            }],
+        };
+        j.set_staging(id, Some(&staging)).unwrap();
+        assert_eq!(j.job(id).unwrap().staging, Some(staging));
+        assert!(matches!(j.job(999), Err(JournalError::NoSuchJob(999))));
+        assert!(matches!(
+            j.set_job_state(999, JobState::Failed, None),
+            Err(JournalError::NoSuchJob(999))
+        ));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite3");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            Journal::open(&path),
+            Err(JournalError::TooNew { found: 99, .. })
+        ));
+    }
+}

@@ -1,0 +1,393 @@
+//! Packaging a finished job into the output folder: one ZIP per product (or a plain folder, or
+//! both), entries named by role, media stored without recompression, and `manifest.json` plus
+//! `manifest.csv` describing every file and every failure.
+//!
+//! A package appears in the output folder only when complete:
+//!
+//! 1. it is written under a hidden temporary name in the output folder itself (so the final rename
+//!    never crosses file systems), then flushed and synced;
+//! 2. the caller journals the temporary and final names ([`Staging`](crate::journal::Staging));
+//! 3. [`publish`] renames it to a name nobody has taken (`x.zip`, `x (2).zip`, …) — never over an
+//!    existing file — and syncs the folder.
+//!
+//! ZIPs are deterministic — fixed entry order, fixed timestamps, no per-run data in the manifest
+//! — so a job resumed after a crash produces the same bytes as one that ran straight through.
+
+pub mod naming;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use thiserror::Error;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+use crate::format::Format;
+use crate::process::{self, ProcessError, StripOptions};
+
+/// Packaging failures.
+#[derive(Debug, Error)]
+pub enum PackageError {
+    #[error("cannot write {}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("cannot write the ZIP {}: {source}", path.display())]
+    Zip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
+    #[error("cannot store {name}: {source}")]
+    Entry { name: String, source: ProcessError },
+    #[error("the output folder {} already has 10000 packages named {base}; move some away", dir.display())]
+    NoFreeName { dir: PathBuf, base: String },
+}
+
+/// One media file to store.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Name inside the package.
+    pub name: String,
+    /// The downloaded file.
+    pub source: PathBuf,
+    pub format: Format,
+}
+
+/// `manifest.json`: what the package holds and what could not be saved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    pub generator: String,
+    pub site: Option<String>,
+    pub product_id: Option<String>,
+    pub title: Option<String>,
+    pub page_url: Option<String>,
+    pub files: Vec<ManifestFile>,
+    pub failed: Vec<ManifestFailure>,
+}
+
+/// A stored file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestFile {
+    pub name: String,
+    pub url: String,
+    pub role: String,
+    pub variant: Option<String>,
+    pub variant_id: Option<String>,
+    pub bytes: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub content_type: String,
+    pub sha256: String,
+}
+
+/// An item that could not be saved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestFailure {
+    pub url: String,
+    pub role: String,
+    pub variant: Option<String>,
+    pub reason: String,
+}
+
+impl Manifest {
+    fn json(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+
+    /// One row per file and per failure, for spreadsheets.
+    fn csv(&self) -> Vec<u8> {
+        let mut out = String::from(
+            "name,url,role,variant,variant_id,bytes,width,height,content_type,sha256,status,reason\r\n",
+        );
+        let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
+        for f in &self.files {
+            let row = [
+                f.name.clone(),
+                f.url.clone(),
+                f.role.clone(),
+                f.variant.clone().unwrap_or_default(),
+                f.variant_id.clone().unwrap_or_default(),
+                f.bytes.to_string(),
+                opt(f.width),
+                opt(f.height),
+                f.content_type.clone(),
+                f.sha256.clone(),
+                "saved".into(),
+                String::new(),
+            ];
+            push_csv_row(&mut out, &row);
+        }
+        for f in &self.failed {
+            let row = [
+                String::new(),
+                f.url.clone(),
+                f.role.clone(),
+                f.variant.clone().unwrap_or_default(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                "failed".into(),
+                f.reason.clone(),
+            ];
+            push_csv_row(&mut out, &row);
+        }
+        out.into_bytes()
+    }
+}
+
+/// RFC 4180: quote fields holding a comma, quote or line break; a leading `=`, `+`, `-` or `@`
+/// is prefixed with `'` so a spreadsheet does not run a hostile page's text as a formula.
+fn push_csv_row(out: &mut String, fields: &[String]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let field = if field.starts_with(['=', '+', '-', '@']) {
+            format!("'{field}")
+        } else {
+            field.clone()
+        };
+        if field.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&field);
+        }
+    }
+    out.push_str("\r\n");
+}
+
+/// Timestamps of every entry: the ZIP epoch (1980-01-01 00:00), so output is reproducible.
+fn entry_options(large: bool) -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Stored)
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o644)
+        .large_file(large)
+}
+
+/// Writes the ZIP to `temp` and syncs it.
+pub fn write_zip(
+    temp: &Path,
+    entries: &[Entry],
+    manifest: &Manifest,
+    strip: StripOptions,
+) -> Result<(), PackageError> {
+    let io_err = |source| PackageError::Io {
+        path: temp.to_path_buf(),
+        source,
+    };
+    let zip_err = |source| PackageError::Zip {
+        path: temp.to_path_buf(),
+        source,
+    };
+    let file = File::create(temp).map_err(io_err)?;
+    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    for entry in entries {
+        // ZIP64 only where needed, so ordinary packages open in every unzip tool.
+        let large = std::fs::metadata(&entry.source)
+            .map(|m| m.len() >= u32::MAX as u64 - (1 << 20))
+            .unwrap_or(false);
+        zip.start_file(entry.name.as_str(), entry_options(large))
+            .map_err(zip_err)?;
+        process::write_stored(&entry.source, entry.format, strip, &mut zip).map_err(|source| {
+            PackageError::Entry {
+                name: entry.name.clone(),
+                source,
+            }
+        })?;
+    }
+    for (name, body) in [
+        ("manifest.json", manifest.json()),
+        ("manifest.csv", manifest.csv()),
+    ] {
+        zip.start_file(name, entry_options(false))
+            .map_err(zip_err)?;
+        zip.write_all(&body).map_err(io_err)?;
+    }
+    let writer = zip.finish().map_err(zip_err)?;
+    let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
+    file.sync_all().map_err(io_err)
+}
+
+/// Writes the package as a folder at `temp` (created here) and syncs its files.
+pub fn write_folder(
+    temp: &Path,
+    entries: &[Entry],
+    manifest: &Manifest,
+    strip: StripOptions,
+) -> Result<(), PackageError> {
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PackageError::Io { path, source }
+    };
+    std::fs::create_dir(temp).map_err(io_err(temp))?;
+    let write_one =
+        |name: &str, fill: &mut dyn FnMut(&mut BufWriter<File>) -> Result<(), PackageError>| {
+            let path = temp.join(name);
+            let mut out = BufWriter::new(File::create(&path).map_err(io_err(&path))?);
+            fill(&mut out)?;
+            let file = out.into_inner().map_err(|e| PackageError::Io {
+                path: path.clone(),
+                source: e.into_error(),
+            })?;
+            file.sync_all().map_err(io_err(&path))
+        };
+    for entry in entries {
+        write_one(&entry.name, &mut |out| {
+            process::write_stored(&entry.source, entry.format, strip, out)
+                .map(|_| ())
+                .map_err(|source| PackageError::Entry {
+                    name: entry.name.clone(),
+                    source,
+                })
+        })?;
+    }
+    for (name, body) in [
+        ("manifest.json", manifest.json()),
+        ("manifest.csv", manifest.csv()),
+    ] {
+        write_one(name, &mut |out| {
+            out.write_all(&body).map_err(io_err(&temp.join(name)))
+        })?;
+    }
+    sync_dir(temp).map_err(io_err(temp))
+}
+
+/// The hidden name a package is written under before it is published.
+pub fn temp_path(out_dir: &Path, base: &str, ext: &str, job: i64) -> PathBuf {
+    out_dir.join(format!(".{base}{ext}.haul-{job}.partial"))
+}
+
+/// The first free name for a package: `base.ext`, `base (2).ext`, …
+pub fn free_target(out_dir: &Path, base: &str, ext: &str) -> Result<PathBuf, PackageError> {
+    (1..10_000)
+        .map(|n| {
+            if n == 1 {
+                out_dir.join(format!("{base}{ext}"))
+            } else {
+                out_dir.join(format!("{base} ({n}){ext}"))
+            }
+        })
+        .find(|p| std::fs::symlink_metadata(p).is_err())
+        .ok_or_else(|| PackageError::NoFreeName {
+            dir: out_dir.to_path_buf(),
+            base: base.to_string(),
+        })
+}
+
+/// Renames `temp` to `target` unless `target` exists (then `AlreadyExists`), and syncs the folder.
+pub fn publish(temp: &Path, target: &Path) -> io::Result<()> {
+    rename_noreplace(temp, target)?;
+    if let Some(dir) = target.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    };
+    let (from_c, to_c) = (c(from)?, c(to)?);
+    // SAFETY: both are valid NUL-terminated paths; AT_FDCWD resolves them like rename(2).
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from_c.as_ptr(),
+            libc::AT_FDCWD,
+            to_c.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        // File systems without RENAME_NOREPLACE support (some network and FUSE mounts).
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => rename_if_absent(from, to),
+        _ => Err(err),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    rename_if_absent(from, to)
+}
+
+fn rename_if_absent(from: &Path, to: &Path) -> io::Result<()> {
+    if std::fs::symlink_metadata(to).is_ok() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists", to.display()),
+        ));
+    }
+    std::fs::rename(from, to)
+}
+
+/// Makes a rename or new files in `dir` durable (a no-op where directories cannot be synced).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let mut out = String::new();
+        push_csv_row(
+            &mut out,
+            &[
+                "a,b".into(),
+                "say \"hi\"".into(),
+                "=HYPERLINK(1)".into(),
+                "plain".into(),
+            ],
+        );
+        assert_eq!(out, "\"a,b\",\"say \"\"hi\"\"\",'=HYPERLINK(1),plain\r\n");
+    }
+
+    #[test]
+    fn free_names_and_noreplace_publish() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = free_target(dir.path(), "p", ".zip").unwrap();
+        assert_eq!(first, dir.path().join("p.zip"));
+        std::fs::write(&first, b"one").unwrap();
+        let second = free_target(dir.path(), "p", ".zip").unwrap();
+        assert_eq!(second, dir.path().join("p (2).zip"));
+
+        let temp = temp_path(dir.path(), "p", ".zip", 7);
+        std::fs::write(&temp, b"two").unwrap();
+        let err = publish(&temp, &first).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            std::fs::read(&first).unwrap(),
+            b"one",
+            "an existing package is never replaced"
+        );
+        publish(&temp, &second).unwrap();
+        assert_eq!(std::fs::read(&second).unwrap(), b"two");
+        assert!(!temp.exists());
+    }
+}

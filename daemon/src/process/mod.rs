@@ -1,0 +1,155 @@
+//! Turning a downloaded file into what is stored: metadata removed losslessly (see [`strip`]),
+//! then measured (bytes, SHA-256, pixel size) for the manifest.
+//!
+//! The stored form is produced twice — once here to measure it as soon as the item is downloaded
+//! (so the work overlaps other downloads), once when packaging writes it into the ZIP — rather
+//! than being written to disk in between: stripping is deterministic and costs far less than
+//! another full write of every file. Images are handled in memory (bounded by
+//! [`MAX_IMAGE_BYTES`]); videos and other files are streamed.
+
+pub mod strip;
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::format::Format;
+use crate::journal::SavedMedia;
+pub use strip::StripOptions;
+
+/// Largest image that is cleaned in memory.
+pub const MAX_IMAGE_BYTES: u64 = 256 << 20;
+
+/// Processing failures.
+#[derive(Debug, Error)]
+pub enum ProcessError {
+    #[error("cannot read the downloaded file {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write the stored file: {0}")]
+    Write(io::Error),
+    #[error(transparent)]
+    Strip(#[from] strip::StripError),
+    #[error(
+        "the image is {size} bytes, more than the {MAX_IMAGE_BYTES} bytes haul cleans of metadata"
+    )]
+    TooLarge { size: u64 },
+}
+
+/// The stored form of a downloaded file.
+enum Stored {
+    /// A cleaned image.
+    Memory(Bytes),
+    /// A file stored as downloaded (videos, formats without metadata handling).
+    AsDownloaded(PathBuf),
+}
+
+fn stored(part: &Path, format: Format, options: StripOptions) -> Result<Stored, ProcessError> {
+    if !matches!(format, Format::Jpeg | Format::Png | Format::Webp) {
+        return Ok(Stored::AsDownloaded(part.to_path_buf()));
+    }
+    let read_err = |source| ProcessError::Read {
+        path: part.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(part).map_err(read_err)?.len();
+    if size > MAX_IMAGE_BYTES {
+        return Err(ProcessError::TooLarge { size });
+    }
+    let data = std::fs::read(part).map_err(read_err)?;
+    Ok(Stored::Memory(strip::strip(
+        format,
+        Bytes::from(data),
+        options,
+    )?))
+}
+
+/// Measures the stored form of `part`: what the manifest and the journal record.
+pub fn inspect(
+    part: &Path,
+    format: Format,
+    options: StripOptions,
+) -> Result<SavedMedia, ProcessError> {
+    let mut hasher = Sha256::new();
+    let (bytes, dimensions) = match stored(part, format, options)? {
+        Stored::Memory(data) => {
+            hasher.update(&data);
+            (data.len() as u64, imagesize::blob_size(&data).ok())
+        }
+        Stored::AsDownloaded(path) => {
+            let bytes = copy_file(&path, &mut HashWriter(&mut hasher))?;
+            let dimensions = match format.kind() {
+                crate::media::MediaKind::Image => imagesize::size(&path).ok(),
+                crate::media::MediaKind::Video => None,
+            };
+            (bytes, dimensions)
+        }
+    };
+    let to_u32 = |v: usize| u32::try_from(v).ok();
+    Ok(SavedMedia {
+        content_type: format.content_type().to_string(),
+        ext: format.ext().to_string(),
+        width: dimensions.and_then(|d| to_u32(d.width)),
+        height: dimensions.and_then(|d| to_u32(d.height)),
+        sha256: hex::encode(hasher.finalize()),
+        bytes,
+    })
+}
+
+/// Writes the stored form of `part` to `out`; returns the bytes written.
+pub fn write_stored(
+    part: &Path,
+    format: Format,
+    options: StripOptions,
+    out: &mut dyn Write,
+) -> Result<u64, ProcessError> {
+    match stored(part, format, options)? {
+        Stored::Memory(data) => {
+            out.write_all(&data).map_err(ProcessError::Write)?;
+            Ok(data.len() as u64)
+        }
+        Stored::AsDownloaded(path) => copy_file(&path, out),
+    }
+}
+
+fn copy_file(path: &Path, out: &mut dyn Write) -> Result<u64, ProcessError> {
+    let file = File::open(path).map_err(|source| ProcessError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(ProcessError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        out.write_all(&buf[..n]).map_err(ProcessError::Write)?;
+        total += n as u64;
+    }
+}
+
+/// Feeds everything written to a SHA-256 hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

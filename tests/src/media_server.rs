@@ -1,0 +1,400 @@
+//! A local HTTPS media server (HTTP/2 and HTTP/1.1, the test CA's certificate) on
+//! `127.0.0.1:0`, with routes that misbehave on purpose: statuses with `Retry-After`, bodies cut
+//! mid-way, redirects, a slow drip. It honours `Range`/`If-Range` like a CDN and logs every
+//! request so tests can assert what haul asked for (ranges, no cookies, no requests at all).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, stream};
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::Frame;
+use hyper::header::{self, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::ca::TestCa;
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+/// How a route answers.
+#[derive(Debug, Clone)]
+pub enum Behavior {
+    /// 200 with the body (206 for ranges).
+    Ok,
+    /// The first `times` requests get `status` (with `Retry-After` when given), then `Ok`.
+    FailFirst {
+        times: usize,
+        status: u16,
+        retry_after: Option<String>,
+    },
+    /// The first request's body breaks off after `after` bytes; later requests are `Ok`.
+    CutFirst { after: usize },
+    /// Every response breaks off after `after` bytes and ranges are ignored.
+    AlwaysCut { after: usize },
+    /// Every request is redirected (302) to this location.
+    Redirect(String),
+    /// Every request gets this status.
+    Status(u16),
+    /// The body is sent `chunk` bytes at a time, one chunk per `every`.
+    Slow { chunk: usize, every: Duration },
+}
+
+/// A file the server serves.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub body: Bytes,
+    pub content_type: String,
+    pub behavior: Behavior,
+    /// Strong ETag sent with every answer (and checked against `If-Range`).
+    pub etag: Option<String>,
+}
+
+impl Route {
+    /// A well-behaved file.
+    pub fn ok(body: impl Into<Bytes>, content_type: &str) -> Route {
+        let body = body.into();
+        let etag = Some(format!("\"{}\"", hex::encode(&sha256(&body)[..8])));
+        Route {
+            body,
+            content_type: content_type.to_string(),
+            behavior: Behavior::Ok,
+            etag,
+        }
+    }
+
+    pub fn with(mut self, behavior: Behavior) -> Route {
+        self.behavior = behavior;
+        self
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub path: String,
+    pub host: Option<String>,
+    pub range: Option<String>,
+    pub if_range: Option<String>,
+    pub cookie: Option<String>,
+    pub user_agent: Option<String>,
+    pub version: String,
+    /// When the request arrived.
+    pub at: std::time::Instant,
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, Route>,
+    hits: HashMap<String, usize>,
+    log: Vec<Logged>,
+}
+
+/// The running server; stops when dropped.
+pub struct MediaServer {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: CancellationToken,
+}
+
+impl MediaServer {
+    /// Starts the server on `127.0.0.1:0` with `ca`'s certificate.
+    pub async fn start(ca: &TestCa) -> MediaServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind media server");
+        let addr = listener.local_addr().expect("media server address");
+        let acceptor = TlsAcceptor::from(ca.server_config());
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = CancellationToken::new();
+        let (serve_state, serve_stop) = (state.clone(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                let (tcp, _) = tokio::select! {
+                    accepted = listener.accept() => match accepted { Ok(a) => a, Err(_) => continue },
+                    () = serve_stop.cancelled() => return,
+                };
+                let (acceptor, state, stop) =
+                    (acceptor.clone(), serve_state.clone(), serve_stop.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(answer(&state, req)) }
+                    });
+                    let builder =
+                        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    tokio::select! {
+                        _ = builder.serve_connection(TokioIo::new(tls), service) => {}
+                        () = stop.cancelled() => {}
+                    }
+                });
+            }
+        });
+        MediaServer { addr, state, stop }
+    }
+
+    /// Adds (or replaces) a route at `path` (starting with `/`).
+    pub fn add(&self, path: &str, route: Route) {
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), route);
+    }
+
+    /// `https://127.0.0.1:PORT/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.addr.port())
+    }
+
+    /// `https://HOST:PORT/path`, for a host pinned to loopback in haul's `[resolve]` table.
+    pub fn url_via(&self, host: &str, path: &str) -> String {
+        format!("https://{host}:{}{path}", self.addr.port())
+    }
+
+    /// Requests made to `path` so far.
+    pub fn hits(&self, path: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every request so far.
+    pub fn log(&self) -> Vec<Logged> {
+        self.state.lock().unwrap().log.clone()
+    }
+}
+
+impl Drop for MediaServer {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    let header = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let logged = Logged {
+        path: path.clone(),
+        host: header(header::HOST).or_else(|| req.uri().authority().map(|a| a.to_string())),
+        range: header(header::RANGE),
+        if_range: header(header::IF_RANGE),
+        cookie: header(header::COOKIE),
+        user_agent: header(header::USER_AGENT),
+        version: format!("{:?}", req.version()),
+        at: std::time::Instant::now(),
+    };
+    let (route, hit) = {
+        let mut s = state.lock().unwrap();
+        s.log.push(logged.clone());
+        let hit = {
+            let n = s.hits.entry(path.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        (s.routes.get(&path).cloned(), hit)
+    };
+    let Some(route) = route else {
+        return simple(
+            StatusCode::NOT_FOUND,
+            "text/html",
+            "<!doctype html><title>404</title>not found",
+        );
+    };
+    match &route.behavior {
+        Behavior::Status(code) => simple(
+            status(*code),
+            "text/html",
+            "<!doctype html><title>error</title>",
+        ),
+        Behavior::Redirect(to) => {
+            let mut r = simple(StatusCode::FOUND, "text/plain", "moved");
+            r.headers_mut().insert(
+                header::LOCATION,
+                HeaderValue::from_str(to).expect("location"),
+            );
+            r
+        }
+        Behavior::FailFirst {
+            times,
+            status: code,
+            retry_after,
+        } if hit <= *times => {
+            let mut r = simple(
+                status(*code),
+                "text/html",
+                "<!doctype html><title>busy</title>",
+            );
+            if let Some(ra) = retry_after {
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_str(ra).expect("retry-after"),
+                );
+            }
+            r
+        }
+        Behavior::AlwaysCut { after } => cut_response(&route, 0, *after),
+        _ => {
+            let start =
+                requested_start(&route, logged.range.as_deref(), logged.if_range.as_deref());
+            match (&route.behavior, start) {
+                (Behavior::CutFirst { after }, _) if hit == 1 => cut_response(&route, 0, *after),
+                (Behavior::Slow { chunk, every }, start) => {
+                    slow_response(&route, start.unwrap_or(0), *chunk, *every)
+                }
+                (_, Some(start)) if start >= route.body.len() => {
+                    let mut r = simple(StatusCode::RANGE_NOT_SATISFIABLE, "text/plain", "");
+                    let range = format!("bytes */{}", route.body.len());
+                    r.headers_mut().insert(
+                        header::CONTENT_RANGE,
+                        HeaderValue::from_str(&range).expect("range"),
+                    );
+                    r
+                }
+                (_, start) => full_response(&route, start.unwrap_or(0)),
+            }
+        }
+    }
+}
+
+/// The offset a `Range: bytes=N-` asks for, when `If-Range` (if any) matches.
+fn requested_start(route: &Route, range: Option<&str>, if_range: Option<&str>) -> Option<usize> {
+    let n = range?
+        .strip_prefix("bytes=")?
+        .strip_suffix('-')?
+        .parse()
+        .ok()?;
+    match (if_range, &route.etag) {
+        (Some(given), Some(etag)) if given != etag => None,
+        _ => Some(n),
+    }
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).expect("status code")
+}
+
+fn simple(code: StatusCode, content_type: &str, body: &'static str) -> Response<Body> {
+    let mut r = Response::new(
+        Full::new(Bytes::from_static(body.as_bytes()))
+            .map_err(|e: Infallible| match e {})
+            .boxed(),
+    );
+    *r.status_mut() = code;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).expect("content type"),
+    );
+    r
+}
+
+fn headers_for(route: &Route, r: &mut Response<Body>, start: usize) {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&route.content_type).expect("content type"),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(route.body.len() - start),
+    );
+    if let Some(etag) = &route.etag {
+        h.insert(header::ETAG, HeaderValue::from_str(etag).expect("etag"));
+    }
+    if start > 0 {
+        let range = format!(
+            "bytes {start}-{}/{}",
+            route.body.len() - 1,
+            route.body.len()
+        );
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&range).expect("range"),
+        );
+    }
+}
+
+fn full_response(route: &Route, start: usize) -> Response<Body> {
+    let body = route.body.slice(start..);
+    let mut r = Response::new(Full::new(body).map_err(|e: Infallible| match e {}).boxed());
+    if start > 0 {
+        *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
+    headers_for(route, &mut r, start);
+    r
+}
+
+/// Announces the whole file, sends `after` bytes, then breaks the connection.
+fn cut_response(route: &Route, start: usize, after: usize) -> Response<Body> {
+    let sent = route
+        .body
+        .slice(start..(start + after).min(route.body.len()));
+    // The break comes a moment after the data, so the data reaches the client first (as when a
+    // connection dies mid-transfer) instead of the reset overtaking it.
+    let frames = stream::unfold(Some(sent), |pending| async move {
+        match pending {
+            Some(data) => Some((Ok(Frame::data(data)), None)),
+            None => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Some((
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "cut on purpose",
+                    )),
+                    None,
+                ))
+            }
+        }
+    });
+    let frames = frames.take(2);
+    let mut r = Response::new(BodyExt::boxed(StreamBody::new(frames)));
+    headers_for(route, &mut r, start);
+    r
+}
+
+fn slow_response(route: &Route, start: usize, chunk: usize, every: Duration) -> Response<Body> {
+    let body = route.body.slice(start..);
+    let chunks = stream::unfold(0usize, move |offset| {
+        let body = body.clone();
+        async move {
+            if offset >= body.len() {
+                return None;
+            }
+            tokio::time::sleep(every).await;
+            let end = (offset + chunk).min(body.len());
+            Some((Ok(Frame::data(body.slice(offset..end))), end))
+        }
+    });
+    let mut r = Response::new(BodyExt::boxed(StreamBody::new(chunks)));
+    if start > 0 {
+        *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
+    headers_for(route, &mut r, start);
+    r
+}
+
+fn sha256(data: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).to_vec()
+}

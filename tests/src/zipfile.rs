@@ -1,0 +1,40 @@
+//! Reading haul's ZIPs back for assertions.
+
+use std::io::Read;
+use std::path::Path;
+
+/// One entry: its name and bytes.
+#[derive(Debug, Clone)]
+pub struct ZipEntry {
+    pub name: String,
+    pub data: Vec<u8>,
+    pub stored: bool,
+}
+
+/// Every entry of the ZIP at `path`, in archive order.
+pub fn read_zip(path: &Path) -> Vec<ZipEntry> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut archive = zip::ZipArchive::new(file)
+        .unwrap_or_else(|e| panic!("read {} as ZIP: {e}", path.display()));
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).expect("ZIP entry");
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).expect("read ZIP entry");
+            ZipEntry {
+                name: entry.name().map(|n| n.to_string()).unwrap_or_default(),
+                data,
+                stored: entry.compression() == zip::CompressionMethod::Stored,
+            }
+        })
+        .collect()
+}
+
+/// The parsed `manifest.json` of a haul ZIP.
+pub fn manifest(entries: &[ZipEntry]) -> serde_json::Value {
+    let m = entries
+        .iter()
+        .find(|e| e.name == "manifest.json")
+        .expect("manifest.json in the ZIP");
+    serde_json::from_slice(&m.data).expect("manifest.json is JSON")
+}
