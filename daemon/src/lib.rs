@@ -4,4 +4,5 @@
 //! `docs/architecture.md` maps the modules and how a job flows through them.
 
 pub mod extract;
+pub mod install;
 pub mod media;
