@@ -831,6 +831,11 @@ fn apply(steps: Vec<Step>, record: &mut InstallRecord) -> Result<Vec<Change>, In
             Step::Link { path, target } => {
                 if let Some(parent) = path.parent() {
                     for dir in create_dirs(parent)? {
+                        changes.push(Change {
+                            action: Action::Created,
+                            what: "folder".into(),
+                            target: dir.display().to_string(),
+                        });
                         upsert(record, Artifact::Dir { path: dir });
                     }
                 }
@@ -1057,7 +1062,15 @@ pub fn uninstall(env: &InstallEnv, browsers: &[Browser]) -> Result<UninstallRepo
                     what: match role {
                         FileRole::Autostart => "autostart entry".into(),
                         _ if list.is_empty() => "host manifest".into(),
-                        _ => format!("host manifest for {}", list.join(", ")),
+                        _ => format!(
+                            "host manifest for {}",
+                            list.iter()
+                                .map(|b| b
+                                    .parse::<Browser>()
+                                    .map_or(b.as_str(), |x| x.display_name()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     },
                     target: path.display().to_string(),
                 });
