@@ -1,1 +1,3 @@
 //! The end-to-end suite: one test binary, one module per area.
+
+mod extension;

@@ -642,7 +642,7 @@ fn doctor_accepts_what_install_wrote() {
         check.findings
     );
     assert_eq!(check.findings.len(), 6);
-    assert_eq!(check.host_paths, [f.host.clone()]);
+    assert_eq!(check.host_paths, std::slice::from_ref(&f.host));
 }
 
 #[test]
@@ -899,7 +899,8 @@ async fn doctor_daemon_not_running() {
     let f = Fixture::new(Os::Linux);
     let timeout = std::time::Duration::from_millis(500);
     // No daemon, and no haul beside the host: the host cannot start one.
-    let finding = super::doctor::check_daemon(&f.env.paths, &[f.host.clone()], timeout).await;
+    let finding =
+        super::doctor::check_daemon(&f.env.paths, std::slice::from_ref(&f.host), timeout).await;
     if std::env::var_os(haul_protocol::install::HAUL_BIN_ENV).is_none() {
         assert_eq!(finding.severity, Severity::Problem, "{finding:?}");
         assert!(finding.fix.unwrap().contains("haul daemon"));
@@ -911,6 +912,7 @@ async fn doctor_daemon_not_running() {
             .join("bin")
             .join(haul_protocol::install::HAUL_EXE),
     );
-    let finding = super::doctor::check_daemon(&f.env.paths, &[f.host.clone()], timeout).await;
+    let finding =
+        super::doctor::check_daemon(&f.env.paths, std::slice::from_ref(&f.host), timeout).await;
     assert_eq!(finding.severity, Severity::Note, "{finding:?}");
 }
