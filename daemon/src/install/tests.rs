@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use haul_protocol::install::{HostManifest, InstallRecord, chrome_origin};
 use haul_protocol::{DEV_EXTENSION_ID, FIREFOX_ADDON_ID, HOST_NAME};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::doctor::{DoctorOptions, Severity, browser_error, check_install, check_manifest_file};
 use super::*;
@@ -915,4 +915,48 @@ async fn doctor_daemon_not_running() {
     let finding =
         super::doctor::check_daemon(&f.env.paths, std::slice::from_ref(&f.host), timeout).await;
     assert_eq!(finding.severity, Severity::Note, "{finding:?}");
+}
+
+/// A stand-in daemon answering one `hello` with `protocol`.
+async fn answer_hello_once(paths: &Paths, protocol: u32) -> tokio::task::JoinHandle<Value> {
+    use futures_util::{SinkExt, StreamExt};
+    use interprocess::local_socket::ListenerOptions;
+    use interprocess::local_socket::tokio::prelude::*;
+    paths.ensure_runtime_dir().unwrap();
+    let name = haul_protocol::socket::socket_name(paths).unwrap();
+    let listener = ListenerOptions::new().name(name).create_tokio().unwrap();
+    tokio::spawn(async move {
+        let stream = listener.accept().await.unwrap();
+        let mut conn = tokio_util::codec::Framed::new(
+            stream,
+            haul_protocol::frame::FrameCodec::local_socket(),
+        );
+        let hello: Value = serde_json::from_slice(&conn.next().await.unwrap().unwrap()).unwrap();
+        let reply = json!({"type":"hello","protocol":protocol,"version":"9.9.9","status_url":null,"pid":42});
+        conn.send(reply.to_string().as_bytes()).await.unwrap();
+        hello
+    })
+}
+
+#[tokio::test]
+async fn doctor_daemon_answers() {
+    let f = Fixture::new(Os::Linux);
+    let server = answer_hello_once(&f.env.paths, haul_protocol::PROTOCOL_VERSION).await;
+    let finding =
+        super::doctor::check_daemon(&f.env.paths, &[], std::time::Duration::from_secs(5)).await;
+    assert_eq!(finding.severity, Severity::Ok, "{finding:?}");
+    assert!(finding.detail.contains("9.9.9") && finding.detail.contains("pid 42"));
+    let hello = server.await.unwrap();
+    assert_eq!(hello["client"]["kind"], "cli");
+    assert_eq!(hello["protocol"], haul_protocol::PROTOCOL_VERSION);
+}
+
+#[tokio::test]
+async fn doctor_daemon_speaking_another_protocol() {
+    let f = Fixture::new(Os::Linux);
+    let _server = answer_hello_once(&f.env.paths, haul_protocol::PROTOCOL_VERSION + 1).await;
+    let finding =
+        super::doctor::check_daemon(&f.env.paths, &[], std::time::Duration::from_secs(5)).await;
+    assert_eq!(finding.severity, Severity::Problem, "{finding:?}");
+    assert!(finding.fix.unwrap().contains("haul daemon"));
 }
