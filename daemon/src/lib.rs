@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod extract;
 pub mod fetch;
 pub mod format;
+pub mod install;
 pub mod ipc;
 pub mod jobs;
 pub mod journal;

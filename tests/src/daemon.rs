@@ -26,10 +26,7 @@ fn binary(name: &str, env: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
     }
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/suite-<hash> → target/<profile>/<name>
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let path = crate::workspace_bin(name);
     assert!(
         path.exists(),
         "{} is not built; run the suite with `cargo test --workspace`",

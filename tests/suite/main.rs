@@ -1,5 +1,6 @@
 //! haul's end-to-end suite: one test binary, one module per area, fixtures from `haul_tests`.
-//! Every test runs real components — the daemon, its socket, HTTPS over loopback — in a
-//! temporary `HAUL_HOME`.
+//! Every test runs real components — the daemon, its socket, HTTPS over loopback, the extension's
+//! files — in a temporary `HAUL_HOME`.
 
+mod extension;
 mod grab;

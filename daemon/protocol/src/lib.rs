@@ -10,8 +10,11 @@
 //! - [`paths`]: where config, data, the runtime socket, output and inbox live, per OS or under
 //!   `HAUL_HOME`.
 //! - [`socket`]: connecting to and naming the daemon's local socket.
+//! - [`install`]: the host manifest, the extension ids haul trusts and the install record that
+//!   `haul install` writes and the native host and `haul doctor` read.
 
 pub mod frame;
+pub mod install;
 pub mod message;
 pub mod paths;
 pub mod socket;
@@ -26,3 +29,5 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The native-messaging host name registered with browsers (`[a-z0-9_.]`, no leading, trailing or
 /// double dots, so the same name works in the Chromium family and Firefox).
 pub const HOST_NAME: &str = "haul.native_host";
+
+pub use install::{DEV_EXTENSION_ID, FIREFOX_ADDON_ID};

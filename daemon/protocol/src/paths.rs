@@ -118,6 +118,17 @@ impl Paths {
         self.data_dir.join("logs")
     }
 
+    /// What `haul install` wrote ([`crate::install::InstallRecord`]).
+    pub fn install_record_file(&self) -> PathBuf {
+        self.data_dir.join("install.json")
+    }
+
+    /// Held briefly by a native host while it starts the daemon, so two hosts launched at once
+    /// start one daemon between them.
+    pub fn spawn_lock_file(&self) -> PathBuf {
+        self.runtime_dir.join("spawn.lock")
+    }
+
     /// Held (flock) by the running daemon: at most one daemon per set of paths.
     pub fn daemon_lock_file(&self) -> PathBuf {
         self.runtime_dir.join("daemon.lock")

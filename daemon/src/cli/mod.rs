@@ -2,9 +2,12 @@
 //! finds the paths and sets up logging.
 
 mod daemon;
+mod doctor;
 mod grab;
+mod install;
 mod progress;
 mod status;
+mod uninstall;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +35,12 @@ pub enum Command {
     Daemon(daemon::Args),
     Grab(grab::Args),
     Status(status::Args),
+    /// Register haul with your browsers so the extension can reach it (per user, no admin rights).
+    Install(install::Args),
+    /// Remove exactly what `haul install` wrote.
+    Uninstall(uninstall::Args),
+    /// Check that browsers can reach haul, and say how to fix what is wrong.
+    Doctor(doctor::Args),
 }
 
 /// What every subcommand gets.
@@ -60,7 +69,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Daemon(args) => daemon::run(args, &ctx),
         Command::Grab(args) => grab::run(args, &ctx),
         Command::Status(args) => status::run(args, &ctx),
+        Command::Install(args) => install::run(args),
+        Command::Uninstall(args) => uninstall::run(args),
+        Command::Doctor(args) => doctor::run(args),
     }
+}
+
+/// Makes a path given on the command line absolute against the current directory.
+fn absolute(path: PathBuf) -> anyhow::Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    Ok(std::env::current_dir()
+        .context("cannot read the current directory")?
+        .join(path))
 }
 
 /// Logs to stderr at `default_level` (overridden by `HAUL_LOG`, e.g. `HAUL_LOG=debug`), and

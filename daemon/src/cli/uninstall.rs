@@ -1,0 +1,48 @@
+//! `haul uninstall`: removes what `haul install` wrote, and nothing else.
+
+use std::process::ExitCode;
+
+use haul::install::{Browser, InstallEnv, uninstall};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Remove the registration for this browser only (repeatable). Default: everything haul
+    /// installed, the autostart entry included.
+    #[arg(long = "browser", value_name = "NAME")]
+    pub browsers: Vec<Browser>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let env = InstallEnv::from_env()?;
+    let report = uninstall(&env, &args.browsers)?;
+    if report.nothing_recorded {
+        println!(
+            "Nothing to remove: haul install has not written anything for this user (no {}).",
+            report.record_file.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("haul uninstall:");
+    let width = report
+        .changes
+        .iter()
+        .map(|c| c.what.len())
+        .max()
+        .unwrap_or(0);
+    for c in &report.changes {
+        let why = match c.action {
+            haul::install::Action::Kept => "  (changed since haul wrote it: left in place)",
+            _ => "",
+        };
+        println!(
+            "  {:<12} {:<width$}  {}{why}",
+            c.action.as_str(),
+            c.what,
+            c.target
+        );
+    }
+    if report.changes.is_empty() {
+        println!("  nothing recorded for those browsers");
+    }
+    Ok(ExitCode::SUCCESS)
+}

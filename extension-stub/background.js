@@ -1,0 +1,203 @@
+// haul background script (Chrome's service worker, Firefox's background script): talks to haul.
+//
+// For each grab:
+// 1. a content script (declared on product pages, or injected by the toolbar action / context
+//    menu on any page) connects a "haul-grab" port and posts {kind:"grab", page, media};
+// 2. this script opens chrome.runtime.connectNative("haul.native_host") and sends
+//    {"type":"hello"}, then {"type":"grab", id, page, media, options:{}};
+// 3. it turns what comes back ("accepted", "progress", "finished", "error", or the browser's own
+//    error when the host is missing) into {kind:"progress"|"finished"|"error"} for the page and
+//    the toolbar badge, with the command that fixes a problem.
+//
+// No network requests, no remote code, no analytics: the only thing this script talks to is the
+// local native host.
+'use strict';
+
+const ext = globalThis.browser ?? globalThis.chrome;
+const HOST = 'haul.native_host';
+const MENU_ID = 'haul-save';
+
+// Stable error codes of haul's protocol (haul_protocol::message::ErrorCode).
+const VERSION_MISMATCH = 6;
+const DAEMON_UNAVAILABLE = 7;
+const FORBIDDEN = 9;
+
+function ignore() {}
+
+ext.runtime.onInstalled.addListener(() => {
+  ext.contextMenus.create(
+    { id: MENU_ID, title: 'Save with haul', contexts: ['page', 'image', 'video', 'link'] },
+    () => void ext.runtime.lastError,
+  );
+});
+
+ext.action.onClicked.addListener((tab) => startInTab(tab, null));
+
+ext.contextMenus.onClicked.addListener((info, tab) => {
+  if (info.menuItemId !== MENU_ID) return;
+  const kind = info.mediaType === 'video' ? 'video' : info.mediaType === 'image' ? 'image' : null;
+  startInTab(tab, kind && info.srcUrl ? { url: info.srcUrl, kind } : null);
+});
+
+// Any page: the click granted activeTab, so the content script can be injected to read it.
+async function startInTab(tab, extra) {
+  if (!tab || tab.id === undefined) return;
+  try {
+    await ext.scripting.executeScript({ target: { tabId: tab.id }, files: ['content.js'] });
+    await ext.tabs.sendMessage(tab.id, { kind: 'haul-start', extra });
+  } catch (e) {
+    badge(tab.id, 'error', `haul cannot read this page: ${e && e.message ? e.message : e}`);
+  }
+}
+
+ext.runtime.onConnect.addListener((port) => {
+  if (port.name !== 'haul-grab') return;
+  const tabId = port.sender && port.sender.tab ? port.sender.tab.id : undefined;
+  port.onMessage.addListener((msg) => {
+    if (msg && msg.kind === 'grab') grab(port, tabId, msg);
+  });
+});
+
+// What to run for each way the browser reports a missing or broken host.
+function fixFor(message) {
+  const id = ext.runtime.id;
+  if (/not found|No such native application|is not registered/i.test(message)) {
+    return 'haul is not installed for this browser: run `haul install`, then `haul doctor`';
+  }
+  if (/forbidden|does not have permission/i.test(message)) {
+    return `haul does not allow this extension yet: run \`haul install --extension-id ${id}\`, then \`haul doctor\``;
+  }
+  if (/exited|Failed to start|does not exist, or is not executable/i.test(message)) {
+    return "haul's native host did not run: run `haul doctor`";
+  }
+  return 'run `haul doctor`';
+}
+
+function fixForCode(code) {
+  switch (code) {
+    case DAEMON_UNAVAILABLE:
+      return 'start haul with `haul daemon` (or `haul install --autostart`), then `haul doctor`';
+    case FORBIDDEN:
+      return `run \`haul install --extension-id ${ext.runtime.id}\`, then \`haul doctor\``;
+    case VERSION_MISMATCH:
+      return 'update haul and this extension to the same version, then restart `haul daemon`';
+    default:
+      return 'run `haul doctor`';
+  }
+}
+
+function grab(ui, tabId, request) {
+  const requestId = `grab-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  let ended = false;
+  let job = null;
+  let native = null;
+
+  const tell = (msg) => {
+    try {
+      ui.postMessage(msg);
+    } catch (_) {
+      // The tab went away; the job goes on in haul.
+    }
+  };
+  const end = () => {
+    ended = true;
+    try {
+      if (native) native.disconnect();
+    } catch (_) {
+      ignore();
+    }
+  };
+  const fail = (message, fix) => {
+    if (ended) return;
+    end();
+    badge(tabId, 'error', `${message} — ${fix}`);
+    tell({ kind: 'error', message, fix });
+  };
+
+  try {
+    native = ext.runtime.connectNative(HOST);
+  } catch (e) {
+    const message = String(e && e.message ? e.message : e);
+    fail(message, fixFor(message));
+    return;
+  }
+
+  native.onMessage.addListener((msg) => {
+    if (ended || !msg || typeof msg !== 'object') return;
+    switch (msg.type) {
+      case 'accepted':
+        if (msg.id === undefined || msg.id === requestId) job = msg.job;
+        break;
+      case 'progress':
+        if (job !== null && msg.job !== job) break;
+        badge(tabId, 'working', `haul: ${msg.done}/${msg.total}`, progressText(msg.done, msg.total));
+        tell({ kind: 'progress', done: msg.done, total: msg.total });
+        break;
+      case 'finished': {
+        if (job !== null && msg.job !== job) break;
+        end();
+        const reason = Array.isArray(msg.failures) && msg.failures.length ? msg.failures[0].reason : '';
+        const state = msg.status === 'complete' ? 'done' : msg.status === 'partial' ? 'partial' : 'error';
+        badge(tabId, state, msg.output ? `haul: saved to ${msg.output}` : `haul: ${msg.status}`);
+        tell({
+          kind: 'finished',
+          status: msg.status,
+          output: msg.output || '',
+          saved: msg.saved,
+          failed: msg.failed,
+          total: msg.total,
+          reason,
+        });
+        break;
+      }
+      case 'error':
+        fail(String(msg.message || 'haul reported an error'), fixForCode(msg.code));
+        break;
+      default:
+        break; // hello, and types from a newer haul
+    }
+  });
+
+  native.onDisconnect.addListener((port) => {
+    if (ended) return;
+    const err = (port && port.error) || ext.runtime.lastError;
+    const message = err && err.message ? err.message : 'Native host has exited.';
+    fail(message, fixFor(message));
+  });
+
+  badge(tabId, 'working', 'haul: saving…');
+  native.postMessage({ type: 'hello' });
+  native.postMessage({
+    type: 'grab',
+    id: requestId,
+    page: request.page,
+    media: Array.isArray(request.media) ? request.media : [],
+    options: {},
+  });
+}
+
+function progressText(done, total) {
+  if (!(total > 0)) return '…';
+  const text = `${done}/${total}`;
+  return text.length <= 4 ? text : `${Math.floor((done * 100) / total)}%`;
+}
+
+const BADGES = {
+  working: ['…', '#57606a'],
+  done: ['✓', '#1a7f37'],
+  partial: ['!', '#9a6700'],
+  error: ['!', '#cf222e'],
+};
+
+function badge(tabId, state, title, text) {
+  if (tabId === undefined) return;
+  const [mark, color] = BADGES[state] || BADGES.working;
+  const calls = [
+    ext.action.setBadgeText({ tabId, text: text || mark }),
+    ext.action.setBadgeBackgroundColor({ tabId, color }),
+    ext.action.setTitle({ tabId, title }),
+  ];
+  for (const call of calls) {
+    if (call && typeof call.catch === 'function') call.catch(ignore); // the tab may be gone
+  }
+}
