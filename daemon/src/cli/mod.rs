@@ -1,5 +1,7 @@
 //! Subcommands. Each module has an `Args` (clap) and a `run`.
 
+mod extract;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,8 +21,13 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Print the media a saved product page holds (what a grab would save), without any network.
+    Extract(extract::Args),
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Extract(args) => extract::run(args),
+    }
 }

@@ -1,0 +1,184 @@
+//! eBay, every country site (`extraction-rules.md` §4). Sources, best first:
+//!
+//! * **id** — `/itm/(<slug>/)?<itemId>` in the canonical link or page URL, then the page data's
+//!   `"itemId"`; catalogue pages `/p/<ePID>` use the ePID;
+//! * **images** — the ~2016 View Item carousel `enImgCarousel({… "imgArr": [...]})` (or
+//!   `fsImgList`): each entry's `maxImageUrl`, else `displayImgUrl`; the 2026 carousel
+//!   `.ux-image-carousel-item img` (`data-zoom-src`, `data-src`, `src`) — it appears twice (page
+//!   and dialog), which asset de-duplication absorbs; then `og:image`;
+//! * **videos** — `playlistMap` (HLS preferred, else DASH) and `imgArr` entries with a
+//!   `videoUrl`.
+//!
+//! Where multi-variation listings keep per-variation pictures is not known from any source or
+//! fixture, so eBay yields no `variant` items.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::Selector;
+use serde_json::Value;
+
+use super::embedded::{blobs_after, text, truthy};
+use super::page::{Page, regex, selector, text_of};
+use super::{Extractor, Found};
+use crate::media::Role;
+
+pub struct Ebay;
+
+impl Extractor for Ebay {
+    fn site(&self) -> &'static str {
+        "ebay"
+    }
+
+    fn handles(&self, host: &str) -> bool {
+        is_ebay_host(host)
+    }
+
+    fn recognizes(&self, page: &Page<'_>) -> bool {
+        let raw = page.raw();
+        raw.contains("enImgCarousel") || raw.contains("ux-image-carousel")
+    }
+
+    fn extract(&self, page: &Page<'_>, found: &mut Found) {
+        ids(page, found);
+        title(page, found);
+        images(page, found);
+        videos(page, found);
+    }
+}
+
+/// `ebay.<tld>` or `ebay.<sld>.<tld>`, any subdomain (`www.`, `m.`, `cgi.`).
+fn is_ebay_host(host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    labels
+        .iter()
+        .position(|l| *l == "ebay")
+        .is_some_and(|i| (1..=2).contains(&(labels.len() - i - 1)))
+}
+
+fn ids(page: &Page<'_>, found: &mut Found) {
+    static ITEM: LazyLock<Regex> =
+        LazyLock::new(|| regex(r"/itm/(?:[^/?#]+/)?(\d{9,15})(?:[/?#]|$)"));
+    static CATALOGUE: LazyLock<Regex> = LazyLock::new(|| regex(r"/p/(\d{5,15})(?:[/?#]|$)"));
+    static DATA: LazyLock<Regex> = LazyLock::new(|| regex(r#""itemId"\s*:\s*"?(\d{9,15})"#));
+    let id_of = |u: &str| {
+        ITEM.captures(u)
+            .or_else(|| CATALOGUE.captures(u))
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_string())
+    };
+    if let Some(id) = page.canonical().as_deref().and_then(id_of) {
+        found.product_id(id);
+    }
+    if let Some(id) = page.url().and_then(|u| id_of(u.as_str())) {
+        found.product_id(id);
+    }
+    if let Some(id) = DATA.captures(page.raw()).and_then(|c| c.get(1)) {
+        found.product_id(id.as_str());
+    }
+}
+
+fn title(page: &Page<'_>, found: &mut Found) {
+    static TITLE: LazyLock<Selector> =
+        LazyLock::new(|| selector("h1.x-item-title__mainTitle, h1#itemTitle, h1[itemprop=name]"));
+    static HIDDEN: LazyLock<Selector> = LazyLock::new(|| selector(".g-hdn"));
+    if let Some(h1) = page.first(&TITLE) {
+        // `<span class="g-hdn">Details about</span>` is screen-reader text inside the title.
+        let hidden: String = h1.select(&HIDDEN).map(text_of).collect();
+        let full = text_of(h1);
+        found.title(full.strip_prefix(hidden.as_str()).unwrap_or(&full));
+    }
+    if let Some(t) = page.meta("og:title") {
+        found.title(t.trim_end_matches("| eBay").trim());
+    }
+}
+
+fn images(page: &Page<'_>, found: &mut Found) {
+    static IMG_ARR: LazyLock<Regex> = LazyLock::new(|| regex(r#""?(?:imgArr|fsImgList)"?\s*:\s*"#));
+    static CAROUSEL: LazyLock<Selector> = LazyLock::new(|| {
+        selector(".ux-image-carousel-item img, .ux-image-carousel-item.image img")
+    });
+
+    let blobs = blobs_after(page.raw(), &IMG_ARR);
+    if let Some(list) = blobs
+        .values
+        .iter()
+        .filter_map(Value::as_array)
+        .find(|a| !a.is_empty())
+    {
+        for entry in list {
+            if entry.get("video").is_some_and(truthy) {
+                continue;
+            }
+            let url = ["maxImageUrl", "displayImgUrl", "thumbImgUrl"]
+                .iter()
+                .find_map(|k| entry.get(*k).and_then(text));
+            if let Some(url) = url.and_then(|u| page.absolute(&u)) {
+                add(found, url);
+            }
+        }
+        return;
+    }
+    if blobs.seen {
+        found.warn("eBay's image carousel data could not be parsed; using the page's images");
+    }
+    for img in page.select(&CAROUSEL) {
+        if let Some(url) = page.img_url(img).filter(|u| u.contains("ebayimg.com")) {
+            add(found, url);
+        }
+    }
+    if !found.has_images() {
+        if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
+            add(found, url);
+        }
+    }
+}
+
+fn add(found: &mut Found, url: String) {
+    let role = if found.count(Role::Main) == 0 {
+        Role::Main
+    } else {
+        Role::Gallery
+    };
+    found.image(role, url);
+}
+
+fn videos(page: &Page<'_>, found: &mut Found) {
+    static PLAYLIST: LazyLock<Regex> = LazyLock::new(|| regex(r#""playlistMap"\s*:\s*"#));
+    static IMG_ARR: LazyLock<Regex> = LazyLock::new(|| regex(r#""imgArr"\s*:\s*"#));
+    for map in blobs_after(page.raw(), &PLAYLIST).values {
+        if let Some(url) = ["HLS", "DASH"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(text))
+            .and_then(|u| page.absolute(&u))
+        {
+            found.video(Role::Video, url);
+        }
+    }
+    for list in blobs_after(page.raw(), &IMG_ARR).values {
+        for entry in list.as_array().into_iter().flatten() {
+            if let Some(url) = entry
+                .get("videoUrl")
+                .and_then(text)
+                .and_then(|u| page.absolute(&u))
+            {
+                found.video(Role::Video, url);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ebay_hosts() {
+        for h in ["ebay.com", "www.ebay.co.uk", "m.ebay.de", "cgi.ebay.com.au"] {
+            assert!(is_ebay_host(h), "{h}");
+        }
+        for h in ["ebayimg.com", "notebay.com", "ebay.example.co.uk.evil.com"] {
+            assert!(!is_ebay_host(h), "{h}");
+        }
+    }
+}
