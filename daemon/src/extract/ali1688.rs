@@ -36,8 +36,7 @@ impl Extractor for Ali1688 {
     }
 
     fn recognizes(&self, page: &Page<'_>) -> bool {
-        let raw = page.raw();
-        raw.contains("\"offerImgList\"") || raw.contains("detail.1688.com/offer/")
+        page.has("\"offerImgList\"") || page.has("detail.1688.com/offer/")
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {

@@ -34,9 +34,7 @@ impl Extractor for Alibaba {
     }
 
     fn recognizes(&self, page: &Page<'_>) -> bool {
-        let raw = page.raw();
-        raw.contains("window.detailData")
-            || raw.contains("data-module-name=\"module_productImage\"")
+        page.has("window.detailData") || page.has("data-module-name=\"module_productImage\"")
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {
@@ -172,9 +170,12 @@ fn dom(page: &Page<'_>, found: &mut Found) {
     }
 
     if !found.has_images() {
+        // Seller uploads live under `/kf/`; the slides also hold UI icons
+        // (`imgextra/…-tps-60-60.png`).
         let slides: Vec<String> = page
             .select(&SLIDES)
             .filter_map(|e| page.img_url(e))
+            .filter(|u| u.contains("/kf/"))
             .collect();
         let urls = if slides.is_empty() {
             page.select(&THUMBS)
@@ -186,6 +187,7 @@ fn dom(page: &Page<'_>, found: &mut Found) {
                         .map(|m| m.as_str().to_string())
                 })
                 .filter_map(|u| page.absolute(&u))
+                .filter(|u| u.contains("/kf/"))
                 .collect()
         } else {
             slides
@@ -198,7 +200,7 @@ fn dom(page: &Page<'_>, found: &mut Found) {
     for list in page.select(&SKU_LISTS) {
         for img in list.select(&SKU_IMAGES) {
             let label = img.value().attr("alt").unwrap_or("");
-            if let Some(url) = page.img_url(img) {
+            if let Some(url) = page.img_url(img).filter(|u| u.contains("/kf/")) {
                 found.variant_image(url, label, None);
             }
         }

@@ -43,9 +43,8 @@ impl Extractor for AliExpress {
     }
 
     fn recognizes(&self, page: &Page<'_>) -> bool {
-        let raw = page.raw();
-        (raw.contains("window.runParams") && raw.contains("imagePathList"))
-            || raw.contains("aliexpress.com/item/")
+        (page.has("window.runParams") && page.has("imagePathList"))
+            || page.has("aliexpress.com/item/")
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {

@@ -51,10 +51,9 @@ impl Extractor for Amazon {
     }
 
     fn recognizes(&self, page: &Page<'_>) -> bool {
-        let raw = page.raw();
-        raw.contains("ImageBlockATF")
-            || (raw.contains("ue_sn") && raw.contains("www.amazon."))
-            || (raw.contains("id=\"ASIN\"") && raw.contains("/images/I/"))
+        page.has("ImageBlockATF")
+            || (page.has("ue_sn") && page.has("www.amazon."))
+            || (page.has("id=\"ASIN\"") && page.has("/images/I/"))
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {

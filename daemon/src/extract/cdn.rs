@@ -535,7 +535,7 @@ mod tests {
             "https://ae01.alicdn.com/kf/Sabc.jpg",
         );
         big(
-            "//s.alicdn.com/@sc04/kf/H16075ae9f15e41a29b34f9fd48776614F.jpg_960x960q80.jpg",
+            "https://s.alicdn.com/@sc04/kf/H16075ae9f15e41a29b34f9fd48776614F.jpg_960x960q80.jpg",
             "https://s.alicdn.com/@sc04/kf/H16075ae9f15e41a29b34f9fd48776614F.jpg",
         );
         big(

@@ -35,8 +35,7 @@ impl Extractor for Ebay {
     }
 
     fn recognizes(&self, page: &Page<'_>) -> bool {
-        let raw = page.raw();
-        raw.contains("enImgCarousel") || raw.contains("ux-image-carousel")
+        page.has("enImgCarousel") || page.has("ux-image-carousel")
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {

@@ -13,9 +13,12 @@ use serde_json::Value;
 
 /// Longest embedded value we try to parse (the largest real blob, Amazon's ImageBlockBTF on the
 /// dog-vest page, is about 0.4 MB).
-pub const MAX_BLOB: usize = 16 << 20;
+pub const MAX_BLOB: usize = 8 << 20;
 /// How many matches of one marker are followed.
 pub const MAX_MARKERS: usize = 64;
+/// How many bytes the scanners may walk for all matches of one marker together: a page of
+/// unterminated blobs would otherwise cost `MAX_MARKERS × MAX_BLOB`.
+pub const SCAN_BUDGET: usize = 2 * MAX_BLOB;
 
 /// Byte index just past the JSON/JS object or array that starts at `start` (which must hold `{`
 /// or `[`), or `None` when it is not closed within [`MAX_BLOB`] bytes. Brackets inside `"…"` and
@@ -57,22 +60,37 @@ pub fn balanced_end(text: &str, start: usize) -> Option<usize> {
 /// Parses the object or array that starts at `pos` (after optional whitespace). Returns the value
 /// and the index just past it.
 pub fn json_at(text: &str, pos: usize) -> Option<(Value, usize)> {
-    let rest = text.get(pos..)?;
+    scan_json_at(text, pos).0
+}
+
+/// [`json_at`], also telling how many bytes were scanned to find out.
+fn scan_json_at(text: &str, pos: usize) -> (Option<(Value, usize)>, usize) {
+    let rest = text.get(pos..).unwrap_or("");
     let start = pos + (rest.len() - rest.trim_start().len());
-    let end = balanced_end(text, start)?;
-    let value = serde_json::from_str(text.get(start..end)?).ok()?;
-    Some((value, end))
+    let Some(end) = balanced_end(text, start) else {
+        return (None, text.len().saturating_sub(start).min(MAX_BLOB));
+    };
+    let value = text
+        .get(start..end)
+        .and_then(|s| serde_json::from_str(s).ok());
+    (value.map(|v| (v, end)), end - start)
 }
 
 /// Every object/array that directly follows a match of `marker` and parses as JSON, in page
-/// order (at most [`MAX_MARKERS`] matches are tried). The marker's match must end where the
-/// value begins (whitespace allowed).
+/// order (at most [`MAX_MARKERS`] matches and [`SCAN_BUDGET`] bytes are tried). The marker's
+/// match must end where the value begins (whitespace allowed).
 pub fn json_after(text: &str, marker: &Regex) -> Vec<Value> {
-    marker
-        .find_iter(text)
-        .take(MAX_MARKERS)
-        .filter_map(|m| json_at(text, m.end()).map(|(v, _)| v))
-        .collect()
+    let mut spent = 0usize;
+    let mut out = Vec::new();
+    for m in marker.find_iter(text).take(MAX_MARKERS) {
+        if spent > SCAN_BUDGET {
+            break;
+        }
+        let (value, scanned) = scan_json_at(text, m.end());
+        spent += scanned;
+        out.extend(value.map(|(v, _)| v));
+    }
+    out
 }
 
 /// How a marker's candidate values fared: whether the marker was on the page at all, and the
@@ -192,17 +210,25 @@ fn push_utf16(out: &mut String, code: u32, chars: &mut std::str::CharIndices<'_>
 pub fn json_in_js_strings_after(text: &str, marker: &Regex) -> Blobs {
     let mut seen = false;
     let mut values = Vec::new();
+    let mut spent = 0usize;
     for m in marker.find_iter(text).take(MAX_MARKERS) {
+        if spent > SCAN_BUDGET {
+            break;
+        }
         let rest = text.get(m.end()..).unwrap_or("");
         let start = m.end() + (rest.len() - rest.trim_start().len());
         if !rest.trim_start().starts_with(['\'', '"']) {
             continue;
         }
         seen = true;
-        if let Some((s, _)) = js_string_at(text, start) {
-            if let Ok(v) = serde_json::from_str::<Value>(&s) {
-                values.push(v);
+        match js_string_at(text, start) {
+            Some((s, end)) => {
+                spent += end - start;
+                if let Ok(v) = serde_json::from_str::<Value>(&s) {
+                    values.push(v);
+                }
             }
+            None => spent += text.len().saturating_sub(start).min(MAX_BLOB),
         }
     }
     Blobs { seen, values }
@@ -316,7 +342,8 @@ mod tests {
 
     #[test]
     fn js_strings_decode_before_json() {
-        let t = r#"var obj = jQuery.parseJSON('{"title":"Gorilla 1.88\" x 12 yd","q":"it\'s","u":"a\\\\b","e":"\u00e9\x41"}');"#;
+        // JSON's `\"` is written `\\"` inside the JS literal; `\'` is a JS-only escape.
+        let t = r#"var obj = jQuery.parseJSON('{"title":"Gorilla 1.88\\" x 12 yd","q":"it\'s","u":"a\\\\b","e":"\u00e9\x41"}');"#;
         let blobs = json_in_js_strings_after(t, &regex(r"parseJSON\("));
         assert!(blobs.seen);
         assert_eq!(blobs.values.len(), 1);

@@ -33,8 +33,7 @@ impl Extractor for Etsy {
     }
 
     fn recognizes(&self, page: &Page<'_>) -> bool {
-        let raw = page.raw();
-        raw.contains("Etsy.Context") || raw.contains("data-palette-listing-id")
+        page.has("Etsy.Context") || page.has("data-palette-listing-id")
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {

@@ -130,6 +130,11 @@ pub fn extract(html: &str, page_url: Option<&str>) -> Extraction {
     let mut warnings = Vec::new();
     if html.trim().is_empty() {
         warnings.push("the page is empty".to_string());
+    } else if looks_cut_short(html) {
+        warnings.push(
+            "the page looks cut short (it opens <html> but never closes it); only what it holds was read"
+                .to_string(),
+        );
     }
     let page = Page::parse(html, page_url, &mut warnings);
     let extractor = choose(&page);
@@ -151,6 +156,15 @@ pub fn extract(html: &str, page_url: Option<&str>) -> Extraction {
             .push("no media found on the page".to_string());
     }
     extraction
+}
+
+/// A whole saved document that lost its end (a download or save interrupted). Fragments (no
+/// `<html>`) are not documents and are not judged.
+fn looks_cut_short(html: &str) -> bool {
+    let head = page::prefix(html, 64 << 10).to_ascii_lowercase();
+    page::contains(&head, "<html")
+        && !page::contains(html, "</html>")
+        && !page::contains(html, "</HTML>")
 }
 
 fn choose(page: &Page<'_>) -> &'static dyn Extractor {

@@ -147,6 +147,11 @@ impl<'a> Page<'a> {
         self.raw
     }
 
+    /// Whether the page text contains `needle`.
+    pub fn has(&self, needle: &str) -> bool {
+        contains(self.raw, needle)
+    }
+
     /// The page's address: the one given, else its canonical link, else `og:url`.
     pub fn url(&self) -> Option<&Url> {
         self.url.as_ref()
@@ -299,6 +304,12 @@ impl<'a> Page<'a> {
     }
 }
 
+/// Substring search that stays fast on a 64 MB page in a debug build (`memchr` is compiled
+/// optimised; `str::contains` would be instantiated in this crate).
+pub fn contains(hay: &str, needle: &str) -> bool {
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// An element's text with whitespace collapsed.
 pub fn text_of(el: ElementRef<'_>) -> String {
     clean_text(&el.text().collect::<String>())
@@ -410,7 +421,7 @@ fn dom_budget(html: &str) -> (usize, Option<String>) {
     let mut i = 0usize;
     let mut tags = 0usize;
     let mut depth = 0usize;
-    while let Some(off) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+    while let Some(off) = b.get(i..).and_then(|r| memchr::memchr(b'<', r)) {
         let lt = i + off;
         if lt >= MAX_DOM_BYTES {
             return (lt, Some(format!("over {MAX_DOM_BYTES} bytes long")));
@@ -470,10 +481,7 @@ fn dom_budget(html: &str) -> (usize, Option<String>) {
 
 /// Position of `needle` in `b` at or after `from`.
 fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    let hay = b.get(from..)?;
-    hay.windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
+    memchr::memmem::find(b.get(from..)?, needle).map(|p| from + p)
 }
 
 /// The lower-case tag name starting at `at`, and the index after it.
@@ -504,7 +512,7 @@ fn scan_attributes(b: &[u8], at: usize) -> (usize, usize, bool) {
             b'"' | b'\'' => {
                 i = b
                     .get(i + 1..)
-                    .and_then(|r| r.iter().position(|&x| x == c))
+                    .and_then(|r| memchr::memchr(c, r))
                     .map_or(b.len(), |p| i + 1 + p);
                 in_name = false;
             }
@@ -558,7 +566,16 @@ mod tests {
             .as_deref(),
             Some("https://m.media-amazon.com/images/I/71iZ._AC_UC308,308_QL80_.jpg?a=b")
         );
-        assert_eq!(largest_srcset("a.jpg,b.jpg 2x").as_deref(), Some("b.jpg"));
+        assert_eq!(
+            largest_srcset("a.jpg 1x,b.jpg 2x").as_deref(),
+            Some("b.jpg")
+        );
+        assert_eq!(largest_srcset("a.jpg, b.jpg 2x").as_deref(), Some("b.jpg"));
+        // Per the HTML standard a comma inside a URL is part of it.
+        assert_eq!(
+            largest_srcset("a.jpg,b.jpg 2x").as_deref(),
+            Some("a.jpg,b.jpg")
+        );
     }
 
     #[test]
