@@ -20,7 +20,7 @@ use scraper::Selector;
 use serde_json::Value;
 
 use super::embedded::{self, blobs_after, json_string_values, text};
-use super::page::{Page, regex, selector};
+use super::page::{Page, capture, regex, selector};
 use super::{Extractor, Found, host_is};
 use crate::media::Role;
 
@@ -61,20 +61,10 @@ impl Extractor for Ali1688 {
 fn ids(page: &Page<'_>, found: &mut Found) {
     static OFFER_URL: LazyLock<Regex> = LazyLock::new(|| regex(r"/offer/(\d{6,20})\.html"));
     static OFFER_ID: LazyLock<Regex> = LazyLock::new(|| regex(r#""offerId"\s*:\s*"?(\d{6,20})"#));
-    let id_of = |u: &str| {
-        OFFER_URL
-            .captures(u)
-            .and_then(|c| c.get(1))
-            .map(|m| m.as_str().to_string())
-    };
-    if let Some(id) = page.canonical().as_deref().and_then(id_of) {
+    for id in page.address_ids(&OFFER_URL) {
         found.product_id(id);
     }
-    if let Some(id) = page.url().and_then(|u| id_of(u.as_str())) {
-        found.product_id(id);
-    }
-    if let Some(id) = OFFER_ID.captures(page.raw()).and_then(|c| c.get(1)) {
-        let id = id.as_str().to_string();
+    if let Some(id) = capture(&OFFER_ID, page.raw()) {
         found.page_url(format!("https://detail.1688.com/offer/{id}.html"));
         found.product_id(id);
     }
@@ -103,8 +93,8 @@ fn gallery(page: &Page<'_>, found: &mut Found) {
                 .collect()
         }
     };
-    for (i, url) in urls.into_iter().enumerate() {
-        found.image(if i == 0 { Role::Main } else { Role::Gallery }, url);
+    for url in urls {
+        found.product_image(url);
     }
 }
 
@@ -167,5 +157,41 @@ fn description(page: &Page<'_>, found: &mut Found) {
         if let Some(url) = page.img_url(img) {
             found.image(Role::Description, url);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::media::Role;
+
+    #[test]
+    fn rendered_gallery_when_the_data_is_missing() {
+        let html = r#"<html><body>
+            <img class="od-gallery-img" src="https://cbu01.alicdn.com/img/ibank/O1CN01v_!!6000-0-tbvideo.jpg_b.jpg">
+            <img class="od-gallery-img" src="https://cbu01.alicdn.com/img/ibank/O1CN01a_!!22-0-cib.jpg_b.jpg">
+            <img class="od-gallery-img" src="https://cbu01.alicdn.com/img/ibank/O1CN01b_!!22-0-cib.310x310.jpg">
+            <video src="//cloud.video.taobao.com/play/u/22/p/2/e/6/t/1/777.mp4"></video>
+            </body></html>"#;
+        let e = crate::extract::extract(html, Some("https://detail.1688.com/offer/123456789.html"));
+        assert_eq!(e.site, "1688");
+        assert_eq!(e.product_id.as_deref(), Some("123456789"));
+        let got: Vec<(Role, &str)> = e.media.iter().map(|m| (m.role, m.url.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Role::Main,
+                    "https://cbu01.alicdn.com/img/ibank/O1CN01a_!!22-0-cib.jpg"
+                ),
+                (
+                    Role::Gallery,
+                    "https://cbu01.alicdn.com/img/ibank/O1CN01b_!!22-0-cib.jpg"
+                ),
+                (
+                    Role::Video,
+                    "https://cloud.video.taobao.com/play/u/22/p/2/e/6/t/1/777.mp4"
+                ),
+            ]
+        );
     }
 }

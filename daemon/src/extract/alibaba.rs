@@ -18,7 +18,7 @@ use scraper::Selector;
 use serde_json::Value;
 
 use super::embedded::{blobs_after, path, text};
-use super::page::{Page, regex, selector, text_of};
+use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found, host_is};
 use crate::media::Role;
 
@@ -49,16 +49,7 @@ fn ids(page: &Page<'_>, found: &mut Found) {
         LazyLock::new(|| regex(r"/product-detail/[^/?#]*?_(\d{6,20})\.html"));
     static ATTR: LazyLock<Selector> = LazyLock::new(|| selector("[data-product-id]"));
     static LINK: LazyLock<Regex> = LazyLock::new(|| regex(r"[?&]productId=(\d{6,20})"));
-    let id_of = |u: &str| {
-        URL_ID
-            .captures(u)
-            .and_then(|c| c.get(1))
-            .map(|m| m.as_str().to_string())
-    };
-    if let Some(id) = page.canonical().as_deref().and_then(id_of) {
-        found.product_id(id);
-    }
-    if let Some(id) = page.url().and_then(|u| id_of(u.as_str())) {
+    for id in page.address_ids(&URL_ID) {
         found.product_id(id);
     }
     if let Some(id) = page
@@ -67,8 +58,8 @@ fn ids(page: &Page<'_>, found: &mut Found) {
     {
         found.product_id(id);
     }
-    if let Some(id) = LINK.captures(page.raw()).and_then(|c| c.get(1)) {
-        found.product_id(id.as_str());
+    if let Some(id) = capture(&LINK, page.raw()) {
+        found.product_id(id);
     }
 }
 
@@ -111,12 +102,7 @@ fn detail_data(page: &Page<'_>, found: &mut Found) {
                         })
                         .or_else(|| item.get("url").and_then(text));
                     if let Some(url) = url.and_then(|u| page.absolute(&u)) {
-                        let role = if found.count(Role::Main) == 0 {
-                            Role::Main
-                        } else {
-                            Role::Gallery
-                        };
-                        found.image(role, url);
+                        found.product_image(url);
                     }
                 }
             }
@@ -192,8 +178,8 @@ fn dom(page: &Page<'_>, found: &mut Found) {
         } else {
             slides
         };
-        for (i, url) in urls.into_iter().enumerate() {
-            found.image(if i == 0 { Role::Main } else { Role::Gallery }, url);
+        for url in urls {
+            found.product_image(url);
         }
     }
 
@@ -213,5 +199,55 @@ fn dom(page: &Page<'_>, found: &mut Found) {
     }
     if let Some(t) = page.meta("og:title") {
         found.title(t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::media::{MediaKind, Role};
+
+    #[test]
+    fn detail_data_media_items() {
+        let html = r#"<html><body><script>
+            window.detailData = {"globalData": {"product": {"productId": 1600000000001, "subject": "Trail Shoes",
+              "mediaItems": [
+                {"type": "image", "imageUrl": {"big": "//s.alicdn.com/@sc04/kf/Hmain.jpg_960x960.jpg", "small": "//s.alicdn.com/@sc04/kf/Hmain.jpg_80x80.jpg"}},
+                {"type": "video", "videoUrl": [
+                    {"videoUrl": "https://cloud.video.alibaba.com/v/sd.mp4", "width": 640, "height": 360},
+                    {"videoUrl": "https://cloud.video.alibaba.com/v/hd.mp4", "width": 1280, "height": 720}]},
+                {"type": "image", "imageUrl": {"big": "//s.alicdn.com/@sc04/kf/Hside.png_960x960.jpg"}}]}}};
+            </script></body></html>"#;
+        let e = crate::extract::extract(
+            html,
+            Some("https://www.alibaba.com/product-detail/Trail-Shoes_1600000000001.html"),
+        );
+        assert_eq!(e.site, "alibaba");
+        assert_eq!(e.product_id.as_deref(), Some("1600000000001"));
+        assert_eq!(e.title.as_deref(), Some("Trail Shoes"));
+        let got: Vec<(Role, MediaKind, &str)> = e
+            .media
+            .iter()
+            .map(|m| (m.role, m.kind, m.url.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Role::Main,
+                    MediaKind::Image,
+                    "https://s.alicdn.com/@sc04/kf/Hmain.jpg"
+                ),
+                (
+                    Role::Gallery,
+                    MediaKind::Image,
+                    "https://s.alicdn.com/@sc04/kf/Hside.png"
+                ),
+                (
+                    Role::Video,
+                    MediaKind::Video,
+                    "https://cloud.video.alibaba.com/v/hd.mp4"
+                ),
+            ]
+        );
     }
 }

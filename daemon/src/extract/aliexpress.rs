@@ -100,10 +100,8 @@ impl Extractor for AliExpress {
         });
         match gallery {
             Some(list) => {
-                for (i, url) in list.iter().enumerate() {
-                    if let Some(url) = page.absolute(url) {
-                        found.image(if i == 0 { Role::Main } else { Role::Gallery }, url);
-                    }
+                for url in list.iter().filter_map(|u| page.absolute(u)) {
+                    found.product_image(url);
                 }
             }
             None => dom_gallery(page, found),
@@ -122,19 +120,7 @@ impl Extractor for AliExpress {
 static ITEM_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"/item/(?:[^/?#]+/)?(\d{6,20})\.html"));
 
 fn ids_from_urls(page: &Page<'_>, found: &mut Found) {
-    let id_of = |u: &str| {
-        ITEM_ID
-            .captures(u)
-            .and_then(|c| c.get(1))
-            .map(|m| m.as_str().to_string())
-    };
-    if let Some(id) = page.canonical().as_deref().and_then(id_of) {
-        found.product_id(id);
-    }
-    if let Some(id) = page.url().and_then(|u| id_of(u.as_str())) {
-        found.product_id(id);
-    }
-    if let Some(id) = page.meta("og:url").as_deref().and_then(id_of) {
+    for id in page.address_ids(&ITEM_ID) {
         found.product_id(id);
     }
 }
@@ -229,6 +215,72 @@ fn clean_og_title(t: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::media::Role;
+
+    #[test]
+    fn component_format_with_two_ids_and_a_video() {
+        // 2023 "Component" runParams; the canonical id and the data's id disagree (as on the
+        // ski-goggles page of extraction-rules.md §B1): the canonical one is the product id.
+        let html = r#"<html><head>
+            <link rel="canonical" href="https://www.aliexpress.us/item/1005003568989271.html">
+            <meta property="og:url" content="//www.aliexpress.us/item/3256803382674519.html?src=x"></head><body><script>
+            window.runParams = {"data": {
+              "productInfoComponent": {"id": 3256803382674519, "subject": "Ski Goggles UV400"},
+              "imageComponent": {"imagePathList": ["//ae01.alicdn.com/kf/S1.jpg", "//ae01.alicdn.com/kf/S2.jpg_640x640.jpg"],
+                                 "videoUid": "uid9", "videoId": "4242"},
+              "skuComponent": {"productSKUPropertyList": [{"skuPropertyId": 14, "skuPropertyValues": [
+                 {"propertyValueId": 29, "propertyValueDisplayName": "White", "skuPropertyImagePath": "https://ae01.alicdn.com/kf/S3.jpg_640x640.jpg"},
+                 {"propertyValueId": 193, "propertyValueDisplayName": "Black", "skuPropertyImagePath": "https://ae01.alicdn.com/kf/S1.jpg_50x50.jpg"}]}]}
+            }, csrfToken: 'x'};</script></body></html>"#;
+        let e = crate::extract::extract(html, None);
+        assert_eq!(e.site, "aliexpress");
+        assert_eq!(e.product_id.as_deref(), Some("1005003568989271"));
+        assert_eq!(e.other_ids, vec!["3256803382674519"]);
+        assert_eq!(e.title.as_deref(), Some("Ski Goggles UV400"));
+        let got: Vec<(Role, &str, Option<&str>)> = e
+            .media
+            .iter()
+            .map(|m| (m.role, m.url.as_str(), m.variant_id.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Role::Main, "https://ae01.alicdn.com/kf/S1.jpg", None),
+                (Role::Gallery, "https://ae01.alicdn.com/kf/S2.jpg", None),
+                // Black's picture is the main image: one item per asset, the first role wins.
+                (
+                    Role::Variant,
+                    "https://ae01.alicdn.com/kf/S3.jpg",
+                    Some("14:29")
+                ),
+                (
+                    Role::Video,
+                    "https://cloud.video.taobao.com/play/u/uid9/p/1/e/6/t/10301/4242.mp4",
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn rendered_2024_gallery_without_data() {
+        let html = r#"<html><body>
+            <div class="magnifier--wrap--x"><img class="magnifier--image--RM17RL2" src="https://ae-pic-a1.aliexpress-media.com/kf/Sa1.jpg_960x960q75.jpg_.avif"></div>
+            <div class="slider--img--kD4mIg7"><img src="https://ae-pic-a1.aliexpress-media.com/kf/Sa1.jpg_220x220q75.jpg_.avif"></div>
+            <div class="slider--img--kD4mIg7"><img src="https://ae-pic-a1.aliexpress-media.com/kf/Sa2.png_220x220q75.png_.avif"></div>
+            </body></html>"#;
+        let e = crate::extract::extract(html, Some("https://de.aliexpress.com/item/1005006.html"));
+        assert_eq!(e.product_id.as_deref(), Some("1005006"));
+        let urls: Vec<&str> = e.media.iter().map(|m| m.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            vec![
+                "https://ae-pic-a1.aliexpress-media.com/kf/Sa1.jpg",
+                "https://ae-pic-a1.aliexpress-media.com/kf/Sa2.png",
+            ]
+        );
+    }
 
     #[test]
     fn og_titles_lose_price_and_category() {

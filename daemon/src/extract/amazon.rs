@@ -5,8 +5,9 @@
 //!   `hiRes`, else its biggest `main` rendition by area, else `large`); else ImageBlockBTF's
 //!   `colorImages` for the landing variant; else the old book layout's `'imageGalleryData'`;
 //!   else the DOM: `#landingImage`/`#imgBlkFront` (`data-old-hires`, the biggest
-//!   `data-a-dynamic-image` entry, `src`) and the `#altImages` thumbnails — which name smaller
-//!   uploads than the hi-res images (§A3.4), so they are the last resort;
+//!   `data-a-dynamic-image` entry, `src`) and the `#altImages` thumbnails after the first (the
+//!   landing image's own thumbnail) — they name smaller uploads than the hi-res images (§A3.4),
+//!   so they are the last resort;
 //! * **variants** — ImageBlockBTF (`jQuery.parseJSON('…')`, JS-decoded then JSON) `colorImages`,
 //!   one key per variation; the label is the variation's colour (from `"dimensions"` and
 //!   `"dimensionValuesDisplayData"`), or the whole key when the page has no colour dimension;
@@ -28,7 +29,7 @@ use scraper::{ElementRef, Selector};
 use serde_json::{Map, Value};
 
 use super::embedded::{self, blobs_after, json_in_js_strings_after, number, text, truthy};
-use super::page::{Page, regex, selector, text_of};
+use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found, host_is};
 use crate::media::Role;
 
@@ -73,19 +74,17 @@ static ASIN_IN_URL: LazyLock<Regex> =
     LazyLock::new(|| regex(r"/(?:dp|gp/product|gp/aw/d|o/ASIN)/([A-Z0-9]{10})(?:[/?#]|$)"));
 static ASIN: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Z0-9]{10}$"));
 
+static ASIN_INPUT: LazyLock<Selector> = LazyLock::new(|| selector("input#ASIN[value]"));
+
 fn asin_in(url: &str) -> Option<String> {
-    Some(ASIN_IN_URL.captures(url)?.get(1)?.as_str().to_string())
+    capture(&ASIN_IN_URL, url)
 }
 
 fn ids(page: &Page<'_>, found: &mut Found) {
-    static INPUT: LazyLock<Selector> = LazyLock::new(|| selector("input#ASIN[value]"));
-    if let Some(asin) = page.canonical().as_deref().and_then(asin_in) {
+    for asin in page.address_ids(&ASIN_IN_URL) {
         found.product_id(asin);
     }
-    if let Some(asin) = page.url().and_then(|u| asin_in(u.as_str())) {
-        found.product_id(asin);
-    }
-    if let Some(asin) = page.attr(&INPUT, "value").filter(|a| ASIN.is_match(a)) {
+    if let Some(asin) = page.attr(&ASIN_INPUT, "value").filter(|a| ASIN.is_match(a)) {
         found.product_id(asin);
     }
 }
@@ -94,10 +93,7 @@ fn ids(page: &Page<'_>, found: &mut Found) {
 fn parent_asin(page: &Page<'_>) -> Option<String> {
     static PARENT: LazyLock<Regex> =
         LazyLock::new(|| regex(r#""parent_?[aA]sin"\s*:\s*"([A-Z0-9]{10})""#));
-    PARENT
-        .captures(page.raw())
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str().to_string())
+    capture(&PARENT, page.raw())
 }
 
 fn title(page: &Page<'_>, btf: &Btf, found: &mut Found) {
@@ -203,15 +199,11 @@ fn entry_url(entry: &Value) -> Option<String> {
 }
 
 fn push_gallery(page: &Page<'_>, entries: &[Value], found: &mut Found) {
-    for entry in entries {
-        if let Some(url) = entry_url(entry).and_then(|u| page.absolute(&u)) {
-            let role = if found.count(Role::Main) == 0 {
-                Role::Main
-            } else {
-                Role::Gallery
-            };
-            found.image(role, url);
-        }
+    for url in entries
+        .iter()
+        .filter_map(|e| entry_url(e).and_then(|u| page.absolute(&u)))
+    {
+        found.product_image(url);
     }
 }
 
@@ -289,6 +281,9 @@ fn dom_gallery(page: &Page<'_>, found: &mut Found) {
             found.image(Role::Main, url);
         }
     }
+    // The strip starts with the landing image itself (as a smaller upload, so it cannot be
+    // matched by id): with a landing image found, that first thumbnail is skipped.
+    let mut skip_first = found.count(Role::Main) > 0;
     let mut thumbs = 0;
     for el in page.select(&ALT) {
         let class = el.value().attr("class").unwrap_or("");
@@ -297,6 +292,9 @@ fn dom_gallery(page: &Page<'_>, found: &mut Found) {
         };
         // Video thumbnails and sprites are not gallery pictures.
         if class.contains("video") || url.contains("play-icon") || !url.contains("/images/I/") {
+            continue;
+        }
+        if std::mem::take(&mut skip_first) {
             continue;
         }
         found.image(Role::Gallery, url);
@@ -429,11 +427,8 @@ impl<'a> Labels<'a> {
 /// This product's ASIN(s) and its variation family's parent ASIN: what "about this product"
 /// means for videos and links.
 fn our_asins(page: &Page<'_>) -> HashSet<String> {
-    static INPUT: LazyLock<Selector> = LazyLock::new(|| selector("input#ASIN[value]"));
-    let mut ours = HashSet::new();
-    ours.extend(page.canonical().as_deref().and_then(asin_in));
-    ours.extend(page.url().and_then(|u| asin_in(u.as_str())));
-    ours.extend(page.attr(&INPUT, "value"));
+    let mut ours: HashSet<String> = page.address_ids(&ASIN_IN_URL).into_iter().collect();
+    ours.extend(page.attr(&ASIN_INPUT, "value"));
     ours.extend(parent_asin(page));
     ours
 }
@@ -622,6 +617,85 @@ mod tests {
         assert_eq!(l.label("Mystery", None), "Mystery");
         let none = Labels::new(&["pattern_name".to_string()], &display);
         assert_eq!(none.label("Module", Some("B1")), "Module");
+    }
+
+    #[test]
+    fn scripts_stripped_page_uses_the_dom() {
+        // No ImageBlock scripts (a page saved through a script stripper): the landing image's
+        // `data-old-hires`, the thumbnail strip, and the `data-video-items` widget.
+        let html = r#"<html><head><link rel="canonical" href="https://www.amazon.de/x/dp/B0PAGE0001"></head><body>
+            <span id="productTitle"> Power Bank 10000 mAh </span>
+            <img id="landingImage" src="data:image/gif;base64,R0lGOD"
+                 data-old-hires="https://m.media-amazon.com/images/I/71Main0001L._AC_SL1500_.jpg"
+                 data-a-dynamic-image="{&quot;https://m.media-amazon.com/images/I/71Main0001L._AC_SX679_.jpg&quot;:[679,679]}">
+            <div id="altImages"><ul>
+              <li><img src="https://m.media-amazon.com/images/I/41Main0001L._AC_US40_.jpg"></li>
+              <li><img src="https://m.media-amazon.com/images/I/41Alt00002L._AC_SR38,50_.jpg"></li>
+              <li class="videoThumbnail"><img class="videoThumb" src="https://m.media-amazon.com/images/I/21Vid00003L.SS40_BG85,85,85_BR-120_PKdp-play-icon-overlay__.jpg"></li>
+            </ul></div>
+            <div data-video-items='[{"videoURL":"https://m.media-amazon.com/images/S/vse/a/default.jobtemplate.hls.m3u8","creatorType":"Seller"},
+                                    {"videoURL":"https://m.media-amazon.com/images/S/vse/b/default.jobtemplate.hls.m3u8","creatorType":"Influencer"},
+                                    {"videoURL":"https://m.media-amazon.com/images/S/vse/c/default.jobtemplate.hls.m3u8","creatorType":"Customer"}]'></div>
+            </body></html>"#;
+        let e = crate::extract::extract(html, None);
+        assert_eq!(e.site, "amazon");
+        assert_eq!(e.product_id.as_deref(), Some("B0PAGE0001"));
+        assert_eq!(e.title.as_deref(), Some("Power Bank 10000 mAh"));
+        let got: Vec<(Role, &str)> = e.media.iter().map(|m| (m.role, m.url.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Role::Main,
+                    "https://m.media-amazon.com/images/I/71Main0001L.jpg"
+                ),
+                (
+                    Role::Gallery,
+                    "https://m.media-amazon.com/images/I/41Alt00002L.jpg"
+                ),
+                (
+                    Role::Video,
+                    "https://m.media-amazon.com/images/S/vse/a/default.jobtemplate.hls.m3u8"
+                ),
+                (
+                    Role::Review,
+                    "https://m.media-amazon.com/images/S/vse/c/default.jobtemplate.hls.m3u8"
+                ),
+            ]
+        );
+        assert!(
+            e.warnings.iter().any(|w| w.contains("thumbnails")),
+            "{:?}",
+            e.warnings
+        );
+    }
+
+    #[test]
+    fn malformed_image_block_falls_through_with_a_warning() {
+        let html = r#"<html><body><input type="hidden" id="ASIN" value="B0PAGE0002">
+            <script>var data = {'colorImages': { 'initial': [{"hiRes": oops}] }};</script>
+            <img id="landingImage" data-a-dynamic-image="{&quot; https: images i 81x._sy450_.jpg&quot;:[450,450]}"
+                 src="https://m.media-amazon.com/images/I/81Lnd0001L._SX300_.jpg">
+            </body></html>"#;
+        let e = crate::extract::extract(html, Some("https://www.amazon.com.tr/dp/B0PAGE0002"));
+        assert_eq!(e.product_id.as_deref(), Some("B0PAGE0002"));
+        assert_eq!(e.media.len(), 1);
+        assert_eq!(
+            e.media[0].url,
+            "https://m.media-amazon.com/images/I/81Lnd0001L.jpg"
+        );
+        assert!(
+            e.warnings.iter().any(|w| w.contains("ImageBlockATF")),
+            "{:?}",
+            e.warnings
+        );
+        assert!(
+            e.warnings
+                .iter()
+                .any(|w| w.contains("data-a-dynamic-image")),
+            "{:?}",
+            e.warnings
+        );
     }
 
     #[test]

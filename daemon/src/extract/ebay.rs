@@ -19,7 +19,7 @@ use scraper::Selector;
 use serde_json::Value;
 
 use super::embedded::{blobs_after, text, truthy};
-use super::page::{Page, regex, selector, text_of};
+use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found};
 use crate::media::Role;
 
@@ -60,20 +60,14 @@ fn ids(page: &Page<'_>, found: &mut Found) {
         LazyLock::new(|| regex(r"/itm/(?:[^/?#]+/)?(\d{9,15})(?:[/?#]|$)"));
     static CATALOGUE: LazyLock<Regex> = LazyLock::new(|| regex(r"/p/(\d{5,15})(?:[/?#]|$)"));
     static DATA: LazyLock<Regex> = LazyLock::new(|| regex(r#""itemId"\s*:\s*"?(\d{9,15})"#));
-    let id_of = |u: &str| {
-        ITEM.captures(u)
-            .or_else(|| CATALOGUE.captures(u))
-            .and_then(|c| c.get(1))
-            .map(|m| m.as_str().to_string())
-    };
-    if let Some(id) = page.canonical().as_deref().and_then(id_of) {
+    for id in page.address_ids(&ITEM) {
         found.product_id(id);
     }
-    if let Some(id) = page.url().and_then(|u| id_of(u.as_str())) {
+    for id in page.address_ids(&CATALOGUE) {
         found.product_id(id);
     }
-    if let Some(id) = DATA.captures(page.raw()).and_then(|c| c.get(1)) {
-        found.product_id(id.as_str());
+    if let Some(id) = capture(&DATA, page.raw()) {
+        found.product_id(id);
     }
 }
 
@@ -113,7 +107,7 @@ fn images(page: &Page<'_>, found: &mut Found) {
                 .iter()
                 .find_map(|k| entry.get(*k).and_then(text));
             if let Some(url) = url.and_then(|u| page.absolute(&u)) {
-                add(found, url);
+                found.product_image(url);
             }
         }
         return;
@@ -123,23 +117,14 @@ fn images(page: &Page<'_>, found: &mut Found) {
     }
     for img in page.select(&CAROUSEL) {
         if let Some(url) = page.img_url(img).filter(|u| u.contains("ebayimg.com")) {
-            add(found, url);
+            found.product_image(url);
         }
     }
     if !found.has_images() {
         if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
-            add(found, url);
+            found.product_image(url);
         }
     }
-}
-
-fn add(found: &mut Found, url: String) {
-    let role = if found.count(Role::Main) == 0 {
-        Role::Main
-    } else {
-        Role::Gallery
-    };
-    found.image(role, url);
 }
 
 fn videos(page: &Page<'_>, found: &mut Found) {
@@ -170,6 +155,50 @@ fn videos(page: &Page<'_>, found: &mut Found) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn carousel_2026_and_hls_playlist() {
+        // The carousel appears twice (page and dialog); thumbnails are `s-l140` under
+        // `/thumbs/`, the zoom source is `s-l1600.webp`.
+        let slide = |id: &str| {
+            format!(
+                r#"<div class="ux-image-carousel-item image"><img data-zoom-src="https://i.ebayimg.com/images/g/{id}/s-l1600.webp" src="https://i.ebayimg.com/thumbs/images/g/{id}/s-l140.webp"></div>"#
+            )
+        };
+        let html = format!(
+            r#"<html><body><h1 class="x-item-title__mainTitle"><span>Vintage Lamp</span></h1>
+            <div class="ux-image-carousel">{a}{b}</div><div class="dialog">{a}{b}</div>
+            <script>$MC=[{{"video":{{"playlistMap":{{"HLS":"https://video.ebaycdn.net/videos/v1/abc/playlist.m3u8","DASH":"https://video.ebaycdn.net/videos/v1/abc/playlist.mpd"}}}}}}]</script>
+            </body></html>"#,
+            a = slide("AAAAAAAA~1"),
+            b = slide("BBBBBBBB~2")
+        );
+        let e = crate::extract::extract(
+            &html,
+            Some("https://www.ebay.de/itm/Vintage-Lamp/123456789012?hash=x"),
+        );
+        assert_eq!(e.site, "ebay");
+        assert_eq!(e.product_id.as_deref(), Some("123456789012"));
+        assert_eq!(e.title.as_deref(), Some("Vintage Lamp"));
+        let urls: Vec<(Role, &str)> = e.media.iter().map(|m| (m.role, m.url.as_str())).collect();
+        assert_eq!(
+            urls,
+            vec![
+                (
+                    Role::Main,
+                    "https://i.ebayimg.com/images/g/AAAAAAAA~1/s-l1600.webp"
+                ),
+                (
+                    Role::Gallery,
+                    "https://i.ebayimg.com/images/g/BBBBBBBB~2/s-l1600.webp"
+                ),
+                (
+                    Role::Video,
+                    "https://video.ebaycdn.net/videos/v1/abc/playlist.m3u8"
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn ebay_hosts() {

@@ -17,7 +17,7 @@ use scraper::{ElementRef, Selector};
 use serde_json::Value;
 
 use super::embedded::{self, blobs_after, text};
-use super::page::{Page, regex, selector, text_of};
+use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found, host_is};
 use crate::media::Role;
 
@@ -48,20 +48,11 @@ impl Extractor for Etsy {
 fn ids(page: &Page<'_>, found: &mut Found) {
     static LISTING: LazyLock<Regex> = LazyLock::new(|| regex(r"/listing/(\d{4,15})(?:[/?#]|$)"));
     static DATA: LazyLock<Regex> = LazyLock::new(|| regex(r#""listing_id"\s*:\s*"?(\d{4,15})"#));
-    let id_of = |u: &str| {
-        LISTING
-            .captures(u)
-            .and_then(|c| c.get(1))
-            .map(|m| m.as_str().to_string())
-    };
-    if let Some(id) = page.canonical().as_deref().and_then(id_of) {
+    for id in page.address_ids(&LISTING) {
         found.product_id(id);
     }
-    if let Some(id) = page.url().and_then(|u| id_of(u.as_str())) {
+    if let Some(id) = capture(&DATA, page.raw()) {
         found.product_id(id);
-    }
-    if let Some(id) = DATA.captures(page.raw()).and_then(|c| c.get(1)) {
-        found.product_id(id.as_str());
     }
 }
 
@@ -90,15 +81,6 @@ fn products(page: &Page<'_>) -> Vec<Value> {
         .collect()
 }
 
-fn add(found: &mut Found, url: String) {
-    let role = if found.count(Role::Main) == 0 {
-        Role::Main
-    } else {
-        Role::Gallery
-    };
-    found.image(role, url);
-}
-
 fn images(page: &Page<'_>, found: &mut Found) {
     static ALL_IMAGES: LazyLock<Regex> = LazyLock::new(|| regex(r#""all_image_urls"\s*:\s*"#));
     static CAROUSEL: LazyLock<Selector> = LazyLock::new(|| {
@@ -115,13 +97,13 @@ fn images(page: &Page<'_>, found: &mut Found) {
         .find(|l| !l.is_empty())
     {
         for url in list.iter().filter_map(|u| page.absolute(u)) {
-            add(found, url);
+            found.product_image(url);
         }
         return;
     }
     for img in page.select(&CAROUSEL) {
         if let Some(url) = page.img_url(img) {
-            add(found, url);
+            found.product_image(url);
         }
     }
     if found.has_images() {
@@ -130,13 +112,13 @@ fn images(page: &Page<'_>, found: &mut Found) {
     for p in products(page) {
         for url in image_urls(p.get("image")) {
             if let Some(url) = page.absolute(&url) {
-                add(found, url);
+                found.product_image(url);
             }
         }
     }
     if !found.has_images() {
         if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
-            add(found, url);
+            found.product_image(url);
         }
     }
 }

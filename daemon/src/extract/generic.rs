@@ -52,7 +52,7 @@ impl Extractor for Generic {
             }
             for url in image_urls(product.get("image")) {
                 if let Some(url) = page.absolute(&url) {
-                    add(found, url);
+                    found.product_image(url);
                 }
             }
             for url in image_urls(product.get("video")) {
@@ -70,7 +70,7 @@ impl Extractor for Generic {
         ] {
             for url in page.metas(key) {
                 if let Some(url) = page.absolute(&url) {
-                    add(found, url);
+                    found.product_image(url);
                 }
             }
         }
@@ -105,7 +105,7 @@ impl Extractor for Generic {
                 continue;
             }
             if let Some(url) = page.img_url(img) {
-                add(found, url);
+                found.product_image(url);
                 taken += 1;
             }
         }
@@ -126,15 +126,6 @@ fn is_product(kind: Option<&Value>) -> bool {
         Some(Value::Array(kinds)) => kinds.iter().any(|k| is_product(Some(k))),
         _ => false,
     }
-}
-
-fn add(found: &mut Found, url: String) {
-    let role = if found.count(Role::Main) == 0 {
-        Role::Main
-    } else {
-        Role::Gallery
-    };
-    found.image(role, url);
 }
 
 /// A declared size under 100 px (icons, avatars, tracking pixels).

@@ -236,6 +236,16 @@ impl Found {
         self.push(MediaKind::Image, role, url.into(), None, None);
     }
 
+    /// Adds an image of the product as opened: the first one becomes `main`, the rest `gallery`.
+    pub fn product_image(&mut self, url: impl Into<String>) {
+        let role = if self.count(Role::Main) == 0 {
+            Role::Main
+        } else {
+            Role::Gallery
+        };
+        self.image(role, url);
+    }
+
     /// Adds a video.
     pub fn video(&mut self, role: Role, url: impl Into<String>) {
         self.push(MediaKind::Video, role, url.into(), None, None);

@@ -132,13 +132,18 @@ impl<'a> Page<'a> {
             dom,
             url: None,
         };
-        page.url = url
+        let given = url
             .and_then(|u| Url::parse(u.trim()).ok())
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .or_else(|| {
-                let found = page.canonical().or_else(|| page.meta("og:url"))?;
-                Url::parse(&found).ok()
-            });
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        if let (Some(raw), None) = (url, &given) {
+            warnings.push(format!(
+                "the page address {raw:?} is not an http(s) URL; using the page's own address"
+            ));
+        }
+        page.url = given.or_else(|| {
+            let found = page.canonical().or_else(|| page.meta("og:url"))?;
+            Url::parse(&found).ok()
+        });
         page
     }
 
@@ -204,6 +209,20 @@ impl<'a> Page<'a> {
             .filter(|c| !c.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// Group 1 of `re` in the page's canonical link, its address and its `og:url`, in that order
+    /// (the canonical id first: it is the one to prefer when a page's ids disagree).
+    pub fn address_ids(&self, re: &Regex) -> Vec<String> {
+        [
+            self.canonical(),
+            self.url.as_ref().map(|u| u.to_string()),
+            self.meta("og:url"),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|u| capture(re, &u))
+        .collect()
     }
 
     /// `<link rel=canonical href>`, made absolute.
@@ -302,6 +321,11 @@ impl<'a> Page<'a> {
         }
         out
     }
+}
+
+/// Group 1 of the first match of `re` in `text`.
+pub fn capture(re: &Regex, text: &str) -> Option<String> {
+    Some(re.captures(text)?.get(1)?.as_str().to_string())
 }
 
 /// Substring search that stays fast on a 64 MB page in a debug build (`memchr` is compiled
