@@ -189,8 +189,8 @@ fn amazon_file(url: &str) -> &str {
 // ---- Amazon ------------------------------------------------------------------------------------
 
 /// ImageBlockATF `colorImages.initial`: 6 entries (MAIN, PT01–PT03, PT05, PS01), all with
-/// `hiRes`. ImageBlockBTF (`jQuery.parseJSON('…')`) `colorImages`: 113 keys ("XXL NewRed" = size
-/// + colour, `"dimensions": ["size_name","color_name"]`), 614 entries, 109 distinct hiRes ids, 5
+/// `hiRes`. ImageBlockBTF (`jQuery.parseJSON('…')`) `colorImages`: 113 keys ("XXL NewRed" = size and
+/// colour, `"dimensions": ["size_name","color_name"]`), 614 entries, 109 distinct hiRes ids, 5
 /// of which are the opened variant's gallery → 104 variant images over 18 colours (the opened
 /// colour NewOrange adds nothing new). Videos: `videos[]` has 6 (1 `IB_G1` by EMUST, 5 `IB_G2`
 /// influencer), the `data-video-url` carousel 8 (1 Seller, 7 Influencer) → 1 product video.

@@ -377,10 +377,7 @@ mod tests {
         );
         assert_eq!(js_string_at("'\\xZZ'", 0), None);
         assert_eq!(js_string_at("'\\u{FFFFFFFFFF}'", 0), None);
-        assert_eq!(
-            js_string_at("'é'", 0).map(|(s, e)| (s, e)),
-            Some(("é".into(), 4))
-        );
+        assert_eq!(js_string_at("'é'", 0), Some(("é".into(), 4)));
     }
 
     #[test]

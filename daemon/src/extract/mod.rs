@@ -11,7 +11,7 @@
 //!    next and plain `<img>`s last, each source falling through to the next when it is missing
 //!    or malformed, and reports candidates to a [`Found`]. When a site extractor finds no image
 //!    at all (an unknown layout), the generic extractor runs on the same page too.
-//! 4. **Finish** ([`Found::finish`]): every URL is rewritten to the largest version its CDN
+//! 4. **Finish** (`Found::finish`): every URL is rewritten to the largest version its CDN
 //!    serves ([`cdn::largest`]), non-media and non-http URLs are dropped, items are ordered by
 //!    role and de-duplicated by asset id ([`cdn::asset_id`]).
 //!
@@ -44,7 +44,7 @@ mod ebay;
 mod etsy;
 mod generic;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -111,7 +111,8 @@ pub trait Extractor: Sync {
     fn extract(&self, page: &Page<'_>, found: &mut Found);
 }
 
-/// The site extractors, tried in order. Adding a site is one file and one line here.
+/// The site extractors, tried in order. Adding a site is one file (plus its `mod` line) and one
+/// line here.
 static SITES: &[&dyn Extractor] = &[
     &amazon::Amazon,
     &aliexpress::AliExpress,
@@ -188,7 +189,7 @@ pub(crate) fn host_is(host: &str, domain: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('.'))
 }
 
-/// What an extractor has found so far; [`Found::finish`] turns it into an [`Extraction`].
+/// What an extractor has found so far; `extract` turns it into an [`Extraction`].
 #[derive(Debug, Default)]
 pub struct Found {
     product_id: Option<String>,
@@ -196,6 +197,8 @@ pub struct Found {
     title: Option<String>,
     page_url: Option<String>,
     items: Vec<ExtractedMedia>,
+    /// Candidates per role, so role checks stay O(1) per push.
+    per_role: HashMap<Role, usize>,
     warnings: Vec<String>,
 }
 
@@ -277,7 +280,7 @@ impl Found {
 
     /// How many candidates with `role` were added so far (before de-duplication).
     pub fn count(&self, role: Role) -> usize {
-        self.items.iter().filter(|m| m.role == role).count()
+        self.per_role.get(&role).copied().unwrap_or(0)
     }
 
     /// Whether any image was added.
@@ -295,6 +298,7 @@ impl Found {
     ) {
         // Bound memory on hostile pages; `finish` reports the cut.
         if self.items.len() <= MAX_ITEMS * 4 {
+            *self.per_role.entry(role).or_insert(0) += 1;
             self.items.push(ExtractedMedia {
                 kind,
                 role,
@@ -330,17 +334,15 @@ impl Found {
             has_main = true;
         }
         // Package order: by role, variants grouped by label in order of first appearance.
-        let mut labels: Vec<Option<String>> = Vec::new();
+        let mut groups: HashMap<Option<String>, usize> = HashMap::new();
         for m in items.iter().filter(|m| m.role == Role::Variant) {
-            if !labels.contains(&m.variant) {
-                labels.push(m.variant.clone());
-            }
+            let next = groups.len();
+            groups.entry(m.variant.clone()).or_insert(next);
         }
         items.sort_by_key(|m| {
-            let group = if m.role == Role::Variant {
-                labels.iter().position(|l| *l == m.variant).unwrap_or(0)
-            } else {
-                0
+            let group = match m.role {
+                Role::Variant => groups.get(&m.variant).copied().unwrap_or(0),
+                _ => 0,
             };
             (m.role, group)
         });
