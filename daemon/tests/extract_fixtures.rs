@@ -801,13 +801,15 @@ fn cli_prints_json_for_a_gzipped_page() {
 
 #[test]
 fn cli_fails_clearly_on_an_unreadable_file() {
+    let missing = std::env::temp_dir().join("haul-test-missing-page.html");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_haul"))
-        .args(["extract", "/nonexistent/haul-test-page.html"])
+        .arg("extract")
+        .arg(&missing)
         .output()
         .unwrap_or_else(|e| panic!("haul runs: {e}"));
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("haul-test-page.html"), "{err}");
+    assert!(err.contains("haul-test-missing-page.html"), "{err}");
     assert!(out.stdout.is_empty());
 }
 

@@ -132,16 +132,23 @@ impl<'a> Page<'a> {
             dom,
             url: None,
         };
-        let given = url
-            .and_then(|u| Url::parse(u.trim()).ok())
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        let given = url.and_then(|u| {
+            let u = u.trim();
+            // `www.amazon.de/dp/…` as typed: assume https.
+            Url::parse(u)
+                .or_else(|_| Url::parse(&format!("https://{u}")))
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        });
         if let (Some(raw), None) = (url, &given) {
             warnings.push(format!(
                 "the page address {raw:?} is not an http(s) URL; using the page's own address"
             ));
         }
         page.url = given.or_else(|| {
-            let found = page.canonical().or_else(|| page.meta("og:url"))?;
+            let found = page
+                .canonical()
+                .or_else(|| page.meta("og:url").and_then(|u| page.absolute(&u)))?;
             Url::parse(&found).ok()
         });
         page
@@ -633,6 +640,18 @@ mod tests {
         assert_eq!(p.host().as_deref(), Some("he.aliexpress.com"));
         let given = Page::parse(html, Some("https://www.aliexpress.com/item/2.html"), &mut w);
         assert_eq!(given.host().as_deref(), Some("aliexpress.com"));
+        let og_only = r#"<meta property="og:url" content="//de.aliexpress.com/item/3.html">"#;
+        let p = Page::parse(og_only, None, &mut w);
+        assert_eq!(
+            p.url().map(Url::as_str),
+            Some("https://de.aliexpress.com/item/3.html")
+        );
+        let typed = Page::parse("", Some("www.amazon.de/dp/B000LQXC2Q"), &mut w);
+        assert_eq!(typed.host().as_deref(), Some("amazon.de"));
+        assert!(w.is_empty(), "{w:?}");
+        let bad = Page::parse(html, Some("ftp://x/y"), &mut w);
+        assert_eq!(bad.host().as_deref(), Some("he.aliexpress.com"));
+        assert_eq!(w.len(), 1);
     }
 
     #[test]
