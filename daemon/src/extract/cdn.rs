@@ -826,6 +826,22 @@ mod tests {
         }
 
         #[test]
+        fn different_uploads_stay_different(
+            a in "[0-9A-Za-z]{11}",
+            b in "[0-9A-Za-z]{11}",
+            dirs in "(\\._AC_S[XYL][0-9]{2,4}_)?",
+        ) {
+            prop_assume!(a != b);
+            let ua = format!("https://m.media-amazon.com/images/I/{a}{dirs}.jpg");
+            let ub = format!("https://m.media-amazon.com/images/I/{b}._AC_US40_.jpg");
+            prop_assert_ne!(asset_id(&ua), asset_id(&ub));
+            prop_assert_ne!(largest(&ua), largest(&ub));
+            let ka = format!("https://ae01.alicdn.com/kf/{a}.jpg_640x640.jpg");
+            let kb = format!("https://ae01.alicdn.com/kf/{b}.jpg");
+            prop_assert_ne!(asset_id(&ka), asset_id(&kb));
+        }
+
+        #[test]
         fn any_input_is_safe(u in "\\PC{0,80}") {
             let once = largest(&u);
             prop_assert_eq!(largest(&once), once.clone());

@@ -5,8 +5,9 @@
 //!
 //! 1. **Parse** the page, bounded ([`page`]): the raw text for embedded script data, the DOM for
 //!    attributes. The page address is the URL given, else the canonical link, else `og:url`.
-//! 2. **Choose the site** by the address's host ([`Extractor::handles`]); without an address, by
-//!    what the page contains ([`Extractor::recognizes`]); else the generic extractor.
+//! 2. **Choose the site** by the address's host ([`Extractor::handles`]); when the page has no
+//!    address at all, by what it contains ([`Extractor::recognizes`]); else the generic
+//!    extractor.
 //! 3. **Extract**: the site's [`Extractor`] reads the page's embedded JSON first, DOM attributes
 //!    next and plain `<img>`s last, each source falling through to the next when it is missing
 //!    or malformed, and reports candidates to a [`Found`]. When a site extractor finds no image
@@ -101,8 +102,8 @@ pub trait Extractor: Sync {
     /// Whether pages from `host` (lower-case, without `www.`) are this site's.
     fn handles(&self, host: &str) -> bool;
 
-    /// Whether a page with no known address looks like this site's (a saved fragment, a page
-    /// saved without its URL). Checked only when the host decides nothing.
+    /// Whether a page with no address looks like this site's (a saved fragment, a page saved
+    /// without its URL). Checked only when neither a URL nor the page names an address.
     fn recognizes(&self, _page: &Page<'_>) -> bool {
         false
     }
@@ -169,16 +170,13 @@ fn looks_cut_short(html: &str) -> bool {
 }
 
 fn choose(page: &Page<'_>) -> &'static dyn Extractor {
-    if let Some(host) = page.host() {
-        if let Some(site) = SITES.iter().find(|s| s.handles(&host)) {
-            return *site;
-        }
-    }
-    SITES
-        .iter()
-        .copied()
-        .find(|s| s.recognizes(page))
-        .unwrap_or(&generic::Generic)
+    let site = match page.host() {
+        Some(host) => SITES.iter().copied().find(|s| s.handles(&host)),
+        // Content decides only when nothing names the page: any shop's page may mention
+        // another marketplace.
+        None => SITES.iter().copied().find(|s| s.recognizes(page)),
+    };
+    site.unwrap_or(&generic::Generic)
 }
 
 /// `host` is `domain` or one of its subdomains.
@@ -558,5 +556,14 @@ mod tests {
             let page = Page::parse("<p>", Some(url), &mut w);
             assert_eq!(choose(&page).site(), site, "{url}");
         }
+        // Content decides only for pages without any address.
+        let mentions = r#"<script>var runParams = {"imagePathList": []}; // aliexpress.com/item/1.html</script>"#;
+        let mut w = Vec::new();
+        assert_eq!(
+            choose(&Page::parse(mentions, None, &mut w)).site(),
+            "aliexpress"
+        );
+        let blog = Page::parse(mentions, Some("https://blog.example/post"), &mut w);
+        assert_eq!(choose(&blog).site(), "generic");
     }
 }
