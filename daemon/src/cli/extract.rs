@@ -75,36 +75,26 @@ fn human(e: &Extraction) -> String {
         images,
         e.media.len() - images
     );
-    for role in [
-        Role::Main,
-        Role::Gallery,
-        Role::Variant,
-        Role::Video,
-        Role::Description,
-        Role::Review,
-    ] {
-        let items: Vec<_> = e.media.iter().filter(|m| m.role == role).collect();
-        if items.is_empty() {
-            continue;
+    // `media` is in package order (by role, variants grouped), so headers go where the role or
+    // the variant changes.
+    let mut last_role = None;
+    let mut last_variant = None;
+    for m in &e.media {
+        if last_role != Some(m.role) {
+            let _ = writeln!(s, "\n{} ({})", m.role.as_str(), e.count(m.role));
+            last_role = Some(m.role);
         }
-        let _ = writeln!(s, "\n{} ({})", role.as_str(), items.len());
-        let mut last_variant = None;
-        for m in items {
-            if role == Role::Variant && last_variant != Some((&m.variant, &m.variant_id)) {
-                let label = m.variant.as_deref().unwrap_or("(unnamed)");
-                match &m.variant_id {
-                    Some(id) => {
-                        let _ = writeln!(s, "  {label} [{id}]");
-                    }
-                    None => {
-                        let _ = writeln!(s, "  {label}");
-                    }
-                }
-                last_variant = Some((&m.variant, &m.variant_id));
-            }
-            let indent = if role == Role::Variant { "    " } else { "  " };
-            let _ = writeln!(s, "{indent}{:<5}  {}", m.kind.as_str(), m.url);
+        let variant = (m.role == Role::Variant).then_some((&m.variant, &m.variant_id));
+        if variant.is_some() && variant != last_variant {
+            let label = m.variant.as_deref().unwrap_or("(unnamed)");
+            let _ = match &m.variant_id {
+                Some(id) => writeln!(s, "  {label} [{id}]"),
+                None => writeln!(s, "  {label}"),
+            };
         }
+        last_variant = variant;
+        let indent = if variant.is_some() { "    " } else { "  " };
+        let _ = writeln!(s, "{indent}{:<5}  {}", m.kind.as_str(), m.url);
     }
     if !e.warnings.is_empty() {
         let _ = writeln!(s, "\nwarnings:");

@@ -19,7 +19,7 @@ use regex::Regex;
 use scraper::Selector;
 use serde_json::Value;
 
-use super::embedded::{self, blobs_after, json_string_values, text};
+use super::embedded::{blobs_after, json_string_values, text};
 use super::page::{Page, capture, regex, selector};
 use super::{Extractor, Found, host_is};
 use crate::media::Role;
@@ -75,12 +75,7 @@ fn gallery(page: &Page<'_>, found: &mut Found) {
     static DOM: LazyLock<Selector> =
         LazyLock::new(|| selector("img.detail-gallery-img, img.od-gallery-img"));
     let blobs = blobs_after(page.raw(), &OFFER_IMAGES);
-    let list = blobs
-        .values
-        .iter()
-        .map(embedded::strings)
-        .find(|l| !l.is_empty());
-    let urls: Vec<String> = match list {
+    let urls: Vec<String> = match blobs.first_strings() {
         Some(list) => list.iter().filter_map(|u| page.absolute(u)).collect(),
         None => {
             if blobs.seen {
@@ -101,12 +96,7 @@ fn gallery(page: &Page<'_>, found: &mut Found) {
 fn variants(page: &Page<'_>, found: &mut Found) {
     static SKU_PROPS: LazyLock<Regex> = LazyLock::new(|| regex(r#""skuProps"\s*:\s*"#));
     let blobs = blobs_after(page.raw(), &SKU_PROPS);
-    let Some(props) = blobs
-        .values
-        .iter()
-        .filter_map(Value::as_array)
-        .find(|a| !a.is_empty())
-    else {
+    let Some(props) = blobs.first_array() else {
         return;
     };
     for prop in props {

@@ -28,7 +28,7 @@ use regex::Regex;
 use scraper::{ElementRef, Selector};
 use serde_json::{Map, Value};
 
-use super::embedded::{self, blobs_after, json_in_js_strings_after, number, text, truthy};
+use super::embedded::{blobs_after, json_in_js_strings_after, number, text, truthy};
 use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found, host_is};
 use crate::media::Role;
@@ -214,12 +214,7 @@ fn gallery(page: &Page<'_>, btf: &Btf, found: &mut Found) {
         LazyLock::new(|| regex(r#"['"]imageGalleryData['"]\s*:\s*"#));
 
     let atf = blobs_after(page.raw(), &ATF);
-    if let Some(entries) = atf
-        .values
-        .iter()
-        .filter_map(Value::as_array)
-        .find(|a| !a.is_empty())
-    {
+    if let Some(entries) = atf.first_array() {
         push_gallery(page, entries, found);
         return;
     }
@@ -237,12 +232,7 @@ fn gallery(page: &Page<'_>, btf: &Btf, found: &mut Found) {
         return;
     }
     let books = blobs_after(page.raw(), &GALLERY_DATA);
-    if let Some(entries) = books
-        .values
-        .iter()
-        .filter_map(Value::as_array)
-        .find(|a| !a.is_empty())
-    {
+    if let Some(entries) = books.first_array() {
         push_gallery(page, entries, found);
         return;
     }
@@ -331,10 +321,7 @@ fn variants(page: &Page<'_>, btf: &Btf, found: &mut Found) {
     }
     let raw = page.raw();
     let dimensions: Vec<String> = blobs_after(raw, &DIMENSIONS)
-        .values
-        .iter()
-        .map(embedded::strings)
-        .find(|d| !d.is_empty())
+        .first_strings()
         .unwrap_or_default();
     let display: Map<String, Value> = blobs_after(raw, &DISPLAY)
         .values

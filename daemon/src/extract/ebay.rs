@@ -16,7 +16,6 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use scraper::Selector;
-use serde_json::Value;
 
 use super::embedded::{blobs_after, text, truthy};
 use super::page::{Page, capture, regex, selector, text_of};
@@ -93,12 +92,7 @@ fn images(page: &Page<'_>, found: &mut Found) {
     });
 
     let blobs = blobs_after(page.raw(), &IMG_ARR);
-    if let Some(list) = blobs
-        .values
-        .iter()
-        .filter_map(Value::as_array)
-        .find(|a| !a.is_empty())
-    {
+    if let Some(list) = blobs.first_array() {
         for entry in list {
             if entry.get("video").is_some_and(truthy) {
                 continue;

@@ -101,6 +101,21 @@ pub struct Blobs {
     pub values: Vec<Value>,
 }
 
+impl Blobs {
+    /// The first value that is a non-empty array (pages repeat a marker in unrelated places).
+    pub fn first_array(&self) -> Option<&Vec<Value>> {
+        self.values
+            .iter()
+            .filter_map(Value::as_array)
+            .find(|a| !a.is_empty())
+    }
+
+    /// The strings of the first value that is a non-empty array of strings.
+    pub fn first_strings(&self) -> Option<Vec<String>> {
+        self.values.iter().map(strings).find(|l| !l.is_empty())
+    }
+}
+
 /// [`json_after`] that also reports whether the marker occurred.
 pub fn blobs_after(text: &str, marker: &Regex) -> Blobs {
     let seen = marker.is_match(text);

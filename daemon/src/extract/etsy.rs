@@ -16,7 +16,7 @@ use regex::Regex;
 use scraper::{ElementRef, Selector};
 use serde_json::Value;
 
-use super::embedded::{self, blobs_after, text};
+use super::embedded::{blobs_after, text};
 use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found, host_is};
 use crate::media::Role;
@@ -90,12 +90,7 @@ fn images(page: &Page<'_>, found: &mut Found) {
     });
 
     let blobs = blobs_after(page.raw(), &ALL_IMAGES);
-    if let Some(list) = blobs
-        .values
-        .iter()
-        .map(embedded::strings)
-        .find(|l| !l.is_empty())
-    {
+    if let Some(list) = blobs.first_strings() {
         for url in list.iter().filter_map(|u| page.absolute(u)) {
             found.product_image(url);
         }
