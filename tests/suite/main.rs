@@ -6,4 +6,6 @@ mod cli;
 mod extension;
 mod grab;
 mod ipc;
+#[cfg(unix)]
+mod native_host;
 mod restart;
