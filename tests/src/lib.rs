@@ -6,6 +6,8 @@
 //! Everything listens on loopback only.
 
 pub mod ca;
+#[cfg(unix)]
+pub mod chromium;
 pub mod daemon;
 pub mod home;
 pub mod images;
