@@ -10,4 +10,5 @@ mod grab;
 mod ipc;
 #[cfg(unix)]
 mod native_host;
+mod protocol_doc;
 mod restart;
