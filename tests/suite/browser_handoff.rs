@@ -8,7 +8,8 @@
 //! Addresses: one local HTTPS server listens on port 443 of a loopback address of its own. Chromium
 //! reaches it as the marketplace and its CDN through `--host-resolver-rules` (every other name
 //! resolves to nothing) and trusts its key through `--ignore-certificate-errors-spki-list`; the
-//! daemon, which does not see the browser's rules, reaches the CDN names through the config's
+//! daemon, which does not see the browser's rules, reaches the same names (the CDN's, and the
+//! page's own for images a saved page references by relative path) through the config's
 //! `[resolve]` table and trusts the test CA through `extra_ca_file`, with
 //! `allow_private_networks = false` so nothing but the pinned names can reach loopback. The server
 //! answers the page's own path with the saved page and every other path with a distinct test
@@ -120,8 +121,9 @@ async fn save_with_the_button(test: &str, site: &Site) {
     serve_any_path_as_a_jpeg(&server);
     let ip = server.addr.ip();
 
+    // The page's own host too: images a saved page references by relative path live there.
     let mut pins = String::from("allow_private_networks = false\n[resolve]\n");
-    for host in site.media_hosts {
+    for host in std::iter::once(&page_host).chain(site.media_hosts) {
         pins.push_str(&format!("{host:?} = \"{ip}\"\n"));
     }
     let home = TestHome::new(&ca, &pins);
