@@ -169,9 +169,9 @@ fn main() {
         }
     };
     let html = match &o.page {
-        Some(path) => {
-            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-        }
+        Some(path) => std::fs::read(path)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display())),
         None => format!(
             "<!doctype html><title>bench</title><body>{}</body>",
             "<p>filler text for a page of realistic size</p>".repeat(1024 * 1024 / 44)
