@@ -40,7 +40,7 @@ use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{MediaServer, Route};
 use haul_tests::process::DaemonsReaper;
-use haul_tests::zipfile::{manifest, read_zip};
+use haul_tests::zipfile::{manifest, read_zip, saved_urls};
 
 /// A saved product page and where it lives on the web.
 struct Site {
@@ -205,12 +205,7 @@ async fn save_with_the_button(test: &str, site: &Site) {
     assert_eq!(home.outputs(), vec![output.clone()]);
     let entries = read_zip(&output);
     let m = manifest(&entries);
-    let saved: Vec<&str> = m["files"]
-        .as_array()
-        .expect("manifest files")
-        .iter()
-        .filter_map(|f| f["url"].as_str())
-        .collect();
+    let saved = saved_urls(&m);
     let missing: Vec<&String> = expected
         .iter()
         .filter(|url| !saved.contains(&url.as_str()))

@@ -21,7 +21,7 @@ use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{MediaServer, Route};
 use haul_tests::process::{DaemonsReaper, GroupGuard, alive, daemons_of, session_of};
-use haul_tests::zipfile::{manifest, read_zip};
+use haul_tests::zipfile::{manifest, read_zip, saved_urls};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -278,14 +278,8 @@ async fn a_grab_through_the_host_ends_with_the_zip() {
     assert_eq!(home.outputs(), vec![output.to_path_buf()]);
     let entries = read_zip(output);
     let m = manifest(&entries);
-    let urls: Vec<&str> = m["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .filter_map(|f| f["url"].as_str())
-        .collect();
     assert_eq!(
-        urls,
+        saved_urls(&m),
         [
             server.url("/p/main.jpg"),
             server.url("/p/side.png"),
