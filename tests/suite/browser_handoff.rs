@@ -16,10 +16,12 @@
 //! JPEG, so whatever image the page or haul asks for exists.
 //!
 //! What is asserted is what the product must do: the page's main and gallery images — as haul's
-//! extractor reads them from the same page, in their largest CDN version — are in the ZIP.
+//! extractor reads them from the same page, in their largest CDN version — are in the ZIP. Two
+//! more tests click the button where a newcomer's setup is incomplete (no `haul install`; no
+//! daemon and none to start) and check that the button says what to run.
 //!
-//! Skips (with a message) when the saved pages (`../shared/fixtures`) or Chromium are absent,
-//! or when port 443 cannot be bound; with `HAUL_REQUIRE_BROWSER=1` a missing Chromium or port
+//! Skips (with a message) when Chromium is absent, and the saved-page tests also when the pages
+//! (`../shared/fixtures`) are absent or port 443 cannot be bound; with `HAUL_REQUIRE_BROWSER=1` a missing Chromium or port
 //! fails instead.
 
 use std::collections::HashMap;
@@ -39,7 +41,7 @@ use haul_tests::daemon::{haul_bin, run_haul};
 use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{MediaServer, Route};
-use haul_tests::process::DaemonsReaper;
+use haul_tests::process::{DaemonsReaper, daemons_of};
 use haul_tests::zipfile::{manifest, read_zip, saved_urls};
 
 /// A saved product page and where it lives on the web.
@@ -132,62 +134,16 @@ async fn save_with_the_button(test: &str, site: &Site) {
 
     // 1. Register the host where a Chromium with this profile looks.
     let profile = home.root().join("chromium-profile");
-    std::fs::create_dir_all(&profile).expect("profile dir");
-    let profile_arg = profile.to_str().expect("UTF-8 temp path");
-    let installed = run_haul(
-        &home,
-        &[
-            "install",
-            "--browser",
-            "chromium",
-            "--user-data-dir",
-            profile_arg,
-        ],
-    )
-    .await;
-    assert!(
-        installed.status.success(),
-        "haul install failed: {}",
-        String::from_utf8_lossy(&installed.stderr)
-    );
-    let host_manifest = profile
-        .join("NativeMessagingHosts")
-        .join(format!("{HOST_NAME}.json"));
-    assert!(
-        host_manifest.is_file(),
-        "{} written",
-        host_manifest.display()
-    );
+    install_host(&home, &profile).await;
 
     // 2. The browser: the marketplace and its CDN are the local server, nothing else resolves.
-    let mut rules: Vec<String> = std::iter::once(page_host)
+    let hosts: Vec<&str> = std::iter::once(page_host)
         .chain(site.media_hosts.iter().copied())
-        .map(|host| format!("MAP {host} {}", server.addr))
         .collect();
-    rules.push("MAP * ~NOTFOUND".into());
-    let launch = Launch {
-        profile,
-        extension: Some(extension_dir()),
-        resolver_rules: Some(rules.join(", ")),
-        trusted_spki: vec![ca.server_spki_sha256_base64()],
-        env: vec![
-            (HAUL_HOME_ENV.into(), OsString::from(home.root())),
-            (HAUL_BIN_ENV.into(), OsString::from(haul_bin())),
-        ],
-    };
+    let launch = browser_launch(&home, profile, &server, &hosts, &ca);
 
     // 3. Open the page, click the button, wait for the result it shows.
-    let shown = tokio::task::block_in_place(|| {
-        let mut chrome = Chromium::start(&browser, &launch).expect("start Chromium");
-        let outcome = click_and_wait(&mut chrome, site.page_url);
-        outcome.unwrap_or_else(|e| {
-            panic!(
-                "{test}: {e}\n--- native host log ---\n{}\n--- Chromium log (tail) ---\n{}",
-                read(&home.paths.log_dir().join("native-host.log")),
-                tail(&chrome.log(), 40)
-            )
-        })
-    });
+    let shown = click_in_browser(test, &browser, &launch, site.page_url, &home);
     assert_eq!(
         shown.get("state").map(String::as_str),
         Some("done"),
@@ -230,6 +186,163 @@ async fn save_with_the_button(test: &str, site: &Site) {
             "{name} listed but not stored"
         );
     }
+}
+
+/// A tiny product page at an address the content script runs on.
+const TEST_PAGE_URL: &str = "https://www.amazon.com/dp/B000TEST01";
+const TEST_PAGE: &str = "<!doctype html><html><head><title>Test product B000TEST01</title></head>\
+    <body><h1 id=\"productTitle\">Test product</h1>\
+    <img src=\"https://m.media-amazon.com/images/I/test01.jpg\" width=\"500\" height=\"500\"></body></html>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_haul_install_the_button_says_to_run_it() {
+    let test = "without_haul_install_the_button_says_to_run_it";
+    let Some(browser) = chromium::find_or_skip(test) else {
+        return;
+    };
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    server.add(
+        host_and_path(TEST_PAGE_URL).1,
+        Route::ok(TEST_PAGE, "text/html"),
+    );
+    let home = TestHome::new(&ca, "");
+    let _daemons = DaemonsReaper::new(home.root());
+    // No `haul install`: the profile has no host manifest.
+    let profile = home.root().join("chromium-profile");
+    std::fs::create_dir_all(&profile).expect("profile dir");
+    let launch = browser_launch(&home, profile, &server, &["www.amazon.com"], &ca);
+
+    let shown = click_in_browser(test, &browser, &launch, TEST_PAGE_URL, &home);
+    assert_eq!(
+        shown.get("state").map(String::as_str),
+        Some("error"),
+        "{shown:?}"
+    );
+    let message = shown.get("message").cloned().unwrap_or_default();
+    assert!(
+        message.contains("not found") && message.contains("`haul install`"),
+        "the button says what to run: {message}"
+    );
+    assert!(daemons_of(home.root()).is_empty(), "nothing was started");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_daemon_cannot_start_the_button_says_what_to_run() {
+    let test = "when_the_daemon_cannot_start_the_button_says_what_to_run";
+    let Some(browser) = chromium::find_or_skip(test) else {
+        return;
+    };
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    server.add(
+        host_and_path(TEST_PAGE_URL).1,
+        Route::ok(TEST_PAGE, "text/html"),
+    );
+    let home = TestHome::new(&ca, "");
+    let _daemons = DaemonsReaper::new(home.root());
+    let profile = home.root().join("chromium-profile");
+    install_host(&home, &profile).await;
+    let mut launch = browser_launch(&home, profile, &server, &["www.amazon.com"], &ca);
+    // The host finds no daemon and has no `haul` to start.
+    for (name, value) in &mut launch.env {
+        if name == HAUL_BIN_ENV {
+            *value = home.root().join("no-such-haul").into_os_string();
+        }
+    }
+
+    let shown = click_in_browser(test, &browser, &launch, TEST_PAGE_URL, &home);
+    assert_eq!(
+        shown.get("state").map(String::as_str),
+        Some("error"),
+        "{shown:?}"
+    );
+    let message = shown.get("message").cloned().unwrap_or_default();
+    assert!(
+        message.contains("`haul daemon`") && message.contains("`haul doctor`"),
+        "the button says what to run: {message}"
+    );
+    let log = read(&home.paths.log_dir().join("native-host.log"));
+    assert!(log.contains("daemon unavailable"), "{log}");
+}
+
+/// `haul install --browser chromium --user-data-dir PROFILE`, checked to have written the host
+/// manifest where a Chromium with that profile looks.
+async fn install_host(home: &TestHome, profile: &Path) {
+    std::fs::create_dir_all(profile).expect("profile dir");
+    let profile_arg = profile.to_str().expect("UTF-8 temp path");
+    let installed = run_haul(
+        home,
+        &[
+            "install",
+            "--browser",
+            "chromium",
+            "--user-data-dir",
+            profile_arg,
+        ],
+    )
+    .await;
+    assert!(
+        installed.status.success(),
+        "haul install failed: {}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
+    let host_manifest = profile
+        .join("NativeMessagingHosts")
+        .join(format!("{HOST_NAME}.json"));
+    assert!(
+        host_manifest.is_file(),
+        "{} written",
+        host_manifest.display()
+    );
+}
+
+/// Chromium with `extension-stub/` and `profile`, where `hosts` are `server` and nothing else
+/// resolves, trusting `server`'s key; `HAUL_HOME` (and `HAUL_BIN`) reach the native host.
+fn browser_launch(
+    home: &TestHome,
+    profile: PathBuf,
+    server: &MediaServer,
+    hosts: &[&str],
+    ca: &TestCa,
+) -> Launch {
+    let mut rules: Vec<String> = hosts
+        .iter()
+        .map(|host| format!("MAP {host} {}", server.addr))
+        .collect();
+    rules.push("MAP * ~NOTFOUND".into());
+    Launch {
+        profile,
+        extension: Some(extension_dir()),
+        resolver_rules: Some(rules.join(", ")),
+        trusted_spki: vec![ca.server_spki_sha256_base64()],
+        env: vec![
+            (HAUL_HOME_ENV.into(), OsString::from(home.root())),
+            (HAUL_BIN_ENV.into(), OsString::from(haul_bin())),
+        ],
+    }
+}
+
+/// Starts Chromium, opens `url`, clicks the button and returns what it shows at the end; on a
+/// browser failure panics with the native host's log and the end of Chromium's.
+fn click_in_browser(
+    test: &str,
+    browser: &Path,
+    launch: &Launch,
+    url: &str,
+    home: &TestHome,
+) -> HashMap<String, String> {
+    tokio::task::block_in_place(|| {
+        let mut chrome = Chromium::start(browser, launch).expect("start Chromium");
+        let outcome = click_and_wait(&mut chrome, url);
+        outcome.unwrap_or_else(|e| {
+            panic!(
+                "{test}: {e}\n--- native host log ---\n{}\n--- Chromium log (tail) ---\n{}",
+                read(&home.paths.log_dir().join("native-host.log")),
+                tail(&chrome.log(), 40)
+            )
+        })
+    })
 }
 
 /// The page's main and gallery image URLs as haul's extractor reads them (largest versions).
