@@ -21,8 +21,8 @@
 //! daemon and none to start) and check that the button says what to run.
 //!
 //! Skips (with a message) when Chromium is absent, and the saved-page tests also when the pages
-//! (`../shared/fixtures`) are absent or port 443 cannot be bound; with `HAUL_REQUIRE_BROWSER=1` a missing Chromium or port
-//! fails instead.
+//! (`../shared/fixtures`) are absent or port 443 cannot be bound; with `HAUL_REQUIRE_BROWSER=1`
+//! a missing Chromium or port fails instead.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
