@@ -17,8 +17,9 @@
 //! previous job's `finished`, so runs do not pile up. The first host starts the daemon (in a
 //! temporary `HAUL_HOME`); it is not timed, and the daemon is stopped (SIGTERM) at the end.
 //!
-//! Options: `--runs N` (default 200 per case), `--page FILE` (the HTML to send; default a
-//! generated 1 MiB page), `--media N` (media URLs per grab, default 40).
+//! Options: `--runs N` (default 200 per case), `--page FILE` (the HTML to send), `--html-kib N`
+//! (without `--page`: a generated page of N KiB, default 1024), `--media N` (media URLs per
+//! grab, default 40).
 
 use std::io::{BufReader, BufWriter};
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ const TARGET: Duration = Duration::from_millis(20);
 struct Options {
     runs: usize,
     page: Option<PathBuf>,
+    html_kib: usize,
     media: usize,
 }
 
@@ -46,6 +48,7 @@ fn options() -> Result<Options, String> {
     let mut o = Options {
         runs: 200,
         page: None,
+        html_kib: 1024,
         media: 40,
     };
     let mut args = std::env::args().skip(1);
@@ -55,6 +58,9 @@ fn options() -> Result<Options, String> {
             "--runs" => o.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
             "--media" => o.media = value()?.parse().map_err(|e| format!("--media: {e}"))?,
             "--page" => o.page = Some(PathBuf::from(value()?)),
+            "--html-kib" => {
+                o.html_kib = value()?.parse().map_err(|e| format!("--html-kib: {e}"))?
+            }
             // `cargo bench` passes `--bench`; other harness flags are not ours.
             _ => {}
         }
@@ -174,7 +180,7 @@ fn main() {
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display())),
         None => format!(
             "<!doctype html><title>bench</title><body>{}</body>",
-            "<p>filler text for a page of realistic size</p>".repeat(1024 * 1024 / 44)
+            "<p>filler text, 44 bytes a paragraph....</p>".repeat(o.html_kib * 1024 / 44)
         ),
     };
     let home = tempfile::Builder::new()
