@@ -194,75 +194,100 @@ const TEST_PAGE: &str = "<!doctype html><html><head><title>Test product B000TEST
     <body><h1 id=\"productTitle\">Test product</h1>\
     <img src=\"https://m.media-amazon.com/images/I/test01.jpg\" width=\"500\" height=\"500\"></body></html>";
 
+/// A browser, the tiny page served on loopback, and a home, for the tests of what the button
+/// says when the setup is incomplete.
+struct Incomplete {
+    browser: PathBuf,
+    ca: TestCa,
+    server: MediaServer,
+    home: TestHome,
+    profile: PathBuf,
+    _daemons: DaemonsReaper,
+}
+
+impl Incomplete {
+    async fn new(test: &str) -> Option<Incomplete> {
+        let browser = chromium::find_or_skip(test)?;
+        let ca = TestCa::new();
+        let server = MediaServer::start(&ca).await;
+        server.add(
+            host_and_path(TEST_PAGE_URL).1,
+            Route::ok(TEST_PAGE, "text/html"),
+        );
+        let home = TestHome::new(&ca, "");
+        let daemons = DaemonsReaper::new(home.root());
+        let profile = home.root().join("chromium-profile");
+        std::fs::create_dir_all(&profile).expect("profile dir");
+        Some(Incomplete {
+            browser,
+            ca,
+            server,
+            home,
+            profile,
+            _daemons: daemons,
+        })
+    }
+
+    fn launch(&self) -> Launch {
+        browser_launch(
+            &self.home,
+            self.profile.clone(),
+            &self.server,
+            &["www.amazon.com"],
+            &self.ca,
+        )
+    }
+
+    /// Clicks the button and returns the message of the error it must end in.
+    fn click_to_error(&self, test: &str, launch: &Launch) -> String {
+        let shown = click_in_browser(test, &self.browser, launch, TEST_PAGE_URL, &self.home);
+        assert_eq!(
+            shown.get("state").map(String::as_str),
+            Some("error"),
+            "{test}: {shown:?}"
+        );
+        shown.get("message").cloned().unwrap_or_default()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_haul_install_the_button_says_to_run_it() {
     let test = "without_haul_install_the_button_says_to_run_it";
-    let Some(browser) = chromium::find_or_skip(test) else {
+    let Some(setup) = Incomplete::new(test).await else {
         return;
     };
-    let ca = TestCa::new();
-    let server = MediaServer::start(&ca).await;
-    server.add(
-        host_and_path(TEST_PAGE_URL).1,
-        Route::ok(TEST_PAGE, "text/html"),
-    );
-    let home = TestHome::new(&ca, "");
-    let _daemons = DaemonsReaper::new(home.root());
     // No `haul install`: the profile has no host manifest.
-    let profile = home.root().join("chromium-profile");
-    std::fs::create_dir_all(&profile).expect("profile dir");
-    let launch = browser_launch(&home, profile, &server, &["www.amazon.com"], &ca);
-
-    let shown = click_in_browser(test, &browser, &launch, TEST_PAGE_URL, &home);
-    assert_eq!(
-        shown.get("state").map(String::as_str),
-        Some("error"),
-        "{shown:?}"
-    );
-    let message = shown.get("message").cloned().unwrap_or_default();
+    let message = setup.click_to_error(test, &setup.launch());
     assert!(
         message.contains("not found") && message.contains("`haul install`"),
         "the button says what to run: {message}"
     );
-    assert!(daemons_of(home.root()).is_empty(), "nothing was started");
+    assert!(
+        daemons_of(setup.home.root()).is_empty(),
+        "nothing was started"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_daemon_cannot_start_the_button_says_what_to_run() {
     let test = "when_the_daemon_cannot_start_the_button_says_what_to_run";
-    let Some(browser) = chromium::find_or_skip(test) else {
+    let Some(setup) = Incomplete::new(test).await else {
         return;
     };
-    let ca = TestCa::new();
-    let server = MediaServer::start(&ca).await;
-    server.add(
-        host_and_path(TEST_PAGE_URL).1,
-        Route::ok(TEST_PAGE, "text/html"),
-    );
-    let home = TestHome::new(&ca, "");
-    let _daemons = DaemonsReaper::new(home.root());
-    let profile = home.root().join("chromium-profile");
-    install_host(&home, &profile).await;
-    let mut launch = browser_launch(&home, profile, &server, &["www.amazon.com"], &ca);
+    install_host(&setup.home, &setup.profile).await;
+    let mut launch = setup.launch();
     // The host finds no daemon and has no `haul` to start.
     for (name, value) in &mut launch.env {
         if name == HAUL_BIN_ENV {
-            *value = home.root().join("no-such-haul").into_os_string();
+            *value = setup.home.root().join("no-such-haul").into_os_string();
         }
     }
-
-    let shown = click_in_browser(test, &browser, &launch, TEST_PAGE_URL, &home);
-    assert_eq!(
-        shown.get("state").map(String::as_str),
-        Some("error"),
-        "{shown:?}"
-    );
-    let message = shown.get("message").cloned().unwrap_or_default();
+    let message = setup.click_to_error(test, &launch);
     assert!(
         message.contains("`haul daemon`") && message.contains("`haul doctor`"),
         "the button says what to run: {message}"
     );
-    let log = read(&home.paths.log_dir().join("native-host.log"));
+    let log = read(&setup.home.paths.log_dir().join("native-host.log"));
     assert!(log.contains("daemon unavailable"), "{log}");
 }
 
