@@ -207,3 +207,16 @@ pub fn media_grab(urls: &[String], name: &str) -> haul_protocol::message::Grab {
         },
     }
 }
+
+/// Runs the real `haul` binary with `HAUL_HOME` = `home` and returns its output.
+pub async fn run_haul(home: &TestHome, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(haul_bin())
+        .args(args)
+        .env("HAUL_HOME", home.root())
+        .env_remove("HAUL_CONFIG")
+        .env_remove("HAUL_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run haul")
+}

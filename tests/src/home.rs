@@ -33,6 +33,20 @@ impl TestHome {
         home
     }
 
+    /// A home with no config file at all (every setting at its default).
+    pub fn bare() -> TestHome {
+        let dir = tempfile::Builder::new()
+            .prefix("haul-test-")
+            .tempdir()
+            .expect("temp HAUL_HOME");
+        let ca_file = dir.path().join("no-ca.pem");
+        TestHome {
+            paths: Paths::under(dir.path()),
+            dir,
+            ca_file,
+        }
+    }
+
     /// Rewrites config.toml: the test defaults, then `extra` (whose keys must not repeat them).
     pub fn write_config(&self, extra: &str) {
         let mut text = String::new();

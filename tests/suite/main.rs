@@ -2,5 +2,8 @@
 //! Every test runs real components — the daemon, its socket, HTTPS over loopback, the extension's
 //! files — in a temporary `HAUL_HOME`.
 
+mod cli;
 mod extension;
 mod grab;
+mod ipc;
+mod restart;

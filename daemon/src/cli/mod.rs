@@ -3,6 +3,7 @@
 
 mod daemon;
 mod doctor;
+mod extract;
 mod grab;
 mod install;
 mod progress;
@@ -41,6 +42,8 @@ pub enum Command {
     Uninstall(uninstall::Args),
     /// Check that browsers can reach haul, and say how to fix what is wrong.
     Doctor(doctor::Args),
+    /// Print the media a saved product page holds (what a grab would save), without any network.
+    Extract(extract::Args),
 }
 
 /// What every subcommand gets.
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Install(args) => install::run(args),
         Command::Uninstall(args) => uninstall::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Extract(args) => extract::run(args),
     }
 }
 

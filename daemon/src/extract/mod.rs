@@ -1,9 +1,57 @@
-//! Finding every media item of a product page. (Per-site extractors arrive with the extraction
-//! work; the types here are what the rest of haul consumes.)
+//! Finding every media item of a saved product page, in its best quality, with roles.
+//!
+//! [`extract`] is pure (no I/O, no network) and never fails: what it cannot read becomes a
+//! warning in the result. The steps, in order:
+//!
+//! 1. **Parse** the page, bounded ([`page`]): the raw text for embedded script data, the DOM for
+//!    attributes. The page address is the URL given, else the canonical link, else `og:url`.
+//! 2. **Choose the site** by the address's host ([`Extractor::handles`]); when the page has no
+//!    address at all, by what it contains ([`Extractor::recognizes`]); else the generic
+//!    extractor.
+//! 3. **Extract**: the site's [`Extractor`] reads the page's embedded JSON first, DOM attributes
+//!    next and plain `<img>`s last, each source falling through to the next when it is missing
+//!    or malformed, and reports candidates to a [`Found`]. When a site extractor finds no image
+//!    at all (an unknown layout), the generic extractor runs on the same page too.
+//! 4. **Finish** (`Found::finish`): every URL is rewritten to the largest version its CDN
+//!    serves ([`cdn::largest`]), non-media and non-http URLs are dropped, items are ordered by
+//!    role and de-duplicated by asset id ([`cdn::asset_id`]).
+//!
+//! Roles, and the package order of `media`:
+//!
+//! * `main` — the first product image (exactly one when the page has any product image);
+//! * `gallery` — the other images of the product as the page was opened;
+//! * `variant` — images of the other colour/size variants, grouped by variant, each labelled
+//!   (`variant`, e.g. `"Red"`) and, where the site has one, with the variant's own id
+//!   (`variant_id`: the ASIN on Amazon, `propertyId:valueId` on AliExpress);
+//! * `video` — the product's own videos (seller/vendor), not influencer or related-product ones;
+//! * `description` — A+ / description images;
+//! * `review` — images (and videos) customers posted with reviews.
+//!
+//! **One asset, one item.** The same picture at several sizes, formats or CDN mirrors is one
+//! item, and it keeps the *first* role it has in the order above: an image that is both in the
+//! gallery and one variant's set is listed once, as gallery. So `variant` lists what the
+//! variants add to the page as opened, and a grab never downloads a file twice. (1688 shows every
+//! SKU picture in its main gallery, so its variant pictures are gallery items.)
+
+pub mod cdn;
+pub mod embedded;
+pub mod page;
+
+mod ali1688;
+mod alibaba;
+mod aliexpress;
+mod amazon;
+mod ebay;
+mod etsy;
+mod generic;
+
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::media::{MediaKind, Role};
+
+pub use page::{Page, PageReadError, read_page_file};
 
 /// What a page holds: the product and its media, best quality first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -12,8 +60,15 @@ pub struct Extraction {
     pub site: String,
     pub product_id: Option<String>,
     pub title: Option<String>,
+    /// The title made safe for a file name: lower-case letters and digits (any script) joined by
+    /// `-`, at most 60 characters; `None` without a title.
+    pub slug: Option<String>,
     pub page_url: Option<String>,
     pub media: Vec<ExtractedMedia>,
+    /// Other ids the page gives the same product (AliExpress pages can carry two), after
+    /// `product_id`, which is the canonical one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_ids: Vec<String>,
     /// What could not be read, for the user (never fatal).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -28,6 +83,487 @@ pub struct ExtractedMedia {
     pub url: String,
     /// The variant's label (colour/size name), for `Role::Variant`.
     pub variant: Option<String>,
-    /// The variant's own product id (Amazon: its ASIN).
+    /// The variant's own product id (Amazon: its ASIN), for `Role::Variant`.
     pub variant_id: Option<String>,
+}
+
+impl Extraction {
+    /// How many items have `role`.
+    pub fn count(&self, role: Role) -> usize {
+        self.media.iter().filter(|m| m.role == role).count()
+    }
+}
+
+/// A site extractor: one per marketplace, one file each, listed in [`SITES`].
+pub trait Extractor: Sync {
+    /// The `site` name reported in [`Extraction::site`].
+    fn site(&self) -> &'static str;
+
+    /// Whether pages from `host` (lower-case, without `www.`) are this site's.
+    fn handles(&self, host: &str) -> bool;
+
+    /// Whether a page with no address looks like this site's (a saved fragment, a page saved
+    /// without its URL). Checked only when neither a URL nor the page names an address.
+    fn recognizes(&self, _page: &Page<'_>) -> bool {
+        false
+    }
+
+    /// Reads everything the page offers into `found`.
+    fn extract(&self, page: &Page<'_>, found: &mut Found);
+}
+
+/// The site extractors, tried in order. Adding a site is one file (plus its `mod` line) and one
+/// line here.
+static SITES: &[&dyn Extractor] = &[
+    &amazon::Amazon,
+    &aliexpress::AliExpress,
+    &alibaba::Alibaba,
+    &ali1688::Ali1688,
+    &ebay::Ebay,
+    &etsy::Etsy,
+];
+
+/// Most media items one page yields (a real page has at most a few hundred).
+pub const MAX_ITEMS: usize = 2_000;
+
+/// Finds every media item of the saved product page `html`. `page_url` is where it came from;
+/// without it the page's canonical/`og:url` address is used.
+pub fn extract(html: &str, page_url: Option<&str>) -> Extraction {
+    let mut warnings = Vec::new();
+    if html.trim().is_empty() {
+        warnings.push("the page is empty".to_string());
+    } else if looks_cut_short(html) {
+        warnings.push(
+            "the page looks cut short (it opens <html> but never closes it); only what it holds was read"
+                .to_string(),
+        );
+    }
+    let page = Page::parse(html, page_url, &mut warnings);
+    let extractor = choose(&page);
+    let mut found = Found::default();
+    extractor.extract(&page, &mut found);
+    if extractor.site() != generic::Generic.site() && !found.has_images() {
+        found.warn(format!(
+            "no {} product images found; falling back to the page's generic metadata",
+            extractor.site()
+        ));
+        generic::Generic.extract(&page, &mut found);
+    }
+    let mut extraction = found.finish(extractor.site(), &page);
+    warnings.append(&mut extraction.warnings);
+    extraction.warnings = warnings;
+    if extraction.media.is_empty() {
+        extraction
+            .warnings
+            .push("no media found on the page".to_string());
+    }
+    extraction
+}
+
+/// A whole saved document that lost its end (a download or save interrupted). Fragments (no
+/// `<html>`) are not documents and are not judged.
+fn looks_cut_short(html: &str) -> bool {
+    let head = page::prefix(html, 64 << 10).to_ascii_lowercase();
+    page::contains(&head, "<html")
+        && !page::contains(html, "</html>")
+        && !page::contains(html, "</HTML>")
+}
+
+fn choose(page: &Page<'_>) -> &'static dyn Extractor {
+    let site = match page.host() {
+        Some(host) => SITES.iter().copied().find(|s| s.handles(&host)),
+        // Content decides only when nothing names the page: any shop's page may mention
+        // another marketplace.
+        None => SITES.iter().copied().find(|s| s.recognizes(page)),
+    };
+    site.unwrap_or(&generic::Generic)
+}
+
+/// `host` is `domain` or one of its subdomains.
+pub(crate) fn host_is(host: &str, domain: &str) -> bool {
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|rest| rest.ends_with('.'))
+}
+
+/// What an extractor has found so far; `extract` turns it into an [`Extraction`].
+#[derive(Debug, Default)]
+pub struct Found {
+    product_id: Option<String>,
+    other_ids: Vec<String>,
+    title: Option<String>,
+    page_url: Option<String>,
+    items: Vec<ExtractedMedia>,
+    /// Candidates per role, so role checks stay O(1) per push.
+    per_role: HashMap<Role, usize>,
+    warnings: Vec<String>,
+}
+
+impl Found {
+    /// Records a product id. The first one recorded wins (extractors offer the canonical id
+    /// first); different later ones are kept as [`Extraction::other_ids`].
+    pub fn product_id(&mut self, id: impl AsRef<str>) {
+        let id = id.as_ref().trim();
+        if id.is_empty() {
+            return;
+        }
+        match &self.product_id {
+            None => self.product_id = Some(id.to_string()),
+            Some(first) if first != id && !self.other_ids.iter().any(|o| o == id) => {
+                self.other_ids.push(id.to_string());
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Records the title (the first non-empty one wins).
+    pub fn title(&mut self, title: impl AsRef<str>) {
+        let t = page::clean_text(title.as_ref());
+        if self.title.is_none() && !t.is_empty() {
+            self.title = Some(t);
+        }
+    }
+
+    /// Records the page's canonical address when the page itself names none.
+    pub fn page_url(&mut self, url: impl Into<String>) {
+        if self.page_url.is_none() {
+            self.page_url = Some(url.into());
+        }
+    }
+
+    /// Adds an image (an absolute URL; anything else is dropped when finishing).
+    pub fn image(&mut self, role: Role, url: impl Into<String>) {
+        self.push(MediaKind::Image, role, url.into(), None, None);
+    }
+
+    /// Adds an image of the product as opened: the first one becomes `main`, the rest `gallery`.
+    pub fn product_image(&mut self, url: impl Into<String>) {
+        let role = if self.count(Role::Main) == 0 {
+            Role::Main
+        } else {
+            Role::Gallery
+        };
+        self.image(role, url);
+    }
+
+    /// Adds a video.
+    pub fn video(&mut self, role: Role, url: impl Into<String>) {
+        self.push(MediaKind::Video, role, url.into(), None, None);
+    }
+
+    /// Adds an image of the variant labelled `label` (with its own id, if the site has one).
+    pub fn variant_image(&mut self, url: impl Into<String>, label: &str, id: Option<&str>) {
+        let label = page::clean_text(label);
+        let id = id
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(str::to_string);
+        self.push(
+            MediaKind::Image,
+            Role::Variant,
+            url.into(),
+            (!label.is_empty()).then_some(label),
+            id,
+        );
+    }
+
+    /// Notes something the user should know (a source that was present but unreadable, …).
+    pub fn warn(&mut self, message: impl Into<String>) {
+        let message = message.into();
+        if !self.warnings.contains(&message) {
+            self.warnings.push(message);
+        }
+    }
+
+    /// How many candidates with `role` were added so far (before de-duplication).
+    pub fn count(&self, role: Role) -> usize {
+        self.per_role.get(&role).copied().unwrap_or(0)
+    }
+
+    /// Whether any image was added.
+    pub fn has_images(&self) -> bool {
+        self.items.iter().any(|m| m.kind == MediaKind::Image)
+    }
+
+    fn push(
+        &mut self,
+        kind: MediaKind,
+        role: Role,
+        url: String,
+        variant: Option<String>,
+        variant_id: Option<String>,
+    ) {
+        // Bound memory on hostile pages; `finish` reports the cut.
+        if self.items.len() <= MAX_ITEMS * 4 {
+            *self.per_role.entry(role).or_insert(0) += 1;
+            self.items.push(ExtractedMedia {
+                kind,
+                role,
+                url,
+                variant,
+                variant_id,
+            });
+        }
+    }
+
+    /// Rewrites, orders and de-duplicates the candidates (module doc, step 4).
+    fn finish(self, site: &str, page: &Page<'_>) -> Extraction {
+        let mut warnings = self.warnings;
+        let mut items: Vec<ExtractedMedia> = self
+            .items
+            .into_iter()
+            .filter_map(|mut m| {
+                let url = page.absolute(&m.url)?;
+                if !cdn::is_probably_media(&url) {
+                    return None;
+                }
+                m.url = cdn::largest(&url);
+                Some(m)
+            })
+            .collect();
+
+        // At most one main image: it is the first product image; any other becomes gallery.
+        let mut has_main = false;
+        for m in items.iter_mut().filter(|m| m.role == Role::Main) {
+            if has_main {
+                m.role = Role::Gallery;
+            }
+            has_main = true;
+        }
+        // Package order: by role, variants grouped by label in order of first appearance.
+        let mut groups: HashMap<Option<String>, usize> = HashMap::new();
+        for m in items.iter().filter(|m| m.role == Role::Variant) {
+            let next = groups.len();
+            groups.entry(m.variant.clone()).or_insert(next);
+        }
+        items.sort_by_key(|m| {
+            let group = match m.role {
+                Role::Variant => groups.get(&m.variant).copied().unwrap_or(0),
+                _ => 0,
+            };
+            (m.role, group)
+        });
+        let mut seen = HashSet::new();
+        items.retain(|m| seen.insert(cdn::asset_id(&m.url)));
+        if !has_main {
+            if let Some(first) = items
+                .iter_mut()
+                .find(|m| m.role == Role::Gallery && m.kind == MediaKind::Image)
+            {
+                first.role = Role::Main;
+            }
+            // Stable: the variant grouping within `Role::Variant` survives.
+            items.sort_by_key(|m| m.role);
+        }
+        if items.len() > MAX_ITEMS {
+            warnings.push(format!(
+                "the page lists more than {MAX_ITEMS} media items; only the first {MAX_ITEMS} are kept"
+            ));
+            items.truncate(MAX_ITEMS);
+        }
+        let page_url = page.url().map(|u| u.to_string()).or(self.page_url);
+        let slug = self.title.as_deref().and_then(slug);
+        Extraction {
+            site: site.to_string(),
+            product_id: self.product_id,
+            title: self.title,
+            slug,
+            page_url,
+            media: items,
+            other_ids: self.other_ids,
+            warnings,
+        }
+    }
+}
+
+/// A file-name-safe slug of `title`: letters and digits of any script, lower-cased, other runs
+/// of characters turned into one `-`, at most 60 characters, cut at a word boundary when one is
+/// near the end.
+pub fn slug(title: &str) -> Option<String> {
+    const MAX: usize = 60;
+    let mut out = String::new();
+    let mut dash = false;
+    for c in title.chars() {
+        if c.is_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.extend(c.to_lowercase());
+        } else {
+            dash = true;
+        }
+    }
+    if out.chars().count() > MAX {
+        let cut: String = out.chars().take(MAX).collect();
+        out = match cut.rfind('-') {
+            Some(i) if i >= MAX / 2 => cut[..i].to_string(),
+            _ => cut,
+        };
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_file_name_safe() {
+        assert_eq!(
+            slug("Gorilla Black Duct Tape, 1.88\" x 12 yd, Black, (Pack of 2)").as_deref(),
+            Some("gorilla-black-duct-tape-1-88-x-12-yd-black-pack-of-2")
+        );
+        assert_eq!(slug("  ***  "), None);
+        assert_eq!(
+            slug("源头厂家 中式/国风").as_deref(),
+            Some("源头厂家-中式-国风")
+        );
+        let long = slug(&"word ".repeat(40)).unwrap_or_default();
+        assert!(long.chars().count() <= 60 && !long.ends_with('-'), "{long}");
+        assert!(!long.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|', ' ']));
+    }
+
+    #[test]
+    fn finishing_orders_roles_dedupes_assets_and_keeps_one_main() {
+        let mut w = Vec::new();
+        let page = Page::parse("", Some("https://shop.example/p/1"), &mut w);
+        let mut f = Found::default();
+        f.video(Role::Video, "https://v.example/a.mp4");
+        f.variant_image(
+            "https://m.media-amazon.com/images/I/B1._AC_.jpg",
+            "Blue",
+            Some("B0B"),
+        );
+        f.image(
+            Role::Gallery,
+            "https://m.media-amazon.com/images/I/G1._SX300_.jpg",
+        );
+        f.variant_image(
+            "https://m.media-amazon.com/images/I/R1._AC_.jpg",
+            "Red",
+            Some("B0R"),
+        );
+        f.variant_image(
+            "https://m.media-amazon.com/images/I/G1._AC_.jpg",
+            "Red",
+            None,
+        );
+        f.image(
+            Role::Main,
+            "https://m.media-amazon.com/images/I/M1._SL1500_.jpg",
+        );
+        f.image(Role::Main, "https://m.media-amazon.com/images/I/M2.jpg");
+        f.variant_image(
+            "https://m.media-amazon.com/images/I/B2.jpg",
+            "Blue",
+            Some("B0B"),
+        );
+        f.image(Role::Gallery, "data:image/gif;base64,AAAA");
+        f.image(
+            Role::Gallery,
+            "https://m.media-amazon.com/images/I/11x._RC|a.js_.js",
+        );
+        let e = f.finish("amazon", &page);
+        let got: Vec<(Role, &str, Option<&str>)> = e
+            .media
+            .iter()
+            .map(|m| (m.role, m.url.as_str(), m.variant.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Role::Main,
+                    "https://m.media-amazon.com/images/I/M1.jpg",
+                    None
+                ),
+                (
+                    Role::Gallery,
+                    "https://m.media-amazon.com/images/I/G1.jpg",
+                    None
+                ),
+                (
+                    Role::Gallery,
+                    "https://m.media-amazon.com/images/I/M2.jpg",
+                    None
+                ),
+                (
+                    Role::Variant,
+                    "https://m.media-amazon.com/images/I/B1.jpg",
+                    Some("Blue")
+                ),
+                (
+                    Role::Variant,
+                    "https://m.media-amazon.com/images/I/B2.jpg",
+                    Some("Blue")
+                ),
+                (
+                    Role::Variant,
+                    "https://m.media-amazon.com/images/I/R1.jpg",
+                    Some("Red")
+                ),
+                (Role::Video, "https://v.example/a.mp4", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn first_gallery_image_becomes_main_when_none_is_named() {
+        let mut w = Vec::new();
+        let page = Page::parse("", None, &mut w);
+        let mut f = Found::default();
+        f.video(Role::Video, "https://v.example/a.mp4");
+        f.image(Role::Gallery, "https://x.example/1.jpg");
+        f.image(Role::Gallery, "https://x.example/2.jpg");
+        let e = f.finish("generic", &page);
+        assert_eq!(e.media[0].role, Role::Main);
+        assert_eq!(e.media[0].url, "https://x.example/1.jpg");
+        assert_eq!(e.media[1].role, Role::Gallery);
+        assert_eq!(e.media[2].role, Role::Video);
+    }
+
+    #[test]
+    fn ids_keep_the_first_and_alias_the_rest() {
+        let mut f = Found::default();
+        f.product_id("1005003568989271");
+        f.product_id("3256803382674519");
+        f.product_id("1005003568989271");
+        f.product_id(" ");
+        assert_eq!(f.product_id.as_deref(), Some("1005003568989271"));
+        assert_eq!(f.other_ids, vec!["3256803382674519"]);
+    }
+
+    #[test]
+    fn site_is_chosen_by_host_then_content() {
+        let cases = [
+            ("https://www.amazon.co.jp/dp/B000000000", "amazon"),
+            ("https://smile.amazon.com/dp/B000000000", "amazon"),
+            ("https://www.amazon.com.tr/dp/B000000000", "amazon"),
+            ("https://he.aliexpress.com/item/1.html", "aliexpress"),
+            ("https://aliexpress.ru/item/1.html", "aliexpress"),
+            ("https://www.aliexpress.us/item/1.html", "aliexpress"),
+            ("https://www.alibaba.com/product-detail/x_1.html", "alibaba"),
+            ("https://detail.1688.com/offer/1.html", "1688"),
+            ("https://www.ebay.co.uk/itm/1", "ebay"),
+            ("https://www.etsy.com/listing/1/x", "etsy"),
+            ("https://shop.example/products/x", "generic"),
+            ("https://notamazon.com/dp/B000000000", "generic"),
+        ];
+        for (url, site) in cases {
+            let mut w = Vec::new();
+            let page = Page::parse("<p>", Some(url), &mut w);
+            assert_eq!(choose(&page).site(), site, "{url}");
+        }
+        // Content decides only for pages without any address.
+        let mentions = r#"<script>var runParams = {"imagePathList": []}; // aliexpress.com/item/1.html</script>"#;
+        let mut w = Vec::new();
+        assert_eq!(
+            choose(&Page::parse(mentions, None, &mut w)).site(),
+            "aliexpress"
+        );
+        let blog = Page::parse(mentions, Some("https://blog.example/post"), &mut w);
+        assert_eq!(choose(&blog).site(), "generic");
+    }
 }

@@ -1,0 +1,187 @@
+//! 1688.com, Alibaba's domestic site (`extraction-rules.md` §3, C4). Sources, best first:
+//!
+//! * **id** — the canonical `/offer/<id>.html`, the page URL, the page data's `"offerId"`; the
+//!   page address is rebuilt from the id when the saved page has none;
+//! * **gallery** — the page data's `"offerImgList"` (originals), else the rendered gallery
+//!   (`img.detail-gallery-img`, `img.od-gallery-img`, without the video cover);
+//! * **variants** — `"skuProps"[].value[]` entries with an `imageUrl`, labelled with their `name`
+//!   (1688 shows every SKU picture in the gallery too, so these are usually gallery items already;
+//!   see the role rule in `extract`);
+//! * **videos** — every `"videoUrl"` of the page data (the gallery video and the
+//!   `industryVideo` list) and every `<video src>` (the description's video), one per Taobao
+//!   video id;
+//! * **description** — the rendered description's lazy images (`img[data-lazyload-src]`,
+//!   `.html-description img`).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::Selector;
+use serde_json::Value;
+
+use super::embedded::{blobs_after, json_string_values, text};
+use super::page::{Page, capture, regex, selector};
+use super::{Extractor, Found, host_is};
+use crate::media::Role;
+
+pub struct Ali1688;
+
+impl Extractor for Ali1688 {
+    fn site(&self) -> &'static str {
+        "1688"
+    }
+
+    fn handles(&self, host: &str) -> bool {
+        host_is(host, "1688.com")
+    }
+
+    fn recognizes(&self, page: &Page<'_>) -> bool {
+        page.has("\"offerImgList\"") || page.has("detail.1688.com/offer/")
+    }
+
+    fn extract(&self, page: &Page<'_>, found: &mut Found) {
+        ids(page, found);
+        let raw = page.raw();
+        for t in json_string_values(raw, "offerTitle")
+            .into_iter()
+            .chain(json_string_values(raw, "subject"))
+        {
+            found.title(t);
+        }
+        gallery(page, found);
+        variants(page, found);
+        videos(page, found);
+        description(page, found);
+        if let Some(t) = page.meta("og:title") {
+            found.title(t.trim_end_matches("- 阿里巴巴").trim());
+        }
+    }
+}
+
+fn ids(page: &Page<'_>, found: &mut Found) {
+    static OFFER_URL: LazyLock<Regex> = LazyLock::new(|| regex(r"/offer/(\d{6,20})\.html"));
+    static OFFER_ID: LazyLock<Regex> = LazyLock::new(|| regex(r#""offerId"\s*:\s*"?(\d{6,20})"#));
+    for id in page.address_ids(&OFFER_URL) {
+        found.product_id(id);
+    }
+    if let Some(id) = capture(&OFFER_ID, page.raw()) {
+        found.page_url(format!("https://detail.1688.com/offer/{id}.html"));
+        found.product_id(id);
+    }
+}
+
+fn gallery(page: &Page<'_>, found: &mut Found) {
+    static OFFER_IMAGES: LazyLock<Regex> = LazyLock::new(|| regex(r#""offerImgList"\s*:\s*"#));
+    static DOM: LazyLock<Selector> =
+        LazyLock::new(|| selector("img.detail-gallery-img, img.od-gallery-img"));
+    let blobs = blobs_after(page.raw(), &OFFER_IMAGES);
+    let urls: Vec<String> = match blobs.first_strings() {
+        Some(list) => list.iter().filter_map(|u| page.absolute(u)).collect(),
+        None => {
+            if blobs.seen {
+                found.warn("1688's offerImgList could not be parsed; using the rendered gallery");
+            }
+            page.select(&DOM)
+                .filter_map(|e| page.img_url(e))
+                // The gallery's first slide can be the video's cover picture.
+                .filter(|u| !u.contains("tbvideo"))
+                .collect()
+        }
+    };
+    for url in urls {
+        found.product_image(url);
+    }
+}
+
+fn variants(page: &Page<'_>, found: &mut Found) {
+    static SKU_PROPS: LazyLock<Regex> = LazyLock::new(|| regex(r#""skuProps"\s*:\s*"#));
+    let blobs = blobs_after(page.raw(), &SKU_PROPS);
+    let Some(props) = blobs.first_array() else {
+        return;
+    };
+    for prop in props {
+        for value in prop
+            .get("value")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(url) = value
+                .get("imageUrl")
+                .and_then(text)
+                .and_then(|u| page.absolute(&u))
+            else {
+                continue;
+            };
+            let label = value.get("name").and_then(text).unwrap_or_default();
+            found.variant_image(url, &label, None);
+        }
+    }
+}
+
+fn videos(page: &Page<'_>, found: &mut Found) {
+    static VIDEO_TAGS: LazyLock<Selector> =
+        LazyLock::new(|| selector("video[src], video source[src]"));
+    let from_data = json_string_values(page.raw(), "videoUrl");
+    let from_dom = page
+        .select(&VIDEO_TAGS)
+        .filter_map(|v| v.value().attr("src").map(str::to_string))
+        .collect::<Vec<_>>();
+    for url in from_data.into_iter().chain(from_dom) {
+        if let Some(url) = page.absolute(&url).filter(|u| is_video(u)) {
+            found.video(Role::Video, url);
+        }
+    }
+}
+
+fn is_video(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    path.ends_with(".mp4") || path.ends_with(".m3u8")
+}
+
+fn description(page: &Page<'_>, found: &mut Found) {
+    static DESCRIPTION: LazyLock<Selector> = LazyLock::new(|| {
+        selector("img[data-lazyload-src], .html-description img, #detailContentContainer img")
+    });
+    for img in page.select(&DESCRIPTION) {
+        if let Some(url) = page.img_url(img) {
+            found.image(Role::Description, url);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::media::Role;
+
+    #[test]
+    fn rendered_gallery_when_the_data_is_missing() {
+        let html = r#"<html><body>
+            <img class="od-gallery-img" src="https://cbu01.alicdn.com/img/ibank/O1CN01v_!!6000-0-tbvideo.jpg_b.jpg">
+            <img class="od-gallery-img" src="https://cbu01.alicdn.com/img/ibank/O1CN01a_!!22-0-cib.jpg_b.jpg">
+            <img class="od-gallery-img" src="https://cbu01.alicdn.com/img/ibank/O1CN01b_!!22-0-cib.310x310.jpg">
+            <video src="//cloud.video.taobao.com/play/u/22/p/2/e/6/t/1/777.mp4"></video>
+            </body></html>"#;
+        let e = crate::extract::extract(html, Some("https://detail.1688.com/offer/123456789.html"));
+        assert_eq!(e.site, "1688");
+        assert_eq!(e.product_id.as_deref(), Some("123456789"));
+        let got: Vec<(Role, &str)> = e.media.iter().map(|m| (m.role, m.url.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Role::Main,
+                    "https://cbu01.alicdn.com/img/ibank/O1CN01a_!!22-0-cib.jpg"
+                ),
+                (
+                    Role::Gallery,
+                    "https://cbu01.alicdn.com/img/ibank/O1CN01b_!!22-0-cib.jpg"
+                ),
+                (
+                    Role::Video,
+                    "https://cloud.video.taobao.com/play/u/22/p/2/e/6/t/1/777.mp4"
+                ),
+            ]
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! AliExpress: `.com`, `.us`, `.ru` and the language subdomains (`he.`, `de.`, `m.` …)
+//! (`extraction-rules.md` §2). Sources, best first:
+//!
+//! * **id** — the canonical `/item/<id>.html` (the key the job is filed under), the page URL,
+//!   then `pageModule.productId`/`actionModule.productId`/`productInfoComponent.id`; ids that
+//!   disagree with the canonical one are kept as `other_ids` (one real page carries two);
+//! * **data** — `window.runParams = { data: {…} }`: the ≤2023 "Module" format
+//!   (`imageModule.imagePathList`, `skuModule.productSKUPropertyList`, `titleModule.subject`) and
+//!   the 2023 "Component" format (`imageComponent`, `skuComponent`, `productInfoComponent`);
+//!   2024+ `window._d_c_.DCData.imagePathList` and mtop results (`HEADER_IMAGE_PC`, `SKU`);
+//! * **variants** — every SKU property value with a `skuPropertyImagePath`, labelled with its
+//!   display name; `variant_id` is `<skuPropertyId>:<propertyValueId>`, how AliExpress names a
+//!   SKU property (`skuAttr`);
+//! * **video** — `imageModule.videoUid` + `videoId` → the Taobao CDN mp4;
+//! * **DOM fallback** — the 2024+ rendered gallery (`[class*=magnifier--image]`,
+//!   `[class*=slider--img] img`), then `og:image`.
+//!
+//! Description images live behind `descriptionUrl` (another request) and reviews in an iframe:
+//! neither is in the page, so neither is extracted.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::Selector;
+use serde_json::Value;
+
+use super::embedded::{self, blobs_after, find_all, path, text};
+use super::page::{Page, regex, selector};
+use super::{Extractor, Found, host_is};
+use crate::media::Role;
+
+pub struct AliExpress;
+
+impl Extractor for AliExpress {
+    fn site(&self) -> &'static str {
+        "aliexpress"
+    }
+
+    fn handles(&self, host: &str) -> bool {
+        ["aliexpress.com", "aliexpress.us", "aliexpress.ru"]
+            .iter()
+            .any(|d| host_is(host, d))
+    }
+
+    fn recognizes(&self, page: &Page<'_>) -> bool {
+        (page.has("window.runParams") && page.has("imagePathList"))
+            || page.has("aliexpress.com/item/")
+    }
+
+    fn extract(&self, page: &Page<'_>, found: &mut Found) {
+        static RUN_PARAMS: LazyLock<Regex> =
+            LazyLock::new(|| regex(r#"runParams\s*=\s*\{\s*"?data"?\s*:\s*"#));
+        static DC_DATA: LazyLock<Regex> = LazyLock::new(|| regex(r"DCData\s*=\s*"));
+
+        ids_from_urls(page, found);
+        let run = blobs_after(page.raw(), &RUN_PARAMS);
+        if run.seen && run.values.is_empty() {
+            found.warn("AliExpress's runParams data could not be parsed; using the page's images");
+        }
+        let mut data: Vec<Value> = run.values;
+        data.extend(blobs_after(page.raw(), &DC_DATA).values);
+
+        for d in &data {
+            for keys in [
+                &["pageModule", "productId"][..],
+                &["actionModule", "productId"],
+                &["productInfoComponent", "id"],
+                &["productId"],
+            ] {
+                if let Some(id) = path(d, keys).and_then(text) {
+                    found.product_id(id);
+                }
+            }
+            for keys in [
+                &["titleModule", "subject"][..],
+                &["productInfoComponent", "subject"],
+                &["pageModule", "title"],
+            ] {
+                if let Some(t) = path(d, keys).and_then(text) {
+                    found.title(t);
+                }
+            }
+        }
+
+        let gallery = data.iter().find_map(|d| {
+            [
+                &["imageModule", "imagePathList"][..],
+                &["imageComponent", "imagePathList"],
+                &["imagePathList"],
+            ]
+            .iter()
+            .find_map(|keys| path(d, keys))
+            .or_else(|| {
+                find_all(d, "HEADER_IMAGE_PC")
+                    .into_iter()
+                    .find_map(|h| h.get("imagePathList"))
+            })
+            .map(embedded::strings)
+            .filter(|l| !l.is_empty())
+        });
+        match gallery {
+            Some(list) => {
+                for url in list.iter().filter_map(|u| page.absolute(u)) {
+                    found.product_image(url);
+                }
+            }
+            None => dom_gallery(page, found),
+        }
+
+        for d in &data {
+            variants(page, d, found);
+            video(d, found);
+        }
+        if let Some(t) = page.meta("og:title") {
+            found.title(clean_og_title(&t));
+        }
+    }
+}
+
+static ITEM_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"/item/(?:[^/?#]+/)?(\d{6,20})\.html"));
+
+fn ids_from_urls(page: &Page<'_>, found: &mut Found) {
+    for id in page.address_ids(&ITEM_ID) {
+        found.product_id(id);
+    }
+}
+
+/// Variant pictures: SKU property values that carry an image.
+fn variants(page: &Page<'_>, data: &Value, found: &mut Found) {
+    let lists = [
+        path(data, &["skuModule", "productSKUPropertyList"]),
+        path(data, &["skuComponent", "productSKUPropertyList"]),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(find_all(data, "skuProperties"));
+    for list in lists {
+        for prop in list.as_array().into_iter().flatten() {
+            let prop_id = prop.get("skuPropertyId").and_then(text);
+            for value in prop
+                .get("skuPropertyValues")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(url) = value
+                    .get("skuPropertyImagePath")
+                    .and_then(text)
+                    .and_then(|u| page.absolute(&u))
+                else {
+                    continue;
+                };
+                let label = [
+                    "propertyValueDisplayName",
+                    "propertyValueName",
+                    "propertyValueDefinitionName",
+                ]
+                .iter()
+                .find_map(|k| value.get(*k).and_then(text))
+                .unwrap_or_default();
+                let id = match (&prop_id, value.get("propertyValueId").and_then(text)) {
+                    (Some(p), Some(v)) => Some(format!("{p}:{v}")),
+                    _ => None,
+                };
+                found.variant_image(url, &label, id.as_deref());
+            }
+        }
+    }
+}
+
+/// `imageModule.videoUid` + `videoId` → `cloud.video.taobao.com/play/u/<uid>/p/1/e/6/t/10301/<id>.mp4`
+/// (epicdrop's AliexpressParser; no fixture has a video).
+fn video(data: &Value, found: &mut Found) {
+    for module in ["imageModule", "imageComponent"] {
+        let uid = path(data, &[module, "videoUid"]).and_then(text);
+        let id = path(data, &[module, "videoId"]).and_then(text);
+        if let (Some(uid), Some(id)) = (uid, id) {
+            found.video(
+                Role::Video,
+                format!("https://cloud.video.taobao.com/play/u/{uid}/p/1/e/6/t/10301/{id}.mp4"),
+            );
+        }
+    }
+}
+
+/// The 2024+ rendered gallery (class names carry build hashes, so prefixes are matched).
+fn dom_gallery(page: &Page<'_>, found: &mut Found) {
+    static MAIN: LazyLock<Selector> = LazyLock::new(|| selector("img[class*=magnifier--image]"));
+    static THUMBS: LazyLock<Selector> =
+        LazyLock::new(|| selector("[class*=slider--img] img, img[class*=slider--img]"));
+    if let Some(url) = page.first(&MAIN).and_then(|e| page.img_url(e)) {
+        found.image(Role::Main, url);
+    }
+    for el in page.select(&THUMBS) {
+        if let Some(url) = page.img_url(el) {
+            found.image(Role::Gallery, url);
+        }
+    }
+    if !found.has_images() {
+        if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
+            found.image(Role::Main, url);
+        }
+    }
+}
+
+/// `og:title` is `"<price> <discount>|<title>|<category>| - AliExpress"`.
+fn clean_og_title(t: &str) -> String {
+    let parts: Vec<&str> = t.split('|').map(str::trim).collect();
+    match parts.as_slice() {
+        [_, title, ..] if !title.is_empty() => title.to_string(),
+        _ => t.trim_end_matches("- AliExpress").trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::media::Role;
+
+    #[test]
+    fn component_format_with_two_ids_and_a_video() {
+        // 2023 "Component" runParams; the canonical id and the data's id disagree (as on the
+        // ski-goggles page of extraction-rules.md §B1): the canonical one is the product id.
+        let html = r#"<html><head>
+            <link rel="canonical" href="https://www.aliexpress.us/item/1005003568989271.html">
+            <meta property="og:url" content="//www.aliexpress.us/item/3256803382674519.html?src=x"></head><body><script>
+            window.runParams = {"data": {
+              "productInfoComponent": {"id": 3256803382674519, "subject": "Ski Goggles UV400"},
+              "imageComponent": {"imagePathList": ["//ae01.alicdn.com/kf/S1.jpg", "//ae01.alicdn.com/kf/S2.jpg_640x640.jpg"],
+                                 "videoUid": "uid9", "videoId": "4242"},
+              "skuComponent": {"productSKUPropertyList": [{"skuPropertyId": 14, "skuPropertyValues": [
+                 {"propertyValueId": 29, "propertyValueDisplayName": "White", "skuPropertyImagePath": "https://ae01.alicdn.com/kf/S3.jpg_640x640.jpg"},
+                 {"propertyValueId": 193, "propertyValueDisplayName": "Black", "skuPropertyImagePath": "https://ae01.alicdn.com/kf/S1.jpg_50x50.jpg"}]}]}
+            }, csrfToken: 'x'};</script></body></html>"#;
+        let e = crate::extract::extract(html, None);
+        assert_eq!(e.site, "aliexpress");
+        assert_eq!(e.product_id.as_deref(), Some("1005003568989271"));
+        assert_eq!(e.other_ids, vec!["3256803382674519"]);
+        assert_eq!(e.title.as_deref(), Some("Ski Goggles UV400"));
+        let got: Vec<(Role, &str, Option<&str>)> = e
+            .media
+            .iter()
+            .map(|m| (m.role, m.url.as_str(), m.variant_id.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Role::Main, "https://ae01.alicdn.com/kf/S1.jpg", None),
+                (Role::Gallery, "https://ae01.alicdn.com/kf/S2.jpg", None),
+                // Black's picture is the main image: one item per asset, the first role wins.
+                (
+                    Role::Variant,
+                    "https://ae01.alicdn.com/kf/S3.jpg",
+                    Some("14:29")
+                ),
+                (
+                    Role::Video,
+                    "https://cloud.video.taobao.com/play/u/uid9/p/1/e/6/t/10301/4242.mp4",
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn rendered_2024_gallery_without_data() {
+        let html = r#"<html><body>
+            <div class="magnifier--wrap--x"><img class="magnifier--image--RM17RL2" src="https://ae-pic-a1.aliexpress-media.com/kf/Sa1.jpg_960x960q75.jpg_.avif"></div>
+            <div class="slider--img--kD4mIg7"><img src="https://ae-pic-a1.aliexpress-media.com/kf/Sa1.jpg_220x220q75.jpg_.avif"></div>
+            <div class="slider--img--kD4mIg7"><img src="https://ae-pic-a1.aliexpress-media.com/kf/Sa2.png_220x220q75.png_.avif"></div>
+            </body></html>"#;
+        let e = crate::extract::extract(html, Some("https://de.aliexpress.com/item/1005006.html"));
+        assert_eq!(e.product_id.as_deref(), Some("1005006"));
+        let urls: Vec<&str> = e.media.iter().map(|m| m.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            vec![
+                "https://ae-pic-a1.aliexpress-media.com/kf/Sa1.jpg",
+                "https://ae-pic-a1.aliexpress-media.com/kf/Sa2.png",
+            ]
+        );
+    }
+
+    #[test]
+    fn og_titles_lose_price_and_category() {
+        assert_eq!(
+            clean_og_title("1.83₪ 89% OFF|Usb Heated Shoe Insoles|Insoles| - AliExpress"),
+            "Usb Heated Shoe Insoles"
+        );
+        assert_eq!(clean_og_title("Plain title - AliExpress"), "Plain title");
+    }
+}

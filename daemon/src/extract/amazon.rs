@@ -1,0 +1,700 @@
+//! Amazon, every locale (`extraction-rules.md` §1). Sources, best first:
+//!
+//! * **id** — the canonical link's `/dp/<ASIN>`, the page URL, `<input id="ASIN">`;
+//! * **main + gallery** — ImageBlockATF `'colorImages': {'initial': [...]}` (each entry's
+//!   `hiRes`, else its biggest `main` rendition by area, else `large`); else ImageBlockBTF's
+//!   `colorImages` for the landing variant; else the old book layout's `'imageGalleryData'`;
+//!   else the DOM: `#landingImage`/`#imgBlkFront` (`data-old-hires`, the biggest
+//!   `data-a-dynamic-image` entry, `src`) and the `#altImages` thumbnails after the first (the
+//!   landing image's own thumbnail) — they name smaller uploads than the hi-res images (§A3.4),
+//!   so they are the last resort;
+//! * **variants** — ImageBlockBTF (`jQuery.parseJSON('…')`, JS-decoded then JSON) `colorImages`,
+//!   one key per variation; the label is the variation's colour (from `"dimensions"` and
+//!   `"dimensionValuesDisplayData"`), or the whole key when the page has no colour dimension;
+//!   `variant_id` is the key's ASIN from `colorToAsin`;
+//! * **videos** — `videos[]` of the parseJSON blobs with a `url`, kept when `groupType` is absent
+//!   or `IB_G1` ("videos for this product"; `IB_G2` are related/influencer videos); the video
+//!   carousel's `[data-video-url]` cards and `data-video-items` lists, kept when they are the
+//!   seller's/vendor's and about this product (`data-related-products` names it); customer
+//!   videos from reviews become `review` items; influencer videos are skipped;
+//! * **description** — images inside the A+ / brand story / product description blocks, except the
+//!   comparison table's pictures of other products;
+//! * **review** — review image tiles and the customer-image carousel.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::{ElementRef, Selector};
+use serde_json::{Map, Value};
+
+use super::embedded::{blobs_after, json_in_js_strings_after, number, text, truthy};
+use super::page::{Page, capture, regex, selector, text_of};
+use super::{Extractor, Found, host_is};
+use crate::media::Role;
+
+pub struct Amazon;
+
+/// Amazon's storefront domains (`amazon.<tld>`).
+const TLDS: &[&str] = &[
+    "com", "ca", "com.mx", "com.br", "co.uk", "ie", "de", "fr", "it", "es", "nl", "se", "pl",
+    "com.be", "com.tr", "ae", "sa", "eg", "in", "co.jp", "cn", "com.au", "sg", "co.za",
+];
+
+impl Extractor for Amazon {
+    fn site(&self) -> &'static str {
+        "amazon"
+    }
+
+    fn handles(&self, host: &str) -> bool {
+        TLDS.iter()
+            .any(|tld| host_is(host, &format!("amazon.{tld}")))
+    }
+
+    fn recognizes(&self, page: &Page<'_>) -> bool {
+        page.has("ImageBlockATF")
+            || (page.has("ue_sn") && page.has("www.amazon."))
+            || (page.has("id=\"ASIN\"") && page.has("/images/I/"))
+    }
+
+    fn extract(&self, page: &Page<'_>, found: &mut Found) {
+        ids(page, found);
+        let btf = Btf::read(page, found);
+        title(page, &btf, found);
+        gallery(page, &btf, found);
+        variants(page, &btf, found);
+        let ours = our_asins(page);
+        videos(page, &btf, &ours, found);
+        description(page, found);
+        reviews(page, found);
+    }
+}
+
+static ASIN_IN_URL: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"/(?:dp|gp/product|gp/aw/d|o/ASIN)/([A-Z0-9]{10})(?:[/?#]|$)"));
+static ASIN: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Z0-9]{10}$"));
+
+static ASIN_INPUT: LazyLock<Selector> = LazyLock::new(|| selector("input#ASIN[value]"));
+
+fn asin_in(url: &str) -> Option<String> {
+    capture(&ASIN_IN_URL, url)
+}
+
+fn ids(page: &Page<'_>, found: &mut Found) {
+    for asin in page.address_ids(&ASIN_IN_URL) {
+        found.product_id(asin);
+    }
+    if let Some(asin) = page.attr(&ASIN_INPUT, "value").filter(|a| ASIN.is_match(a)) {
+        found.product_id(asin);
+    }
+}
+
+/// The product's parent ASIN (its variation family), when the page names one.
+fn parent_asin(page: &Page<'_>) -> Option<String> {
+    static PARENT: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#""parent_?[aA]sin"\s*:\s*"([A-Z0-9]{10})""#));
+    capture(&PARENT, page.raw())
+}
+
+fn title(page: &Page<'_>, btf: &Btf, found: &mut Found) {
+    static TITLE: LazyLock<Selector> =
+        LazyLock::new(|| selector("#productTitle, #ebooksProductTitle, #btAsinTitle"));
+    static STRIP: LazyLock<Regex> = LazyLock::new(|| {
+        regex(r"(?i)^\s*amazon\.[a-z.]+\s*:\s*|\s*:\s*amazon\.[a-z.]+(?:\s*:.*)?$")
+    });
+    if let Some(t) = page.first(&TITLE).map(text_of) {
+        found.title(t);
+    }
+    if let Some(t) = &btf.title {
+        found.title(decode_entities(t));
+    }
+    for t in page.meta("title").into_iter().chain(page.meta("og:title")) {
+        found.title(STRIP.replace_all(&t, ""));
+    }
+}
+
+/// The few HTML entities Amazon leaves in its JSON strings (`"title":"1.88&quot; x 12 yd"`).
+fn decode_entities(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// What the ImageBlockBTF/video `parseJSON('…')` blobs say, merged.
+#[derive(Default)]
+struct Btf {
+    color_images: Map<String, Value>,
+    color_to_asin: Map<String, Value>,
+    landing: Option<String>,
+    videos: Vec<Value>,
+    title: Option<String>,
+}
+
+impl Btf {
+    fn read(page: &Page<'_>, found: &mut Found) -> Btf {
+        static PARSE_JSON: LazyLock<Regex> = LazyLock::new(|| regex(r"parseJSON\("));
+        let blobs = json_in_js_strings_after(page.raw(), &PARSE_JSON);
+        if blobs.seen && blobs.values.is_empty() {
+            found.warn("Amazon's image-block data (parseJSON) could not be decoded");
+        }
+        let mut btf = Btf::default();
+        for v in &blobs.values {
+            let object = |key: &str| {
+                v.get(key)
+                    .and_then(Value::as_object)
+                    .filter(|m| !m.is_empty())
+            };
+            if btf.color_images.is_empty() {
+                if let Some(m) = object("colorImages") {
+                    btf.color_images = m.clone();
+                }
+            }
+            if btf.color_to_asin.is_empty() {
+                if let Some(m) = object("colorToAsin") {
+                    btf.color_to_asin = m.clone();
+                }
+            }
+            if btf.landing.is_none() {
+                btf.landing = v.get("landingAsinColor").and_then(text);
+            }
+            if btf.title.is_none() {
+                btf.title = v.get("title").and_then(text);
+            }
+            if let Some(list) = v.get("videos").and_then(Value::as_array) {
+                btf.videos.extend(list.iter().cloned());
+            }
+        }
+        btf
+    }
+}
+
+/// The best URL of one `colorImages`/`imageGalleryData` entry: `hiRes`, else the biggest `main`
+/// rendition (by area — the order of the two numbers varies between page generations), else
+/// `large`/`mainUrl`, else `thumb`. Each is rewritten to its original later; the choice matters
+/// because `large`/`thumb` are a smaller, different upload than `hiRes`.
+fn entry_url(entry: &Value) -> Option<String> {
+    if let Some(hi) = entry.get("hiRes").and_then(text) {
+        return Some(hi);
+    }
+    let biggest = entry
+        .get("main")
+        .and_then(Value::as_object)
+        .and_then(|main| {
+            main.iter()
+                .filter_map(|(url, dims)| {
+                    let d = dims.as_array()?;
+                    let area = number(d.first()?)? * number(d.get(1)?)?;
+                    Some((area, url))
+                })
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, url)| url.clone())
+        });
+    biggest.or_else(|| {
+        ["large", "mainUrl", "thumb", "thumbUrl"]
+            .iter()
+            .find_map(|k| entry.get(*k).and_then(text))
+    })
+}
+
+fn push_gallery(page: &Page<'_>, entries: &[Value], found: &mut Found) {
+    for url in entries
+        .iter()
+        .filter_map(|e| entry_url(e).and_then(|u| page.absolute(&u)))
+    {
+        found.product_image(url);
+    }
+}
+
+fn gallery(page: &Page<'_>, btf: &Btf, found: &mut Found) {
+    static ATF: LazyLock<Regex> =
+        LazyLock::new(|| regex(r"'colorImages'\s*:\s*\{\s*'initial'\s*:\s*"));
+    static GALLERY_DATA: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#"['"]imageGalleryData['"]\s*:\s*"#));
+
+    let atf = blobs_after(page.raw(), &ATF);
+    if let Some(entries) = atf.first_array() {
+        push_gallery(page, entries, found);
+        return;
+    }
+    if atf.seen {
+        found.warn("Amazon's ImageBlockATF image list could not be parsed; using other sources");
+    }
+    let landing = btf
+        .color_images
+        .get("initial")
+        .or_else(|| btf.landing.as_ref().and_then(|l| btf.color_images.get(l)))
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty());
+    if let Some(entries) = landing {
+        push_gallery(page, entries, found);
+        return;
+    }
+    let books = blobs_after(page.raw(), &GALLERY_DATA);
+    if let Some(entries) = books.first_array() {
+        push_gallery(page, entries, found);
+        return;
+    }
+    if books.seen {
+        found.warn("Amazon's imageGalleryData could not be parsed; using the page's images");
+    }
+    dom_gallery(page, found);
+}
+
+/// No script data (a page saved without scripts, or an old layout): the landing image and the
+/// thumbnail strip.
+fn dom_gallery(page: &Page<'_>, found: &mut Found) {
+    static LANDING: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "#landingImage, #imgBlkFront, #ebooksImgBlkFront, #main-image, #imgTagWrapperId img",
+        )
+    });
+    static ALT: LazyLock<Selector> =
+        LazyLock::new(|| selector("#altImages li img, #altImages img"));
+
+    if let Some(el) = page.first(&LANDING) {
+        let hires = el
+            .value()
+            .attr("data-old-hires")
+            .and_then(|u| page.absolute(u));
+        let dynamic = el
+            .value()
+            .attr("data-a-dynamic-image")
+            .and_then(|j| biggest_dynamic_image(page, j));
+        if dynamic.is_none() && el.value().attr("data-a-dynamic-image").is_some() {
+            found.warn(
+                "Amazon's data-a-dynamic-image attribute is malformed; using the image's src",
+            );
+        }
+        if let Some(url) = hires.or(dynamic).or_else(|| page.img_url(el)) {
+            found.image(Role::Main, url);
+        }
+    }
+    // The strip starts with the landing image itself (as a smaller upload, so it cannot be
+    // matched by id): with a landing image found, that first thumbnail is skipped.
+    let mut skip_first = found.count(Role::Main) > 0;
+    let mut thumbs = 0;
+    for el in page.select(&ALT) {
+        let class = el.value().attr("class").unwrap_or("");
+        let Some(url) = page.img_url(el) else {
+            continue;
+        };
+        // Video thumbnails and sprites are not gallery pictures.
+        if class.contains("video") || url.contains("play-icon") || !url.contains("/images/I/") {
+            continue;
+        }
+        if std::mem::take(&mut skip_first) {
+            continue;
+        }
+        found.image(Role::Gallery, url);
+        thumbs += 1;
+    }
+    if thumbs > 0 {
+        found.warn(
+            "Amazon's gallery came from the page's thumbnails only; those name ~500 px uploads, not the hi-res images",
+        );
+    }
+}
+
+/// The biggest entry of a `data-a-dynamic-image` map (`{"url": [w, h], …}`) whose key is a real
+/// URL (one fixture's attribute is mangled: lower-cased, slashes lost).
+fn biggest_dynamic_image(page: &Page<'_>, json: &str) -> Option<String> {
+    let map: Map<String, Value> = serde_json::from_str(json).ok()?;
+    map.iter()
+        .filter_map(|(url, dims)| {
+            let d = dims.as_array()?;
+            let area = number(d.first()?)? * number(d.get(1)?)?;
+            let url = page.absolute(url)?;
+            url.contains("/images/").then_some((area, url))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, u)| u)
+}
+
+fn variants(page: &Page<'_>, btf: &Btf, found: &mut Found) {
+    static DIMENSIONS: LazyLock<Regex> = LazyLock::new(|| regex(r#""dimensions"\s*:\s*"#));
+    static DISPLAY: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#""dimensionValuesDisplayData"\s*:\s*"#));
+    if btf.color_images.is_empty() {
+        return;
+    }
+    let raw = page.raw();
+    let dimensions: Vec<String> = blobs_after(raw, &DIMENSIONS)
+        .first_strings()
+        .unwrap_or_default();
+    let display: Map<String, Value> = blobs_after(raw, &DISPLAY)
+        .values
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::Object(m) if !m.is_empty() => Some(m),
+            _ => None,
+        })
+        .next()
+        .unwrap_or_default();
+    let labels = Labels::new(&dimensions, &display);
+
+    for (key, entries) in &btf.color_images {
+        if key == "initial" {
+            continue;
+        }
+        let asin = btf
+            .color_to_asin
+            .get(key)
+            .and_then(|v| v.get("asin"))
+            .and_then(text);
+        let label = labels.label(key, asin.as_deref());
+        for entry in entries.as_array().into_iter().flatten() {
+            if let Some(url) = entry_url(entry).and_then(|u| page.absolute(&u)) {
+                found.variant_image(url, &label, asin.as_deref());
+            }
+        }
+    }
+}
+
+/// Names a `colorImages` key by its colour: keys join every dimension's value
+/// (`"XXL NewRed"` for `["size_name", "color_name"]`) and sizes of one colour share pictures.
+struct Labels<'a> {
+    color: Option<usize>,
+    last: bool,
+    display: &'a Map<String, Value>,
+    known: Vec<String>,
+}
+
+impl<'a> Labels<'a> {
+    fn new(dimensions: &[String], display: &'a Map<String, Value>) -> Labels<'a> {
+        let color = dimensions.iter().position(|d| d == "color_name");
+        let mut known: Vec<String> = color
+            .map(|i| {
+                display
+                    .values()
+                    .filter_map(|v| v.get(i).and_then(text))
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Longest first, so "Royal Blue" wins over "Blue".
+        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        Labels {
+            color,
+            last: color.is_some_and(|i| i + 1 == dimensions.len()),
+            display,
+            known,
+        }
+    }
+
+    fn label(&self, key: &str, asin: Option<&str>) -> String {
+        let Some(i) = self.color else {
+            return key.to_string();
+        };
+        if let Some(c) = asin
+            .and_then(|a| self.display.get(a))
+            .and_then(|v| v.get(i))
+            .and_then(text)
+        {
+            return c;
+        }
+        // The display data misses a few ASINs: find the colour inside the key instead.
+        self.known
+            .iter()
+            .find(|c| {
+                key == c.as_str()
+                    || if self.last {
+                        key.ends_with(&format!(" {c}"))
+                    } else {
+                        key.starts_with(&format!("{c} "))
+                    }
+            })
+            .cloned()
+            .unwrap_or_else(|| key.to_string())
+    }
+}
+
+/// This product's ASIN(s) and its variation family's parent ASIN: what "about this product"
+/// means for videos and links.
+fn our_asins(page: &Page<'_>) -> HashSet<String> {
+    let mut ours: HashSet<String> = page.address_ids(&ASIN_IN_URL).into_iter().collect();
+    ours.extend(page.attr(&ASIN_INPUT, "value"));
+    ours.extend(parent_asin(page));
+    ours
+}
+
+fn videos(page: &Page<'_>, btf: &Btf, ours: &HashSet<String>, found: &mut Found) {
+    for v in &btf.videos {
+        let Some(url) = v.get("url").and_then(text).and_then(|u| page.absolute(&u)) else {
+            continue;
+        };
+        if v.get("isVideo").is_some_and(|f| !truthy(f)) {
+            continue;
+        }
+        match v.get("groupType").and_then(text).as_deref() {
+            None | Some("IB_G1") => found.video(Role::Video, url),
+            Some(_) => {}
+        }
+    }
+    dom_videos(page, ours, found);
+}
+
+/// Who made a video, as the carousel attributes say.
+#[derive(Debug, PartialEq)]
+enum Creator {
+    Product,
+    Customer,
+    Other,
+}
+
+fn dom_videos(page: &Page<'_>, ours: &HashSet<String>, found: &mut Found) {
+    static CARDS: LazyLock<Selector> = LazyLock::new(|| selector("[data-video-url]"));
+    static ITEMS: LazyLock<Selector> = LazyLock::new(|| selector("[data-video-items]"));
+
+    for card in page.select(&CARDS) {
+        let a = |name: &str| card.value().attr(name).unwrap_or("").trim();
+        let Some(url) = page.absolute(a("data-video-url")) else {
+            continue;
+        };
+        let related = format!(
+            "{},{}",
+            a("data-related-products"),
+            a("data-related-products-asins")
+        );
+        let about_this = related.split(',').any(|r| ours.contains(r.trim()));
+        match classify(
+            a("data-creator-type"),
+            a("data-vendor-code"),
+            a("data-reference-url"),
+        ) {
+            Creator::Customer => found.video(Role::Review, url),
+            Creator::Product if about_this => found.video(Role::Video, url),
+            _ => {}
+        }
+    }
+    for el in page.select(&ITEMS) {
+        let Some(items) = el
+            .value()
+            .attr("data-video-items")
+            .and_then(|j| serde_json::from_str::<Value>(j).ok())
+        else {
+            found.warn("an Amazon data-video-items list could not be parsed");
+            continue;
+        };
+        for item in items.as_array().into_iter().flatten() {
+            let s = |k: &str| item.get(k).and_then(text).unwrap_or_default();
+            let Some(url) = ["videoURL", "videoUrl", "url"]
+                .iter()
+                .find_map(|k| item.get(*k).and_then(text))
+                .and_then(|u| page.absolute(&u))
+            else {
+                continue;
+            };
+            match classify(&s("creatorType"), &s("vendorCode"), &s("referenceUrl")) {
+                Creator::Customer => found.video(Role::Review, url),
+                Creator::Product => found.video(Role::Video, url),
+                Creator::Other => {}
+            }
+        }
+    }
+}
+
+fn classify(creator_type: &str, vendor_code: &str, reference_url: &str) -> Creator {
+    let creator = creator_type.to_ascii_lowercase();
+    if creator == "customer" || reference_url.contains("customer-reviews") {
+        Creator::Customer
+    } else if creator == "influencer"
+        || vendor_code.ends_with(":shop")
+        || vendor_code.starts_with("influencer-")
+    {
+        Creator::Other
+    } else {
+        Creator::Product
+    }
+}
+
+fn description(page: &Page<'_>, found: &mut Found) {
+    static APLUS: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "#aplus_feature_div img, #aplus img, #aplusBrandStory_feature_div img, \
+             #aplus3p_feature_div img, #aplusSustainabilityStory_feature_div img, \
+             #productDescription img, #bookDescription_feature_div img",
+        )
+    });
+    for img in page.select(&APLUS) {
+        if pictures_products(img) {
+            continue;
+        }
+        if let Some(url) = page.img_url(img).filter(|u| is_amazon_media(u)) {
+            found.image(Role::Description, url);
+        }
+    }
+}
+
+/// A+ also shows product pictures that are not description: comparison charts (standard
+/// `apm-tablemodule`, premium `aplus-data-column`, the `comparison_image` table) and the brand
+/// story's tiles linking to the brand's listings (this one included — the tile is a catalogue
+/// thumbnail, a smaller upload of a gallery image).
+fn pictures_products(img: ElementRef<'_>) -> bool {
+    if img
+        .value()
+        .attr("id")
+        .is_some_and(|id| id.starts_with("comparison_image"))
+    {
+        return true;
+    }
+    img.ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(16)
+        .any(|e| {
+            let v = e.value();
+            let class = v.attr("class").unwrap_or("");
+            let links_to_a_listing = v.name() == "a" && v.attr("href").and_then(asin_in).is_some();
+            links_to_a_listing
+                || class.contains("tablemodule")
+                || class.contains("comparison")
+                || class.contains("aplus-data-column")
+        })
+}
+
+fn is_amazon_media(url: &str) -> bool {
+    url.contains("/images/I/") || url.contains("/images/S/aplus-")
+}
+
+fn reviews(page: &Page<'_>, found: &mut Found) {
+    static TILES: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "img[data-hook=review-image-tile], img.review-image-tile, \
+             img.linkless-review-image-tile, img.cr-lightbox-image-thumbnail, \
+             img.cr-customer-image-thumbnail, img[class*=media-thumbnail-image], \
+             img[class*=media-popover-thumbnail]",
+        )
+    });
+    for img in page.select(&TILES) {
+        if let Some(url) = page.img_url(img).filter(|u| u.contains("/images/I/")) {
+            found.image(Role::Review, url);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_url_prefers_hires_then_the_biggest_rendition() {
+        let e = serde_json::json!({"hiRes": null, "large": "L.jpg",
+            "main": {"a._SX355_.jpg": [355, 148], "a.jpg": [500, 208], "a._SX466_.jpg": ["466", "194"]}});
+        assert_eq!(entry_url(&e).as_deref(), Some("a.jpg"));
+        let e = serde_json::json!({"hiRes": "H.jpg", "large": "L.jpg"});
+        assert_eq!(entry_url(&e).as_deref(), Some("H.jpg"));
+        let e = serde_json::json!({"mainUrl": "M.jpg", "thumbUrl": "T.jpg"});
+        assert_eq!(entry_url(&e).as_deref(), Some("M.jpg"));
+        assert_eq!(entry_url(&serde_json::json!({})), None);
+    }
+
+    #[test]
+    fn variant_labels_use_the_colour_dimension() {
+        let dims = vec!["size_name".to_string(), "color_name".to_string()];
+        let display: Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "B1": ["XXL", "NewRed"], "B2": ["XS", "Royal Blue"], "B3": ["L", "Blue"]
+        }))
+        .unwrap_or_default();
+        let l = Labels::new(&dims, &display);
+        assert_eq!(l.label("XXL NewRed", Some("B1")), "NewRed");
+        assert_eq!(l.label("XL Royal Blue", Some("B9")), "Royal Blue");
+        assert_eq!(l.label("XL Blue", None), "Blue");
+        assert_eq!(l.label("Mystery", None), "Mystery");
+        let none = Labels::new(&["pattern_name".to_string()], &display);
+        assert_eq!(none.label("Module", Some("B1")), "Module");
+    }
+
+    #[test]
+    fn scripts_stripped_page_uses_the_dom() {
+        // No ImageBlock scripts (a page saved through a script stripper): the landing image's
+        // `data-old-hires`, the thumbnail strip, and the `data-video-items` widget.
+        let html = r#"<html><head><link rel="canonical" href="https://www.amazon.de/x/dp/B0PAGE0001"></head><body>
+            <span id="productTitle"> Power Bank 10000 mAh </span>
+            <img id="landingImage" src="data:image/gif;base64,R0lGOD"
+                 data-old-hires="https://m.media-amazon.com/images/I/71Main0001L._AC_SL1500_.jpg"
+                 data-a-dynamic-image="{&quot;https://m.media-amazon.com/images/I/71Main0001L._AC_SX679_.jpg&quot;:[679,679]}">
+            <div id="altImages"><ul>
+              <li><img src="https://m.media-amazon.com/images/I/41Main0001L._AC_US40_.jpg"></li>
+              <li><img src="https://m.media-amazon.com/images/I/41Alt00002L._AC_SR38,50_.jpg"></li>
+              <li class="videoThumbnail"><img class="videoThumb" src="https://m.media-amazon.com/images/I/21Vid00003L.SS40_BG85,85,85_BR-120_PKdp-play-icon-overlay__.jpg"></li>
+            </ul></div>
+            <div data-video-items='[{"videoURL":"https://m.media-amazon.com/images/S/vse/a/default.jobtemplate.hls.m3u8","creatorType":"Seller"},
+                                    {"videoURL":"https://m.media-amazon.com/images/S/vse/b/default.jobtemplate.hls.m3u8","creatorType":"Influencer"},
+                                    {"videoURL":"https://m.media-amazon.com/images/S/vse/c/default.jobtemplate.hls.m3u8","creatorType":"Customer"}]'></div>
+            </body></html>"#;
+        let e = crate::extract::extract(html, None);
+        assert_eq!(e.site, "amazon");
+        assert_eq!(e.product_id.as_deref(), Some("B0PAGE0001"));
+        assert_eq!(e.title.as_deref(), Some("Power Bank 10000 mAh"));
+        let got: Vec<(Role, &str)> = e.media.iter().map(|m| (m.role, m.url.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Role::Main,
+                    "https://m.media-amazon.com/images/I/71Main0001L.jpg"
+                ),
+                (
+                    Role::Gallery,
+                    "https://m.media-amazon.com/images/I/41Alt00002L.jpg"
+                ),
+                (
+                    Role::Video,
+                    "https://m.media-amazon.com/images/S/vse/a/default.jobtemplate.hls.m3u8"
+                ),
+                (
+                    Role::Review,
+                    "https://m.media-amazon.com/images/S/vse/c/default.jobtemplate.hls.m3u8"
+                ),
+            ]
+        );
+        assert!(
+            e.warnings.iter().any(|w| w.contains("thumbnails")),
+            "{:?}",
+            e.warnings
+        );
+    }
+
+    #[test]
+    fn malformed_image_block_falls_through_with_a_warning() {
+        let html = r#"<html><body><input type="hidden" id="ASIN" value="B0PAGE0002">
+            <script>var data = {'colorImages': { 'initial': [{"hiRes": oops}] }};</script>
+            <img id="landingImage" data-a-dynamic-image="{&quot; https: images i 81x._sy450_.jpg&quot;:[450,450]}"
+                 src="https://m.media-amazon.com/images/I/81Lnd0001L._SX300_.jpg">
+            </body></html>"#;
+        let e = crate::extract::extract(html, Some("https://www.amazon.com.tr/dp/B0PAGE0002"));
+        assert_eq!(e.product_id.as_deref(), Some("B0PAGE0002"));
+        assert_eq!(e.media.len(), 1);
+        assert_eq!(
+            e.media[0].url,
+            "https://m.media-amazon.com/images/I/81Lnd0001L.jpg"
+        );
+        assert!(
+            e.warnings.iter().any(|w| w.contains("ImageBlockATF")),
+            "{:?}",
+            e.warnings
+        );
+        assert!(
+            e.warnings
+                .iter()
+                .any(|w| w.contains("data-a-dynamic-image")),
+            "{:?}",
+            e.warnings
+        );
+    }
+
+    #[test]
+    fn video_creators() {
+        assert_eq!(classify("Seller", "Z7AX4", ""), Creator::Product);
+        assert_eq!(classify("", "137GO", ""), Creator::Product);
+        assert_eq!(classify("Influencer", "x:shop", ""), Creator::Other);
+        assert_eq!(classify("", "followachilles:shop", ""), Creator::Other);
+        assert_eq!(classify("Customer", "AOD60", ""), Creator::Customer);
+        assert_eq!(
+            classify("", "", "/gp/customer-reviews/R1?ref=x"),
+            Creator::Customer
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! Etsy (`extraction-rules.md` §5). Sources, best first:
+//!
+//! * **id** — `/listing/<id>` in the canonical link or page URL, then `"listing_id"`;
+//! * **images** — ~2015 `Etsy.Context` `"all_image_urls"` (already `il_fullxfull`); ~2020+ the
+//!   listing carousel `[data-carousel-pane] img` (`data-src-zoom-image` = `il_fullxfull`, else
+//!   the biggest `srcset`); then JSON-LD `Product.image`, then `og:image`;
+//! * **videos** — `<video>`/`<source>` in the listing carousel, JSON-LD `Product.video`;
+//! * **review** — buyers' photos of this listing (`/iap/` images, rewritten to `iap_fullxfull`).
+//!
+//! Etsy maps variation values to pictures in `image_ids_by_listing_variation_ids`, empty in the
+//! only fixture that has the key, so Etsy yields no `variant` items yet.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::{ElementRef, Selector};
+use serde_json::Value;
+
+use super::embedded::{blobs_after, text};
+use super::page::{Page, capture, regex, selector, text_of};
+use super::{Extractor, Found, host_is};
+use crate::media::Role;
+
+pub struct Etsy;
+
+impl Extractor for Etsy {
+    fn site(&self) -> &'static str {
+        "etsy"
+    }
+
+    fn handles(&self, host: &str) -> bool {
+        host_is(host, "etsy.com")
+    }
+
+    fn recognizes(&self, page: &Page<'_>) -> bool {
+        page.has("Etsy.Context") || page.has("data-palette-listing-id")
+    }
+
+    fn extract(&self, page: &Page<'_>, found: &mut Found) {
+        ids(page, found);
+        title(page, found);
+        images(page, found);
+        videos(page, found);
+        reviews(page, found);
+    }
+}
+
+fn ids(page: &Page<'_>, found: &mut Found) {
+    static LISTING: LazyLock<Regex> = LazyLock::new(|| regex(r"/listing/(\d{4,15})(?:[/?#]|$)"));
+    static DATA: LazyLock<Regex> = LazyLock::new(|| regex(r#""listing_id"\s*:\s*"?(\d{4,15})"#));
+    for id in page.address_ids(&LISTING) {
+        found.product_id(id);
+    }
+    if let Some(id) = capture(&DATA, page.raw()) {
+        found.product_id(id);
+    }
+}
+
+fn title(page: &Page<'_>, found: &mut Found) {
+    static TITLE: LazyLock<Selector> = LazyLock::new(|| {
+        selector("h1[data-buy-box-listing-title], h1 [itemprop=name], h1[itemprop=name]")
+    });
+    if let Some(h1) = page.first(&TITLE) {
+        found.title(text_of(h1));
+    }
+    for p in products(page) {
+        if let Some(name) = p.get("name").and_then(text) {
+            found.title(name);
+        }
+    }
+    if let Some(t) = page.meta("og:title") {
+        found.title(t.trim_end_matches("| Etsy").trim());
+    }
+}
+
+/// JSON-LD `Product` objects.
+fn products(page: &Page<'_>) -> Vec<Value> {
+    page.json_ld()
+        .into_iter()
+        .filter(|v| v.get("@type").and_then(Value::as_str) == Some("Product"))
+        .collect()
+}
+
+fn images(page: &Page<'_>, found: &mut Found) {
+    static ALL_IMAGES: LazyLock<Regex> = LazyLock::new(|| regex(r#""all_image_urls"\s*:\s*"#));
+    static CAROUSEL: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "[data-carousel-pane] img, [data-component=listing-page-image-carousel] li[data-image-id] img",
+        )
+    });
+
+    let blobs = blobs_after(page.raw(), &ALL_IMAGES);
+    if let Some(list) = blobs.first_strings() {
+        for url in list.iter().filter_map(|u| page.absolute(u)) {
+            found.product_image(url);
+        }
+        return;
+    }
+    for img in page.select(&CAROUSEL) {
+        if let Some(url) = page.img_url(img) {
+            found.product_image(url);
+        }
+    }
+    if found.has_images() {
+        return;
+    }
+    for p in products(page) {
+        for url in image_urls(p.get("image")) {
+            if let Some(url) = page.absolute(&url) {
+                found.product_image(url);
+            }
+        }
+    }
+    if !found.has_images() {
+        if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
+            found.product_image(url);
+        }
+    }
+}
+
+/// URLs of a JSON-LD `image` value: a string, an `ImageObject`, or a list of either.
+pub(crate) fn image_urls(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items.iter().flat_map(|i| image_urls(Some(i))).collect(),
+        Some(obj @ Value::Object(_)) => ["contentUrl", "url"]
+            .iter()
+            .find_map(|k| obj.get(*k).and_then(text))
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn videos(page: &Page<'_>, found: &mut Found) {
+    static VIDEO: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "[data-component=listing-page-image-carousel] video[src], \
+             [data-component=listing-page-image-carousel] video source[src], \
+             .listing-page-image-carousel-component video source[src]",
+        )
+    });
+    for v in page.select(&VIDEO) {
+        if let Some(url) = v.value().attr("src").and_then(|u| page.absolute(u)) {
+            found.video(Role::Video, url);
+        }
+    }
+    for p in products(page) {
+        for url in image_urls(p.get("video")) {
+            if let Some(url) = page.absolute(&url) {
+                found.video(Role::Video, url);
+            }
+        }
+    }
+}
+
+/// Buyers' photos of this listing. The shop-wide "photos from reviews" carousel
+/// (`data-customer-photos-section=shop`) and the shop reviews tab picture the shop's other
+/// listings too, so they are left out.
+fn reviews(page: &Page<'_>, found: &mut Found) {
+    static PHOTOS: LazyLock<Selector> =
+        LazyLock::new(|| selector("img[src*='/iap/'], img[data-src*='/iap/']"));
+    for img in page.select(&PHOTOS) {
+        let shop_wide = img.ancestors().filter_map(ElementRef::wrap).any(|e| {
+            let v = e.value();
+            v.id() == Some("shop-reviews-panel")
+                || v.attr("data-customer-photos-section") == Some("shop")
+        });
+        if shop_wide {
+            continue;
+        }
+        if let Some(url) = page.img_url(img) {
+            found.image(Role::Review, url);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! Crash safety with the real `haul daemon` process: SIGKILL mid-job, restart, and the job
+//! finishes — finished items are not fetched again, partial files are resumed with `Range`, the
+//! ZIP is byte-identical to an uninterrupted run's, and no partial `.zip` is ever visible in the
+//! output folder.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use haul::journal::Journal;
+use haul_protocol::message::{ItemState, JobId, JobState, Reply, Request};
+use haul_protocol::socket;
+use haul_tests::ca::TestCa;
+use haul_tests::daemon::{DaemonProcess, InProcessDaemon, connect, grab_and_wait, media_grab};
+use haul_tests::home::TestHome;
+use haul_tests::images;
+use haul_tests::media_server::{Behavior, MediaServer, Route};
+
+use crate::grab::fake_mp4;
+
+const FAST: &[&str] = &["/fast/a.jpg", "/fast/b.png"];
+const SLOW: &[&str] = &["/slow/1.mp4", "/slow/2.mp4", "/slow/3.mp4", "/slow/4.mp4"];
+
+/// Two quick images and four videos that trickle in over about a second each.
+fn serve_product(server: &MediaServer) -> Vec<String> {
+    server.add(
+        FAST[0],
+        Route::ok(images::jpeg_with_metadata(200, 150, 21), "image/jpeg"),
+    );
+    server.add(
+        FAST[1],
+        Route::ok(images::png_with_metadata(120, 90, 22), "image/png"),
+    );
+    for (i, path) in SLOW.iter().enumerate() {
+        let slow = Behavior::Slow {
+            chunk: 16 * 1024,
+            every: Duration::from_millis(25),
+        };
+        server.add(
+            path,
+            Route::ok(fake_mp4(600_000, 30 + i as u8), "video/mp4").with(slow),
+        );
+    }
+    FAST.iter().chain(SLOW).map(|p| server.url(p)).collect()
+}
+
+/// The ZIP an uninterrupted run produces for the same product.
+async fn reference_zip(ca: &TestCa, urls: &[String]) -> Vec<u8> {
+    let home = TestHome::new(ca, "");
+    let daemon = InProcessDaemon::start(&home).await;
+    let (_, finished) = grab_and_wait(
+        &home.paths,
+        media_grab(urls, "product"),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(finished.status, JobState::Complete, "{finished:?}");
+    let zip = std::fs::read(finished.output.expect("output")).expect("reference ZIP");
+    daemon.stop().await;
+    zip
+}
+
+/// Submits the grab and returns its job id without waiting for the job.
+async fn submit(home: &TestHome, urls: &[String]) -> JobId {
+    let (mut conn, _) = connect(&home.paths).await.expect("connect");
+    socket::send(&mut conn, &Request::Grab(media_grab(urls, "product")))
+        .await
+        .expect("send grab");
+    match socket::recv(&mut conn).await.expect("reply") {
+        Some(Reply::Accepted(a)) => a.job,
+        other => panic!("expected accepted, got {other:?}"),
+    }
+}
+
+/// Watches the output folder on a thread, recording every size seen for every `.zip` name.
+struct OutputWatcher {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<HashMap<PathBuf, Vec<u64>>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OutputWatcher {
+    fn start(dir: &Path) -> OutputWatcher {
+        let (stop, seen) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(Mutex::new(HashMap::new())),
+        );
+        let (dir, thread_stop, thread_seen) = (dir.to_path_buf(), stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            while !thread_stop.load(Ordering::Relaxed) {
+                if let Ok(entries) = std::fs::read_dir(&dir) {
+                    for entry in entries.flatten() {
+                        let path = entry.path();
+                        if path.extension().is_some_and(|e| e == "zip")
+                            && let Ok(meta) = entry.metadata()
+                        {
+                            let mut seen = thread_seen.lock().unwrap();
+                            let sizes: &mut Vec<u64> = seen.entry(path).or_default();
+                            if sizes.last() != Some(&meta.len()) {
+                                sizes.push(meta.len());
+                            }
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        OutputWatcher {
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops watching; asserts every `.zip` ever seen had only its final size.
+    fn assert_never_partial(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().expect("watcher thread");
+        }
+        let seen = self.seen.lock().unwrap();
+        assert!(!seen.is_empty(), "the watcher saw the ZIP appear");
+        for (path, sizes) in seen.iter() {
+            let final_size = std::fs::metadata(path)
+                .map(|m| m.len())
+                .expect("the ZIP is still there");
+            assert_eq!(
+                sizes,
+                &vec![final_size],
+                "{} was visible before it was complete",
+                path.display()
+            );
+        }
+    }
+}
+
+fn items_state(journal: &Journal, job: JobId) -> Vec<ItemState> {
+    journal
+        .items(job)
+        .map(|items| items.iter().map(|i| i.state).collect())
+        .unwrap_or_default()
+}
+
+fn part_bytes(home: &TestHome, job: JobId) -> u64 {
+    let dir = home.paths.work_dir().join(job.to_string());
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+async fn wait_for_output(home: &TestHome) -> PathBuf {
+    haul_tests::wait_for(Duration::from_secs(60), || {
+        home.outputs()
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "zip"))
+    })
+    .await
+    .expect("the ZIP appears after the restart")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_job_then_restart_finishes_with_an_identical_zip() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let urls = serve_product(&server);
+    let reference = reference_zip(&ca, &urls).await;
+
+    let home = TestHome::new(&ca, "");
+    std::fs::create_dir_all(&home.paths.output_dir).expect("output dir");
+    let watcher = OutputWatcher::start(&home.paths.output_dir);
+    let daemon = DaemonProcess::start(&home).await;
+    let fast_hits_before: Vec<usize> = FAST.iter().map(|p| server.hits(p)).collect();
+    let job = submit(&home, &urls).await;
+
+    // Kill once the quick images are saved and the videos are part-way in.
+    let journal = Journal::open(&home.paths.journal_file()).expect("journal");
+    let ready = haul_tests::wait_for(Duration::from_secs(30), || {
+        let states = items_state(&journal, job);
+        let fast_saved = states.len() == 6 && states[..2].iter().all(|s| *s == ItemState::Saved);
+        (fast_saved && part_bytes(&home, job) > 100_000).then_some(())
+    })
+    .await;
+    assert!(
+        ready.is_some(),
+        "the job got under way: {:?}",
+        items_state(&journal, job)
+    );
+    daemon.kill();
+    assert!(home.outputs().is_empty(), "no package yet");
+    let states = items_state(&journal, job);
+    assert!(
+        states[2..].iter().any(|s| *s != ItemState::Saved),
+        "killed before the videos finished: {states:?}"
+    );
+
+    let daemon = DaemonProcess::start(&home).await;
+    let output = wait_for_output(&home).await;
+    let zip = std::fs::read(&output).expect("resumed ZIP");
+    assert_eq!(
+        zip, reference,
+        "the resumed job's ZIP is byte-identical to an uninterrupted run's"
+    );
+    assert_eq!(journal.job(job).expect("job").state, JobState::Complete);
+    let fast_hits_after: Vec<usize> = FAST.iter().map(|p| server.hits(p)).collect();
+    let fast_downloads: Vec<usize> = fast_hits_after
+        .iter()
+        .zip(&fast_hits_before)
+        .map(|(a, b)| a - b)
+        .collect();
+    assert_eq!(
+        fast_downloads,
+        [1, 1],
+        "finished items are not downloaded again"
+    );
+    let resumed = server
+        .log()
+        .iter()
+        .filter(|r| SLOW.contains(&r.path.as_str()))
+        .filter(|r| r.range.is_some())
+        .count();
+    assert!(resumed > 0, "partial videos were resumed with Range");
+    assert!(
+        !home.paths.work_dir().join(job.to_string()).exists(),
+        "working files are gone"
+    );
+    assert!(daemon.terminate(), "the daemon stops cleanly on SIGTERM");
+    watcher.assert_never_partial();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_kills_at_varied_moments_still_end_with_the_same_zip() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let urls = serve_product(&server);
+    let reference = reference_zip(&ca, &urls).await;
+
+    let home = TestHome::new(&ca, "");
+    std::fs::create_dir_all(&home.paths.output_dir).expect("output dir");
+    let watcher = OutputWatcher::start(&home.paths.output_dir);
+    let daemon = DaemonProcess::start(&home).await;
+    let job = submit(&home, &urls).await;
+    let journal = Journal::open(&home.paths.journal_file()).expect("journal");
+    let mut daemon = Some(daemon);
+    // Fixed, varied delays: right after start-up, mid-download, later on.
+    for delay_ms in [10u64, 180, 60, 400, 250] {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        if let Some(d) = daemon.take() {
+            d.kill();
+        }
+        if journal.job(job).is_ok_and(|j| j.state.is_terminal()) {
+            break;
+        }
+        daemon = Some(DaemonProcess::start(&home).await);
+    }
+    if daemon.is_none() && !journal.job(job).is_ok_and(|j| j.state.is_terminal()) {
+        daemon = Some(DaemonProcess::start(&home).await);
+    }
+    let output = wait_for_output(&home).await;
+    assert_eq!(std::fs::read(&output).expect("ZIP"), reference);
+    let zips: Vec<_> = home.outputs();
+    assert_eq!(
+        zips.len(),
+        1,
+        "exactly one package, however often the daemon died: {zips:?}"
+    );
+    drop(daemon);
+    watcher.assert_never_partial();
+}
