@@ -168,11 +168,11 @@ impl Config {
             }
         }
         if let Some(command) = &self.open_command
-            && command.first().is_none_or(|program| program.trim().is_empty())
+            && command
+                .first()
+                .is_none_or(|program| program.trim().is_empty())
         {
-            return Err(
-                "key `open_command` must name a program, e.g. [\"xdg-open\"]".to_string(),
-            );
+            return Err("key `open_command` must name a program, e.g. [\"xdg-open\"]".to_string());
         }
         if let Some(proxy) = &self.proxy {
             let ok = ["http://", "https://", "socks5://", "socks5h://"]

@@ -592,11 +592,9 @@ impl Journal {
         };
         let conn = self.conn();
         let total: i64 = conn
-            .query_row(
-                &format!("SELECT COUNT(*) FROM jobs j {filter}"),
-                [],
-                |r| r.get(0),
-            )
+            .query_row(&format!("SELECT COUNT(*) FROM jobs j {filter}"), [], |r| {
+                r.get(0)
+            })
             .doing("counting jobs")?;
         let mut stmt = conn
             .prepare(&format!(
@@ -958,12 +956,22 @@ mod tests {
 
         j.requeue_job(b, &[1]).unwrap();
         let job = j.job(b).unwrap();
-        assert_eq!((job.state, job.output, job.finished_at), (JobState::Queued, None, None));
+        assert_eq!(
+            (job.state, job.output, job.finished_at),
+            (JobState::Queued, None, None)
+        );
         let items = j.items(b).unwrap();
         assert_eq!(items[1].state, ItemState::Pending);
         assert_eq!(items[1].error, None);
-        assert_eq!(items[0].state, ItemState::Pending, "untouched: it was pending");
-        assert!(matches!(j.requeue_job(999, &[]), Err(JournalError::NoSuchJob(999))));
+        assert_eq!(
+            items[0].state,
+            ItemState::Pending,
+            "untouched: it was pending"
+        );
+        assert!(matches!(
+            j.requeue_job(999, &[]),
+            Err(JournalError::NoSuchJob(999))
+        ));
 
         assert!(j.delete_job(b).unwrap());
         assert!(!j.delete_job(b).unwrap());

@@ -7,3 +7,5 @@ mod extension;
 mod grab;
 mod ipc;
 mod restart;
+mod status_api;
+mod status_security;

@@ -251,10 +251,7 @@ impl Engine {
         if let Some(page) = &record.request.page_file {
             let _ = std::fs::remove_file(page);
         }
-        Ok(DeleteReport {
-            job,
-            files_deleted,
-        })
+        Ok(DeleteReport { job, files_deleted })
     }
 }
 
@@ -513,16 +510,7 @@ mod tests {
     #[test]
     fn plain_names_only() {
         assert!(is_plain_name("01-main.jpg"));
-        for bad in [
-            "",
-            "..",
-            ".",
-            "../x",
-            "a/b",
-            "/etc/passwd",
-            "a\\b",
-            "a\0b",
-        ] {
+        for bad in ["", "..", ".", "../x", "a/b", "/etc/passwd", "a\\b", "a\0b"] {
             assert!(!is_plain_name(bad), "{bad:?}");
         }
     }

@@ -234,7 +234,11 @@ fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDet
         title: job.product.title.clone(),
         site: job.product.site.clone(),
         product_id: job.product.product_id.clone(),
-        page_url: job.product.page_url.clone().or(job.request.page_url.clone()),
+        page_url: job
+            .product
+            .page_url
+            .clone()
+            .or(job.request.page_url.clone()),
         out_dir: job.out_dir.display().to_string(),
         package: package_doc(job.package_mode),
         output: job.output.as_ref().map(|p| p.display().to_string()),
@@ -759,11 +763,10 @@ pub async fn thumbnail(
         .await
         .map_err(|_| ApiError::shutting_down())?;
     let paths = state.engine().paths().clone();
-    let made = blocking(move || {
-        thumbs::thumbnail(&paths.thumbs_dir(), &paths.work_dir(), &record, &item)
-    })
-    .await?
-    .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "no_thumbnail", e.to_string()))?;
+    let made =
+        blocking(move || thumbs::thumbnail(&paths.thumbs_dir(), &paths.work_dir(), &record, &item))
+            .await?
+            .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "no_thumbnail", e.to_string()))?;
     let mut response = made.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
@@ -819,9 +822,8 @@ pub async fn open_folder(
         FolderName::Output => config.output_dir(paths),
         FolderName::Inbox => config.inbox_dir(paths),
     };
-    std::fs::create_dir_all(&path).map_err(|e| {
-        ApiError::internal(format!("cannot create {}: {e}", path.display()))
-    })?;
+    std::fs::create_dir_all(&path)
+        .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", path.display())))?;
     run_opener(&state, &path, Show::Open)
 }
 

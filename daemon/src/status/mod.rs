@@ -272,7 +272,9 @@ async fn bind(wanted: u16) -> Result<(TcpListener, Option<TcpListener>), StatusE
                 port = wanted,
                 "the status page's port is taken (another program, or another haul); using a free one"
             );
-            v4_on(0).await.map_err(|source| StatusError::Bind { port: 0, source })?
+            v4_on(0)
+                .await
+                .map_err(|source| StatusError::Bind { port: 0, source })?
         }
         Err(source) => {
             return Err(StatusError::Bind {

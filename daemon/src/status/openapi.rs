@@ -27,6 +27,7 @@ use super::{AppState, JobsChanged, api, page, security, sse};
     components(schemas(
         ErrorBody,
         JobsChanged,
+        api::FolderName,
         sse::HelloEvent,
         sse::ProgressEvent,
         sse::ItemEvent,

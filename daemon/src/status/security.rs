@@ -26,10 +26,10 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::http::StatusCode;
 
 use super::AppState;
 use super::error::ApiError;

@@ -73,7 +73,11 @@ pub fn thumbnail(
     if !previewable(item) {
         return Err(not_image());
     }
-    let sha = item.saved.as_ref().map(|s| s.sha256.as_str()).ok_or_else(not_image)?;
+    let sha = item
+        .saved
+        .as_ref()
+        .map(|s| s.sha256.as_str())
+        .ok_or_else(not_image)?;
     let cached = cache_path(thumbs_dir, job.id, item.index, sha);
     if let Ok(bytes) = std::fs::read(&cached) {
         return Ok(bytes);
@@ -90,7 +94,11 @@ pub fn thumbnail(
 }
 
 /// The item's bytes: the download while the job's work folder still has it, else the package.
-fn source_bytes(work_dir: &Path, job: &JobRecord, item: &ItemRecord) -> Result<Vec<u8>, ThumbError> {
+fn source_bytes(
+    work_dir: &Path,
+    job: &JobRecord,
+    item: &ItemRecord,
+) -> Result<Vec<u8>, ThumbError> {
     let part = work_dir
         .join(job.id.to_string())
         .join(format!("{}.part", item.index));
@@ -148,9 +156,8 @@ mod tests {
     use super::*;
 
     fn png(width: u32, height: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(width, height, |x, y| {
-            image::Rgb([x as u8, y as u8, 128])
-        });
+        let img =
+            image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 128]));
         let mut out = Vec::new();
         img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
             .unwrap();
