@@ -4,6 +4,7 @@
 //!
 //! Everything listens on loopback only.
 
+pub mod browser;
 pub mod ca;
 pub mod daemon;
 pub mod home;

@@ -8,4 +8,5 @@ mod grab;
 mod ipc;
 mod restart;
 mod status_api;
+mod status_page;
 mod status_security;

@@ -166,7 +166,10 @@
           seen.add(summary.job);
           const entry = state.jobs.get(summary.job) || { summary: null, detail: null, el: null };
           entry.summary = summary;
-          if (details[n]) entry.detail = details[n];
+          if (details[n]) {
+            keepLiveBytes(entry.detail, details[n]);
+            entry.detail = details[n];
+          }
           state.jobs.set(summary.job, entry);
         });
         for (const [id, entry] of state.jobs) {
@@ -195,12 +198,27 @@
       return;
     }
     try {
-      entry.detail = await api('GET', `/api/v1/jobs/${id}`);
+      const fresh = await api('GET', `/api/v1/jobs/${id}`);
+      keepLiveBytes(entry.detail, fresh);
+      entry.detail = fresh;
       syncSummary(entry);
       renderJob(id);
       renderSummary();
     } catch (_) {
       scheduleReload();
+    }
+  }
+
+  // The journal records a download's bytes only when it ends; the events know better meanwhile,
+  // so a fresh detail never moves a bar backwards.
+  function keepLiveBytes(old, fresh) {
+    if (!old) return;
+    for (const it of fresh.items) {
+      const before = old.items.find((o) => o.index === it.index);
+      if (before && it.state === 'downloading' && before.state === 'downloading' && before.bytes > it.bytes) {
+        it.bytes = before.bytes;
+        if (it.size == null) it.size = before.size;
+      }
     }
   }
 
