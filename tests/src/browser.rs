@@ -32,10 +32,15 @@ pub fn find_chromium() -> Option<PathBuf> {
         return Some(debian.to_path_buf());
     }
     let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .find(|p| p.is_file())
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+    .find(|p| p.is_file())
 }
 
 /// A headless Chromium with one page open.
@@ -73,7 +78,9 @@ impl Browser {
         use std::os::fd::{FromRawFd, RawFd};
         use std::os::unix::process::CommandExt;
 
-        let profile = tempfile::Builder::new().prefix("haul-chromium-").tempdir()?;
+        let profile = tempfile::Builder::new()
+            .prefix("haul-chromium-")
+            .tempdir()?;
         let pipe = || -> std::io::Result<(RawFd, RawFd)> {
             let mut fds = [0; 2];
             // SAFETY: pipe fills two fds we own from here on; close-on-exec keeps them out of

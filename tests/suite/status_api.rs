@@ -546,10 +546,10 @@ async fn the_event_stream_delivers_progress_during_a_real_job() {
                 assert_eq!(event.data["change"], "created");
                 created = true;
             }
-            "progress" if event.data["job"] == job => {
-                if event.data["item"]["state"] == "downloading" {
-                    seen_bytes.push(event.data["item"]["bytes"].as_u64().unwrap());
-                }
+            "progress"
+                if event.data["job"] == job && event.data["item"]["state"] == "downloading" =>
+            {
+                seen_bytes.push(event.data["item"]["bytes"].as_u64().unwrap());
             }
             "finished" if event.data["job"] == job => break event.data,
             _ => {}

@@ -85,7 +85,10 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
     let text = browser
         .eval("document.getElementById('empty').innerText")
         .to_string();
-    assert!(text.contains("haul grab") && text.contains("inbox"), "{text}");
+    assert!(
+        text.contains("haul grab") && text.contains("inbox"),
+        "{text}"
+    );
     assert!(
         browser
             .eval("document.getElementById('output-path').textContent")
@@ -122,7 +125,10 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
         if ["complete", "partial", "failed"].contains(&state.as_str()) {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the job did not end: {seen:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job did not end: {seen:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let between: Vec<f64> = seen
@@ -137,10 +143,13 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
 
     // It ends partial: two thumbnails, and the missing file explained in plain words.
     assert_eq!(browser.eval(JOB_STATE), "partial");
-    assert!(browser.wait_until(&format!("{THUMBS_LOADED} === 2"), WAIT).is_some());
-    let reason = browser.eval(
-        "document.querySelector('.item[data-state=failed] .item-reason')?.textContent ?? ''",
+    assert!(
+        browser
+            .wait_until(&format!("{THUMBS_LOADED} === 2"), WAIT)
+            .is_some()
     );
+    let reason = browser
+        .eval("document.querySelector('.item[data-state=failed] .item-reason')?.textContent ?? ''");
     assert!(
         reason
             .as_str()
@@ -148,7 +157,12 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
         "{reason}"
     );
     let badge = browser.eval("document.querySelector('.job .badge').textContent");
-    assert!(badge.as_str().is_some_and(|b| b.contains("some files failed")), "{badge}");
+    assert!(
+        badge
+            .as_str()
+            .is_some_and(|b| b.contains("some files failed")),
+        "{badge}"
+    );
     assert!(
         browser
             .eval("document.querySelector('.job .job-thumb img')?.naturalWidth ?? 0")
@@ -160,11 +174,22 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
 
     // "Try again" on the failed file: the server has it now.
     browser.click(".item[data-state=failed] .act-item-retry");
-    let done = browser.wait_until(&format!("{JOB_STATE} === 'complete' && {THUMBS_LOADED} === 3"), WAIT);
-    assert!(done.is_some(), "after Try again the job is complete with 3 thumbnails");
+    let done = browser.wait_until(
+        &format!("{JOB_STATE} === 'complete' && {THUMBS_LOADED} === 3"),
+        WAIT,
+    );
+    assert!(
+        done.is_some(),
+        "after Try again the job is complete with 3 thumbnails"
+    );
     assert_eq!(server.hits("/shop/chair-back.jpg"), 2);
     let counts = browser.eval("document.querySelector('.job .counts').textContent");
-    assert!(counts.as_str().is_some_and(|c| c.starts_with("3 of 3 files saved")), "{counts}");
+    assert!(
+        counts
+            .as_str()
+            .is_some_and(|c| c.starts_with("3 of 3 files saved")),
+        "{counts}"
+    );
     let output = api.get("/api/v1/jobs?limit=1").await.json()["jobs"][0]["output"].clone();
     assert!(
         output
@@ -202,7 +227,10 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
     assert!(back.is_some(), "the page reconnects after the restart");
 
     let errors = browser.page_errors();
-    assert!(errors.is_empty(), "the page ran without errors: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "the page ran without errors: {errors:#?}"
+    );
     assert!(daemon.terminate());
     eprintln!("status page screenshots: {}", shots.display());
 }

@@ -383,7 +383,7 @@ impl PackageReader {
 }
 
 /// One path component, no separators, no `..`, no NUL.
-pub fn is_plain_name(name: &str) -> bool {
+fn is_plain_name(name: &str) -> bool {
     !name.is_empty()
         && !name.contains(['/', '\\', '\0'])
         && matches!(

@@ -21,7 +21,7 @@ mod manage;
 mod plan;
 mod run;
 
-pub use manage::{DeleteReport, ManageError, PackageReader, RetryReport, is_plain_name};
+pub use manage::{DeleteReport, ManageError, PackageReader, RetryReport};
 pub use run::finished_of;
 
 use std::collections::HashMap;

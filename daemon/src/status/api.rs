@@ -30,7 +30,8 @@ pub const MAX_LIMIT: usize = 200;
 /// Most URLs in one created job.
 pub const MAX_URLS: usize = 10_000;
 
-/// A job's state.
+/// A job's state. Only for the OpenAPI document: the wire type is `haul_protocol`'s `JobState`,
+/// which carries no OpenAPI derive (the contract crate stays free of server dependencies).
 #[derive(ToSchema)]
 #[schema(rename_all = "snake_case")]
 #[allow(dead_code)]
@@ -44,7 +45,7 @@ pub enum JobStateDoc {
     Cancelled,
 }
 
-/// An item's state.
+/// An item's state (for the OpenAPI document only, like [`JobStateDoc`]).
 #[derive(ToSchema)]
 #[schema(rename_all = "snake_case")]
 #[allow(dead_code)]

@@ -220,7 +220,6 @@ impl AppState {
 pub struct StatusServer {
     /// `http://127.0.0.1:PORT/`.
     pub url: String,
-    pub port: u16,
     task: JoinHandle<()>,
 }
 
@@ -258,7 +257,7 @@ pub async fn start(
         serve(v4, v6, router, shutdown).await;
         let _ = std::fs::remove_file(status_file);
     });
-    Ok(StatusServer { url, port, task })
+    Ok(StatusServer { url, task })
 }
 
 /// Binds 127.0.0.1 and ::1 on one port. `::1` is best effort: a machine without IPv6 loopback

@@ -427,7 +427,7 @@
       img.hidden = true;
       img.removeAttribute('src');
       ph.hidden = false;
-      ph.textContent = it.state === 'failed' ? '⚠️' : it.kind === 'video' ? '🎬' : '🖼️';
+      ph.textContent = it.state === 'failed' ? '⚠' : it.kind === 'video' ? '▶' : '…';
     }
     let text;
     switch (it.state) {
