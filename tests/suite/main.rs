@@ -7,3 +7,6 @@ mod extension;
 mod grab;
 mod ipc;
 mod restart;
+mod status_api;
+mod status_page;
+mod status_security;
