@@ -5,15 +5,15 @@
 //!
 //! Everything listens on loopback only.
 
+pub mod browser;
 pub mod ca;
-#[cfg(unix)]
-pub mod chromium;
 pub mod daemon;
 pub mod home;
 pub mod images;
 pub mod media_server;
 #[cfg(unix)]
 pub mod process;
+pub mod status_client;
 pub mod zipfile;
 
 /// Polls `check` every 20 ms until it returns `Some` or `timeout` passes (deadline-based waiting,

@@ -35,8 +35,8 @@ use haul::media::Role;
 use haul_protocol::HOST_NAME;
 use haul_protocol::install::HAUL_BIN_ENV;
 use haul_protocol::paths::HAUL_HOME_ENV;
+use haul_tests::browser::{self, Browser, Launch};
 use haul_tests::ca::TestCa;
-use haul_tests::chromium::{self, Chromium, Launch, REQUIRE_ENV};
 use haul_tests::daemon::{haul_bin, run_haul};
 use haul_tests::home::TestHome;
 use haul_tests::images;
@@ -108,7 +108,7 @@ async fn save_with_the_button(test: &str, site: &Site) {
         );
         return;
     }
-    let Some(browser) = chromium::find_or_skip(test) else {
+    let Some(browser) = browser::find_or_skip(test) else {
         return;
     };
     let html = haul::extract::read_page_file(&fixture).expect("the saved page reads");
@@ -207,7 +207,7 @@ struct Incomplete {
 
 impl Incomplete {
     async fn new(test: &str) -> Option<Incomplete> {
-        let browser = chromium::find_or_skip(test)?;
+        let browser = browser::find_or_skip(test)?;
         let ca = TestCa::new();
         let server = MediaServer::start(&ca).await;
         server.add(
@@ -337,7 +337,7 @@ fn browser_launch(
         .collect();
     rules.push("MAP * ~NOTFOUND".into());
     Launch {
-        profile,
+        profile: Some(profile),
         extension: Some(extension_dir()),
         resolver_rules: Some(rules.join(", ")),
         trusted_spki: vec![ca.server_spki_sha256_base64()],
@@ -348,8 +348,10 @@ fn browser_launch(
     }
 }
 
-/// Starts Chromium, opens `url`, clicks the button and returns what it shows at the end; on a
-/// browser failure panics with the native host's log and the end of Chromium's.
+/// Starts Chromium, opens `url`, clicks the button like a person and waits for the end state
+/// it shows; returns the button's `data-haul-*` values (`state`, `status`, `output`,
+/// `message`). When the button does not appear or never ends, panics with the native host's log
+/// and the end of Chromium's.
 fn click_in_browser(
     test: &str,
     browser: &Path,
@@ -358,15 +360,37 @@ fn click_in_browser(
     home: &TestHome,
 ) -> HashMap<String, String> {
     tokio::task::block_in_place(|| {
-        let mut chrome = Chromium::start(browser, launch).expect("start Chromium");
-        let outcome = click_and_wait(&mut chrome, url);
-        outcome.unwrap_or_else(|e| {
+        let mut chrome = Browser::launch_with(browser, launch).expect("start Chromium");
+        let fail = |chrome: &Browser, what: &str| -> ! {
             panic!(
-                "{test}: {e}\n--- native host log ---\n{}\n--- Chromium log (tail) ---\n{}",
+                "{test}: {what}\n--- native host log ---\n{}\n--- Chromium log (tail) ---\n{}",
                 read(&home.paths.log_dir().join("native-host.log")),
                 tail(&chrome.log(), 40)
             )
-        })
+        };
+        chrome.open(url, 1280, 900);
+        let button = "document.querySelector('#haul-save') !== null";
+        if chrome.wait_until(button, Duration::from_secs(60)).is_none() {
+            fail(&chrome, "the Save with haul button did not appear");
+        }
+        chrome.click("#haul-save");
+        let ended =
+            "['done', 'error'].includes(document.querySelector('#haul-save').dataset.haulState)";
+        if chrome.wait_until(ended, JOB_TIMEOUT).is_none() {
+            fail(&chrome, "the button did not show an end state in time");
+        }
+        let data = chrome.eval(
+            "(() => { const d = document.querySelector('#haul-save').dataset; return { \
+             state: d.haulState || '', status: d.haulStatus || '', output: d.haulOutput || '', \
+             message: d.haulMessage || '' }; })()",
+        );
+        data.as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
     })
 }
 
@@ -384,41 +408,6 @@ fn gallery_of(html: &str, page_url: &str) -> Vec<String> {
         "the saved page has a gallery to check: {found:?}"
     );
     urls
-}
-
-/// Opens the page, waits for the button, clicks it like a person, and waits for the end state;
-/// returns the button's `data-haul-*` values (`state`, `status`, `output`, `message`).
-fn click_and_wait(
-    chrome: &mut Chromium,
-    url: &str,
-) -> Result<HashMap<String, String>, chromium::CdpError> {
-    let tab = chrome.open(url)?;
-    let cdp = chrome.cdp();
-    tab.wait_for(
-        cdp,
-        "document.querySelector('#haul-save') !== null",
-        Duration::from_secs(60),
-    )?;
-    tab.click(cdp, "#haul-save")?;
-    tab.wait_for(
-        cdp,
-        "['done', 'error'].includes(document.querySelector('#haul-save').dataset.haulState)",
-        JOB_TIMEOUT,
-    )?;
-    let data = tab.eval(
-        cdp,
-        "(() => { const d = document.querySelector('#haul-save').dataset; return { \
-         state: d.haulState || '', status: d.haulStatus || '', output: d.haulOutput || '', \
-         message: d.haulMessage || '' }; })()",
-    )?;
-    Ok(data
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default())
 }
 
 /// The media server on port 443 of a loopback address of its own (127.x.y.z, so parallel
@@ -450,7 +439,7 @@ async fn serve_on_port_443(test: &str, ca: &TestCa) -> Option<MediaServer> {
          the server must be on 443 (run as root or grant CAP_NET_BIND_SERVICE)",
         last_error.map(|e| e.to_string()).unwrap_or_default()
     );
-    if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") {
+    if std::env::var("HAUL_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
         panic!("{test}: {why}");
     }
     eprintln!("skipping {test}: {why}");

@@ -12,3 +12,6 @@ mod ipc;
 mod native_host;
 mod protocol_doc;
 mod restart;
+mod status_api;
+mod status_page;
+mod status_security;
