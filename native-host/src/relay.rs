@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use haul_protocol::frame::{
     FrameCodec, FrameError, MAX_FROM_BROWSER, MAX_TO_BROWSER, encode_header,
@@ -18,6 +19,8 @@ use haul_protocol::frame::{
 use haul_protocol::message::{ClientInfo, ClientKind, ErrorCode, HelloRequest, Reply, Request};
 use haul_protocol::socket::Connection;
 use haul_protocol::{PROTOCOL_VERSION, VERSION};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::FramedRead;
@@ -94,7 +97,8 @@ pub fn from_browser<R: AsyncRead>(input: R) -> FromBrowser<R> {
 
 /// A checked frame from the browser, ready for the daemon.
 pub struct BrowserFrame {
-    pub body: Vec<u8>,
+    /// The bytes to send on (the browser's own bytes, except for a `hello`).
+    pub body: Bytes,
     pub id: Option<Value>,
 }
 
@@ -132,34 +136,49 @@ pub fn client_info(caller: &Caller) -> ClientInfo {
     }
 }
 
+/// The two fields the host needs from a message. Every other field is skipped while the frame
+/// is checked to be JSON, never copied: a grab carries the whole page, and the host passes its
+/// bytes on untouched (the daemon parses them once).
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "type")]
+    kind: Option<Value>,
+    id: Option<Value>,
+}
+
 /// Checks a frame from the browser; a `hello` gets this host's `client`.
 // The error is the reply to send, built once per bad frame: its size does not matter.
 #[allow(clippy::result_large_err)]
-pub fn accept(raw: &[u8], caller: &Caller) -> Result<BrowserFrame, Reply> {
+pub fn accept(raw: BytesMut, caller: &Caller) -> Result<BrowserFrame, Reply> {
     let bad = |why: String| Reply::error(None, ErrorCode::BAD_MESSAGE, why);
-    let value: Value = serde_json::from_slice(raw)
-        .map_err(|e| bad(format!("invalid JSON from the extension: {e}")))?;
-    let Value::Object(mut map) = value else {
+    let invalid = |e: serde_json::Error| bad(format!("invalid JSON from the extension: {e}"));
+    // A struct also deserializes from a JSON array (by position): only objects are messages.
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        serde_json::from_slice::<IgnoredAny>(&raw).map_err(invalid)?;
         return Err(bad("a message must be a JSON object".into()));
-    };
-    let id = map.get("id").cloned();
-    let is_hello = match map.get("type") {
+    }
+    let head: Head = serde_json::from_slice(&raw).map_err(invalid)?;
+    let is_hello = match &head.kind {
         Some(Value::String(t)) => t == "hello",
         Some(_) => return Err(bad("\"type\" must be a string".into())),
         None => return Err(bad("a message needs a \"type\"".into())),
     };
     if !is_hello {
         return Ok(BrowserFrame {
-            body: raw.to_vec(),
-            id,
+            body: raw.freeze(),
+            id: head.id,
         });
     }
+    let mut map: serde_json::Map<String, Value> = serde_json::from_slice(&raw).map_err(invalid)?;
     let client = serde_json::to_value(client_info(caller))
         .map_err(|e| Reply::error(None, ErrorCode::INTERNAL, e.to_string()))?;
     map.insert("client".into(), client);
     let body = serde_json::to_vec(&Value::Object(map))
         .map_err(|e| Reply::error(None, ErrorCode::INTERNAL, e.to_string()))?;
-    Ok(BrowserFrame { body, id })
+    Ok(BrowserFrame {
+        body: Bytes::from(body),
+        id: head.id,
+    })
 }
 
 /// Reads the next browser frame: `Ok(None)` at EOF, `Err` with the error frame to send.
@@ -170,7 +189,7 @@ pub async fn next_frame<R: AsyncRead + Unpin>(
 ) -> Result<Option<BrowserFrame>, Reply> {
     match input.next().await {
         None => Ok(None),
-        Some(Ok(raw)) => accept(&raw, caller).map(Some),
+        Some(Ok(raw)) => accept(raw, caller).map(Some),
         Some(Err(e)) => Err(frame_error_reply(&e)),
     }
 }
@@ -302,6 +321,10 @@ mod tests {
     use super::*;
     use haul_protocol::install::chrome_origin;
 
+    fn bytes(raw: &[u8]) -> BytesMut {
+        BytesMut::from(raw)
+    }
+
     fn caller() -> Caller {
         Caller::Chrome {
             origin: chrome_origin(haul_protocol::DEV_EXTENSION_ID),
@@ -311,7 +334,11 @@ mod tests {
 
     #[test]
     fn hello_gets_the_callers_identity_and_cannot_claim_to_be_the_cli() {
-        let f = accept(br#"{"type":"hello","client":{"kind":"cli"}}"#, &caller()).unwrap();
+        let f = accept(
+            bytes(br#"{"type":"hello","client":{"kind":"cli"}}"#),
+            &caller(),
+        )
+        .unwrap();
         let v: Value = serde_json::from_slice(&f.body).unwrap();
         assert_eq!(v["client"]["kind"], "native-host");
         assert_eq!(
@@ -323,17 +350,26 @@ mod tests {
     #[test]
     fn other_frames_pass_unchanged_with_their_id() {
         let raw = br#"{"type":"grab","id":"r1","media":[]}"#;
-        let f = accept(raw, &caller()).unwrap();
-        assert_eq!(f.body, raw);
+        let f = accept(bytes(raw), &caller()).unwrap();
+        assert_eq!(&f.body[..], raw);
         assert_eq!(f.id, Some(Value::from("r1")));
         // Unknown types are the daemon's to answer.
-        assert!(accept(br#"{"type":"teleport"}"#, &caller()).is_ok());
+        assert!(accept(bytes(br#"{"type":"teleport"}"#), &caller()).is_ok());
     }
 
     #[test]
     fn malformed_frames_are_bad_messages() {
-        for raw in [&b"not json"[..], b"[1]", b"{}", br#"{"type":3}"#] {
-            let Err(Reply::Error(e)) = accept(raw, &caller()) else {
+        for raw in [
+            &b"not json"[..],
+            b"[1]",
+            br#"["grab", {"type":"grab"}]"#,
+            b"{}",
+            br#"{"type":3}"#,
+            br#"{"type":"grab"} trailing"#,
+            // Two types: the host and the daemon must never read different ones.
+            br#"{"type":"grab","type":"hello"}"#,
+        ] {
+            let Err(Reply::Error(e)) = accept(bytes(raw), &caller()) else {
                 panic!("accepted {raw:?}")
             };
             assert_eq!(e.code, ErrorCode::BAD_MESSAGE);

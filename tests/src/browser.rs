@@ -9,7 +9,14 @@
 //!
 //! Exceptions thrown by page scripts and console/CSP errors are collected
 //! ([`Browser::page_errors`]), so a test can assert the page ran cleanly.
+//!
+//! [`Browser::launch_with`] takes what the extension tests need ([`Launch`]): a profile folder
+//! the test chose (where `haul install --user-data-dir` put the host manifest), an unpacked
+//! extension, `--host-resolver-rules` that map real marketplace names to a loopback server, the
+//! server keys to trust (`--ignore-certificate-errors-spki-list`), and environment for the native
+//! hosts Chromium starts.
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -43,6 +50,38 @@ pub fn find_chromium() -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
+/// The Chromium binary, or `None` after saying why the test skips; a failure instead when
+/// `HAUL_REQUIRE_BROWSER=1`.
+pub fn find_or_skip(test: &str) -> Option<PathBuf> {
+    let required = std::env::var("HAUL_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let found = find_chromium();
+    if found.is_none() {
+        assert!(
+            !required,
+            "{test}: HAUL_REQUIRE_BROWSER=1 but no Chromium was found (install Debian's `chromium` or set HAUL_CHROMIUM)"
+        );
+        eprintln!(
+            "{test}: skipped — no Chromium on this machine (install `chromium`, or set HAUL_CHROMIUM)"
+        );
+    }
+    found
+}
+
+/// What to start Chromium with beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// The profile folder (`--user-data-dir`); `None` for a fresh temporary one.
+    pub profile: Option<PathBuf>,
+    /// An unpacked extension to load (and the only one allowed).
+    pub extension: Option<PathBuf>,
+    /// `--host-resolver-rules`, e.g. `MAP www.amazon.com 127.0.0.2:443, MAP * ~NOTFOUND`.
+    pub resolver_rules: Option<String>,
+    /// Base64 SHA-256 of server keys to trust (`--ignore-certificate-errors-spki-list`).
+    pub trusted_spki: Vec<String>,
+    /// Extra environment; it reaches the native hosts Chromium starts.
+    pub env: Vec<(String, OsString)>,
+}
+
 /// A headless Chromium with one page open.
 pub struct Browser {
     child: Child,
@@ -51,36 +90,38 @@ pub struct Browser {
     next_id: u64,
     session: Option<String>,
     errors: Vec<String>,
-    _profile: tempfile::TempDir,
+    profile: PathBuf,
+    _temporary_profile: Option<tempfile::TempDir>,
 }
 
 impl Browser {
     /// A browser, or `None` (after saying why on stderr) when this machine has no Chromium and
     /// `HAUL_REQUIRE_BROWSER` is not `1`.
     pub fn launch_or_skip(test: &str) -> Option<Browser> {
-        let required = std::env::var("HAUL_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-        let Some(exe) = find_chromium() else {
-            assert!(
-                !required,
-                "{test}: HAUL_REQUIRE_BROWSER=1 but no Chromium was found (install Debian's `chromium` or set HAUL_CHROMIUM)"
-            );
-            eprintln!(
-                "{test}: skipped — no Chromium on this machine (install `chromium`, or set HAUL_CHROMIUM)"
-            );
-            return None;
-        };
+        let exe = find_or_skip(test)?;
         Some(Browser::launch(&exe).unwrap_or_else(|e| panic!("start {}: {e}", exe.display())))
     }
 
     /// Starts `exe` headless with a fresh profile.
-    #[cfg(unix)]
     pub fn launch(exe: &Path) -> std::io::Result<Browser> {
+        Browser::launch_with(exe, &Launch::default())
+    }
+
+    /// Starts `exe` headless as `launch` says.
+    #[cfg(unix)]
+    pub fn launch_with(exe: &Path, launch: &Launch) -> std::io::Result<Browser> {
         use std::os::fd::{FromRawFd, RawFd};
         use std::os::unix::process::CommandExt;
 
-        let profile = tempfile::Builder::new()
-            .prefix("haul-chromium-")
-            .tempdir()?;
+        let (profile, temporary_profile) = match &launch.profile {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let temp = tempfile::Builder::new()
+                    .prefix("haul-chromium-")
+                    .tempdir()?;
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
         let pipe = || -> std::io::Result<(RawFd, RawFd)> {
             let mut fds = [0; 2];
             // SAFETY: pipe fills two fds we own from here on; close-on-exec keeps them out of
@@ -97,7 +138,7 @@ impl Browser {
         };
         let (cmd_read, cmd_write) = pipe()?;
         let (reply_read, reply_write) = pipe()?;
-        let log = std::fs::File::create(profile.path().join("chromium.log"))?;
+        let log = std::fs::File::create(profile.join("chromium.log"))?;
         let mut command = Command::new(exe);
         command
             .args([
@@ -115,8 +156,23 @@ impl Browser {
                 "--remote-debugging-pipe",
                 "--enable-logging=stderr",
             ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("--user-data-dir={}", profile.display()));
+        if let Some(ext) = &launch.extension {
+            command.arg(format!("--load-extension={}", ext.display()));
+            command.arg(format!("--disable-extensions-except={}", ext.display()));
+        }
+        if let Some(rules) = &launch.resolver_rules {
+            command.arg(format!("--host-resolver-rules={rules}"));
+        }
+        if !launch.trusted_spki.is_empty() {
+            command.arg(format!(
+                "--ignore-certificate-errors-spki-list={}",
+                launch.trusted_spki.join(",")
+            ));
+        }
+        command
             .arg("about:blank")
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
@@ -179,12 +235,13 @@ impl Browser {
             next_id: 0,
             session: None,
             errors: Vec::new(),
-            _profile: profile,
+            profile,
+            _temporary_profile: temporary_profile,
         })
     }
 
     #[cfg(not(unix))]
-    pub fn launch(_exe: &Path) -> std::io::Result<Browser> {
+    pub fn launch_with(_exe: &Path, _launch: &Launch) -> std::io::Result<Browser> {
         Err(std::io::Error::other(
             "the DevTools pipe is wired up on Unix only",
         ))
@@ -361,6 +418,11 @@ impl Browser {
             std::fs::create_dir_all(dir).expect("the screenshot folder");
         }
         std::fs::write(path, png).expect("write the screenshot");
+    }
+
+    /// Chromium's own log so far (its stderr), for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.profile.join("chromium.log")).unwrap_or_default()
     }
 
     /// Script exceptions and console/CSP errors seen so far (after draining pending events).

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    PublicKeyData,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -33,6 +34,8 @@ pub struct TestCa {
     pub ca_pem: String,
     server_cert: CertificateDer<'static>,
     server_key: PrivatePkcs8KeyDer<'static>,
+    /// DER SubjectPublicKeyInfo of the server key (what Chromium pins).
+    server_spki: Vec<u8>,
 }
 
 impl TestCa {
@@ -68,6 +71,7 @@ impl TestCa {
         TestCa {
             ca_pem: ca.pem(),
             server_cert: cert.der().clone(),
+            server_spki: server_key.subject_public_key_info(),
             server_key: PrivatePkcs8KeyDer::from(server_key.serialize_der()),
         }
     }
@@ -77,6 +81,15 @@ impl TestCa {
         let path = dir.join("test-ca.pem");
         std::fs::write(&path, &self.ca_pem).expect("write CA PEM");
         path
+    }
+
+    /// Base64 of the SHA-256 of the server key's SubjectPublicKeyInfo: the value Chromium's
+    /// `--ignore-certificate-errors-spki-list` takes, so a browser trusts this server (and only
+    /// this one) without touching any certificate store.
+    pub fn server_spki_sha256_base64(&self) -> String {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&self.server_spki))
     }
 
     /// A rustls server config offering HTTP/2 and HTTP/1.1.

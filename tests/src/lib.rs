@@ -1,6 +1,7 @@
 //! Fixtures shared by haul's end-to-end suites: a test CA and a local HTTPS media server with
 //! programmable misbehaviour, images that carry EXIF/GPS/XMP/IPTC, a temporary `HAUL_HOME`,
-//! daemons (in-process, or the real binary for signals and restarts) and ZIP readers.
+//! daemons (in-process, or the real binary for signals and restarts), ZIP readers, and guards that
+//! kill what a test started by its process group.
 //!
 //! Everything listens on loopback only.
 
@@ -10,6 +11,8 @@ pub mod daemon;
 pub mod home;
 pub mod images;
 pub mod media_server;
+#[cfg(unix)]
+pub mod process;
 pub mod status_client;
 pub mod zipfile;
 

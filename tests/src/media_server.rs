@@ -2,6 +2,10 @@
 //! `127.0.0.1:0`, with routes that misbehave on purpose: statuses with `Retry-After`, bodies cut
 //! mid-way, redirects, a slow drip. It honours `Range`/`If-Range` like a CDN and logs every
 //! request so tests can assert what haul asked for (ranges, no cookies, no requests at all).
+//!
+//! For pages whose media live at a real CDN's address (`https://m.media-amazon.com/…`, port
+//! 443), [`MediaServer::start_at`] listens on a chosen loopback address and
+//! [`MediaServer::set_fallback`] answers every path that has no route of its own.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -91,9 +95,13 @@ pub struct Logged {
     pub at: std::time::Instant,
 }
 
+/// Makes the route for a path that has none.
+pub type Fallback = Arc<dyn Fn(&str) -> Route + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    fallback: Option<Fallback>,
     hits: HashMap<String, usize>,
     log: Vec<Logged>,
 }
@@ -108,10 +116,15 @@ pub struct MediaServer {
 impl MediaServer {
     /// Starts the server on `127.0.0.1:0` with `ca`'s certificate.
     pub async fn start(ca: &TestCa) -> MediaServer {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        MediaServer::start_at(ca, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
-            .expect("bind media server");
-        let addr = listener.local_addr().expect("media server address");
+            .expect("bind media server")
+    }
+
+    /// Starts the server on `addr` (a loopback address; port 443 needs the right to bind it).
+    pub async fn start_at(ca: &TestCa, addr: SocketAddr) -> std::io::Result<MediaServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
         let acceptor = TlsAcceptor::from(ca.server_config());
         let state = Arc::new(Mutex::new(State::default()));
         let stop = CancellationToken::new();
@@ -141,7 +154,13 @@ impl MediaServer {
                 });
             }
         });
-        MediaServer { addr, state, stop }
+        Ok(MediaServer { addr, state, stop })
+    }
+
+    /// Answers every path without a route with `make(path)` (called once per path; the route is
+    /// kept, so the same path always gets the same bytes).
+    pub fn set_fallback(&self, make: impl Fn(&str) -> Route + Send + Sync + 'static) {
+        self.state.lock().unwrap().fallback = Some(Arc::new(make));
     }
 
     /// Adds (or replaces) a route at `path` (starting with `/`).
@@ -212,7 +231,16 @@ fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response
             *n += 1;
             *n
         };
-        (s.routes.get(&path).cloned(), hit)
+        let route = match (s.routes.get(&path).cloned(), s.fallback.clone()) {
+            (Some(route), _) => Some(route),
+            (None, Some(make)) => {
+                let route = make(&path);
+                s.routes.insert(path.clone(), route.clone());
+                Some(route)
+            }
+            (None, None) => None,
+        };
+        (route, hit)
     };
     let Some(route) = route else {
         return simple(

@@ -38,3 +38,13 @@ pub fn manifest(entries: &[ZipEntry]) -> serde_json::Value {
         .expect("manifest.json in the ZIP");
     serde_json::from_slice(&m.data).expect("manifest.json is JSON")
 }
+
+/// The source URL of every file a manifest lists, in package order.
+pub fn saved_urls(manifest: &serde_json::Value) -> Vec<&str> {
+    manifest["files"]
+        .as_array()
+        .expect("manifest.json lists its files")
+        .iter()
+        .filter_map(|f| f["url"].as_str())
+        .collect()
+}

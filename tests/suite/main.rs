@@ -2,10 +2,15 @@
 //! Every test runs real components — the daemon, its socket, HTTPS over loopback, the extension's
 //! files — in a temporary `HAUL_HOME`.
 
+#[cfg(unix)]
+mod browser_handoff;
 mod cli;
 mod extension;
 mod grab;
 mod ipc;
+#[cfg(unix)]
+mod native_host;
+mod protocol_doc;
 mod restart;
 mod status_api;
 mod status_page;

@@ -207,7 +207,21 @@ async fn sigkill_mid_job_then_restart_finishes_with_an_identical_zip() {
         zip, reference,
         "the resumed job's ZIP is byte-identical to an uninterrupted run's"
     );
-    assert_eq!(journal.job(job).expect("job").state, JobState::Complete);
+    // The ZIP is published before the journal records the end and the working files go: wait
+    // for both rather than racing the daemon.
+    let work = home.paths.work_dir().join(job.to_string());
+    let settled = haul_tests::wait_for(Duration::from_secs(20), || {
+        let state = journal.job(job).ok()?.state;
+        (state.is_terminal() && !work.exists()).then_some(state)
+    })
+    .await;
+    assert_eq!(
+        settled,
+        Some(JobState::Complete),
+        "the job ends complete and its working files are gone ({} exists: {})",
+        work.display(),
+        work.exists()
+    );
     let fast_hits_after: Vec<usize> = FAST.iter().map(|p| server.hits(p)).collect();
     let fast_downloads: Vec<usize> = fast_hits_after
         .iter()
@@ -226,10 +240,6 @@ async fn sigkill_mid_job_then_restart_finishes_with_an_identical_zip() {
         .filter(|r| r.range.is_some())
         .count();
     assert!(resumed > 0, "partial videos were resumed with Range");
-    assert!(
-        !home.paths.work_dir().join(job.to_string()).exists(),
-        "working files are gone"
-    );
     assert!(daemon.terminate(), "the daemon stops cleanly on SIGTERM");
     watcher.assert_never_partial();
 }

@@ -1,0 +1,113 @@
+//! `docs/protocol.md` stays true to the contract crate: every JSON example decodes as the message
+//! it shows, the error-code table is the crate's codes, the framing example is the codec's exact
+//! bytes, and the version it names is `PROTOCOL_VERSION`.
+
+use std::path::Path;
+
+use haul_protocol::PROTOCOL_VERSION;
+use haul_protocol::frame::{MAX_FROM_BROWSER, encode_header};
+use haul_protocol::message::{ErrorCode, Reply, Request};
+use serde_json::Value;
+
+fn doc() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("docs")
+        .join("protocol.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// The bodies of the doc's fenced blocks of `lang`.
+fn blocks(doc: &str, lang: &str) -> Vec<String> {
+    let fence = format!("```{lang}");
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in doc.lines() {
+        match &mut current {
+            None if line.trim_end() == fence => current = Some(String::new()),
+            Some(body) if line.trim_end() == "```" => {
+                out.push(std::mem::take(body));
+                current = None;
+            }
+            Some(body) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn every_json_example_is_a_message_this_version_decodes() {
+    let doc = doc();
+    let mut seen = Vec::new();
+    for block in blocks(&doc, "json") {
+        for value in serde_json::Deserializer::from_str(&block).into_iter::<Value>() {
+            let value = value.unwrap_or_else(|e| panic!("an example is not JSON ({e}):\n{block}"));
+            let body = value.to_string();
+            let kind = value["type"].as_str().unwrap_or_default().to_string();
+            let as_request = Request::decode(body.as_bytes());
+            let as_reply = Reply::decode(body.as_bytes());
+            assert!(
+                as_request.is_ok() || as_reply.is_ok(),
+                "{body}\n as a request: {as_request:?}\n as a reply: {as_reply:?}"
+            );
+            seen.push(kind);
+        }
+    }
+    for kind in Request::TYPES.iter().chain(Reply::TYPES) {
+        assert!(
+            seen.iter().any(|k| k == kind),
+            "docs/protocol.md has no example of {kind:?}"
+        );
+    }
+}
+
+#[test]
+fn the_error_code_table_is_the_crates() {
+    let crate_codes = [
+        (ErrorCode::BAD_MESSAGE, "BAD_MESSAGE"),
+        (ErrorCode::UNKNOWN_TYPE, "UNKNOWN_TYPE"),
+        (ErrorCode::INVALID_FIELDS, "INVALID_FIELDS"),
+        (ErrorCode::TOO_LARGE, "TOO_LARGE"),
+        (ErrorCode::REPLY_TOO_LARGE, "REPLY_TOO_LARGE"),
+        (ErrorCode::VERSION_MISMATCH, "VERSION_MISMATCH"),
+        (ErrorCode::DAEMON_UNAVAILABLE, "DAEMON_UNAVAILABLE"),
+        (ErrorCode::NOT_FOUND, "NOT_FOUND"),
+        (ErrorCode::FORBIDDEN, "FORBIDDEN"),
+        (ErrorCode::BUSY, "BUSY"),
+        (ErrorCode::SHUTTING_DOWN, "SHUTTING_DOWN"),
+        (ErrorCode::NOTHING_TO_GRAB, "NOTHING_TO_GRAB"),
+        (ErrorCode::INTERNAL, "INTERNAL"),
+    ];
+    let documented: Vec<(u32, String)> = doc()
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let code = cells.get(1)?.parse::<u32>().ok()?;
+            let name = cells.get(2)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((code, name.to_string()))
+        })
+        .collect();
+    let expected: Vec<(u32, String)> = crate_codes
+        .iter()
+        .map(|(code, name)| (code.0, name.to_string()))
+        .collect();
+    assert_eq!(documented, expected);
+}
+
+#[test]
+fn the_framing_example_and_the_version_are_exact() {
+    let doc = doc();
+    let header = encode_header(r#"{"type":"hello"}"#.len(), MAX_FROM_BROWSER).expect("header");
+    if cfg!(target_endian = "little") {
+        assert!(doc.contains("10 00 00 00 7b 22 74 79 70 65"));
+        assert_eq!(header, [0x10, 0, 0, 0]);
+    }
+    assert!(
+        doc.contains(&format!("`PROTOCOL_VERSION` (now **{PROTOCOL_VERSION}**)")),
+        "the doc names the current protocol version"
+    );
+}
