@@ -18,6 +18,8 @@ use haul_protocol::paths::Paths;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::package::naming::Naming;
+
 /// haul's settings, with the defaults documented in `docs/configuration.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -30,6 +32,8 @@ pub struct Config {
     pub package: PackageMode,
     /// Also remove ICC colour profiles (default: keep them — they define the colours).
     pub strip_icc: bool,
+    /// How entries are named: `default`, `amazon-upload` or a template (`{product_id}_{index}`).
+    pub naming: Naming,
 
     /// Allow downloads from loopback, private, link-local and other non-public addresses.
     pub allow_private_networks: bool,
@@ -72,6 +76,7 @@ impl Default for Config {
             inbox_dir: None,
             package: PackageMode::Zip,
             strip_icc: false,
+            naming: Naming::Default,
             allow_private_networks: false,
             extra_ca_file: None,
             resolve: BTreeMap::new(),
@@ -245,6 +250,18 @@ package = "both"
         );
         assert_eq!(c.resolve["cdn.example"], "::1".parse::<IpAddr>().unwrap());
         assert_eq!(c.package, PackageMode::Both);
+    }
+
+    #[test]
+    fn naming_presets_and_templates() {
+        assert_eq!(
+            parse("naming = \"amazon-upload\"").unwrap().naming,
+            Naming::AmazonUpload
+        );
+        let c = parse("naming = \"{product_id}_{index}\"").unwrap();
+        assert_eq!(c.naming.to_string(), "{product_id}_{index}");
+        let err = parse("\nnaming = \"{sku}\"").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("{sku}"), "{err}");
     }
 
     #[test]

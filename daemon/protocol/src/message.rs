@@ -148,6 +148,10 @@ pub struct GrabOptions {
     /// `zip`, `folder` or `both`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<PackageMode>,
+    /// How the entries are named: `default`, `amazon-upload`, or a template such as
+    /// `{product_id}_{role}_{index}.{ext}` (default: the daemon's config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naming: Option<String>,
 }
 
 /// What a finished job leaves in the output folder.

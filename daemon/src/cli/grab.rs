@@ -11,6 +11,7 @@ use anyhow::{Context as _, bail};
 use haul::daemon::{DaemonError, EngineLock};
 use haul::jobs::{Engine, JobEvent, Submission};
 use haul::journal::{Journal, RequestedMedia};
+use haul::package::naming::Naming;
 use haul_protocol::message::{
     ClientInfo, ClientKind, Grab, GrabOptions, MediaRef, PackageMode, Page, Reply, Request,
 };
@@ -40,9 +41,20 @@ pub struct Args {
     /// Package as a ZIP (default), a plain folder, or both.
     #[arg(long, value_enum)]
     package: Option<PackageArg>,
+    /// How files inside the package are named: `default` (01-main.jpg, 02.jpg, video-01.mp4, …),
+    /// `amazon-upload` (Seller Central's <ASIN>.MAIN.jpg, .PT01.jpg, …), or a template such as
+    /// '{product_id}_{role}_{index}.{ext}' (fields: {site} {product_id} {role} {index} {variant}
+    /// {ext}). Default: `naming` in the config.
+    #[arg(long, value_name = "NAMING", value_parser = parse_naming)]
+    naming: Option<Naming>,
     /// Print the result as one JSON document instead of progress bars and a summary.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_naming(text: &str) -> Result<Naming, String> {
+    text.parse()
+        .map_err(|e: haul::package::naming::NamingError| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -104,6 +116,7 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
         name,
         out_dir: out_dir.clone(),
         package,
+        naming: args.naming.clone(),
         ..Default::default()
     };
     let mut jobs = Vec::new();
@@ -212,6 +225,7 @@ async fn via_daemon(
                 out_dir: job.out_dir.map(|d| d.display().to_string()),
                 name: job.name,
                 package: job.package,
+                naming: job.naming.map(|n| n.to_string()),
             },
         };
         socket::send(&mut conn, &Request::Grab(grab)).await?;
