@@ -9,7 +9,7 @@
 //! tools outside the project rely on them.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -42,6 +42,9 @@ pub struct Config {
     /// Host name → IP address pins, like curl's `--resolve` (the URL's port is kept). A pinned
     /// address is the user's explicit choice and is used even when it is a private one.
     pub resolve: BTreeMap<String, IpAddr>,
+    /// Host name → `address:port`, like curl's `--connect-to`: URLs of that host without a port
+    /// connect there (TLS still checks the host name). Pinned like `resolve`.
+    pub connect_to: BTreeMap<String, SocketAddr>,
     /// A proxy for every download: `http://host:port`, `https://…`, `socks5://…` or `socks5h://…`.
     pub proxy: Option<String>,
 
@@ -80,6 +83,7 @@ impl Default for Config {
             allow_private_networks: false,
             extra_ca_file: None,
             resolve: BTreeMap::new(),
+            connect_to: BTreeMap::new(),
             proxy: None,
             // 16 in flight saturates a home connection and matches what browsers and download
             // managers open; per host 8 keeps us polite to one CDN while HTTP/2 multiplexes them
@@ -239,6 +243,9 @@ package = "both"
 [resolve]
 "m.media-amazon.com" = "127.0.0.1"
 "cdn.example" = "::1"
+
+[connect_to]
+"i.ebayimg.com" = "127.0.0.1:8443"
 "#,
         )
         .unwrap();
@@ -249,6 +256,10 @@ package = "both"
             "127.0.0.1".parse::<IpAddr>().unwrap()
         );
         assert_eq!(c.resolve["cdn.example"], "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            c.connect_to["i.ebayimg.com"],
+            "127.0.0.1:8443".parse::<SocketAddr>().unwrap()
+        );
         assert_eq!(c.package, PackageMode::Both);
     }
 

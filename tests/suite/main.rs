@@ -5,5 +5,6 @@
 mod cli;
 mod extension;
 mod grab;
+mod grab_page;
 mod ipc;
 mod restart;

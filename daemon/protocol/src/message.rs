@@ -103,6 +103,8 @@ pub struct Grab {
 /// A product page as the browser saw it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Page {
+    /// The page's address; empty when unknown (a page saved to a file), and then the page's own
+    /// canonical / `og:url` address is used.
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,

@@ -91,7 +91,14 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         return finish(inner, &job, outputs.first().map(PathBuf::as_path));
     }
     if !job.planned {
-        let plan = plan::plan(&job.request);
+        // Extraction parses the whole page: CPU work, kept off the async workers.
+        let request = job.request.clone();
+        let plan = tokio::task::spawn_blocking(move || plan::plan(&request))
+            .await
+            .map_err(|e| RunError::Internal(format!("planning stopped: {e}")))?;
+        for warning in &plan.warnings {
+            tracing::info!(job = id, warning = %warning, "while reading the page");
+        }
         inner.journal.plan_job(id, &plan.product, &plan.items)?;
         job = inner.journal.job(id)?;
     }
