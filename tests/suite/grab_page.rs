@@ -23,6 +23,7 @@ use haul_tests::media_server::{MediaServer, Route};
 use haul_tests::zipfile::{ZipEntry, manifest, read_zip};
 
 use crate::grab::fake_mp4;
+use crate::hls::ts_segment;
 
 const JOB_TIMEOUT: Duration = Duration::from_secs(120);
 const PAGE: &str = "amazon/com-dog-life-vest-B0BRZXRBZL.html.gz";
@@ -72,6 +73,20 @@ async fn mirror(extraction: &Extraction) -> Mirror {
             "every medium of this page is on {CDN}"
         );
         let route = match m.kind {
+            // The page's product video is an HLS stream: a playlist and its TS segments.
+            MediaKind::Video if url.path().ends_with(".m3u8") => {
+                let dir = url.path().rsplit_once('/').map_or("", |(d, _)| d);
+                for n in 0..2 {
+                    server.add(
+                        &format!("{dir}/seg-{n}.ts"),
+                        Route::ok(ts_segment(20, n), "video/mp2t"),
+                    );
+                }
+                Route::ok(
+                    "#EXTM3U\n#EXTINF:5,\nseg-0.ts\n#EXTINF:5,\nseg-1.ts\n#EXT-X-ENDLIST\n",
+                    "application/x-mpegURL",
+                )
+            }
             MediaKind::Video => Route::ok(fake_mp4(50_000, i as u8), "video/mp4"),
             MediaKind::Image if i == 2 => {
                 Route::ok(images::webp_with_metadata(40, 30, i as u8), "image/webp")
@@ -141,7 +156,12 @@ async fn haul_grab_of_a_saved_page_packages_roles_and_variants() {
     let first_variant = e.media.iter().find(|m| m.role == Role::Variant).unwrap();
     let label = naming::slug(first_variant.variant.as_deref().unwrap(), 40);
     assert_eq!(got[galleries], format!("variant-{label}-01.jpg"));
-    assert!(got.contains(&"video-01.mp4"), "{got:?}");
+    // The HLS video came out as one MPEG-TS file of both segments.
+    let video = entries
+        .iter()
+        .find(|z| z.name == "video-01.ts")
+        .expect("video-01.ts");
+    assert_eq!(video.data, [ts_segment(20, 0), ts_segment(20, 1)].concat());
     assert!(got.contains(&"description-01.jpg"), "{got:?}");
     assert!(got.contains(&"review-01.jpg"), "{got:?}");
 

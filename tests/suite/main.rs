@@ -6,5 +6,6 @@ mod cli;
 mod extension;
 mod grab;
 mod grab_page;
+mod hls;
 mod ipc;
 mod restart;
