@@ -307,3 +307,90 @@ async fn a_browser_grab_merges_the_dom_media_and_names_for_seller_central() {
     assert!(notes.contains("videos"), "{notes}");
     daemon.stop().await;
 }
+
+/// A small page written for this test (no fixture needed): JSON-LD names the product and two
+/// images on the local media server, plus a `<video>`.
+fn author_page(server: &MediaServer) -> String {
+    format!(
+        r#"<!doctype html><html><head><title>Lamp</title>
+        <link rel="canonical" href="https://shop.example/products/brass-lamp">
+        <script type="application/ld+json">{{"@context": "https://schema.org", "@type": "Product",
+          "name": "Brass Lamp, Large", "sku": "LAMP42",
+          "image": ["{a}", "{b}"]}}</script></head>
+        <body><video src="{v}"></video></body></html>"#,
+        a = server.url("/shop/lamp-a.jpg"),
+        b = server.url("/shop/lamp-b.png"),
+        v = server.url("/shop/lamp.mp4"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_page_goes_through_the_running_daemon_with_a_naming_template() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(&ca, "");
+    server.add(
+        "/shop/lamp-a.jpg",
+        Route::ok(images::jpeg_with_metadata(64, 48, 1), "image/jpeg"),
+    );
+    server.add(
+        "/shop/lamp-b.png",
+        Route::ok(images::png_with_metadata(64, 48, 2), "image/png"),
+    );
+    server.add(
+        "/shop/lamp.mp4",
+        Route::ok(fake_mp4(10_000, 3), "video/mp4"),
+    );
+    let page = home.root().join("Brass Lamp.html");
+    std::fs::write(&page, author_page(&server)).unwrap();
+
+    let daemon = haul_tests::daemon::DaemonProcess::start(&home).await;
+    let page_arg = page.display().to_string();
+    let out = run_haul(
+        &home,
+        &["grab", &page_arg, "--naming", "{product_id}_{role}_{index}"],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outputs = home.outputs();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    assert_eq!(
+        outputs[0].file_name().unwrap().to_string_lossy(),
+        "generic-LAMP42-brass-lamp-large.zip"
+    );
+    let entries = read_zip(&outputs[0]);
+    assert_eq!(
+        names(&entries),
+        [
+            "LAMP42_main_01.jpg",
+            "LAMP42_gallery_01.png",
+            "LAMP42_video_01.mp4",
+            "manifest.json",
+            "manifest.csv"
+        ]
+    );
+    let m = manifest(&entries);
+    assert_eq!(m["page_url"], "https://shop.example/products/brass-lamp");
+
+    // A bad template and --url without a page are refused before anything runs.
+    let bad = run_haul(&home, &["grab", &page_arg, "--naming", "{sku}"]).await;
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("{sku}"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let lone_url = run_haul(
+        &home,
+        &["grab", "--url", PAGE_URL, &server.url("/shop/lamp-a.jpg")],
+    )
+    .await;
+    assert!(!lone_url.status.success());
+    assert!(String::from_utf8_lossy(&lone_url.stderr).contains("one saved page"));
+    assert!(daemon.terminate());
+}

@@ -1,17 +1,18 @@
 //! HLS videos through the real daemon and the local HTTPS media server: a master playlist's best
 //! variant is joined into one file — fMP4 (init segment + segments, byte ranges, relative URIs)
 //! into an `.mp4`, MPEG-TS into a `.ts` — with the same retries as any download; encrypted
-//! streams fail with a clear reason; a download stopped part-way resumes from its checkpoint
-//! without fetching finished segments again.
+//! streams fail with a clear reason; a download stopped part-way — or a daemon killed with
+//! SIGKILL mid-stream — resumes from its checkpoint without fetching whole segments again.
 
 use std::time::Duration;
 
 use haul::config::Config;
 use haul::fetch::{ByteBudget, FetchError, Fetcher, Observer, Target};
 use haul::format::Format;
-use haul_protocol::message::JobState;
+use haul_protocol::message::{JobState, Request};
+use haul_protocol::socket;
 use haul_tests::ca::TestCa;
-use haul_tests::daemon::{InProcessDaemon, grab_and_wait, media_grab};
+use haul_tests::daemon::{DaemonProcess, InProcessDaemon, connect, grab_and_wait, media_grab};
 use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{Behavior, MediaServer, Route};
@@ -310,4 +311,65 @@ async fn a_stopped_stream_resumes_after_its_last_whole_segment() {
         !work.path().join("0.hls").exists(),
         "the checkpoint goes with the finished download"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_stream_then_restart_joins_the_same_video() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(&ca, "");
+    let segments: Vec<Vec<u8>> = (0..6).map(|i| ts_segment(200, i as u8)).collect();
+    let list: String = (0..segments.len())
+        .map(|i| format!("#EXTINF:2,\n{i}.ts\n"))
+        .collect();
+    server.add(
+        "/k/index.m3u8",
+        Route::ok(
+            format!("#EXTM3U\n{list}#EXT-X-ENDLIST\n"),
+            "application/x-mpegURL",
+        ),
+    );
+    // Each segment trickles in over about 120 ms, so the kill lands mid-stream.
+    for (i, s) in segments.iter().enumerate() {
+        server.add(
+            &format!("/k/{i}.ts"),
+            Route::ok(s.clone(), "video/mp2t").with(Behavior::Slow {
+                chunk: 8 * 1024,
+                every: Duration::from_millis(25),
+            }),
+        );
+    }
+    let daemon = DaemonProcess::start(&home).await;
+    let urls = vec![server.url("/k/index.m3u8")];
+    let (mut conn, _) = connect(&home.paths).await.expect("connect");
+    socket::send(&mut conn, &Request::Grab(media_grab(&urls, "stream")))
+        .await
+        .expect("send grab");
+    // Segments are fetched in order: once the third is asked for, two are whole on disk.
+    let under_way =
+        haul_tests::wait_for(JOB_TIMEOUT, || (server.hits("/k/2.ts") > 0).then_some(())).await;
+    assert!(under_way.is_some(), "the stream got under way");
+    daemon.kill();
+    assert!(home.outputs().is_empty(), "killed before the package");
+
+    let daemon = DaemonProcess::start(&home).await;
+    let zip = haul_tests::wait_for(JOB_TIMEOUT, || {
+        home.outputs()
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "zip"))
+    })
+    .await
+    .expect("the ZIP appears after the restart");
+    assert_eq!(
+        video_entry(&zip, "video-01.ts"),
+        segments.concat(),
+        "the resumed stream is exactly the joined segments"
+    );
+    assert_eq!(
+        server.hits("/k/0.ts"),
+        1,
+        "whole segments are not fetched again"
+    );
+    assert_eq!(server.hits("/k/1.ts"), 1);
+    assert!(daemon.terminate(), "the daemon stops cleanly");
 }
