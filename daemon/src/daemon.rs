@@ -5,8 +5,11 @@
 //! Start-up, in order:
 //! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
 //! 2. open the journal and resume every unfinished job;
-//! 3. bind the local socket and serve until the shutdown token fires;
-//! 4. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
+//! 3. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
+//!    logged, not fatal: the jobs matter more than the page;
+//! 4. bind the local socket and serve until the shutdown token fires (the `hello` reply carries
+//!    the status page's address);
+//! 5. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
 //!    stay journaled as they are and resume on the next start.
 
 use std::fs::File;
@@ -105,8 +108,22 @@ pub async fn run(
         "haul daemon {} running",
         haul_protocol::VERSION
     );
-    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), None).await;
+    let status = match crate::status::start(engine.clone(), shutdown.clone()).await {
+        Ok(server) => {
+            tracing::info!(url = %server.url, "status page running");
+            Some(server)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the status page is not available");
+            None
+        }
+    };
+    let status_url = status.as_ref().map(|s| s.url.clone());
+    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), status_url).await;
     engine.wait().await;
+    if let Some(status) = status {
+        status.wait().await;
+    }
     tracing::info!("haul daemon stopped");
     Ok(())
 }

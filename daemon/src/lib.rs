@@ -15,3 +15,4 @@ pub mod journal;
 pub mod media;
 pub mod package;
 pub mod process;
+pub mod status;

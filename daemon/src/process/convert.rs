@@ -38,6 +38,16 @@ pub enum ConvertError {
     Write { path: PathBuf, source: io::Error },
 }
 
+/// Decoder limits: at most `max_side` pixels a side and `max_alloc` bytes allocated, so a
+/// hostile image fails instead of exhausting memory.
+pub fn decode_limits(max_side: u32, max_alloc: u64) -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(max_side);
+    limits.max_image_height = Some(max_side);
+    limits.max_alloc = Some(max_alloc);
+    limits
+}
+
 /// Whether [`to_jpeg`] can read `format`.
 pub fn can_convert(format: Format) -> bool {
     matches!(
@@ -63,11 +73,7 @@ pub fn to_jpeg(source: &Path, format: Format, target: &Path) -> Result<(), Conve
             path: source.to_path_buf(),
             source: e,
         })?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits);
+    reader.limits(decode_limits(MAX_SIDE, MAX_DECODE_BYTES));
     let mut decoder = reader.into_decoder().map_err(image_err)?;
     let icc = decoder.icc_profile().ok().flatten();
     let image = DynamicImage::from_decoder(decoder).map_err(image_err)?;
