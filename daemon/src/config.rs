@@ -9,7 +9,7 @@
 //! tools outside the project rely on them.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,6 +17,8 @@ use haul_protocol::message::PackageMode;
 use haul_protocol::paths::Paths;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::package::naming::Naming;
 
 /// haul's settings, with the defaults documented in `docs/configuration.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +32,8 @@ pub struct Config {
     pub package: PackageMode,
     /// Also remove ICC colour profiles (default: keep them — they define the colours).
     pub strip_icc: bool,
+    /// How entries are named: `default`, `amazon-upload` or a template (`{product_id}_{index}`).
+    pub naming: Naming,
 
     /// Allow downloads from loopback, private, link-local and other non-public addresses.
     pub allow_private_networks: bool,
@@ -38,6 +42,9 @@ pub struct Config {
     /// Host name → IP address pins, like curl's `--resolve` (the URL's port is kept). A pinned
     /// address is the user's explicit choice and is used even when it is a private one.
     pub resolve: BTreeMap<String, IpAddr>,
+    /// Host name → `address:port`, like curl's `--connect-to`: URLs of that host without a port
+    /// connect there (TLS still checks the host name). Pinned like `resolve`.
+    pub connect_to: BTreeMap<String, SocketAddr>,
     /// A proxy for every download: `http://host:port`, `https://…`, `socks5://…` or `socks5h://…`.
     pub proxy: Option<String>,
 
@@ -83,9 +90,11 @@ impl Default for Config {
             inbox_dir: None,
             package: PackageMode::Zip,
             strip_icc: false,
+            naming: Naming::Default,
             allow_private_networks: false,
             extra_ca_file: None,
             resolve: BTreeMap::new(),
+            connect_to: BTreeMap::new(),
             proxy: None,
             // 16 in flight saturates a home connection and matches what browsers and download
             // managers open; per host 8 keeps us polite to one CDN while HTTP/2 multiplexes them
@@ -254,6 +263,9 @@ package = "both"
 [resolve]
 "m.media-amazon.com" = "127.0.0.1"
 "cdn.example" = "::1"
+
+[connect_to]
+"i.ebayimg.com" = "127.0.0.1:8443"
 "#,
         )
         .unwrap();
@@ -264,7 +276,23 @@ package = "both"
             "127.0.0.1".parse::<IpAddr>().unwrap()
         );
         assert_eq!(c.resolve["cdn.example"], "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            c.connect_to["i.ebayimg.com"],
+            "127.0.0.1:8443".parse::<SocketAddr>().unwrap()
+        );
         assert_eq!(c.package, PackageMode::Both);
+    }
+
+    #[test]
+    fn naming_presets_and_templates() {
+        assert_eq!(
+            parse("naming = \"amazon-upload\"").unwrap().naming,
+            Naming::AmazonUpload
+        );
+        let c = parse("naming = \"{product_id}_{index}\"").unwrap();
+        assert_eq!(c.naming.to_string(), "{product_id}_{index}");
+        let err = parse("\nnaming = \"{sku}\"").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("{sku}"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A local HTTPS media server (HTTP/2 and HTTP/1.1, the test CA's certificate) on
 //! `127.0.0.1:0`, with routes that misbehave on purpose: statuses with `Retry-After`, bodies cut
-//! mid-way, redirects, a slow drip. It honours `Range`/`If-Range` like a CDN and logs every
-//! request so tests can assert what haul asked for (ranges, no cookies, no requests at all).
+//! mid-way, redirects, a slow drip. It honours `Range` (`bytes=N-` and `bytes=N-M`) and
+//! `If-Range` like a CDN and logs every request so tests can assert what haul asked for (ranges,
+//! no cookies, no requests at all).
 //!
 //! For pages whose media live at a real CDN's address (`https://m.media-amazon.com/…`, port
 //! 443), [`MediaServer::start_at`] listens on a chosen loopback address and
@@ -283,8 +284,9 @@ fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response
         }
         Behavior::AlwaysCut { after } => cut_response(&route, 0, *after),
         _ => {
-            let start =
-                requested_start(&route, logged.range.as_deref(), logged.if_range.as_deref());
+            let range =
+                requested_range(&route, logged.range.as_deref(), logged.if_range.as_deref());
+            let start = range.map(|(start, _)| start);
             match (&route.behavior, start) {
                 (Behavior::CutFirst { after }, _) if hit == 1 => cut_response(&route, 0, *after),
                 (Behavior::Slow { chunk, every }, start) => {
@@ -299,22 +301,28 @@ fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response
                     );
                     r
                 }
-                (_, start) => full_response(&route, start.unwrap_or(0)),
+                (_, _) => full_response(&route, range),
             }
         }
     }
 }
 
-/// The offset a `Range: bytes=N-` asks for, when `If-Range` (if any) matches.
-fn requested_start(route: &Route, range: Option<&str>, if_range: Option<&str>) -> Option<usize> {
-    let n = range?
-        .strip_prefix("bytes=")?
-        .strip_suffix('-')?
-        .parse()
-        .ok()?;
+/// The first and (for `bytes=N-M`) last offset a `Range: bytes=N-` or `bytes=N-M` asks for,
+/// when `If-Range` (if any) matches.
+fn requested_range(
+    route: &Route,
+    range: Option<&str>,
+    if_range: Option<&str>,
+) -> Option<(usize, Option<usize>)> {
+    let (first, last) = range?.strip_prefix("bytes=")?.split_once('-')?;
+    let first = first.trim().parse().ok()?;
+    let last = match last.trim() {
+        "" => None,
+        n => Some(n.parse().ok()?),
+    };
     match (if_range, &route.etag) {
         (Some(given), Some(etag)) if given != etag => None,
-        _ => Some(n),
+        _ => Some((first, last)),
     }
 }
 
@@ -337,25 +345,29 @@ fn simple(code: StatusCode, content_type: &str, body: &'static str) -> Response<
 }
 
 fn headers_for(route: &Route, r: &mut Response<Body>, start: usize) {
+    headers_for_range(route, r, start, route.body.len(), start > 0);
+}
+
+/// Headers for bytes `start..end` of the route's body (`Content-Range` when `partial`).
+fn headers_for_range(
+    route: &Route,
+    r: &mut Response<Body>,
+    start: usize,
+    end: usize,
+    partial: bool,
+) {
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&route.content_type).expect("content type"),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(route.body.len() - start),
-    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
     if let Some(etag) = &route.etag {
         h.insert(header::ETAG, HeaderValue::from_str(etag).expect("etag"));
     }
-    if start > 0 {
-        let range = format!(
-            "bytes {start}-{}/{}",
-            route.body.len() - 1,
-            route.body.len()
-        );
+    if partial {
+        let range = format!("bytes {start}-{}/{}", end - 1, route.body.len());
         h.insert(
             header::CONTENT_RANGE,
             HeaderValue::from_str(&range).expect("range"),
@@ -363,13 +375,20 @@ fn headers_for(route: &Route, r: &mut Response<Body>, start: usize) {
     }
 }
 
-fn full_response(route: &Route, start: usize) -> Response<Body> {
-    let body = route.body.slice(start..);
+/// The body, or the range asked for (`bytes=N-` or `bytes=N-M`) as 206.
+fn full_response(route: &Route, range: Option<(usize, Option<usize>)>) -> Response<Body> {
+    let len = route.body.len();
+    let (start, end, partial) = match range {
+        None => (0, len, false),
+        Some((start, None)) => (start, len, start > 0),
+        Some((start, Some(last))) => (start, (last + 1).min(len), true),
+    };
+    let body = route.body.slice(start..end);
     let mut r = Response::new(Full::new(body).map_err(|e: Infallible| match e {}).boxed());
-    if start > 0 {
+    if partial {
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;
     }
-    headers_for(route, &mut r, start);
+    headers_for_range(route, &mut r, start, end, partial);
     r
 }
 

@@ -7,6 +7,8 @@ mod browser_handoff;
 mod cli;
 mod extension;
 mod grab;
+mod grab_page;
+mod hls;
 mod ipc;
 #[cfg(unix)]
 mod native_host;

@@ -22,6 +22,8 @@
 
 pub mod client;
 pub mod guard;
+pub mod hls;
+pub mod playlist;
 pub mod retry;
 
 use std::collections::HashMap;
@@ -89,6 +91,11 @@ pub enum FetchError {
         attempts: u32,
         last: Box<FetchError>,
     },
+    #[error(transparent)]
+    Hls(#[from] playlist::PlaylistError),
+    /// The response is an HLS playlist: [`Fetcher::download`] fetches its stream instead.
+    #[error("the server sent an HLS playlist")]
+    IsPlaylist,
     #[error("cancelled")]
     Cancelled,
 }
@@ -188,7 +195,11 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(config: &Config) -> Result<Fetcher, client::ClientError> {
-        let policy = AddressPolicy::new(config.allow_private_networks, &config.resolve);
+        let policy = AddressPolicy::new(
+            config.allow_private_networks,
+            &config.resolve,
+            &config.connect_to,
+        );
         Ok(Fetcher {
             client: client::build(config, &policy)?,
             policy,
@@ -204,7 +215,8 @@ impl Fetcher {
         })
     }
 
-    /// Downloads `target`, retrying and resuming as needed.
+    /// Downloads `target`, retrying and resuming as needed. An HLS playlist (a `.m3u8` address,
+    /// or a response that turns out to be one) is downloaded as its joined stream ([`hls`]).
     pub async fn download(
         &self,
         target: &Target,
@@ -217,44 +229,88 @@ impl Fetcher {
             reason: e.to_string(),
         })?;
         self.policy.check_url(&url)?;
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        if hls::is_playlist_url(&url) {
+            return self
+                .download_hls(&url, target, observer, budget, cancel)
+                .await;
+        }
         let mut state = Resume {
             validator: target.validator.clone(),
             size: target.size,
         };
-        let mut attempt = 0;
-        loop {
-            let result = {
-                let _slots = tokio::select! {
-                    slots = self.slots(&host) => slots.ok_or(FetchError::Cancelled)?,
-                    () = cancel.cancelled() => return Err(FetchError::Cancelled),
-                };
+        let mut tries = 0;
+        let plain = loop {
+            let attempt = self.attempt(&url, target, &mut state, observer, budget);
+            let result = self.in_slot(&url, cancel, attempt).await;
+            if let Some(done) = self
+                .settle(&mut tries, &url, result, cancel)
+                .await
+                .transpose()
+            {
+                break done;
+            }
+        };
+        match plain {
+            Err(FetchError::IsPlaylist) => {
+                truncate(&target.part)
+                    .await
+                    .map_err(|source| FetchError::Write {
+                        path: target.part.clone(),
+                        source,
+                    })?;
+                self.download_hls(&url, target, observer, budget, cancel)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// Runs one attempt at `url` holding a slot for its host and a global one, unless `cancel`
+    /// fires first.
+    async fn in_slot<T>(
+        &self,
+        url: &Url,
+        cancel: &CancellationToken,
+        attempt: impl Future<Output = Result<T, FetchError>>,
+    ) -> Result<T, FetchError> {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let _slots = tokio::select! {
+            slots = self.slots(&host) => slots.ok_or(FetchError::Cancelled)?,
+            () = cancel.cancelled() => return Err(FetchError::Cancelled),
+        };
+        tokio::select! {
+            r = attempt => r,
+            () = cancel.cancelled() => Err(FetchError::Cancelled),
+        }
+    }
+
+    /// Judges an attempt: its value (`Some`), a final error, or — for a retryable failure with
+    /// attempts left — `None` after the backoff, to try again. `tries` counts the retries.
+    async fn settle<T>(
+        &self,
+        tries: &mut u32,
+        url: &Url,
+        result: Result<T, FetchError>,
+        cancel: &CancellationToken,
+    ) -> Result<Option<T>, FetchError> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if !e.is_retryable() => Err(e),
+            Err(e) if *tries >= self.retries => Err(if *tries == 0 {
+                e
+            } else {
+                FetchError::GaveUp {
+                    attempts: *tries + 1,
+                    last: Box::new(e),
+                }
+            }),
+            Err(e) => {
+                let wait = self.backoff.delay(*tries, e.retry_after());
+                tracing::debug!(%url, attempt = *tries, ?wait, error = %e, "retrying");
+                *tries += 1;
                 tokio::select! {
-                    r = self.attempt(&url, target, &mut state, observer, budget) => r,
-                    () = cancel.cancelled() => return Err(FetchError::Cancelled),
-                }
-            };
-            match result {
-                Ok(fetched) => return Ok(fetched),
-                Err(e) if !e.is_retryable() => return Err(e),
-                Err(e) if attempt >= self.retries => {
-                    return Err(if attempt == 0 {
-                        e
-                    } else {
-                        FetchError::GaveUp {
-                            attempts: attempt + 1,
-                            last: Box::new(e),
-                        }
-                    });
-                }
-                Err(e) => {
-                    let wait = self.backoff.delay(attempt, e.retry_after());
-                    tracing::debug!(url = %target.url, attempt, ?wait, error = %e, "retrying");
-                    attempt += 1;
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        () = cancel.cancelled() => return Err(FetchError::Cancelled),
-                    }
+                    () = tokio::time::sleep(wait) => Ok(None),
+                    () = cancel.cancelled() => Err(FetchError::Cancelled),
                 }
             }
         }
@@ -354,16 +410,7 @@ impl Fetcher {
                     _ => return Err(FetchError::BadRange("unrequested partial content".into())),
                 }
             }
-            s => {
-                let retry_after = headers
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
-                return Err(FetchError::Status {
-                    status: s,
-                    retry_after,
-                });
-            }
+            s => return Err(status_error(s, &headers)),
         };
         if let Some(total) = total
             && total > self.max_file_bytes
@@ -403,13 +450,7 @@ impl Fetcher {
                 Ok(None) => break,
                 Err(e) => {
                     out.flush().await.map_err(write_err)?;
-                    return Err(match classify(e) {
-                        FetchError::Timeout(detail) => FetchError::Timeout(detail),
-                        other => FetchError::Interrupted {
-                            received,
-                            detail: other.to_string(),
-                        },
-                    });
+                    return Err(body_error(e, received));
                 }
             };
             if let Some(h) = head.as_mut() {
@@ -452,6 +493,29 @@ impl Fetcher {
     }
 }
 
+/// A response body that broke off after `received` bytes of the file.
+fn body_error(e: reqwest::Error, received: u64) -> FetchError {
+    match classify(e) {
+        FetchError::Timeout(detail) => FetchError::Timeout(detail),
+        other => FetchError::Interrupted {
+            received,
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// A failed status, with the server's `Retry-After` when it sent one.
+fn status_error(status: StatusCode, headers: &HeaderMap) -> FetchError {
+    let retry_after = headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+    FetchError::Status {
+        status,
+        retry_after,
+    }
+}
+
 /// What the previous attempts learned about the file.
 struct Resume {
     validator: Option<String>,
@@ -459,6 +523,9 @@ struct Resume {
 }
 
 fn check_media(head: &[u8], content_type: &Option<String>) -> Result<Format, FetchError> {
+    if playlist::is_playlist(head) {
+        return Err(FetchError::IsPlaylist);
+    }
     Format::detect(head).ok_or_else(|| FetchError::NotMedia {
         what: describe_non_media(head),
         content_type: content_type.clone(),

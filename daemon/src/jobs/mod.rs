@@ -39,6 +39,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::journal::{JobRequest, Journal, JournalError, NewJob, RequestedMedia};
+use crate::package::naming::Naming;
 use crate::process::StripOptions;
 
 /// What happened to a job, for subscribers (the IPC connections, the CLI, the status page).
@@ -71,6 +72,8 @@ pub struct Submission {
     /// Output folder for this job (default: the config's).
     pub out_dir: Option<PathBuf>,
     pub package: Option<PackageMode>,
+    /// How entries are named (default: the config's `naming`).
+    pub naming: Option<Naming>,
 }
 
 /// Engine failures (per-item failures are not errors: they end up in the manifest).
@@ -203,6 +206,11 @@ impl Engine {
                 page_file,
                 media: submission.media,
                 name: submission.name,
+                naming: Some(
+                    submission
+                        .naming
+                        .unwrap_or_else(|| self.inner.config.naming.clone()),
+                ),
             },
             out_dir: submission
                 .out_dir

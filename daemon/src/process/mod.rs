@@ -7,6 +7,7 @@
 //! another full write of every file. Images are handled in memory (bounded by
 //! [`MAX_IMAGE_BYTES`]); videos and other files are streamed.
 
+pub mod convert;
 pub mod strip;
 
 use std::fs::File;

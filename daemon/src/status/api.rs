@@ -22,6 +22,7 @@ use super::open::{self, Show};
 use super::thumbs;
 use crate::jobs::{EngineError, ManageError, Submission};
 use crate::journal::{ItemRecord, JobRecord, RequestedMedia};
+use crate::package::naming::Naming;
 
 /// Jobs listed when the request does not say.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -284,6 +285,9 @@ pub struct CreateJob {
     pub name: Option<String>,
     /// `zip`, `folder` or `both` (default: the config's).
     pub package: Option<PackageDoc>,
+    /// How files inside the package are named: `default`, `amazon-upload`, or a template such
+    /// as `{product_id}_{role}_{index}.{ext}` (default: the config's).
+    pub naming: Option<String>,
 }
 
 /// A job was created.
@@ -515,6 +519,12 @@ pub async fn create_job(
             page.url
         )));
     }
+    let naming = body
+        .naming
+        .as_deref()
+        .map(str::parse::<Naming>)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let page = body.page;
     let submission = Submission {
         page_url: page.as_ref().map(|p| p.url.trim().to_string()),
@@ -531,6 +541,7 @@ pub async fn create_job(
         name: body.name,
         out_dir: None,
         package: body.package.map(Into::into),
+        naming,
     };
     let engine = state.engine().clone();
     let job = blocking(move || engine.submit(submission))

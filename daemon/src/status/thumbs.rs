@@ -137,11 +137,10 @@ pub fn make(source: &[u8]) -> Result<Vec<u8>, ThumbError> {
     let mut reader = image::ImageReader::new(Cursor::new(source))
         .with_guessed_format()
         .map_err(|e| ThumbError::Decode(e.to_string()))?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits);
+    reader.limits(crate::process::convert::decode_limits(
+        MAX_SIDE,
+        MAX_DECODE_BYTES,
+    ));
     let picture = reader.decode().map_err(decode)?;
     let small = picture.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
     let mut out = Vec::new();
