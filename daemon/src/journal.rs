@@ -536,44 +536,8 @@ impl Journal {
 
     /// Jobs for `haul status`, newest first.
     pub fn list_jobs(&self, limit: usize, offset: usize) -> Result<Vec<JobSummary>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT j.id, j.state, COALESCE(j.title, j.label), j.output, j.created_at, j.finished_at,
-                        COALESCE(SUM(i.state = 'saved'), 0), COALESCE(SUM(i.state = 'failed'), 0),
-                        COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0)
-                 FROM jobs j LEFT JOIN items i ON i.job_id = j.id
-                 GROUP BY j.id ORDER BY j.id DESC LIMIT ?1 OFFSET ?2",
-            )
-            .doing("listing jobs")?;
-        let rows = stmt
-            .query_map(params![limit as i64, offset as i64], |r| {
-                let state: String = r.get(1)?;
-                Ok((
-                    state,
-                    JobSummary {
-                        job: r.get(0)?,
-                        state: JobState::Queued,
-                        label: r.get(2)?,
-                        output: r.get(3)?,
-                        created_at: r.get::<_, i64>(4)? / 1000,
-                        finished_at: r.get::<_, Option<i64>>(5)?.map(|t| t / 1000),
-                        saved: r.get::<_, i64>(6)? as u64,
-                        failed: r.get::<_, i64>(7)? as u64,
-                        total: r.get::<_, i64>(8)? as u64,
-                        bytes: r.get::<_, i64>(9)? as u64,
-                    },
-                ))
-            })
-            .doing("listing jobs")?;
-        let mut jobs = Vec::new();
-        for row in rows {
-            let (state, mut summary) = row.doing("listing jobs")?;
-            summary.state = JobState::parse(&state)
-                .ok_or_else(|| JournalError::Corrupt(format!("job state {state:?}")))?;
-            jobs.push(summary);
-        }
-        Ok(jobs)
+        self.list_jobs_filtered(&[], limit, offset)
+            .map(|(jobs, _)| jobs)
     }
 }
 
