@@ -5,9 +5,10 @@
 //! Start-up, in order:
 //! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
 //! 2. open the journal and resume every unfinished job;
-//! 3. bind the local socket and serve until the shutdown token fires;
-//! 4. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
-//!    stay journaled as they are and resume on the next start.
+//! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished;
+//! 4. bind the local socket and serve until the shutdown token fires;
+//! 5. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
+//!    and inbox inputs stay journaled as they are and resume on the next start.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -105,7 +106,20 @@ pub async fn run(
         "haul daemon {} running",
         haul_protocol::VERSION
     );
+    // A broken inbox (say, a Downloads folder that cannot be written) must not stop the daemon
+    // from serving the browser: it is logged and the rest runs.
+    let inbox = tokio::spawn({
+        let (engine, shutdown) = (engine.clone(), shutdown.clone());
+        async move {
+            if let Err(e) = crate::inbox::run(engine, shutdown).await {
+                tracing::error!(error = %e, "the inbox is not watched");
+            }
+        }
+    });
     crate::ipc::serve(listener, engine.clone(), shutdown.clone(), None).await;
+    if let Err(e) = inbox.await {
+        tracing::error!(error = %e, "the inbox watcher stopped unexpectedly");
+    }
     engine.wait().await;
     tracing::info!("haul daemon stopped");
     Ok(())

@@ -305,6 +305,7 @@ impl Connection {
             name: grab.options.name,
             out_dir: grab.options.out_dir.map(Into::into),
             package: grab.options.package,
+            preset: None,
         };
         match self.engine.submit(submission) {
             Ok(job) => {

@@ -25,7 +25,29 @@ use thiserror::Error;
 use crate::media::Role;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
+/// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    r#"
+ALTER TABLE items ADD COLUMN warning TEXT;
+ALTER TABLE jobs ADD COLUMN removed_at INTEGER;
+ALTER TABLE jobs ADD COLUMN removed_note TEXT;
+CREATE TABLE IF NOT EXISTS inbox_inputs (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    taken       TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    jobs        TEXT,
+    report      TEXT,
+    result      TEXT,
+    created_at  INTEGER NOT NULL,
+    finished_at INTEGER
+);
+"#,
+)];
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS jobs (
@@ -137,6 +159,9 @@ pub struct JobRequest {
     /// Base name of the package when there is no product to name it after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Processing preset; `None` is the config's `preset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
 }
 
 /// One media URL of a request.
@@ -204,6 +229,36 @@ pub struct StagedPath {
     pub ext: String,
 }
 
+/// An input taken from the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxInput {
+    pub id: i64,
+    /// Its name in the inbox.
+    pub name: String,
+    /// Where it waits while its jobs run (`inbox/processing/<id>-<name>`).
+    pub taken: PathBuf,
+    pub state: InputState,
+    pub jobs: Vec<JobId>,
+    /// Problems found while reading it (bad lines and rows), for its report.
+    pub report: Vec<String>,
+}
+
+/// How far an inbox input has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputState {
+    /// Moved to `processing/`; its jobs are not journaled yet.
+    Taken,
+    /// Its jobs are journaled.
+    Submitted,
+}
+
+/// The inbox input a batch of new jobs comes from, and what reading it found wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct InputJobs<'a> {
+    pub input: i64,
+    pub report: &'a [String],
+}
+
 /// An item to create when planning a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewItem {
@@ -248,6 +303,8 @@ pub struct SavedMedia {
     pub height: Option<u32>,
     pub sha256: String,
     pub bytes: u64,
+    /// What the user should know about the stored file (too small for zoom, border not white…).
+    pub warnings: Vec<String>,
 }
 
 /// The SQLite journal.
@@ -287,8 +344,15 @@ impl Journal {
             });
         }
         conn.execute_batch(SCHEMA).map_err(open_err)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(open_err)?;
+        for (target, migration) in MIGRATIONS {
+            if version < *target {
+                let tx = conn.unchecked_transaction().map_err(open_err)?;
+                tx.execute_batch(migration).map_err(open_err)?;
+                tx.pragma_update(None, "user_version", target)
+                    .map_err(open_err)?;
+                tx.commit().map_err(open_err)?;
+            }
+        }
         Ok(Journal {
             conn: Mutex::new(conn),
         })
@@ -304,22 +368,150 @@ impl Journal {
 
     /// Journals a new job in state `queued` and returns its id.
     pub fn create_job(&self, job: &NewJob) -> Result<JobId> {
-        let request = serde_json::to_string(&job.request)
-            .map_err(|e| JournalError::Corrupt(e.to_string()))?;
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                JobState::Queued.as_str(),
-                job.label,
-                request,
-                path_text(&job.out_dir),
-                package_mode_str(job.package_mode),
-                now_ms()
-            ],
+        let ids = self.create_jobs(std::slice::from_ref(job), None)?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| JournalError::Corrupt("no job id".into()))
+    }
+
+    /// Journals new jobs in one transaction; with `input`, also records them as the jobs of that
+    /// inbox input (so a restart never submits an input's jobs twice).
+    pub fn create_jobs(&self, jobs: &[NewJob], input: Option<InputJobs<'_>>) -> Result<Vec<JobId>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("creating jobs")?;
+        let mut ids = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let request = serde_json::to_string(&job.request)
+                .map_err(|e| JournalError::Corrupt(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    JobState::Queued.as_str(),
+                    job.label,
+                    request,
+                    path_text(&job.out_dir),
+                    package_mode_str(job.package_mode),
+                    now_ms()
+                ],
+            )
+            .doing("creating a job")?;
+            ids.push(tx.last_insert_rowid());
+        }
+        if let Some(input) = input {
+            let jobs =
+                serde_json::to_string(&ids).map_err(|e| JournalError::Corrupt(e.to_string()))?;
+            let report = serde_json::to_string(input.report)
+                .map_err(|e| JournalError::Corrupt(e.to_string()))?;
+            tx.execute(
+                "UPDATE inbox_inputs SET state = 'submitted', jobs = ?2, report = ?3 WHERE id = ?1",
+                params![input.input, jobs, report],
+            )
+            .doing("recording an inbox input's jobs")?;
+        }
+        tx.commit().doing("creating jobs")?;
+        Ok(ids)
+    }
+
+    /// Records an input taken from the inbox; it is moved to `processing/<id>-<name>` in
+    /// `processing_dir` (returned) right after.
+    pub fn create_input(&self, name: &str, processing_dir: &Path) -> Result<InboxInput> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("recording an inbox input")?;
+        tx.execute(
+            "INSERT INTO inbox_inputs (name, taken, state, created_at) VALUES (?1, '', 'taken', ?2)",
+            params![name, now_ms()],
         )
-        .doing("creating a job")?;
-        Ok(conn.last_insert_rowid())
+        .doing("recording an inbox input")?;
+        let id = tx.last_insert_rowid();
+        let taken = processing_dir.join(format!("{id}-{name}"));
+        tx.execute(
+            "UPDATE inbox_inputs SET taken = ?2 WHERE id = ?1",
+            params![id, path_text(&taken)],
+        )
+        .doing("recording an inbox input")?;
+        tx.commit().doing("recording an inbox input")?;
+        Ok(InboxInput {
+            id,
+            name: name.to_string(),
+            taken,
+            state: InputState::Taken,
+            jobs: Vec::new(),
+            report: Vec::new(),
+        })
+    }
+
+    /// Inputs taken from the inbox and not yet moved to `done/` or `failed/`, oldest first.
+    pub fn unfinished_inputs(&self) -> Result<Vec<InboxInput>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, name, taken, state, jobs, report FROM inbox_inputs
+                 WHERE state IN ('taken', 'submitted') ORDER BY id",
+            )
+            .doing("listing inbox inputs")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .doing("listing inbox inputs")?;
+        let mut inputs = Vec::new();
+        for row in rows {
+            let (id, name, taken, state, jobs, report) = row.doing("listing inbox inputs")?;
+            fn parse_list<T: serde::de::DeserializeOwned>(
+                id: i64,
+                text: Option<String>,
+            ) -> Result<Vec<T>> {
+                text.map(|t| serde_json::from_str(&t))
+                    .transpose()
+                    .map_err(|e| JournalError::Corrupt(format!("inbox input {id}: {e}")))
+                    .map(Option::unwrap_or_default)
+            }
+            inputs.push(InboxInput {
+                id,
+                name,
+                taken: PathBuf::from(taken),
+                state: if state == "submitted" {
+                    InputState::Submitted
+                } else {
+                    InputState::Taken
+                },
+                jobs: parse_list(id, jobs)?,
+                report: parse_list(id, report)?,
+            });
+        }
+        Ok(inputs)
+    }
+
+    /// An input is back in the user's hands: moved to `result` (in `done/` or `failed/`).
+    pub fn finish_input(&self, input: i64, failed: bool, result: &Path) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE inbox_inputs SET state = ?2, result = ?3, finished_at = ?4 WHERE id = ?1",
+                params![
+                    input,
+                    if failed { "failed" } else { "done" },
+                    path_text(result),
+                    now_ms()
+                ],
+            )
+            .doing("finishing an inbox input")?;
+        Ok(())
+    }
+
+    /// Forgets an input that was recorded but never moved (the move failed, or a crash came
+    /// first): it is still in the inbox and is taken again from there.
+    pub fn forget_input(&self, input: i64) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM inbox_inputs WHERE id = ?1", [input])
+            .doing("forgetting an inbox input")?;
+        Ok(())
     }
 
     /// Records what the page said and creates the job's items, in one transaction.
@@ -500,7 +692,7 @@ impl Journal {
         self.conn()
             .execute(
                 "UPDATE items SET state = 'saved', content_type = ?3, ext = ?4, width = ?5, height = ?6,
-                    sha256 = ?7, bytes = ?8, error = NULL, finished_at = ?9
+                    sha256 = ?7, bytes = ?8, error = NULL, finished_at = ?9, warning = ?10
                  WHERE job_id = ?1 AND idx = ?2",
                 params![
                     job,
@@ -511,7 +703,8 @@ impl Journal {
                     saved.height,
                     saved.sha256,
                     saved.bytes as i64,
-                    now_ms()
+                    now_ms(),
+                    (!saved.warnings.is_empty()).then(|| saved.warnings.join("\n"))
                 ],
             )
             .doing("updating an item")?;
@@ -615,7 +808,8 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
 
 const ITEM_COLUMNS: &str =
     "job_id, idx, url, kind, role, variant, variant_id, state, size, validator, final_url,
-    bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at";
+    bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at,
+    warning";
 
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
     let kind: String = r.get(3)?;
@@ -633,6 +827,10 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
             height: r.get(15)?,
             sha256,
             bytes,
+            warnings: r
+                .get::<_, Option<String>>(21)?
+                .map(|w| w.lines().map(str::to_string).collect())
+                .unwrap_or_default(),
         }),
         _ => None,
     };
@@ -750,6 +948,7 @@ mod tests {
                     height: Some(2),
                     sha256: "ab".into(),
                     bytes: 9,
+                    warnings: vec!["small".into(), "grey border".into()],
                 },
             )
             .unwrap();
@@ -768,6 +967,10 @@ mod tests {
         assert_eq!(items[0].state, ItemState::Saved);
         assert_eq!(items[0].validator.as_deref(), Some("\"etag\""));
         assert_eq!(items[0].saved.as_ref().unwrap().width, Some(3));
+        assert_eq!(
+            items[0].saved.as_ref().unwrap().warnings,
+            ["small", "grey border"]
+        );
         assert_eq!(items[0].attempts, 1);
         assert_eq!(items[1].state, ItemState::Failed);
         assert_eq!(items[1].error.as_deref(), Some("404 Not Found"));
@@ -804,6 +1007,32 @@ mod tests {
             j.set_job_state(999, JobState::Failed, None),
             Err(JournalError::NoSuchJob(999))
         ));
+    }
+
+    #[test]
+    fn a_first_version_journal_upgrades_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at)
+                 VALUES ('complete', 'old', '{\"media\":[]}', '/out', 'zip', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.job(1).unwrap().label, "old");
+        let version: i64 = j
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(j);
+        Journal::open(&path).expect("opening an upgraded journal again");
     }
 
     #[test]

@@ -5,5 +5,6 @@
 mod cli;
 mod extension;
 mod grab;
+mod inbox;
 mod ipc;
 mod restart;

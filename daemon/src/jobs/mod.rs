@@ -36,7 +36,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::journal::{JobRequest, Journal, JournalError, NewJob, RequestedMedia};
+use crate::journal::{InputJobs, JobRequest, Journal, JournalError, NewJob, RequestedMedia};
 use crate::process::StripOptions;
 
 /// What happened to a job, for subscribers (the IPC connections, the CLI, the status page).
@@ -69,6 +69,8 @@ pub struct Submission {
     /// Output folder for this job (default: the config's).
     pub out_dir: Option<PathBuf>,
     pub package: Option<PackageMode>,
+    /// Processing preset (default: the config's `preset`).
+    pub preset: Option<String>,
 }
 
 /// Engine failures (per-item failures are not errors: they end up in the manifest).
@@ -87,6 +89,8 @@ pub enum EngineError {
     },
     #[error("haul is shutting down")]
     ShuttingDown,
+    #[error(transparent)]
+    Preset(#[from] crate::process::preset::PresetError),
 }
 
 /// The job engine (cheap to clone).
@@ -171,15 +175,44 @@ impl Engine {
 
     /// Journals a grab and starts it; returns as soon as the job is journaled.
     pub fn submit(&self, submission: Submission) -> Result<JobId, EngineError> {
+        let ids = self.submit_all(vec![submission], None)?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| EngineError::Journal(JournalError::Corrupt("no job id".into())))
+    }
+
+    /// Journals several grabs in one transaction (recorded as the jobs of an inbox input when
+    /// given) and starts them. Either every job is journaled or none is.
+    pub fn submit_all(
+        &self,
+        submissions: Vec<Submission>,
+        input: Option<InputJobs<'_>>,
+    ) -> Result<Vec<JobId>, EngineError> {
         if self.inner.shutdown.is_cancelled() {
             return Err(EngineError::ShuttingDown);
         }
+        let jobs = submissions
+            .into_iter()
+            .map(|s| self.new_job(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids = self.inner.journal.create_jobs(&jobs, input)?;
+        for &id in &ids {
+            self.start(id);
+        }
+        Ok(ids)
+    }
+
+    /// Checks a grab and turns it into the job to journal (saving the page HTML beside it).
+    fn new_job(&self, submission: Submission) -> Result<NewJob, EngineError> {
         let has_page_html = submission
             .page_html
             .as_deref()
             .is_some_and(|h| !h.trim().is_empty());
         if submission.media.is_empty() && !has_page_html {
             return Err(EngineError::NothingToGrab);
+        }
+        if let Some(name) = &submission.preset {
+            self.inner.config.resolve_preset(name)?;
         }
         let page_file = match submission.page_html.filter(|_| has_page_html) {
             Some(html) => Some(self.save_page(&html)?),
@@ -193,7 +226,7 @@ impl Engine {
             .or_else(|| submission.page_url.clone())
             .or_else(|| submission.media.first().map(|m| m.url.clone()))
             .unwrap_or_default();
-        let job = NewJob {
+        Ok(NewJob {
             label,
             request: JobRequest {
                 page_url: submission.page_url,
@@ -201,15 +234,13 @@ impl Engine {
                 page_file,
                 media: submission.media,
                 name: submission.name,
+                preset: submission.preset,
             },
             out_dir: submission
                 .out_dir
                 .unwrap_or_else(|| self.inner.config.output_dir(&self.inner.paths)),
             package_mode: submission.package.unwrap_or(self.inner.config.package),
-        };
-        let id = self.inner.journal.create_job(&job)?;
-        self.start(id);
-        Ok(id)
+        })
     }
 
     /// Restarts every job the journal holds as unfinished (after a crash or a shutdown).

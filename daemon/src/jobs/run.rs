@@ -42,6 +42,8 @@ enum RunError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Preset(#[from] crate::process::preset::PresetError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -100,6 +102,12 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         source,
     })?;
 
+    let preset_name = job
+        .request
+        .preset
+        .as_deref()
+        .unwrap_or(&inner.config.preset);
+    let preset = Arc::new(inner.config.resolve_preset(preset_name)?);
     let counters = Arc::new(Counters::new(&items, &work));
     emit(inner, counters.progress(id, None));
     let budget = Arc::new(ByteBudget::new(
@@ -115,6 +123,7 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
             budget: budget.clone(),
             counters: counters.clone(),
             cancel: cancel.clone(),
+            preset: preset.clone(),
         };
         tasks.spawn(async move { ctx.run(item).await });
     }
@@ -139,6 +148,7 @@ struct ItemContext {
     budget: Arc<ByteBudget>,
     counters: Arc<Counters>,
     cancel: CancellationToken,
+    preset: Arc<process::Preset>,
 }
 
 impl ItemContext {
@@ -181,10 +191,11 @@ impl ItemContext {
             permit = self.inner.cpu_slots.clone().acquire_owned() => permit.ok(),
             () = self.cancel.cancelled() => return Ok(()),
         };
-        let (part, strip) = (self.part.clone(), self.inner.strip);
+        let (part, strip, preset) = (self.part.clone(), self.inner.strip, self.preset.clone());
+        let main = item.role == crate::media::Role::Main;
         let inspected = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            process::inspect(&part, format, strip)
+            process::process(&part, format, &preset, strip, main)
         })
         .await;
         match inspected {
@@ -208,6 +219,7 @@ impl ItemContext {
             .item_failed(self.job, item.index, reason)?;
         // A failed file's bytes are not kept: they are not media, too large, or stale.
         let _ = std::fs::remove_file(&self.part);
+        let _ = std::fs::remove_file(process::converted_path(&self.part));
         self.counters.done.fetch_add(1, Ordering::Relaxed);
         self.counters.failed.fetch_add(1, Ordering::Relaxed);
         self.emit_item(item, ItemState::Failed, None, Some(reason.to_string()));
@@ -411,9 +423,13 @@ async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result
             .ok_or_else(|| {
                 RunError::Internal(format!("item {} has no stored format", item.index))
             })?;
+        // A converting preset wrote the stored form beside the download.
+        let part = work.join(format!("{}.part", item.index));
+        let converted = process::converted_path(&part);
+        let source = if converted.exists() { converted } else { part };
         entries.push(Entry {
             name: name.clone(),
-            source: work.join(format!("{}.part", item.index)),
+            source,
             format,
         });
     }
@@ -541,6 +557,7 @@ fn manifest(
                     height: s.height,
                     content_type: s.content_type.clone(),
                     sha256: s.sha256.clone(),
+                    warnings: s.warnings.clone(),
                 })
             })
             .collect(),

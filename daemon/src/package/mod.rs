@@ -78,6 +78,9 @@ pub struct ManifestFile {
     pub height: Option<u32>,
     pub content_type: String,
     pub sha256: String,
+    /// What the user should know about the file (listed only when there is something).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// An item that could not be saved.
@@ -115,7 +118,7 @@ impl Manifest {
                 f.content_type.clone(),
                 f.sha256.clone(),
                 "saved".into(),
-                String::new(),
+                f.warnings.join("; "),
             ];
             push_csv_row(&mut out, &row);
         }

@@ -1,0 +1,239 @@
+//! The watched inbox through the real daemon and its real watcher on a temporary `HAUL_HOME`:
+//! files are dropped into `inbox/`, and the test waits (by deadline, never a fixed sleep) for the
+//! package in `output/` and the input in `inbox/done/` or `inbox/failed/`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use haul_tests::ca::TestCa;
+use haul_tests::daemon::{InProcessDaemon, run_haul};
+use haul_tests::home::{TestHome, list_visible};
+use haul_tests::images::{self, CANARY};
+use haul_tests::media_server::{MediaServer, Route};
+use haul_tests::wait_for;
+use haul_tests::zipfile::{manifest, read_zip};
+
+/// Long enough for a job over loopback; a test that needs longer has a bug.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Only the pinned name reaches the local server; every other local address is refused.
+const CONFIG: &str = "allow_private_networks = false\ninbox_settle_ms = 300\n[resolve]\n\"media.test\" = \"127.0.0.1\"";
+
+struct Setup {
+    _ca: TestCa,
+    server: MediaServer,
+    home: TestHome,
+}
+
+async fn setup(config: &str) -> Setup {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(&ca, config);
+    Setup {
+        _ca: ca,
+        server,
+        home,
+    }
+}
+
+impl Setup {
+    fn inbox(&self) -> PathBuf {
+        self.home.paths.inbox_dir.clone()
+    }
+
+    fn media_url(&self, path: &str) -> String {
+        self.server.url_via("media.test", path)
+    }
+
+    /// Waits until `name` is back in `done/` or `failed/`; returns its folder's name.
+    async fn returned(&self, name: &str) -> &'static str {
+        let inbox = self.inbox();
+        wait_for(DEADLINE, || {
+            ["done", "failed"]
+                .into_iter()
+                .find(|dir| inbox.join(dir).join(name).exists())
+        })
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} did not come back from the inbox; inbox: {:?}, processing: {:?}",
+                list_visible(&inbox),
+                list_visible(&inbox.join("processing"))
+            )
+        })
+    }
+
+    fn error_report(&self, dir: &str, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.inbox().join(dir).join(format!("{name}.error.txt"))).ok()
+    }
+
+    /// The only ZIP in the output folder.
+    fn single_zip(&self) -> PathBuf {
+        let outputs = self.home.outputs();
+        assert_eq!(outputs.len(), 1, "one package: {outputs:?}");
+        outputs[0].clone()
+    }
+}
+
+/// Writes `path` atomically from the inbox's point of view: hidden name, then rename.
+fn drop_file(dir: &Path, name: &str, data: &[u8]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let temp = dir.join(format!(".{name}.writing"));
+    std::fs::write(&temp, data).unwrap();
+    std::fs::rename(&temp, dir.join(name)).unwrap();
+}
+
+/// `haul status --json`'s jobs.
+async fn status_jobs(home: &TestHome) -> Vec<serde_json::Value> {
+    let out = run_haul(home, &["status", "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["jobs"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_list_saves_the_good_lines_and_reports_the_rest() {
+    let s = setup(CONFIG).await;
+    s.server.add(
+        "/a.jpg",
+        Route::ok(images::jpeg_with_metadata(64, 48, 1), "image/jpeg"),
+    );
+    s.server.add(
+        "/b.png",
+        Route::ok(images::png_with_metadata(40, 30, 2), "image/png"),
+    );
+    let private = s.server.url("/a.jpg"); // 127.0.0.1 without the pin: a private address
+    let list = format!(
+        "# supplier photos\n{}\n\n{}\n{}\n{private}\nnot a url\n",
+        s.media_url("/a.jpg"),
+        s.media_url("/missing.jpg"),
+        s.media_url("/b.png"),
+    );
+    let daemon = InProcessDaemon::start(&s.home).await;
+    drop_file(&s.inbox(), "supplier.txt", list.as_bytes());
+
+    assert_eq!(
+        s.returned("supplier.txt").await,
+        "done",
+        "something was saved"
+    );
+    let zip = s.single_zip();
+    assert!(zip.ends_with("supplier.zip"), "{zip:?}");
+    let entries = read_zip(&zip);
+    let files = manifest(&entries)["files"].as_array().unwrap().len();
+    assert_eq!(files, 2, "the two good lines");
+    for e in &entries {
+        assert!(
+            !images::contains(&e.data, CANARY),
+            "{} still has metadata",
+            e.name
+        );
+    }
+    let report = s.error_report("done", "supplier.txt").expect("a report");
+    assert!(
+        report.contains("missing.jpg") && report.contains("404"),
+        "{report}"
+    );
+    assert!(report.contains("allow_private_networks"), "{report}");
+    assert!(
+        report.contains("line 7") && report.contains("not a url"),
+        "{report}"
+    );
+    assert_eq!(
+        s.server
+            .log()
+            .iter()
+            .filter(|l| l
+                .host
+                .as_deref()
+                .is_some_and(|h| h.starts_with("127.0.0.1")))
+            .count(),
+        0,
+        "the private address was never contacted"
+    );
+    // The job went through the engine: it is in the journal and `haul status`.
+    let jobs = status_jobs(&s.home).await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["state"], "partial");
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_written_slowly_is_taken_once_and_complete() {
+    let s = setup(CONFIG).await;
+    let urls: Vec<String> = (0..6)
+        .map(|i| {
+            let path = format!("/slow-{i}.jpg");
+            s.server.add(
+                &path,
+                Route::ok(images::jpeg_with_metadata(32, 32, i), "image/jpeg"),
+            );
+            s.media_url(&path)
+        })
+        .collect();
+    let daemon = InProcessDaemon::start(&s.home).await;
+    // Written in place, one line at a time, each write well inside the settle interval.
+    let path = s.inbox().join("slow.txt");
+    let mut file = std::fs::File::create(&path).unwrap();
+    for url in &urls {
+        use std::io::Write;
+        writeln!(file, "{url}").unwrap();
+        file.flush().unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+    drop(file);
+
+    assert_eq!(s.returned("slow.txt").await, "done");
+    let entries = read_zip(&s.single_zip());
+    assert_eq!(
+        manifest(&entries)["files"].as_array().unwrap().len(),
+        urls.len(),
+        "every line, including the last one written"
+    );
+    assert_eq!(status_jobs(&s.home).await.len(), 1, "taken once");
+    assert!(
+        s.error_report("done", "slow.txt").is_none(),
+        "nothing went wrong"
+    );
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_arrives_while_the_daemon_is_down_is_processed_at_start() {
+    let s = setup(CONFIG).await;
+    s.server.add(
+        "/late.jpg",
+        Route::ok(images::jpeg_with_metadata(32, 32, 9), "image/jpeg"),
+    );
+    // First run: creates the inbox, then stops.
+    InProcessDaemon::start(&s.home).await.stop().await;
+    drop_file(&s.inbox(), "late.txt", s.media_url("/late.jpg").as_bytes());
+    // Same name already in done/: the new one must not replace it.
+    drop_file(&s.inbox().join("done"), "late.txt", b"an earlier list");
+    drop_file(&s.inbox(), "notes.docx", b"PK\x03\x04 not a list");
+
+    let daemon = InProcessDaemon::start(&s.home).await;
+    let inbox = s.inbox();
+    wait_for(DEADLINE, || {
+        inbox.join("done/late (2).txt").exists().then_some(())
+    })
+    .await
+    .expect("late.txt processed after start");
+    assert_eq!(
+        std::fs::read(inbox.join("done/late.txt")).unwrap(),
+        b"an earlier list",
+        "the earlier file is untouched"
+    );
+    assert_eq!(s.home.outputs().len(), 1);
+    assert_eq!(s.returned("notes.docx").await, "failed");
+    let report = s.error_report("failed", "notes.docx").expect("a report");
+    assert!(
+        report.contains(".docx") && report.contains("drop"),
+        "{report}"
+    );
+    daemon.stop().await;
+}
