@@ -9,7 +9,7 @@
 //! tools outside the project rely on them.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use haul_protocol::paths::Paths;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::package::naming::Naming;
 use crate::process::preset::{self, Preset, PresetConfig, PresetError};
 
 /// haul's settings, with the defaults documented in `docs/configuration.md`.
@@ -40,6 +41,8 @@ pub struct Config {
     pub seller_preset: String,
     /// User-defined processing presets (`[presets.NAME]`).
     pub presets: BTreeMap<String, PresetConfig>,
+    /// How entries are named: `default`, `amazon-upload` or a template (`{product_id}_{index}`).
+    pub naming: Naming,
 
     /// Allow downloads from loopback, private, link-local and other non-public addresses.
     pub allow_private_networks: bool,
@@ -48,6 +51,9 @@ pub struct Config {
     /// Host name → IP address pins, like curl's `--resolve` (the URL's port is kept). A pinned
     /// address is the user's explicit choice and is used even when it is a private one.
     pub resolve: BTreeMap<String, IpAddr>,
+    /// Host name → `address:port`, like curl's `--connect-to`: URLs of that host without a port
+    /// connect there (TLS still checks the host name). Pinned like `resolve`.
+    pub connect_to: BTreeMap<String, SocketAddr>,
     /// A proxy for every download: `http://host:port`, `https://…`, `socks5://…` or `socks5h://…`.
     pub proxy: Option<String>,
 
@@ -88,9 +94,11 @@ impl Default for Config {
             preset: preset::KEEP.to_string(),
             seller_preset: preset::AMAZON_LISTING.to_string(),
             presets: BTreeMap::new(),
+            naming: Naming::Default,
             allow_private_networks: false,
             extra_ca_file: None,
             resolve: BTreeMap::new(),
+            connect_to: BTreeMap::new(),
             proxy: None,
             // 16 in flight saturates a home connection and matches what browsers and download
             // managers open; per host 8 keeps us polite to one CDN while HTTP/2 multiplexes them
@@ -263,6 +271,9 @@ package = "both"
 [resolve]
 "m.media-amazon.com" = "127.0.0.1"
 "cdn.example" = "::1"
+
+[connect_to]
+"i.ebayimg.com" = "127.0.0.1:8443"
 "#,
         )
         .unwrap();
@@ -273,7 +284,23 @@ package = "both"
             "127.0.0.1".parse::<IpAddr>().unwrap()
         );
         assert_eq!(c.resolve["cdn.example"], "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            c.connect_to["i.ebayimg.com"],
+            "127.0.0.1:8443".parse::<SocketAddr>().unwrap()
+        );
         assert_eq!(c.package, PackageMode::Both);
+    }
+
+    #[test]
+    fn naming_presets_and_templates() {
+        assert_eq!(
+            parse("naming = \"amazon-upload\"").unwrap().naming,
+            Naming::AmazonUpload
+        );
+        let c = parse("naming = \"{product_id}_{index}\"").unwrap();
+        assert_eq!(c.naming.to_string(), "{product_id}_{index}");
+        let err = parse("\nnaming = \"{sku}\"").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("{sku}"), "{err}");
     }
 
     #[test]

@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::jobs::{Engine, EngineError, JobEvent, Submission};
 use crate::journal::RequestedMedia;
+use crate::package::naming::Naming;
 
 /// Time a client has to say `hello`.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -289,6 +290,11 @@ impl Connection {
                 "the browser may not choose the output folder; set output_dir in haul's config",
             );
         }
+        let naming = match grab.options.naming.as_deref().map(str::parse::<Naming>) {
+            None => None,
+            Some(Ok(naming)) => Some(naming),
+            Some(Err(e)) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
+        };
         let page = grab.page.unwrap_or_default();
         let submission = Submission {
             page_url: Some(page.url).filter(|u| !u.is_empty()),
@@ -306,6 +312,7 @@ impl Connection {
             out_dir: grab.options.out_dir.map(Into::into),
             package: grab.options.package,
             preset: None,
+            naming,
         };
         match self.engine.submit(submission) {
             Ok(job) => {

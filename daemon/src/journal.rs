@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::media::Role;
+use crate::package::naming::Naming;
 
 /// Schema version written to `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 2;
@@ -162,6 +163,10 @@ pub struct JobRequest {
     /// Processing preset; `None` is the config's `preset`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
+    /// How the entries are named, fixed when the job is accepted (jobs journaled before this
+    /// existed use the config's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naming: Option<Naming>,
 }
 
 /// One media URL of a request.

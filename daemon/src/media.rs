@@ -16,6 +16,8 @@ pub enum Role {
     Gallery,
     /// Images of one colour/size variant.
     Variant,
+    /// A variant's colour chip (Seller Central's `SWCH`); from spreadsheets, not from pages.
+    Swatch,
     /// Product videos.
     Video,
     /// Description / A+ content images.
@@ -30,6 +32,7 @@ impl Role {
             Role::Main => "main",
             Role::Gallery => "gallery",
             Role::Variant => "variant",
+            Role::Swatch => "swatch",
             Role::Video => "video",
             Role::Description => "description",
             Role::Review => "review",
@@ -41,6 +44,7 @@ impl Role {
             "main" => Role::Main,
             "gallery" => Role::Gallery,
             "variant" => Role::Variant,
+            "swatch" => Role::Swatch,
             "video" => Role::Video,
             "description" => Role::Description,
             "review" => Role::Review,

@@ -5,6 +5,7 @@
 mod cli;
 mod extension;
 mod grab;
+mod grab_page;
 mod inbox;
 mod ipc;
 mod restart;

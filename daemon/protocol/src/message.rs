@@ -103,6 +103,8 @@ pub struct Grab {
 /// A product page as the browser saw it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Page {
+    /// The page's address; empty when unknown (a page saved to a file), and then the page's own
+    /// canonical / `og:url` address is used.
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -148,6 +150,10 @@ pub struct GrabOptions {
     /// `zip`, `folder` or `both`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<PackageMode>,
+    /// How the entries are named: `default`, `amazon-upload`, or a template such as
+    /// `{product_id}_{role}_{index}.{ext}` (default: the daemon's config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naming: Option<String>,
 }
 
 /// What a finished job leaves in the output folder.

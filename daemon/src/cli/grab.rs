@@ -11,6 +11,7 @@ use anyhow::{Context as _, bail};
 use haul::daemon::{DaemonError, EngineLock};
 use haul::jobs::{Engine, JobEvent, Submission};
 use haul::journal::{Journal, RequestedMedia};
+use haul::package::naming::Naming;
 use haul::url_list;
 use haul_protocol::message::{
     ClientInfo, ClientKind, Grab, GrabOptions, MediaRef, PackageMode, Page, Reply, Request,
@@ -23,15 +24,22 @@ use tokio_util::sync::CancellationToken;
 use super::Context;
 use super::progress::Reporter;
 
-/// Save the photos and videos behind media URLs, or behind URL-list files (one URL a line; blank
-/// lines and `#` comments are ignored). URLs given on the command line form one product; each
-/// list file is a product of its own, and several run at once. The result is a ZIP per product
-/// in the output folder, with a manifest; metadata (EXIF, GPS, XMP, IPTC) is removed.
+/// Save the photos and videos of a saved product page, behind media URLs, or behind URL-list
+/// files (one URL a line; blank lines and `#` comments are ignored). A saved page (`.html`,
+/// `.htm`, `.html.gz`) is read like the browser button's grab: every image and video it holds,
+/// in its best quality, named by role. URLs given on the command line form one product; each
+/// page and each list file is a product of its own, and several run at once. The result is a
+/// ZIP per product in the output folder, with a manifest; metadata (EXIF, GPS, XMP, IPTC) is
+/// removed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Media URLs to save together as one product.
-    #[arg(value_name = "URL")]
+    /// Media URLs to save together as one product, or saved product pages.
+    #[arg(value_name = "URL|PAGE")]
     urls: Vec<String>,
+    /// Where the saved page came from (with one page); without it the page's own canonical or
+    /// og:url address is used.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
     /// A URL-list file, or a folder of them (`*.txt`); each file is one product. Repeatable.
     #[arg(long = "list", value_name = "FILE")]
     lists: Vec<PathBuf>,
@@ -41,9 +49,20 @@ pub struct Args {
     /// Package as a ZIP (default), a plain folder, or both.
     #[arg(long, value_enum)]
     package: Option<PackageArg>,
+    /// How files inside the package are named: `default` (01-main.jpg, 02.jpg, video-01.mp4, …),
+    /// `amazon-upload` (Seller Central's <ASIN>.MAIN.jpg, .PT01.jpg, …), or a template such as
+    /// '{product_id}_{role}_{index}.{ext}' (fields: {site} {product_id} {role} {index} {variant}
+    /// {ext}). Default: `naming` in the config.
+    #[arg(long, value_name = "NAMING", value_parser = parse_naming)]
+    naming: Option<Naming>,
     /// Print the result as one JSON document instead of progress bars and a summary.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_naming(text: &str) -> Result<Naming, String> {
+    text.parse()
+        .map_err(|e: haul::package::naming::NamingError| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -105,13 +124,35 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
         name,
         out_dir: out_dir.clone(),
         package,
+        naming: args.naming.clone(),
         ..Default::default()
     };
     let mut jobs = Vec::new();
-    if !args.urls.is_empty() {
+    let (pages, urls): (Vec<&String>, Vec<&String>) =
+        args.urls.iter().partition(|a| is_page_file(a));
+    if args.url.is_some() && pages.len() != 1 {
+        bail!("--url names the address of one saved page; give exactly one page with it");
+    }
+    if let Some(url) = &args.url {
+        check_url(url).context("--url")?;
+    }
+    for page in pages {
+        let path = Path::new(page);
+        let html = haul::extract::read_page_file(path)
+            .with_context(|| format!("cannot grab the saved page {}", path.display()))?;
+        jobs.push(Submission {
+            page_url: args.url.clone(),
+            page_html: Some(html),
+            ..submission(Vec::new(), Some(page_stem(path)))
+        });
+    }
+    if !urls.is_empty() {
         let mut media = Vec::new();
-        for (i, url) in args.urls.iter().enumerate() {
-            check_url(url).with_context(|| format!("argument {}", i + 1))?;
+        for url in urls {
+            let position = args.urls.iter().position(|a| a == url).unwrap_or(0) + 1;
+            check_url(url).with_context(|| {
+                format!("argument {position} is neither an http(s) URL nor a saved page (.html, .htm, .html.gz) that exists")
+            })?;
             media.push(RequestedMedia {
                 url: url.clone(),
                 kind: None,
@@ -128,9 +169,38 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
         jobs.push(submission(media, name));
     }
     if jobs.is_empty() {
-        bail!("nothing to grab: give media URLs, or --list FILE (see `haul grab --help`)");
+        bail!(
+            "nothing to grab: give media URLs, a saved page, or --list FILE (see `haul grab --help`)"
+        );
     }
     Ok(jobs)
+}
+
+/// Whether a command-line argument names a saved page: an existing file ending in `.html`,
+/// `.htm`, `.html.gz` or `.htm.gz`.
+fn is_page_file(arg: &str) -> bool {
+    let lower = arg.to_ascii_lowercase();
+    let named = [".html", ".htm", ".html.gz", ".htm.gz"]
+        .iter()
+        .any(|ext| lower.ends_with(ext));
+    named
+        && !lower.starts_with("http://")
+        && !lower.starts_with("https://")
+        && Path::new(arg).is_file()
+}
+
+/// The page's file name without `.html`/`.gz`: the package name when the page names no product.
+fn page_stem(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let cut = [".html.gz", ".htm.gz", ".html", ".htm"]
+        .iter()
+        .find(|ext| lower.ends_with(*ext))
+        .map_or(name.len(), |ext| name.len() - ext.len());
+    name[..cut].to_string()
 }
 
 /// The list files named, with folders expanded to their `*.txt` files (sorted).
@@ -189,8 +259,10 @@ async fn via_daemon(
         let id = format!("g{i}");
         let grab = Grab {
             id: Some(Value::String(id.clone())),
-            page: job.page_url.map(|url| Page {
-                url,
+            // A saved page may not know its address: an empty `url` lets the daemon take the
+            // page's own canonical address.
+            page: (job.page_url.is_some() || job.page_html.is_some()).then(|| Page {
+                url: job.page_url.unwrap_or_default(),
                 title: job.page_title,
                 html: job.page_html,
             }),
@@ -206,6 +278,7 @@ async fn via_daemon(
                 out_dir: job.out_dir.map(|d| d.display().to_string()),
                 name: job.name,
                 package: job.package,
+                naming: job.naming.map(|n| n.to_string()),
             },
         };
         socket::send(&mut conn, &Request::Grab(grab)).await?;

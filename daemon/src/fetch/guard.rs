@@ -9,6 +9,11 @@
 //! user (or a test) points a real CDN name at a local mirror while every *other* private target
 //! stays refused.
 //!
+//! `[connect_to]` goes one step further, like curl's `--connect-to`: a host name is pinned to an
+//! address *and port*, for URLs that do not name a port (a mirror of a CDN on an unprivileged
+//! port). The HTTP client connects there while TLS still checks the certificate for the URL's
+//! host name; a URL that names its port connects to the pinned address on that port.
+//!
 //! IP-literal URLs never reach a resolver (the HTTP client connects to them directly), so they are
 //! checked by [`AddressPolicy::check_url`], which the downloader calls for the first URL and the
 //! redirect policy for each hop.
@@ -42,14 +47,24 @@ pub enum Refused {
 #[derive(Debug, Clone)]
 pub struct AddressPolicy {
     allow_private: bool,
-    pins: Arc<BTreeMap<String, IpAddr>>,
+    /// Pinned hosts (lower-case, no trailing dot). Port 0 keeps the URL's port; any other port
+    /// is used when the URL names none.
+    pins: Arc<BTreeMap<String, SocketAddr>>,
 }
 
 impl AddressPolicy {
-    pub fn new(allow_private: bool, pins: &BTreeMap<String, IpAddr>) -> AddressPolicy {
-        let pins = pins
+    /// The rules of `allow_private_networks`, `[resolve]` and `[connect_to]` (which wins when
+    /// both name a host).
+    pub fn new(
+        allow_private: bool,
+        resolve: &BTreeMap<String, IpAddr>,
+        connect_to: &BTreeMap<String, SocketAddr>,
+    ) -> AddressPolicy {
+        let key = |host: &str| host.trim_end_matches('.').to_ascii_lowercase();
+        let pins = resolve
             .iter()
-            .map(|(host, ip)| (host.trim_end_matches('.').to_ascii_lowercase(), *ip))
+            .map(|(host, ip)| (key(host), SocketAddr::new(*ip, 0)))
+            .chain(connect_to.iter().map(|(host, addr)| (key(host), *addr)))
             .collect();
         AddressPolicy {
             allow_private,
@@ -95,8 +110,8 @@ impl AddressPolicy {
     /// addresses the policy allows.
     async fn resolve_host(self, host: String) -> Result<Vec<SocketAddr>, Refused> {
         let key = host.trim_end_matches('.').to_ascii_lowercase();
-        if let Some(ip) = self.pins.get(&key) {
-            return Ok(vec![SocketAddr::new(*ip, 0)]);
+        if let Some(addr) = self.pins.get(&key) {
+            return Ok(vec![*addr]);
         }
         let resolved: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), 0)).await {
             Ok(addrs) => addrs.collect(),
@@ -236,7 +251,7 @@ mod tests {
 
     #[test]
     fn ip_literal_urls_are_checked_and_schemes_limited() {
-        let strict = AddressPolicy::new(false, &BTreeMap::new());
+        let strict = AddressPolicy::new(false, &BTreeMap::new(), &BTreeMap::new());
         let url = Url::parse("https://127.0.0.1:8443/a.jpg").unwrap();
         assert!(matches!(
             strict.check_url(&url),
@@ -259,20 +274,30 @@ mod tests {
             strict.check_url(&Url::parse("file:///etc/passwd").unwrap()),
             Err(Refused::Scheme { .. })
         ));
-        let open = AddressPolicy::new(true, &BTreeMap::new());
+        let open = AddressPolicy::new(true, &BTreeMap::new(), &BTreeMap::new());
         assert!(open.check_url(&url).is_ok());
     }
 
     #[tokio::test]
     async fn pins_win_and_are_trusted_while_resolved_private_addresses_are_refused() {
         let pins = BTreeMap::from([("CDN.Example.".to_string(), ip("127.0.0.1"))]);
-        let strict = AddressPolicy::new(false, &pins);
+        let mirrors = BTreeMap::from([(
+            "Mirror.Example".to_string(),
+            SocketAddr::new(ip("127.0.0.1"), 8443),
+        )]);
+        let strict = AddressPolicy::new(false, &pins, &mirrors);
         let addrs = strict
             .clone()
             .resolve_host("cdn.example".into())
             .await
             .unwrap();
         assert_eq!(addrs, vec![SocketAddr::new(ip("127.0.0.1"), 0)]);
+        let addrs = strict
+            .clone()
+            .resolve_host("mirror.example".into())
+            .await
+            .unwrap();
+        assert_eq!(addrs, vec![SocketAddr::new(ip("127.0.0.1"), 8443)]);
         // `localhost` resolves through the system to loopback: refused.
         let refused = strict.resolve_host("localhost".into()).await.unwrap_err();
         assert!(

@@ -188,7 +188,11 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(config: &Config) -> Result<Fetcher, client::ClientError> {
-        let policy = AddressPolicy::new(config.allow_private_networks, &config.resolve);
+        let policy = AddressPolicy::new(
+            config.allow_private_networks,
+            &config.resolve,
+            &config.connect_to,
+        );
         Ok(Fetcher {
             client: client::build(config, &policy)?,
             policy,

@@ -37,6 +37,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::journal::{InputJobs, JobRequest, Journal, JournalError, NewJob, RequestedMedia};
+use crate::package::naming::Naming;
 use crate::process::StripOptions;
 
 /// What happened to a job, for subscribers (the IPC connections, the CLI, the status page).
@@ -71,6 +72,8 @@ pub struct Submission {
     pub package: Option<PackageMode>,
     /// Processing preset (default: the config's `preset`).
     pub preset: Option<String>,
+    /// How entries are named (default: the config's `naming`).
+    pub naming: Option<Naming>,
 }
 
 /// Engine failures (per-item failures are not errors: they end up in the manifest).
@@ -235,6 +238,11 @@ impl Engine {
                 media: submission.media,
                 name: submission.name,
                 preset: submission.preset,
+                naming: Some(
+                    submission
+                        .naming
+                        .unwrap_or_else(|| self.inner.config.naming.clone()),
+                ),
             },
             out_dir: submission
                 .out_dir

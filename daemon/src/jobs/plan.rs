@@ -1,10 +1,21 @@
 //! Planning a job: turning its request into the ordered list of items to save.
 //!
-//! A plain list of media URLs gets roles from its order: the first image is the main image, the
-//! other images the gallery, videos are videos. The same URL listed twice is saved once.
+//! 1. When the request carries the page's HTML (the extension sends it; `haul grab PAGE.html`
+//!    reads it from a file), the page is extracted ([`crate::extract`]): the site, product id
+//!    and title name the package, and every media item comes with its role, variant label and
+//!    variant id, already rewritten to the largest version its CDN serves.
+//! 2. Media URLs the request lists besides (what the browser's DOM showed, or a plain URL list)
+//!    are added when extraction did not already find the same asset — compared by asset id
+//!    ([`cdn::asset_id`]), so one picture at two sizes is one item and is downloaded once.
+//!    Alongside a page they are rewritten to their largest version too and become gallery images
+//!    (videos stay videos); in a plain list, roles follow the order: the first image is the main
+//!    image, the other images the gallery.
+//! 3. Items are ordered by role (main, gallery, variants grouped by label, …), the package order.
 
 use std::collections::HashSet;
+use std::path::Path;
 
+use crate::extract::{self, Extraction, cdn};
 use crate::journal::{JobRequest, NewItem, ProductInfo, RequestedMedia};
 use crate::media::{MediaKind, Role};
 
@@ -13,46 +24,138 @@ use crate::media::{MediaKind, Role};
 pub(super) struct Plan {
     pub product: ProductInfo,
     pub items: Vec<NewItem>,
+    /// What the page extraction could not read (for the log).
+    pub warnings: Vec<String>,
 }
 
+/// Plans `request` (reads the saved page, if any: call it on the blocking pool).
 pub(super) fn plan(request: &JobRequest) -> Plan {
-    let product = ProductInfo {
-        site: None,
-        product_id: None,
-        title: request.page_title.clone(),
-        page_url: request.page_url.clone(),
-    };
-    Plan {
-        product,
-        items: list_items(&request.media),
+    let mut warnings = Vec::new();
+    let extraction = request
+        .page_file
+        .as_deref()
+        .and_then(|path| match read_saved_page(path) {
+            Ok(html) => Some(extract::extract(&html, request.page_url.as_deref())),
+            Err(e) => {
+                warnings.push(e);
+                None
+            }
+        });
+    match extraction {
+        Some(mut e) => {
+            warnings.append(&mut e.warnings);
+            let product = ProductInfo {
+                site: Some(e.site.clone()),
+                product_id: e.product_id.clone(),
+                title: e.title.clone().or_else(|| request.page_title.clone()),
+                page_url: e.page_url.clone().or_else(|| request.page_url.clone()),
+            };
+            Plan {
+                product,
+                items: merge(&e, &request.media),
+                warnings,
+            }
+        }
+        None => Plan {
+            product: ProductInfo {
+                site: None,
+                product_id: None,
+                title: request.page_title.clone(),
+                page_url: request.page_url.clone(),
+            },
+            items: list_items(&request.media),
+            warnings,
+        },
     }
 }
 
+fn read_saved_page(path: &Path) -> Result<String, String> {
+    extract::read_page_file(path).map_err(|e| format!("the saved page cannot be read: {e}"))
+}
+
+/// The extracted media, then the listed media extraction did not find (module doc, steps 2–3).
+fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> Vec<NewItem> {
+    let mut seen = HashSet::new();
+    let mut items: Vec<NewItem> = extraction
+        .media
+        .iter()
+        .filter(|m| seen.insert(cdn::asset_id(&m.url)))
+        .map(|m| NewItem {
+            url: m.url.clone(),
+            kind: m.kind,
+            role: m.role,
+            variant: m.variant.clone(),
+            variant_id: m.variant_id.clone(),
+        })
+        .collect();
+    let mut roles = RolesByOrder {
+        have_main: items.iter().any(|i| i.role == Role::Main),
+    };
+    for m in listed {
+        let url = m.url.trim();
+        if !is_http(url) {
+            continue;
+        }
+        let url = cdn::largest(url);
+        if !seen.insert(cdn::asset_id(&url)) {
+            continue;
+        }
+        let kind = m.kind.unwrap_or_else(|| guess_kind(&url));
+        items.push(NewItem {
+            url,
+            kind,
+            role: roles.next(kind),
+            variant: None,
+            variant_id: None,
+        });
+    }
+    // Stable: the extraction's order within a role (variants grouped by label) is kept, and
+    // the listed extras follow the extracted items of their role.
+    items.sort_by_key(|i| i.role);
+    items
+}
+
+fn is_http(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// A plain list: roles by order, the same asset listed twice saved once.
 fn list_items(media: &[RequestedMedia]) -> Vec<NewItem> {
     let mut seen = HashSet::new();
-    let mut have_main = false;
+    let mut roles = RolesByOrder { have_main: false };
     media
         .iter()
-        .filter(|m| seen.insert(m.url.trim().to_string()))
+        .filter(|m| seen.insert(cdn::asset_id(m.url.trim())))
         .map(|m| {
             let kind = m.kind.unwrap_or_else(|| guess_kind(&m.url));
-            let role = match kind {
-                MediaKind::Video => Role::Video,
-                MediaKind::Image if !have_main => {
-                    have_main = true;
-                    Role::Main
-                }
-                MediaKind::Image => Role::Gallery,
-            };
             NewItem {
                 url: m.url.trim().to_string(),
                 kind,
-                role,
+                role: roles.next(kind),
                 variant: None,
                 variant_id: None,
             }
         })
         .collect()
+}
+
+/// Roles of listed media: the first image is the main one (unless there is one already), the
+/// other images the gallery, videos videos.
+struct RolesByOrder {
+    have_main: bool,
+}
+
+impl RolesByOrder {
+    fn next(&mut self, kind: MediaKind) -> Role {
+        match kind {
+            MediaKind::Video => Role::Video,
+            MediaKind::Image if !self.have_main => {
+                self.have_main = true;
+                Role::Main
+            }
+            MediaKind::Image => Role::Gallery,
+        }
+    }
 }
 
 /// Video when the URL's path says so (`.mp4`, `.m3u8`, …); image otherwise. Only a default for
@@ -98,6 +201,85 @@ mod tests {
                 (Role::Main, MediaKind::Image),
                 (Role::Gallery, MediaKind::Image)
             ]
+        );
+    }
+
+    /// A page whose JSON-LD names the product, plus what the browser's DOM showed.
+    const PAGE: &str = r#"<html><head>
+        <link rel="canonical" href="https://shop.example/products/lamp">
+        <script type="application/ld+json">{"@type": "Product", "name": "Brass Lamp",
+          "sku": "LAMP1", "image": ["https://img.example/lamp-a.jpg", "https://img.example/lamp-b.jpg"]}</script>
+        </head><body></body></html>"#;
+
+    fn saved_request(dir: &Path, listed: &[&str]) -> JobRequest {
+        let page = dir.join("page.html");
+        std::fs::write(&page, PAGE).unwrap();
+        JobRequest {
+            page_url: None,
+            page_title: Some("from the tab".into()),
+            page_file: Some(page),
+            media: listed.iter().map(|u| media(u)).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_page_is_extracted_and_dom_media_add_only_new_assets() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = saved_request(
+            dir.path(),
+            &[
+                "https://img.example/lamp-b.jpg",
+                "https://img.example/lamp-c.jpg",
+                "https://img.example/clip.mp4",
+                "javascript:alert(1)",
+                "https://m.media-amazon.com/images/I/81abc._AC_SX300_.jpg",
+                "https://m.media-amazon.com/images/I/81abc._AC_SL1500_.jpg",
+            ],
+        );
+        let plan = plan(&request);
+        assert_eq!(plan.product.site.as_deref(), Some("generic"));
+        assert_eq!(plan.product.title.as_deref(), Some("Brass Lamp"));
+        assert_eq!(
+            plan.product.page_url.as_deref(),
+            Some("https://shop.example/products/lamp")
+        );
+        let got: Vec<(Role, &str)> = plan
+            .items
+            .iter()
+            .map(|i| (i.role, i.url.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Role::Main, "https://img.example/lamp-a.jpg"),
+                (Role::Gallery, "https://img.example/lamp-b.jpg"),
+                (Role::Gallery, "https://img.example/lamp-c.jpg"),
+                (
+                    Role::Gallery,
+                    "https://m.media-amazon.com/images/I/81abc.jpg"
+                ),
+                (Role::Video, "https://img.example/clip.mp4"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_page_falls_back_to_the_listed_media() {
+        let request = JobRequest {
+            page_file: Some("/nonexistent/haul-page.html".into()),
+            page_title: Some("Tab".into()),
+            media: vec![media("https://c.example/a.jpg")],
+            ..Default::default()
+        };
+        let plan = plan(&request);
+        assert_eq!(plan.items.len(), 1);
+        assert_eq!(plan.items[0].role, Role::Main);
+        assert_eq!(plan.product.title.as_deref(), Some("Tab"));
+        assert!(
+            plan.warnings[0].contains("cannot be read"),
+            "{:?}",
+            plan.warnings
         );
     }
 }

@@ -15,10 +15,13 @@ use tokio_util::sync::CancellationToken;
 use super::{Inner, JobEvent, plan};
 use crate::fetch::{self, ByteBudget, FetchError, Observer, Target};
 use crate::format::Format;
-use crate::journal::{ItemRecord, JobRecord, JournalError, StagedPath, Staging};
-use crate::package::naming::{self, EntrySpec};
-use crate::package::{self, Entry, Manifest, ManifestFailure, ManifestFile, PackageError};
-use crate::process;
+use crate::journal::{ItemRecord, JobRecord, JournalError, SavedMedia, StagedPath, Staging};
+use crate::media::MediaKind;
+use crate::package::naming::{self, EntrySpec, Naming, ProductNames};
+use crate::package::{
+    self, Entry, Manifest, ManifestFailure, ManifestFile, ManifestLeftOut, PackageError,
+};
+use crate::process::{self, convert};
 
 /// Shortest interval between two progress events of one item while it downloads.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
@@ -90,7 +93,14 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         return finish(inner, &job, outputs.first().map(PathBuf::as_path));
     }
     if !job.planned {
-        let plan = plan::plan(&job.request);
+        // Extraction parses the whole page: CPU work, kept off the async workers.
+        let request = job.request.clone();
+        let plan = tokio::task::spawn_blocking(move || plan::plan(&request))
+            .await
+            .map_err(|e| RunError::Internal(format!("planning stopped: {e}")))?;
+        for warning in &plan.warnings {
+            tracing::info!(job = id, warning = %warning, "while reading the page");
+        }
         inner.journal.plan_job(id, &plan.product, &plan.items)?;
         job = inner.journal.job(id)?;
     }
@@ -405,35 +415,11 @@ async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result
         return Ok(());
     }
 
-    let specs: Vec<EntrySpec<'_>> = saved
-        .iter()
-        .map(|i| EntrySpec {
-            role: i.role,
-            variant: i.variant.as_deref(),
-            ext: i.saved.as_ref().map_or("bin", |s| s.ext.as_str()),
-        })
-        .collect();
-    let names = naming::entry_names(&specs);
-    let mut entries = Vec::with_capacity(saved.len());
-    for (item, name) in saved.iter().zip(&names) {
-        let format = item
-            .saved
-            .as_ref()
-            .and_then(|s| Format::from_content_type(&s.content_type))
-            .ok_or_else(|| {
-                RunError::Internal(format!("item {} has no stored format", item.index))
-            })?;
-        // A converting preset wrote the stored form beside the download.
-        let part = work.join(format!("{}.part", item.index));
-        let converted = process::converted_path(&part);
-        let source = if converted.exists() { converted } else { part };
-        entries.push(Entry {
-            name: name.clone(),
-            source,
-            format,
-        });
-    }
-    let manifest = manifest(job, &items, &saved, &names);
+    let naming = job
+        .request
+        .naming
+        .clone()
+        .unwrap_or_else(|| inner.config.naming.clone());
     let base = naming::package_base_name(
         job.product.site.as_deref(),
         job.product.product_id.as_deref(),
@@ -441,6 +427,14 @@ async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result
         job.request.name.as_deref(),
         items.first().map(|i| i.url.as_str()),
     );
+    let saved: Vec<ItemRecord> = saved.into_iter().cloned().collect();
+    let (strip, job_copy, work_dir) = (inner.strip, job.clone(), work.to_path_buf());
+    let (entries, manifest) = tokio::task::spawn_blocking(move || {
+        let stored = stored_items(&saved, &work_dir, &naming, strip)?;
+        Ok::<_, RunError>(contents(&job_copy, &items, stored, &naming))
+    })
+    .await
+    .map_err(|e| RunError::Internal(format!("packaging stopped: {e}")))??;
 
     std::fs::create_dir_all(&job.out_dir).map_err(|source| RunError::WorkDir {
         path: job.out_dir.clone(),
@@ -454,7 +448,6 @@ async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result
         kinds.push("");
     }
     let out_dir = job.out_dir.clone();
-    let strip = inner.strip;
     let written = tokio::task::spawn_blocking(move || -> Result<Vec<StagedPath>, RunError> {
         let mut staged = Vec::new();
         for ext in kinds {
@@ -529,38 +522,107 @@ fn finish(inner: &Inner, job: &JobRecord, output: Option<&Path>) -> Result<(), R
     Ok(())
 }
 
-fn manifest(
+/// A saved item as it goes into the package: the file its stored bytes come from (the download,
+/// or its conversion) and what that stored form is.
+struct StoredItem {
+    item: ItemRecord,
+    source: PathBuf,
+    format: Format,
+    saved: SavedMedia,
+    converted_from: Option<Format>,
+}
+
+/// The stored form of every saved item. For `amazon-upload`, images in formats Seller Central
+/// does not take are converted to JPEG (`<index>.jpg` in the work folder, reused after a restart
+/// — the conversion is deterministic); one that cannot be converted keeps its format, and the
+/// naming leaves it out with a note.
+fn stored_items(
+    saved: &[ItemRecord],
+    work: &Path,
+    naming: &Naming,
+    strip: process::StripOptions,
+) -> Result<Vec<StoredItem>, RunError> {
+    let mut stored = Vec::with_capacity(saved.len());
+    for item in saved {
+        let record = item
+            .saved
+            .clone()
+            .ok_or_else(|| RunError::Internal(format!("item {} has no stored form", item.index)))?;
+        let format = Format::from_content_type(&record.content_type).ok_or_else(|| {
+            RunError::Internal(format!("item {} has no stored format", item.index))
+        })?;
+        // A converting preset wrote the stored form beside the download.
+        let download = work.join(format!("{}.part", item.index));
+        let preset_output = process::converted_path(&download);
+        let part = if preset_output.exists() {
+            preset_output
+        } else {
+            download
+        };
+        let mut entry = StoredItem {
+            item: item.clone(),
+            source: part.clone(),
+            format,
+            saved: record,
+            converted_from: None,
+        };
+        let wants_jpeg = *naming == Naming::AmazonUpload
+            && format.kind() == MediaKind::Image
+            && !naming::amazon_accepts_ext(format.ext())
+            && convert::can_convert(format);
+        if wants_jpeg {
+            let target = work.join(format!("{}.jpg", item.index));
+            let converted = if target.exists() {
+                Ok(())
+            } else {
+                convert::to_jpeg(&part, format, &target)
+            };
+            match converted.map_err(|e| e.to_string()).and_then(|()| {
+                process::inspect(&target, Format::Jpeg, strip).map_err(|e| e.to_string())
+            }) {
+                Ok(saved) => {
+                    entry.converted_from = Some(format);
+                    entry.source = target;
+                    entry.format = Format::Jpeg;
+                    entry.saved = saved;
+                }
+                Err(e) => tracing::warn!(url = %item.url, error = %e, "cannot convert an image"),
+            }
+        }
+        stored.push(entry);
+    }
+    Ok(stored)
+}
+
+/// The package's entries (named by `naming`) and its manifest.
+fn contents(
     job: &JobRecord,
     items: &[ItemRecord],
-    saved: &[&ItemRecord],
-    names: &[String],
-) -> Manifest {
-    Manifest {
+    stored: Vec<StoredItem>,
+    naming: &Naming,
+) -> (Vec<Entry>, Manifest) {
+    let specs: Vec<EntrySpec<'_>> = stored
+        .iter()
+        .map(|s| EntrySpec {
+            role: s.item.role,
+            variant: s.item.variant.as_deref(),
+            variant_id: s.item.variant_id.as_deref(),
+            ext: &s.saved.ext,
+        })
+        .collect();
+    let product = ProductNames {
+        site: job.product.site.as_deref(),
+        product_id: job.product.product_id.as_deref(),
+    };
+    let named = naming::name_entries(naming, &product, &specs);
+    drop(specs);
+    let mut manifest = Manifest {
         generator: concat!("haul ", env!("CARGO_PKG_VERSION")).to_string(),
         site: job.product.site.clone(),
         product_id: job.product.product_id.clone(),
         title: job.product.title.clone(),
         page_url: job.product.page_url.clone(),
-        files: saved
-            .iter()
-            .zip(names)
-            .filter_map(|(item, name)| {
-                let s = item.saved.as_ref()?;
-                Some(ManifestFile {
-                    name: name.clone(),
-                    url: item.url.clone(),
-                    role: item.role.as_str().to_string(),
-                    variant: item.variant.clone(),
-                    variant_id: item.variant_id.clone(),
-                    bytes: s.bytes,
-                    width: s.width,
-                    height: s.height,
-                    content_type: s.content_type.clone(),
-                    sha256: s.sha256.clone(),
-                    warnings: s.warnings.clone(),
-                })
-            })
-            .collect(),
+        files: Vec::new(),
         failed: items
             .iter()
             .filter(|i| i.state == ItemState::Failed)
@@ -571,7 +633,42 @@ fn manifest(
                 reason: i.error.clone().unwrap_or_default(),
             })
             .collect(),
+        left_out: Vec::new(),
+        notes: named.notes,
+    };
+    let mut entries = Vec::with_capacity(stored.len());
+    for (s, name) in stored.into_iter().zip(named.names) {
+        let Some(name) = name else {
+            manifest.left_out.push(ManifestLeftOut {
+                url: s.item.url,
+                role: s.item.role.as_str().to_string(),
+                variant: s.item.variant,
+                variant_id: s.item.variant_id,
+                content_type: s.saved.content_type,
+            });
+            continue;
+        };
+        manifest.files.push(ManifestFile {
+            name: name.clone(),
+            url: s.item.url,
+            role: s.item.role.as_str().to_string(),
+            variant: s.item.variant,
+            variant_id: s.item.variant_id,
+            bytes: s.saved.bytes,
+            width: s.saved.width,
+            height: s.saved.height,
+            content_type: s.saved.content_type,
+            sha256: s.saved.sha256,
+            warnings: s.saved.warnings,
+            converted_from: s.converted_from.map(|f| f.content_type().to_string()),
+        });
+        entries.push(Entry {
+            name,
+            source: s.source,
+            format: s.format,
+        });
     }
+    (entries, manifest)
 }
 
 /// Removes a job's working files once it has ended.

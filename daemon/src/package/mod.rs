@@ -63,6 +63,13 @@ pub struct Manifest {
     pub page_url: Option<String>,
     pub files: Vec<ManifestFile>,
     pub failed: Vec<ManifestFailure>,
+    /// Saved items the naming scheme leaves out of the package (`amazon-upload` holds listing
+    /// images only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<ManifestLeftOut>,
+    /// What the user should know about the package (limits, conversions, fallbacks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A stored file.
@@ -81,6 +88,19 @@ pub struct ManifestFile {
     /// What the user should know about the file (listed only when there is something).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The downloaded file's content type when the stored file was converted from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converted_from: Option<String>,
+}
+
+/// A saved item that is not in the package.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestLeftOut {
+    pub url: String,
+    pub role: String,
+    pub variant: Option<String>,
+    pub variant_id: Option<String>,
+    pub content_type: String,
 }
 
 /// An item that could not be saved.

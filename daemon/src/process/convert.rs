@@ -17,8 +17,14 @@
 //!    `min_side` is kept and reported, since scaling up only adds blur.
 //! 6. **Encode.** JPEG (image crate) or lossy WebP (libwebp) at the preset's quality. Nothing but
 //!    pixels is written: no EXIF, no XMP, no profile.
+//!
+//! Besides the presets, [`to_jpeg`] serves targets that take only some formats — Seller Central's
+//! image upload accepts JPEG, PNG, TIFF and GIF, so the `amazon-upload` naming converts WebP and
+//! BMP — with the same steps and no scaling. Every step is deterministic, so a job resumed after
+//! a crash packages the same bytes.
 
-use std::io::Cursor;
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage, imageops::FilterType};
 use thiserror::Error;
@@ -63,6 +69,54 @@ pub enum ConvertError {
     Decode(String),
     #[error("cannot encode the converted image: {0}")]
     Encode(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// JPEG quality of [`to_jpeg`]: visually lossless for product photos.
+const TO_JPEG_QUALITY: u8 = 92;
+
+/// Whether [`convert`] and [`to_jpeg`] can read `format`.
+pub fn can_convert(format: Format) -> bool {
+    matches!(
+        format,
+        Format::Jpeg | Format::Png | Format::Webp | Format::Tiff | Format::Bmp
+    )
+}
+
+/// Converts the image file `source` (of `format`) to an sRGB JPEG of the same size at `target`
+/// (through a temporary file beside it, synced and renamed when complete).
+pub fn to_jpeg(source: &Path, format: Format, target: &Path) -> Result<(), ConvertError> {
+    let data = std::fs::read(source).map_err(|e| ConvertError::Read {
+        path: source.to_path_buf(),
+        source: e,
+    })?;
+    let spec = ConvertSpec {
+        name: "jpeg".into(),
+        format: OutputFormat::Jpeg,
+        quality: TO_JPEG_QUALITY,
+        max_side: None,
+        min_side: None,
+        check_white_border: false,
+    };
+    let converted = convert(&data, format, &spec, false)?;
+    let temp = target.with_extension("converting");
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ConvertError::Write { path, source }
+    };
+    let mut file = std::fs::File::create(&temp).map_err(write_err(&temp))?;
+    file.write_all(&converted.data).map_err(write_err(&temp))?;
+    file.sync_all().map_err(write_err(&temp))?;
+    std::fs::rename(&temp, target).map_err(write_err(target))
 }
 
 /// Converts `data` (an image in `format`) by `spec`. `main` marks the product's main image,
@@ -73,10 +127,7 @@ pub fn convert(
     spec: &ConvertSpec,
     main: bool,
 ) -> Result<Converted, ConvertError> {
-    if !matches!(
-        format,
-        Format::Jpeg | Format::Png | Format::Webp | Format::Tiff
-    ) {
+    if !can_convert(format) {
         return Err(ConvertError::Unsupported(format.ext()));
     }
     let mut warnings = Vec::new();
@@ -235,6 +286,7 @@ mod tests {
     use crate::process::preset::{self, Preset};
     use image::{ImageEncoder, Rgb, Rgba, RgbaImage};
     use img_parts::{ImageEXIF, ImageICC};
+    use std::io::Cursor;
 
     fn spec(name: &str) -> ConvertSpec {
         match preset::resolve(name, &Default::default()) {
@@ -439,6 +491,54 @@ mod tests {
         assert!(err.to_string().contains("export the picture"), "{err}");
         let err = convert(b"\xFF\xD8\xFF\xE0 broken", Format::Jpeg, &web, false).unwrap_err();
         assert!(matches!(err, ConvertError::Decode(_)), "{err:?}");
+    }
+
+    fn webp(w: u32, h: u32, alpha: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let image = if alpha {
+            DynamicImage::ImageRgba8(RgbaImage::from_fn(w, h, |x, _| {
+                Rgba([200, 10, 10, if x < w / 2 { 0 } else { 255 }])
+            }))
+        } else {
+            DynamicImage::ImageRgb8(RgbImage::from_pixel(w, h, Rgb([10, 200, 10])))
+        };
+        image
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::WebP)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn webp_becomes_a_jpeg_of_the_same_size_deterministically() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.part");
+        std::fs::write(&src, webp(64, 48, true)).unwrap();
+        let (one, two) = (dir.path().join("1.jpg"), dir.path().join("2.jpg"));
+        to_jpeg(&src, Format::Webp, &one).unwrap();
+        to_jpeg(&src, Format::Webp, &two).unwrap();
+        let bytes = std::fs::read(&one).unwrap();
+        assert_eq!(Format::detect(&bytes), Some(Format::Jpeg));
+        assert_eq!(bytes, std::fs::read(&two).unwrap(), "deterministic");
+        let decoded = image::load_from_memory(&bytes).unwrap().into_rgb8();
+        assert_eq!(decoded.dimensions(), (64, 48));
+        // The transparent half is white, the opaque half red.
+        let left = decoded.get_pixel(2, 20).0;
+        let right = decoded.get_pixel(60, 20).0;
+        assert!(left.iter().all(|&c| c > 240), "{left:?}");
+        assert!(right[0] > 150 && right[1] < 60, "{right:?}");
+        assert!(!dir.path().join("1.converting").exists());
+    }
+
+    #[test]
+    fn hostile_files_fail_cleanly_and_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("bad.part");
+        let mut truncated = webp(64, 48, false);
+        truncated.truncate(truncated.len() / 2);
+        std::fs::write(&src, &truncated).unwrap();
+        let out = dir.path().join("bad.jpg");
+        assert!(to_jpeg(&src, Format::Webp, &out).is_err());
+        assert!(!out.exists());
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -1,0 +1,289 @@
+//! Grabbing a real saved product page end to end: the Amazon dog-life-vest page from
+//! `../shared/fixtures/pages/` is extracted by the daemon, and every media URL it names on
+//! `m.media-amazon.com` is served by the local HTTPS media server.
+//!
+//! The page's URLs carry no port (`https://m.media-amazon.com/images/I/…`), so the test home pins
+//! the CDN's name to the server's loopback address *and port* with the `[connect_to]` config
+//! table (curl's `--connect-to`; the certificate is still checked for `m.media-amazon.com`) —
+//! the same thing a user does to point a CDN at a local mirror. `allow_private_networks` stays
+//! off, so the pin alone lets the loopback address through.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use haul::extract::{self, Extraction};
+use haul::media::{MediaKind, Role};
+use haul::package::naming;
+use haul_protocol::message::{Grab, GrabOptions, JobState, MediaRef, Page};
+use haul_tests::ca::TestCa;
+use haul_tests::daemon::{InProcessDaemon, grab_and_wait, run_haul};
+use haul_tests::home::TestHome;
+use haul_tests::images;
+use haul_tests::media_server::{MediaServer, Route};
+use haul_tests::zipfile::{ZipEntry, manifest, read_zip};
+
+use crate::grab::fake_mp4;
+
+const JOB_TIMEOUT: Duration = Duration::from_secs(120);
+const PAGE: &str = "amazon/com-dog-life-vest-B0BRZXRBZL.html.gz";
+const PAGE_URL: &str = "https://www.amazon.com/dp/B0BRZXRBZL";
+const CDN: &str = "m.media-amazon.com";
+
+/// The saved page, or `None` (after saying so) when `../shared/fixtures` is absent.
+fn fixture_page() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
+        .join("shared")
+        .join("fixtures")
+        .join("pages")
+        .join(PAGE);
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("skipping: fixture page {} is absent", path.display());
+        None
+    }
+}
+
+/// A media server answering every media URL of `extraction` (small JPEGs, a WebP for the
+/// gallery's second image, an MP4 for the video), and a home pinning the CDN to it.
+struct Mirror {
+    _ca: TestCa,
+    server: MediaServer,
+    home: TestHome,
+}
+
+async fn mirror(extraction: &Extraction) -> Mirror {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(
+        &ca,
+        &format!(
+            "allow_private_networks = false\n[connect_to]\n\"{CDN}\" = \"127.0.0.1:{}\"\n",
+            server.addr.port()
+        ),
+    );
+    for (i, m) in extraction.media.iter().enumerate() {
+        let url = url::Url::parse(&m.url).expect("extracted URLs are absolute");
+        assert_eq!(
+            url.host_str(),
+            Some(CDN),
+            "every medium of this page is on {CDN}"
+        );
+        let route = match m.kind {
+            MediaKind::Video => Route::ok(fake_mp4(50_000, i as u8), "video/mp4"),
+            MediaKind::Image if i == 2 => {
+                Route::ok(images::webp_with_metadata(40, 30, i as u8), "image/webp")
+            }
+            MediaKind::Image => {
+                Route::ok(images::jpeg_with_metadata(40, 30, i as u8), "image/jpeg")
+            }
+        };
+        server.add(url.path(), route);
+    }
+    Mirror {
+        _ca: ca,
+        server,
+        home,
+    }
+}
+
+fn extraction_of(path: &Path) -> Extraction {
+    let html = extract::read_page_file(path).expect("fixture page reads");
+    let e = extract::extract(&html, Some(PAGE_URL));
+    assert!(e.media.len() > 100, "the page has {} media", e.media.len());
+    e
+}
+
+fn names(entries: &[ZipEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.name.as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haul_grab_of_a_saved_page_packages_roles_and_variants() {
+    let Some(page) = fixture_page() else { return };
+    let e = extraction_of(&page);
+    let m = mirror(&e).await;
+
+    let page_arg = page.display().to_string();
+    let out = run_haul(&m.home, &["grab", &page_arg, "--url", PAGE_URL, "--json"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "haul grab failed: {stderr}");
+
+    let outputs = m.home.outputs();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    let zip_name = outputs[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        zip_name,
+        format!(
+            "amazon-B0BRZXRBZL-{}.zip",
+            e.slug.as_deref().expect("the page has a title")
+        )
+    );
+    let entries = read_zip(&outputs[0]);
+    let got = names(&entries);
+    assert_eq!(
+        got.len(),
+        e.media.len() + 2,
+        "every medium plus two manifests"
+    );
+    // The gallery reads in order, variants are labelled, every other role counts on its own.
+    let galleries = e.count(Role::Main) + e.count(Role::Gallery);
+    assert_eq!(got[0], "01-main.jpg");
+    assert_eq!(got[1], "02.jpg");
+    assert_eq!(got[2], "03.webp");
+    assert_eq!(got[galleries - 1], format!("{galleries:02}.jpg"));
+    let first_variant = e.media.iter().find(|m| m.role == Role::Variant).unwrap();
+    let label = naming::slug(first_variant.variant.as_deref().unwrap(), 40);
+    assert_eq!(got[galleries], format!("variant-{label}-01.jpg"));
+    assert!(got.contains(&"video-01.mp4"), "{got:?}");
+    assert!(got.contains(&"description-01.jpg"), "{got:?}");
+    assert!(got.contains(&"review-01.jpg"), "{got:?}");
+
+    // The manifest: the product, and role, variant and variant id of every file.
+    let manifest = manifest(&entries);
+    assert_eq!(manifest["site"], "amazon");
+    assert_eq!(manifest["product_id"], "B0BRZXRBZL");
+    assert_eq!(manifest["page_url"], PAGE_URL);
+    let files = manifest["files"].as_array().unwrap();
+    assert_eq!(files.len(), e.media.len());
+    for (file, medium) in files.iter().zip(&e.media) {
+        assert_eq!(file["url"], medium.url.as_str());
+        assert_eq!(file["role"], medium.role.as_str());
+        assert_eq!(file["variant"].as_str(), medium.variant.as_deref());
+        assert_eq!(file["variant_id"].as_str(), medium.variant_id.as_deref());
+    }
+    assert_eq!(
+        files[galleries]["variant_id"].as_str(),
+        first_variant.variant_id.as_deref()
+    );
+    assert!(manifest["failed"].as_array().unwrap().is_empty());
+
+    // Each asset was fetched once, from the pinned CDN name.
+    for medium in &e.media {
+        let path = url::Url::parse(&medium.url).unwrap().path().to_string();
+        assert_eq!(m.server.hits(&path), 1, "{path}");
+    }
+    assert!(
+        m.server
+            .log()
+            .iter()
+            .all(|l| l.host.as_deref().is_some_and(|h| h.starts_with(CDN))),
+        "every request names the CDN host"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_grab_merges_the_dom_media_and_names_for_seller_central() {
+    let Some(page) = fixture_page() else { return };
+    let e = extraction_of(&page);
+    let m = mirror(&e).await;
+    // What the DOM showed: the main image as a thumbnail (the same asset), and one picture the
+    // page's data does not list.
+    let main = url::Url::parse(&e.media[0].url).unwrap();
+    let main_id = main
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".jpg");
+    let thumbnail = format!("https://{CDN}/images/I/{main_id}._AC_SX300_SY300_.jpg");
+    let dom_only = format!("https://{CDN}/images/I/91DomOnlyXyz._AC_SL1500_.jpg");
+    m.server.add(
+        "/images/I/91DomOnlyXyz.jpg",
+        Route::ok(images::jpeg_with_metadata(40, 30, 250), "image/jpeg"),
+    );
+    let daemon = InProcessDaemon::start(&m.home).await;
+    let html = extract::read_page_file(&page).unwrap();
+    let grab = Grab {
+        id: Some(serde_json::json!("page")),
+        page: Some(Page {
+            url: PAGE_URL.to_string(),
+            title: Some("tab title".into()),
+            html: Some(html),
+        }),
+        media: [thumbnail.clone(), dom_only]
+            .into_iter()
+            .map(|url| MediaRef { url, kind: None })
+            .collect(),
+        options: GrabOptions {
+            naming: Some("amazon-upload".into()),
+            ..Default::default()
+        },
+    };
+    let (_, finished) = grab_and_wait(&m.home.paths, grab, JOB_TIMEOUT).await;
+    assert_eq!(finished.status, JobState::Complete, "{finished:?}");
+    assert_eq!(
+        finished.total as usize,
+        e.media.len() + 1,
+        "one DOM-only item"
+    );
+    assert_eq!(
+        m.server
+            .hits(&format!("/images/I/{main_id}._AC_SX300_SY300_.jpg")),
+        0
+    );
+    assert_eq!(m.server.hits("/images/I/91DomOnlyXyz.jpg"), 1);
+
+    let entries = read_zip(Path::new(finished.output.as_deref().unwrap()));
+    let got = names(&entries);
+    let gallery = e.count(Role::Gallery);
+    assert_eq!(got[0], "B0BRZXRBZL.MAIN.jpg");
+    for n in 1..=gallery + 1 {
+        assert!(
+            got.contains(&format!("B0BRZXRBZL.PT{n:02}.jpg").as_str()),
+            "PT{n:02} in {got:?}"
+        );
+    }
+    // Each variant with its own ASIN gets its own MAIN and PTnn set.
+    let first_variant = e.media.iter().find(|m| m.role == Role::Variant).unwrap();
+    let child = first_variant.variant_id.as_deref().unwrap();
+    assert!(
+        got.contains(&format!("{child}.MAIN.jpg").as_str()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&format!("{child}.PT01.jpg").as_str()),
+        "{got:?}"
+    );
+    for name in &got[..got.len() - 2] {
+        let parts: Vec<&str> = name.split('.').collect();
+        assert_eq!(parts.len(), 3, "{name}");
+        assert!(
+            parts[0].chars().all(|c| c.is_ascii_alphanumeric()),
+            "{name}"
+        );
+        assert!(
+            parts[1] == "MAIN" || parts[1] == "SWCH" || parts[1].starts_with("PT"),
+            "{name}"
+        );
+        assert!(["jpg", "png", "tif", "gif"].contains(&parts[2]), "{name}");
+    }
+    let manifest = manifest(&entries);
+    // The WebP gallery image was converted to JPEG.
+    let converted: Vec<&serde_json::Value> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["converted_from"] == "image/webp")
+        .collect();
+    assert_eq!(converted.len(), 1, "{manifest:#}");
+    assert_eq!(converted[0]["content_type"], "image/jpeg");
+    let stored = entries
+        .iter()
+        .find(|z| z.name == converted[0]["name"].as_str().unwrap())
+        .unwrap();
+    assert!(stored.data.starts_with(&[0xFF, 0xD8, 0xFF]));
+    // Videos, description and review images are listed, not packaged.
+    let left_out = manifest["left_out"].as_array().unwrap();
+    let expected = e.count(Role::Video) + e.count(Role::Description) + e.count(Role::Review);
+    assert_eq!(left_out.len(), expected, "{left_out:?}");
+    let notes = manifest["notes"].to_string();
+    assert!(notes.contains("videos"), "{notes}");
+    daemon.stop().await;
+}
