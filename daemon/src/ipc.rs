@@ -312,6 +312,8 @@ impl Connection {
             out_dir: grab.options.out_dir.map(Into::into),
             package: grab.options.package,
             preset: None,
+            // Local paths come from the inbox only, never from a client of the socket.
+            local_files: Vec::new(),
             naming,
         };
         match self.engine.submit(submission) {

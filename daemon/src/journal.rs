@@ -163,10 +163,25 @@ pub struct JobRequest {
     /// Processing preset; `None` is the config's `preset`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
+    /// The user's own files (a folder dropped into the inbox), one item each, in this order.
+    /// Only the inbox sets them: nothing from the socket or a browser can name a local path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_files: Vec<LocalFile>,
     /// How the entries are named, fixed when the job is accepted (jobs journaled before this
     /// existed use the config's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub naming: Option<Naming>,
+}
+
+/// One of the user's own image files, with the entry name the inbox chose for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalFile {
+    pub path: PathBuf,
+    /// The entry's name without its extension (`SKU.MAIN`); the stored format adds it.
+    pub name: String,
+    /// The product's main image (its border may be checked).
+    #[serde(default)]
+    pub main: bool,
 }
 
 /// One media URL of a request.

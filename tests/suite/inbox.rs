@@ -237,3 +237,145 @@ async fn what_arrives_while_the_daemon_is_down_is_processed_at_start() {
     );
     daemon.stop().await;
 }
+
+/// A PNG whose header declares 100000 × 100000 pixels (a decompression bomb).
+fn bomb_png() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend_from_slice(&100_000u32.to_be_bytes());
+    png.extend_from_slice(&100_000u32.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    png
+}
+
+/// A PNG whose left half is fully transparent and right half opaque red.
+fn half_transparent_png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbaImage::from_fn(width, height, |x, _| {
+        image::Rgba([220, 20, 20, if x < width / 2 { 0 } else { 255 }])
+    });
+    let mut out = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_of_phone_photos_becomes_a_seller_central_zip() {
+    let s = setup(CONFIG).await;
+    let daemon = InProcessDaemon::start(&s.home).await;
+    // Prepared beside the inbox, then moved in at once (as a file manager's move does).
+    let folder = s.home.root().join("seller-drop");
+    std::fs::create_dir(&folder).unwrap();
+    let photo = images::jpeg_with_metadata(1600, 1200, 1);
+    assert!(
+        images::contains(&photo, CANARY),
+        "the photo carries GPS EXIF"
+    );
+    std::fs::write(folder.join("IMG_0001.jpg"), &photo).unwrap();
+    std::fs::write(
+        folder.join("IMG_0002.png"),
+        half_transparent_png(1200, 1000),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("wide.jpg"),
+        images::jpeg_with_metadata(12_000, 800, 2),
+    )
+    .unwrap();
+    std::fs::write(folder.join("bomb.png"), bomb_png()).unwrap();
+    // Excel on Western Windows: Windows-1252, semicolons; one slot left empty.
+    let skus = "file;sku;slot\r\nIMG_0001.jpg;SKU1;MAIN\r\nIMG_0002.png;SKU1;\r\nwide.jpg;SKU2;main\r\nbomb.png;SKU2;PT01\r\nnope.jpg;SKU3;\r\n";
+    std::fs::write(folder.join("skus.csv"), skus.as_bytes()).unwrap();
+    std::fs::rename(&folder, s.inbox().join("seller-drop")).unwrap();
+
+    assert_eq!(s.returned("seller-drop").await, "done");
+    let zip = s.single_zip();
+    assert!(zip.ends_with("seller-drop.zip"), "{zip:?}");
+    let entries = read_zip(&zip);
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "SKU1.MAIN.jpg",
+            "SKU1.PT01.jpg",
+            "SKU2.MAIN.jpg",
+            "manifest.json",
+            "manifest.csv"
+        ],
+        "flat, named for Seller Central"
+    );
+    for e in entries.iter().filter(|e| e.name.ends_with(".jpg")) {
+        assert!(
+            e.data.starts_with(&[0xFF, 0xD8, 0xFF]),
+            "{} is a JPEG",
+            e.name
+        );
+        assert!(
+            !images::contains(&e.data, CANARY),
+            "{} has no metadata left",
+            e.name
+        );
+        assert!(!images::contains(&e.data, "Exif"), "{} has no EXIF", e.name);
+        assert!(
+            !images::contains(&e.data, "ICC_PROFILE"),
+            "{} is plain sRGB",
+            e.name
+        );
+        let (w, h, rgba) = images::decode_rgba(&e.data);
+        let longest = w.max(h);
+        assert!((1000..=10_000).contains(&longest), "{}: {w}×{h}", e.name);
+        if e.name == "SKU1.PT01.jpg" {
+            let corner = &rgba[..3];
+            assert!(
+                corner.iter().all(|&c| c >= 250),
+                "transparency is white: {corner:?}"
+            );
+        }
+        if e.name == "SKU2.MAIN.jpg" {
+            assert_eq!((w, h), (10_000, 667), "scaled down to Amazon's 10000 px");
+        }
+    }
+    let report = s.error_report("done", "seller-drop").expect("a report");
+    assert!(report.contains("decompression bomb"), "{report}");
+    assert!(report.contains("nope.jpg"), "{report}");
+    assert!(
+        report.contains("not pure white"),
+        "the grey-gradient main image is flagged: {report}"
+    );
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_product_page_is_extracted_and_packaged() {
+    let Some(page) = crate::grab_page::fixture_page() else {
+        return;
+    };
+    let e = crate::grab_page::extraction_of(&page);
+    let m = crate::grab_page::mirror(&e).await;
+    let daemon = InProcessDaemon::start(&m.home).await;
+    let inbox = m.home.paths.inbox_dir.clone();
+    drop_file(&inbox, "dog-vest.html.gz", &std::fs::read(&page).unwrap());
+
+    let back = wait_for(Duration::from_secs(120), || {
+        ["done", "failed"]
+            .into_iter()
+            .find(|d| inbox.join(d).join("dog-vest.html.gz").exists())
+    })
+    .await
+    .expect("the page came back");
+    assert_eq!(back, "done");
+    let outputs = m.home.outputs();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    let name = outputs[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(name.starts_with("amazon-B0BRZXRBZL"), "{name}");
+    let entries = read_zip(&outputs[0]);
+    assert!(
+        entries.iter().any(|e| e.name == "01-main.jpg"),
+        "roles from the page"
+    );
+    daemon.stop().await;
+}

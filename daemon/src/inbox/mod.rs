@@ -23,6 +23,7 @@
 mod input;
 mod outcome;
 pub mod settle;
+mod text;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

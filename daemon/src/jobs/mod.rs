@@ -36,7 +36,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::journal::{InputJobs, JobRequest, Journal, JournalError, NewJob, RequestedMedia};
+use crate::journal::{
+    InputJobs, JobRequest, Journal, JournalError, LocalFile, NewJob, RequestedMedia,
+};
 use crate::package::naming::Naming;
 use crate::process::StripOptions;
 
@@ -72,6 +74,8 @@ pub struct Submission {
     pub package: Option<PackageMode>,
     /// Processing preset (default: the config's `preset`).
     pub preset: Option<String>,
+    /// The user's own files to store (set by the inbox only).
+    pub local_files: Vec<LocalFile>,
     /// How entries are named (default: the config's `naming`).
     pub naming: Option<Naming>,
 }
@@ -211,7 +215,7 @@ impl Engine {
             .page_html
             .as_deref()
             .is_some_and(|h| !h.trim().is_empty());
-        if submission.media.is_empty() && !has_page_html {
+        if submission.media.is_empty() && submission.local_files.is_empty() && !has_page_html {
             return Err(EngineError::NothingToGrab);
         }
         if let Some(name) = &submission.preset {
@@ -238,6 +242,7 @@ impl Engine {
                 media: submission.media,
                 name: submission.name,
                 preset: submission.preset,
+                local_files: submission.local_files,
                 naming: Some(
                     submission
                         .naming

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::extract::{self, Extraction, cdn};
-use crate::journal::{JobRequest, NewItem, ProductInfo, RequestedMedia};
+use crate::journal::{JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
 use crate::media::{MediaKind, Role};
 
 /// What a job will save.
@@ -30,6 +30,16 @@ pub(super) struct Plan {
 
 /// Plans `request` (reads the saved page, if any: call it on the blocking pool).
 pub(super) fn plan(request: &JobRequest) -> Plan {
+    if !request.local_files.is_empty() {
+        return Plan {
+            product: ProductInfo {
+                title: request.page_title.clone(),
+                ..Default::default()
+            },
+            items: local_items(&request.local_files),
+            warnings: Vec::new(),
+        };
+    }
     let mut warnings = Vec::new();
     let extraction = request
         .page_file
@@ -135,6 +145,21 @@ fn list_items(media: &[RequestedMedia]) -> Vec<NewItem> {
                 variant: None,
                 variant_id: None,
             }
+        })
+        .collect()
+}
+
+/// The user's own files, one item each, in the request's order (the inbox named them already).
+fn local_items(files: &[LocalFile]) -> Vec<NewItem> {
+    files
+        .iter()
+        .map(|f| NewItem {
+            url: url::Url::from_file_path(&f.path)
+                .map_or_else(|()| f.path.display().to_string(), String::from),
+            kind: MediaKind::Image,
+            role: if f.main { Role::Main } else { Role::Gallery },
+            variant: None,
+            variant_id: None,
         })
         .collect()
 }

@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use super::{Inner, JobEvent, plan};
 use crate::fetch::{self, ByteBudget, FetchError, Observer, Target};
 use crate::format::Format;
-use crate::journal::{ItemRecord, JobRecord, JournalError, SavedMedia, StagedPath, Staging};
+use crate::journal::{
+    ItemRecord, JobRecord, JournalError, LocalFile, SavedMedia, StagedPath, Staging,
+};
 use crate::media::MediaKind;
 use crate::package::naming::{self, EntrySpec, Naming, ProductNames};
 use crate::package::{
@@ -134,6 +136,7 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
             counters: counters.clone(),
             cancel: cancel.clone(),
             preset: preset.clone(),
+            local: job.request.local_files.get(item.index as usize).cloned(),
         };
         tasks.spawn(async move { ctx.run(item).await });
     }
@@ -159,6 +162,8 @@ struct ItemContext {
     counters: Arc<Counters>,
     cancel: CancellationToken,
     preset: Arc<process::Preset>,
+    /// The user's own file this item stores (inbox folders), instead of a download.
+    local: Option<LocalFile>,
 }
 
 impl ItemContext {
@@ -166,6 +171,12 @@ impl ItemContext {
     /// in the journal; only a journal failure is an error of the job.
     async fn run(self, item: ItemRecord) -> Result<(), JournalError> {
         let format = match item.state {
+            ItemState::Pending | ItemState::Downloading if self.local.is_some() => {
+                match self.copy_local(&item).await {
+                    Ok(format) => format,
+                    Err(reason) => return self.fail(&item, &reason),
+                }
+            }
             ItemState::Pending | ItemState::Downloading => {
                 let observer = ItemObserver::new(&self, &item);
                 let target = Target {
@@ -220,6 +231,29 @@ impl ItemContext {
             Ok(Err(e)) => self.fail(&item, &e.to_string()),
             Err(e) => self.fail(&item, &format!("internal error while processing: {e}")),
         }
+    }
+
+    /// Copies the user's own file into the work folder (the inbox input stays untouched) and
+    /// checks by its bytes that it is an image.
+    async fn copy_local(&self, item: &ItemRecord) -> Result<Format, String> {
+        let Some(local) = &self.local else {
+            return Err("internal error: no local file".into());
+        };
+        let name = local
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let size = tokio::fs::copy(&local.path, &self.part)
+            .await
+            .map_err(|e| format!("cannot read {name}: {e}"))?;
+        let format = fetch::sniff_file(&self.part).await.map_err(|_| {
+            format!("{name} is not an image haul can store; use JPEG, PNG, WebP or TIFF files")
+        })?;
+        self.inner
+            .journal
+            .item_downloaded(self.job, item.index, size)
+            .map_err(|e| e.to_string())?;
+        Ok(format)
     }
 
     fn fail(&self, item: &ItemRecord, reason: &str) -> Result<(), JournalError> {
@@ -614,8 +648,22 @@ fn contents(
         site: job.product.site.as_deref(),
         product_id: job.product.product_id.as_deref(),
     };
-    let named = naming::name_entries(naming, &product, &specs);
+    let mut named = naming::name_entries(naming, &product, &specs);
     drop(specs);
+    if !job.request.local_files.is_empty() {
+        // The inbox named the user's own files (`SKU.SLOT`); only the extension is the stored
+        // format's.
+        named.names = stored
+            .iter()
+            .map(|s| {
+                job.request
+                    .local_files
+                    .get(s.item.index as usize)
+                    .map(|f| format!("{}.{}", f.name, s.saved.ext))
+            })
+            .collect();
+        named.notes.clear();
+    }
     let mut manifest = Manifest {
         generator: concat!("haul ", env!("CARGO_PKG_VERSION")).to_string(),
         site: job.product.site.clone(),
