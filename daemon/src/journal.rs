@@ -345,7 +345,7 @@ impl Journal {
             path: path.into(),
             source,
         };
-        let conn = Connection::open(path).map_err(open_err)?;
+        let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -365,13 +365,23 @@ impl Journal {
         }
         conn.execute_batch(SCHEMA).map_err(open_err)?;
         for (target, migration) in MIGRATIONS {
-            if version < *target {
-                let tx = conn.unchecked_transaction().map_err(open_err)?;
+            if version >= *target {
+                continue;
+            }
+            // Another process (the daemon and `haul status` starting together) may be migrating
+            // the same file: take the write lock first, then look at the version again.
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(open_err)?;
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(open_err)?;
+            if now < *target {
                 tx.execute_batch(migration).map_err(open_err)?;
                 tx.pragma_update(None, "user_version", target)
                     .map_err(open_err)?;
-                tx.commit().map_err(open_err)?;
             }
+            tx.commit().map_err(open_err)?;
         }
         Ok(Journal {
             conn: Mutex::new(conn),

@@ -207,7 +207,13 @@ async fn sigkill_mid_job_then_restart_finishes_with_an_identical_zip() {
         zip, reference,
         "the resumed job's ZIP is byte-identical to an uninterrupted run's"
     );
-    assert_eq!(journal.job(job).expect("job").state, JobState::Complete);
+    // The ZIP is renamed into place just before the journal records the end: wait for it.
+    let state = haul_tests::wait_for(Duration::from_secs(10), || {
+        let state = journal.job(job).expect("job").state;
+        state.is_terminal().then_some(state)
+    })
+    .await;
+    assert_eq!(state, Some(JobState::Complete));
     let fast_hits_after: Vec<usize> = FAST.iter().map(|p| server.hits(p)).collect();
     let fast_downloads: Vec<usize> = fast_hits_after
         .iter()
@@ -226,8 +232,12 @@ async fn sigkill_mid_job_then_restart_finishes_with_an_identical_zip() {
         .filter(|r| r.range.is_some())
         .count();
     assert!(resumed > 0, "partial videos were resumed with Range");
+    // Removed right after the end is journaled.
+    let work = home.paths.work_dir().join(job.to_string());
     assert!(
-        !home.paths.work_dir().join(job.to_string()).exists(),
+        haul_tests::wait_for(Duration::from_secs(10), || (!work.exists()).then_some(()))
+            .await
+            .is_some(),
         "working files are gone"
     );
     assert!(daemon.terminate(), "the daemon stops cleanly on SIGTERM");
