@@ -16,4 +16,7 @@ allow_private_networks = true
 extra_ca_file = "$ca"
 ${HAUL_BENCH_CONFIG:-}
 TOML
-HAUL_HOME=$home "$haul" grab --list "$url_dir" --out "$out" >/dev/null
+# One product per pNNNN.txt; the folder's all.txt repeats every URL and is not a product.
+lists=()
+for list in "$url_dir"/p*.txt; do lists+=(--list "$list"); done
+HAUL_HOME=$home "$haul" grab "${lists[@]}" --out "$out" >/dev/null

@@ -79,7 +79,18 @@ pub struct Config {
     pub max_job_bytes: u64,
     /// Redirects followed per file.
     pub max_redirects: usize,
+
+    /// Port of the status page and JSON API on 127.0.0.1 and ::1 ([`DEFAULT_STATUS_PORT`];
+    /// `0` picks a free port). When the port is taken, a free one is used and reported.
+    pub status_port: u16,
+    /// The program (and leading arguments) the status page's "Open" and "Show in folder"
+    /// buttons run, with the path appended. Default: the desktop's own opener (`xdg-open`,
+    /// `open`, `explorer`).
+    pub open_command: Option<Vec<String>>,
 }
+
+/// The status page's port unless the config says otherwise: "haul" on a phone keypad is 4285.
+pub const DEFAULT_STATUS_PORT: u16 = 24285;
 
 impl Default for Config {
     fn default() -> Self {
@@ -114,6 +125,8 @@ impl Default for Config {
             max_file_bytes: 4 << 30,
             max_job_bytes: 16 << 30,
             max_redirects: 10,
+            status_port: DEFAULT_STATUS_PORT,
+            open_command: None,
         }
     }
 }
@@ -185,6 +198,13 @@ impl Config {
         ] {
             self.resolve_preset(name)
                 .map_err(|e| format!("key `{key}`: {e}"))?;
+        }
+        if let Some(command) = &self.open_command
+            && command
+                .first()
+                .is_none_or(|program| program.trim().is_empty())
+        {
+            return Err("key `open_command` must name a program, e.g. [\"xdg-open\"]".to_string());
         }
         if let Some(proxy) = &self.proxy {
             let ok = ["http://", "https://", "socks5://", "socks5h://"]
@@ -372,6 +392,28 @@ package = "both"
             .unwrap_err()
             .to_string();
         assert!(err.contains("quality"), "{err}");
+    }
+
+    #[test]
+    fn status_port_and_open_command() {
+        let c = parse("").unwrap();
+        assert_eq!(c.status_port, DEFAULT_STATUS_PORT);
+        assert_eq!(c.open_command, None);
+        let c = parse("status_port = 0\nopen_command = [\"/bin/sh\", \"-c\", \"true\"]").unwrap();
+        assert_eq!(c.status_port, 0);
+        assert_eq!(c.open_command.as_deref().map(<[String]>::len), Some(3));
+        assert!(
+            parse("status_port = 70000")
+                .unwrap_err()
+                .to_string()
+                .contains("status_port")
+        );
+        assert!(
+            parse("open_command = []")
+                .unwrap_err()
+                .to_string()
+                .contains("open_command")
+        );
     }
 
     #[test]

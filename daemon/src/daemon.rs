@@ -6,8 +6,11 @@
 //! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
 //! 2. open the journal and resume every unfinished job;
 //! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished;
-//! 4. bind the local socket and serve until the shutdown token fires;
-//! 5. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
+//! 4. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
+//!    logged, not fatal: the jobs matter more than the page;
+//! 5. bind the local socket and serve until the shutdown token fires (the `hello` reply carries
+//!    the status page's address);
+//! 6. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
 //!    and inbox inputs stay journaled as they are and resume on the next start.
 
 use std::fs::File;
@@ -116,11 +119,25 @@ pub async fn run(
             }
         }
     });
-    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), None).await;
+    let status = match crate::status::start(engine.clone(), shutdown.clone()).await {
+        Ok(server) => {
+            tracing::info!(url = %server.url, "status page running");
+            Some(server)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the status page is not available");
+            None
+        }
+    };
+    let status_url = status.as_ref().map(|s| s.url.clone());
+    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), status_url).await;
     if let Err(e) = inbox.await {
         tracing::error!(error = %e, "the inbox watcher stopped unexpectedly");
     }
     engine.wait().await;
+    if let Some(status) = status {
+        status.wait().await;
+    }
     tracing::info!("haul daemon stopped");
     Ok(())
 }

@@ -795,6 +795,119 @@ impl Journal {
     }
 }
 
+/// What the status page and API need beyond the engine's own use: paging and filtering the
+/// history, removing a job from it, and putting a finished job back in the queue to retry.
+impl Journal {
+    /// One page of jobs, newest first, limited to `states` when it is not empty; also returns
+    /// how many jobs match in all.
+    pub fn list_jobs_filtered(
+        &self,
+        states: &[JobState],
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<JobSummary>, u64)> {
+        // The states come from a fixed enum, so they can be inlined as literals safely.
+        let filter = if states.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+            format!("WHERE j.state IN ({})", list.join(", "))
+        };
+        let conn = self.conn();
+        let total: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM jobs j {filter}"), [], |r| {
+                r.get(0)
+            })
+            .doing("counting jobs")?;
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT j.id, j.state, COALESCE(j.title, j.label), j.output, j.created_at, j.finished_at,
+                        COALESCE(SUM(i.state = 'saved'), 0), COALESCE(SUM(i.state = 'failed'), 0),
+                        COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0)
+                 FROM jobs j LEFT JOIN items i ON i.job_id = j.id
+                 {filter}
+                 GROUP BY j.id ORDER BY j.id DESC LIMIT ?1 OFFSET ?2"
+            ))
+            .doing("listing jobs")?;
+        let rows = stmt
+            .query_map(params![limit as i64, offset as i64], |r| {
+                let state: String = r.get(1)?;
+                Ok((
+                    state,
+                    JobSummary {
+                        job: r.get(0)?,
+                        state: JobState::Queued,
+                        label: r.get(2)?,
+                        output: r.get(3)?,
+                        created_at: r.get::<_, i64>(4)? / 1000,
+                        finished_at: r.get::<_, Option<i64>>(5)?.map(|t| t / 1000),
+                        saved: r.get::<_, i64>(6)? as u64,
+                        failed: r.get::<_, i64>(7)? as u64,
+                        total: r.get::<_, i64>(8)? as u64,
+                        bytes: r.get::<_, i64>(9)? as u64,
+                    },
+                ))
+            })
+            .doing("listing jobs")?;
+        let mut jobs = Vec::new();
+        for row in rows {
+            let (state, mut summary) = row.doing("listing jobs")?;
+            summary.state = JobState::parse(&state)
+                .ok_or_else(|| JournalError::Corrupt(format!("job state {state:?}")))?;
+            jobs.push(summary);
+        }
+        Ok((jobs, total as u64))
+    }
+
+    /// Removes a job and its items from the journal (nothing on disk). `false` when there was
+    /// no such job.
+    pub fn delete_job(&self, job: JobId) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("deleting a job")?;
+        tx.execute("DELETE FROM items WHERE job_id = ?1", [job])
+            .doing("deleting a job")?;
+        let changed = tx
+            .execute("DELETE FROM jobs WHERE id = ?1", [job])
+            .doing("deleting a job")?;
+        tx.commit().doing("deleting a job")?;
+        Ok(changed > 0)
+    }
+
+    /// Puts an ended job back in the queue, in one transaction: the items at `reset` go back to
+    /// `pending` with everything learnt about them forgotten (they are downloaded afresh), and
+    /// the job loses its output, error and end time.
+    pub fn requeue_job(&self, job: JobId, reset: &[u32]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("requeueing a job")?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "UPDATE items SET state = 'pending', size = NULL, validator = NULL, final_url = NULL,
+                        bytes = 0, content_type = NULL, ext = NULL, width = NULL, height = NULL,
+                        sha256 = NULL, error = NULL, attempts = 0, started_at = NULL, finished_at = NULL
+                     WHERE job_id = ?1 AND idx = ?2",
+                )
+                .doing("requeueing a job")?;
+            for &index in reset {
+                stmt.execute(params![job, index])
+                    .doing("requeueing a job")?;
+            }
+        }
+        let changed = tx
+            .execute(
+                "UPDATE jobs SET state = 'queued', output = NULL, error = NULL, staging = NULL,
+                    finished_at = NULL
+                 WHERE id = ?1",
+                [job],
+            )
+            .doing("requeueing a job")?;
+        if changed == 0 {
+            return Err(JournalError::NoSuchJob(job));
+        }
+        tx.commit().doing("requeueing a job")
+    }
+}
+
 const JOB_COLUMNS: &str =
     "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
     staging, output, error, created_at, started_at, finished_at";
@@ -1063,6 +1176,66 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         drop(j);
         Journal::open(&path).expect("opening an upgraded journal again");
+    }
+
+    #[test]
+    fn filtered_listing_deleting_and_requeueing() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        let a = j.create_job(&new_job()).unwrap();
+        let b = j.create_job(&new_job()).unwrap();
+        let c = j.create_job(&new_job()).unwrap();
+        j.plan_job(
+            b,
+            &ProductInfo::default(),
+            &[
+                item("https://a.example/1.jpg", Role::Main),
+                item("https://a.example/2.jpg", Role::Gallery),
+            ],
+        )
+        .unwrap();
+        j.item_failed(b, 1, "the server answered 404 Not Found")
+            .unwrap();
+        j.finish_job(b, JobState::Partial, Some(Path::new("/out/b.zip")), None)
+            .unwrap();
+        j.finish_job(c, JobState::Failed, None, Some("nothing"))
+            .unwrap();
+
+        let (all, total) = j.list_jobs_filtered(&[], 2, 0).unwrap();
+        assert_eq!(total, 3);
+        assert_eq!(all.iter().map(|s| s.job).collect::<Vec<_>>(), [c, b]);
+        let (page2, _) = j.list_jobs_filtered(&[], 2, 2).unwrap();
+        assert_eq!(page2[0].job, a);
+        let (bad, total) = j
+            .list_jobs_filtered(&[JobState::Partial, JobState::Failed], 10, 0)
+            .unwrap();
+        assert_eq!((bad.len(), total), (2, 2));
+        let (queued, _) = j.list_jobs_filtered(&[JobState::Queued], 10, 0).unwrap();
+        assert_eq!(queued[0].job, a);
+
+        j.requeue_job(b, &[1]).unwrap();
+        let job = j.job(b).unwrap();
+        assert_eq!(
+            (job.state, job.output, job.finished_at),
+            (JobState::Queued, None, None)
+        );
+        let items = j.items(b).unwrap();
+        assert_eq!(items[1].state, ItemState::Pending);
+        assert_eq!(items[1].error, None);
+        assert_eq!(
+            items[0].state,
+            ItemState::Pending,
+            "untouched: it was pending"
+        );
+        assert!(matches!(
+            j.requeue_job(999, &[]),
+            Err(JournalError::NoSuchJob(999))
+        ));
+
+        assert!(j.delete_job(b).unwrap());
+        assert!(!j.delete_job(b).unwrap());
+        assert!(j.items(b).unwrap().is_empty());
+        assert_eq!(j.list_jobs_filtered(&[], 10, 0).unwrap().1, 2);
     }
 
     #[test]

@@ -16,4 +16,5 @@ pub mod journal;
 pub mod media;
 pub mod package;
 pub mod process;
+pub mod status;
 pub mod url_list;

@@ -1,5 +1,5 @@
 //! A temporary `HAUL_HOME` with a config made for tests: local addresses allowed, the test CA
-//! trusted, retries quick.
+//! trusted, retries quick, the status page on a free port.
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +58,10 @@ impl TestHome {
         }
         if !extra.contains("retry_max_ms") {
             text.push_str("retry_max_ms = 2000\n");
+        }
+        // A free port for the status page: tests run side by side and never take a fixed one.
+        if !extra.contains("status_port") {
+            text.push_str("status_port = 0\n");
         }
         text.push_str(&format!(
             "extra_ca_file = {:?}\n",

@@ -4,11 +4,13 @@
 //!
 //! Everything listens on loopback only.
 
+pub mod browser;
 pub mod ca;
 pub mod daemon;
 pub mod home;
 pub mod images;
 pub mod media_server;
+pub mod status_client;
 pub mod zipfile;
 
 /// Polls `check` every 20 ms until it returns `Some` or `timeout` passes (deadline-based waiting,

@@ -9,3 +9,6 @@ mod grab_page;
 mod inbox;
 mod ipc;
 mod restart;
+mod status_api;
+mod status_page;
+mod status_security;

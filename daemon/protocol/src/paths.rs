@@ -8,8 +8,8 @@
 //!
 //! ```text
 //! $HAUL_HOME/config.toml   config (optional)
-//! $HAUL_HOME/data/         journal, partial downloads, logs, install token
-//! $HAUL_HOME/run/          the daemon's socket and lock (0700)
+//! $HAUL_HOME/data/         journal, partial downloads, logs, install record, API token
+//! $HAUL_HOME/run/          the daemon's socket, lock and status.json (0700)
 //! $HAUL_HOME/output/       finished ZIPs and folders
 //! $HAUL_HOME/inbox/        the watched inbox
 //! ```
@@ -123,6 +123,23 @@ impl Paths {
         self.data_dir.join("install.json")
     }
 
+    /// The per-install token state-changing status API requests must carry (0600; created by
+    /// the daemon on first start, read by the CLI and tests).
+    pub fn api_token_file(&self) -> PathBuf {
+        self.data_dir.join("api-token")
+    }
+
+    /// Where the running daemon writes its status page address (`status.json`: `url`, `port`,
+    /// `pid`); removed when it stops.
+    pub fn status_file(&self) -> PathBuf {
+        self.runtime_dir.join("status.json")
+    }
+
+    /// Cached thumbnails of saved images, per job (`<job>/<index>-<hash>.jpg`).
+    pub fn thumbs_dir(&self) -> PathBuf {
+        self.data_dir.join("thumbs")
+    }
+
     /// Held briefly by a native host while it starts the daemon, so two hosts launched at once
     /// start one daemon between them.
     pub fn spawn_lock_file(&self) -> PathBuf {
@@ -158,5 +175,7 @@ mod tests {
         assert_eq!(p.daemon_lock_file(), Path::new("/h/run/daemon.lock"));
         assert_eq!(p.output_dir, Path::new("/h/output"));
         assert_eq!(p.inbox_dir, Path::new("/h/inbox"));
+        assert_eq!(p.api_token_file(), Path::new("/h/data/api-token"));
+        assert_eq!(p.status_file(), Path::new("/h/run/status.json"));
     }
 }

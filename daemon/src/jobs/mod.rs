@@ -17,9 +17,11 @@
 //! One cancellation token, a child of the daemon's shutdown token, reaches every task of a job.
 //! A user's cancel ends the job as `cancelled`; a shutdown leaves it as it was, to be resumed.
 
+mod manage;
 mod plan;
 mod run;
 
+pub use manage::{DeleteReport, ManageError, PackageReader, RetryReport};
 pub use run::finished_of;
 
 use std::collections::HashMap;

@@ -49,8 +49,9 @@ pub enum ProcessError {
 
 /// The stored form of a downloaded file.
 enum Stored {
-    /// A cleaned image.
-    Memory(Bytes),
+    /// A cleaned image, and the pixel size read from the downloaded bytes (cleaning keeps the
+    /// image data as it is).
+    Memory(strip::Stripped, Option<imagesize::ImageSize>),
     /// A file stored as downloaded (videos, formats without metadata handling).
     AsDownloaded(PathBuf),
 }
@@ -59,12 +60,12 @@ fn stored(part: &Path, format: Format, options: StripOptions) -> Result<Stored, 
     if !matches!(format, Format::Jpeg | Format::Png | Format::Webp) {
         return Ok(Stored::AsDownloaded(part.to_path_buf()));
     }
-    let data = read_image(part)?;
-    Ok(Stored::Memory(strip::strip(
-        format,
-        Bytes::from(data),
-        options,
-    )?))
+    let data = Bytes::from(read_image(part)?);
+    let dimensions = imagesize::blob_size(&data).ok();
+    Ok(Stored::Memory(
+        strip::strip(format, data, options)?,
+        dimensions,
+    ))
 }
 
 /// Reads an image into memory, refusing files over [`MAX_IMAGE_BYTES`].
@@ -124,9 +125,11 @@ pub fn inspect(
 ) -> Result<SavedMedia, ProcessError> {
     let mut hasher = Sha256::new();
     let (bytes, dimensions) = match stored(part, format, options)? {
-        Stored::Memory(data) => {
-            hasher.update(&data);
-            (data.len() as u64, imagesize::blob_size(&data).ok())
+        Stored::Memory(stripped, dimensions) => {
+            for piece in stripped.pieces() {
+                hasher.update(piece);
+            }
+            (stripped.size(), dimensions)
         }
         Stored::AsDownloaded(path) => {
             let bytes = copy_file(&path, &mut HashWriter(&mut hasher))?;
@@ -157,9 +160,11 @@ pub fn write_stored(
     out: &mut dyn Write,
 ) -> Result<u64, ProcessError> {
     match stored(part, format, options)? {
-        Stored::Memory(data) => {
-            out.write_all(&data).map_err(ProcessError::Write)?;
-            Ok(data.len() as u64)
+        Stored::Memory(stripped, _) => {
+            for piece in stripped.pieces() {
+                out.write_all(piece).map_err(ProcessError::Write)?;
+            }
+            Ok(stripped.size())
         }
         Stored::AsDownloaded(path) => copy_file(&path, out),
     }

@@ -43,14 +43,32 @@ pub struct StripError {
     detail: String,
 }
 
+/// An image without its metadata, as the pieces of the downloaded bytes it keeps: they are
+/// slices of the original buffer, so cleaning copies nothing; the pieces are written or hashed
+/// in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stripped(Vec<Bytes>);
+
+impl Stripped {
+    /// The pieces of the cleaned file, in file order.
+    pub fn pieces(&self) -> &[Bytes] {
+        &self.0
+    }
+
+    /// The size of the cleaned file.
+    pub fn size(&self) -> u64 {
+        self.0.iter().map(|piece| piece.len() as u64).sum()
+    }
+}
+
 /// Returns the image without its metadata. Formats other than JPEG, PNG and WebP are returned
 /// unchanged.
-pub fn strip(format: Format, data: Bytes, options: StripOptions) -> Result<Bytes, StripError> {
+pub fn strip(format: Format, data: Bytes, options: StripOptions) -> Result<Stripped, StripError> {
     match format {
         Format::Jpeg => strip_jpeg(data, options),
         Format::Png => strip_png(data, options),
         Format::Webp => strip_webp(data, options),
-        _ => Ok(data),
+        _ => Ok(Stripped(vec![data])),
     }
 }
 
@@ -59,7 +77,7 @@ const APP2: u8 = 0xE2;
 const APP14: u8 = 0xEE;
 const COM: u8 = 0xFE;
 
-fn strip_jpeg(data: Bytes, options: StripOptions) -> Result<Bytes, StripError> {
+fn strip_jpeg(data: Bytes, options: StripOptions) -> Result<Stripped, StripError> {
     let err = |detail: String| StripError {
         format: "JPEG",
         detail,
@@ -77,7 +95,7 @@ fn strip_jpeg(data: Bytes, options: StripOptions) -> Result<Bytes, StripError> {
             _ => true,
         }
     });
-    Ok(jpeg.encoder().bytes())
+    Ok(Stripped(jpeg.encoder().collect()))
 }
 
 /// The offset just past the EOI marker of the first image: walks the marker segments and the
@@ -91,11 +109,12 @@ fn first_image_end(data: &[u8]) -> Option<usize> {
     let mut in_scan = false;
     while i + 1 < data.len() {
         if data[i] != 0xFF {
-            if in_scan {
-                i += 1;
-                continue;
+            if !in_scan {
+                return None;
             }
-            return None;
+            // Entropy-coded data: only an 0xFF can start a marker.
+            i += memchr::memchr(0xFF, &data[i..])?;
+            continue;
         }
         let marker = data[i + 1];
         match marker {
@@ -127,7 +146,7 @@ const PNG_KEEP: &[&[u8; 4]] = &[
     b"mDCv", b"cLLi", b"acTL", b"fcTL", b"fdAT",
 ];
 
-fn strip_png(data: Bytes, options: StripOptions) -> Result<Bytes, StripError> {
+fn strip_png(data: Bytes, options: StripOptions) -> Result<Stripped, StripError> {
     let mut png = Png::from_bytes(data).map_err(|e| StripError {
         format: "PNG",
         detail: e.to_string(),
@@ -139,14 +158,14 @@ fn strip_png(data: Bytes, options: StripOptions) -> Result<Bytes, StripError> {
             || (&kind == b"iCCP" && !options.strip_icc)
             || PNG_KEEP.contains(&&kind)
     });
-    Ok(png.encoder().bytes())
+    Ok(Stripped(png.encoder().collect()))
 }
 
 const VP8X_ICC: u8 = 0b0010_0000;
 const VP8X_EXIF: u8 = 0b0000_1000;
 const VP8X_XMP: u8 = 0b0000_0100;
 
-fn strip_webp(data: Bytes, options: StripOptions) -> Result<Bytes, StripError> {
+fn strip_webp(data: Bytes, options: StripOptions) -> Result<Stripped, StripError> {
     let mut webp = WebP::from_bytes(data).map_err(|e| StripError {
         format: "WebP",
         detail: e.to_string(),
@@ -171,7 +190,7 @@ fn strip_webp(data: Bytes, options: StripOptions) -> Result<Bytes, StripError> {
             *flags = Bytes::from(updated);
         }
     }
-    Ok(webp.encoder().bytes())
+    Ok(Stripped(webp.encoder().collect()))
 }
 
 #[cfg(test)]
@@ -191,6 +210,10 @@ mod tests {
         v.extend_from_slice(&[0xFF, 0xD9]);
         v.extend_from_slice(trailer);
         v
+    }
+
+    fn joined(stripped: Stripped) -> Vec<u8> {
+        stripped.pieces().concat()
     }
 
     #[test]
@@ -231,7 +254,7 @@ mod tests {
             &[1, 2, 3],
             b"trailer",
         );
-        let out = strip(Format::Jpeg, Bytes::from(data), StripOptions::default()).unwrap();
+        let out = joined(strip(Format::Jpeg, Bytes::from(data), StripOptions::default()).unwrap());
         let expected = jpeg_with(
             &[
                 (0xE0, b"JFIF\0\x01\x02"),
@@ -244,7 +267,14 @@ mod tests {
         );
         assert_eq!(&out[..], &expected[..]);
 
-        let no_icc = strip(Format::Jpeg, out, StripOptions { strip_icc: true }).unwrap();
+        let no_icc = joined(
+            strip(
+                Format::Jpeg,
+                Bytes::from(out),
+                StripOptions { strip_icc: true },
+            )
+            .unwrap(),
+        );
         assert!(!no_icc.windows(11).any(|w| w == b"ICC_PROFILE"));
     }
 
@@ -278,7 +308,7 @@ mod tests {
     fn other_formats_pass_through() {
         let gif = Bytes::from_static(b"GIF89a...");
         assert_eq!(
-            strip(Format::Gif, gif.clone(), StripOptions::default()).unwrap(),
+            joined(strip(Format::Gif, gif.clone(), StripOptions::default()).unwrap()),
             gif
         );
     }

@@ -1,0 +1,108 @@
+//! Failure reasons in plain words. The journal keeps the precise, technical reason ("the server
+//! answered 404 Not Found", "gave up after 6 attempts: could not connect: …"); the page shows
+//! this sentence first — what happened and what the person can do — and the precise reason
+//! beneath it in small print.
+
+/// A plain-words sentence for a failure `reason` as the journal holds it.
+pub fn explain(reason: &str) -> String {
+    let r = reason.to_ascii_lowercase();
+    let status = http_status(&r);
+    let text = match status {
+        Some(404 | 410) => {
+            "The file is no longer on the shop's server (it was removed or the link is out of date)."
+        }
+        Some(401 | 403) => {
+            "The shop's server refused to hand out this file. Try again from the product page in your browser."
+        }
+        Some(429) => {
+            "The shop's server asked haul to slow down. Wait a few minutes, then press Try again."
+        }
+        Some(500..=599) => {
+            "The shop's server had a problem. This is usually temporary — press Try again later."
+        }
+        Some(_) => "The shop's server answered with an error instead of the file.",
+        None if r.contains("instead of an image or video") => {
+            "The server sent a web page instead of a picture or video — usually an expired or blocked link."
+        }
+        None if r.contains("refused to download from") => {
+            "haul does not download from addresses inside your own network, for your safety."
+        }
+        None if r.contains("only http and https") || r.contains("is not a valid url") => {
+            "This is not a web address haul can download."
+        }
+        None if r.contains("could not connect") || r.contains("dns") => {
+            "haul could not reach the server. Check that this computer is online, then press Try again."
+        }
+        None if r.contains("timed out") => {
+            "The server stopped answering. Press Try again; it usually works the second time."
+        }
+        None if r.contains("connection broke")
+            || r.contains("of the") && r.contains("bytes it announced") =>
+        {
+            "The download was cut off before it finished. Press Try again."
+        }
+        None if r.contains("redirect") => {
+            "The link kept sending haul somewhere else, so haul stopped following it."
+        }
+        None if r.contains("max_file_bytes") => {
+            "The file is bigger than the largest file haul is set to save (max_file_bytes)."
+        }
+        None if r.contains("max_job_bytes") => {
+            "This product's files together are bigger than haul is set to save (max_job_bytes)."
+        }
+        None if r.contains("damaged") => "The file is damaged, so haul could not clean it.",
+        None if r.contains("cannot write") || r.contains("no space") => {
+            "haul could not write to the disk. Check that there is free space."
+        }
+        None if r == "cancelled" || r == "stopped" => "You stopped this.",
+        None if r.contains("nothing to save") => "The page had no pictures or videos to save.",
+        None if r.contains("nothing could be saved") => {
+            "None of the files could be saved. The reason for each is shown below."
+        }
+        None => return sentence(reason),
+    };
+    text.to_string()
+}
+
+/// `Some(404)` for "… answered 404 Not Found …".
+fn http_status(r: &str) -> Option<u16> {
+    let after = r.split("answered ").nth(1)?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The reason itself, as a sentence.
+fn sentence(reason: &str) -> String {
+    let reason = reason.trim();
+    let mut chars = reason.chars();
+    let mut s = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+        None => return "Something went wrong.".to_string(),
+    };
+    if !s.ends_with(['.', '!', '?']) {
+        s.push('.');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_failures_read_plainly() {
+        assert!(explain("the server answered 404 Not Found").contains("no longer"));
+        assert!(
+            explain("gave up after 6 attempts: the server answered 503 Service Unavailable")
+                .contains("temporary")
+        );
+        assert!(explain("the server answered 429 Too Many Requests").contains("slow down"));
+        assert!(
+            explain("the server sent an HTML page instead of an image or video")
+                .contains("web page")
+        );
+        assert!(explain("gave up after 3 attempts: timed out: reading").contains("stopped"));
+        assert_eq!(explain("something odd"), "Something odd.");
+        assert_eq!(explain(""), "Something went wrong.");
+    }
+}

@@ -1,0 +1,95 @@
+//! Asking the desktop to open a result: the package itself ("Open") or the folder that holds
+//! it ("Show in folder"). Only paths haul wrote reach here — the API looks them up by job id in
+//! the journal, or takes the output and inbox folders from the config; never a path from a
+//! request.
+//!
+//! The program is the desktop's own opener (`xdg-open` on Linux and the BSDs, `open` on macOS,
+//! `explorer` on Windows) unless the config's `open_command` names another; tests set it to a
+//! command that records its arguments, so nothing opens on a test machine.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::config::Config;
+
+/// What to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// Open the file or folder with its default application.
+    Open,
+    /// Open the folder holding it (selecting it where the desktop can).
+    Reveal,
+}
+
+/// Starts the opener for `path` and returns the command line run (for the API's answer). The
+/// program runs detached; a task reaps it.
+pub fn open(config: &Config, path: &Path, show: Show) -> std::io::Result<Vec<String>> {
+    let argv = command_for(config, path, show);
+    let mut command = tokio::process::Command::new(&argv[0]);
+    command
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(false);
+    let mut child = command.spawn()?;
+    tokio::spawn(async move {
+        let _ = child.wait().await;
+    });
+    Ok(argv)
+}
+
+fn command_for(config: &Config, path: &Path, show: Show) -> Vec<String> {
+    let text = |p: &Path| p.display().to_string();
+    let parent = || {
+        path.parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    };
+    if let Some(custom) = &config.open_command {
+        let mut argv = custom.clone();
+        argv.push(match show {
+            Show::Open => text(path),
+            Show::Reveal => text(&parent()),
+        });
+        return argv;
+    }
+    if cfg!(target_os = "macos") {
+        match show {
+            Show::Open => vec!["open".into(), text(path)],
+            Show::Reveal => vec!["open".into(), "-R".into(), text(path)],
+        }
+    } else if cfg!(windows) {
+        match show {
+            Show::Open => vec!["explorer".into(), text(path)],
+            Show::Reveal => vec!["explorer".into(), format!("/select,{}", text(path))],
+        }
+    } else {
+        match show {
+            Show::Open => vec!["xdg-open".into(), text(path)],
+            Show::Reveal => vec!["xdg-open".into(), text(&parent())],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_command_gets_the_path_last() {
+        let config = Config {
+            open_command: Some(vec!["/bin/echo".into(), "-n".into()]),
+            ..Config::default()
+        };
+        let p = Path::new("/out/x.zip");
+        assert_eq!(
+            command_for(&config, p, Show::Open),
+            ["/bin/echo", "-n", "/out/x.zip"]
+        );
+        assert_eq!(
+            command_for(&config, p, Show::Reveal),
+            ["/bin/echo", "-n", "/out"]
+        );
+    }
+}

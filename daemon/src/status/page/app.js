@@ -1,0 +1,618 @@
+// haul status page. No framework, no remote code: it reads /api/v1, follows /api/v1/events and
+// sends the install's token (from the page's <meta>) with every change it asks for. Everything
+// shown comes from the API as text (textContent), never as HTML.
+'use strict';
+
+(() => {
+  const TOKEN = document.querySelector('meta[name="haul-token"]').content;
+  const PAGE_SIZE = 20;
+  const ACTIVE = ['queued', 'running', 'packaging'];
+  const FILTERS = {
+    all: '',
+    active: 'queued,running,packaging',
+    attention: 'partial,failed',
+  };
+  const JOB_WORDS = {
+    queued: ['Waiting to start', 'info'],
+    running: ['Saving…', 'info'],
+    packaging: ['Packing…', 'info'],
+    complete: ['Done', 'ok'],
+    partial: ['Done — some files failed', 'warn'],
+    failed: ['Failed', 'bad'],
+    cancelled: ['Stopped', 'grey'],
+  };
+  const ROLE_WORDS = {
+    main: 'Main picture',
+    gallery: 'Gallery picture',
+    variant: 'Variant picture',
+    video: 'Video',
+    description: 'Description picture',
+    review: 'Review picture',
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    filter: 'all',
+    limit: PAGE_SIZE,
+    jobs: new Map(), // id -> {summary, detail, el}
+    order: [],
+    total: 0,
+    started: null,
+    expanded: new Map(), // id -> bool, set by the user
+    live: false,
+  };
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  function bytes(n) {
+    if (n == null) return '';
+    if (n < 1000) return `${n} B`;
+    const units = ['kB', 'MB', 'GB', 'TB'];
+    let v = n;
+    let u = -1;
+    do {
+      v /= 1000;
+      u += 1;
+    } while (v >= 1000 && u < units.length - 1);
+    return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+  }
+
+  function ago(seconds) {
+    if (!seconds) return '';
+    const d = Math.max(0, Date.now() / 1000 - seconds);
+    if (d < 45) return 'just now';
+    if (d < 90) return 'a minute ago';
+    if (d < 3600) return `${Math.round(d / 60)} minutes ago`;
+    if (d < 5400) return 'an hour ago';
+    if (d < 86400) return `${Math.round(d / 3600)} hours ago`;
+    return new Date(seconds * 1000).toLocaleDateString();
+  }
+
+  function baseName(path) {
+    if (!path) return '';
+    const parts = path.split(/[\\/]/).filter(Boolean);
+    return parts.length ? parts[parts.length - 1] : path;
+  }
+
+  function fileOfUrl(url) {
+    try {
+      const u = new URL(url);
+      const last = decodeURIComponent(u.pathname.split('/').filter(Boolean).pop() || u.host);
+      return last.length > 48 ? `${last.slice(0, 45)}…` : last;
+    } catch (_) {
+      return url;
+    }
+  }
+
+  let toastTimer = null;
+  function toast(text, tone) {
+    const t = $('toast');
+    t.textContent = text;
+    t.dataset.tone = tone || '';
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { t.hidden = true; }, tone === 'bad' ? 8000 : 4000);
+  }
+
+  async function api(method, path, body) {
+    const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store' };
+    if (method !== 'GET') init.headers['X-Haul-Token'] = TOKEN;
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (_) {
+      throw new Error('haul is not answering right now. It reconnects on its own.');
+    }
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (_) {
+      data = null;
+    }
+    if (!response.ok) {
+      throw new Error((data && data.message) || `haul answered ${response.status}`);
+    }
+    return data;
+  }
+
+  async function act(button, work, done) {
+    button.disabled = true;
+    try {
+      await work();
+      if (done) toast(done);
+    } catch (e) {
+      toast(e.message, 'bad');
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ---- loading -------------------------------------------------------------------------------
+
+  let reloadTimer = null;
+  let reloading = null;
+  function scheduleReload(delay) {
+    if (reloadTimer) return;
+    reloadTimer = setTimeout(() => {
+      reloadTimer = null;
+      reload();
+    }, delay == null ? 150 : delay);
+  }
+
+  async function reload() {
+    if (reloading) {
+      scheduleReload(300);
+      return reloading;
+    }
+    reloading = (async () => {
+      try {
+        const filter = FILTERS[state.filter];
+        const q = `limit=${state.limit}${filter ? `&state=${filter}` : ''}`;
+        const [list, folders] = await Promise.all([
+          api('GET', `/api/v1/jobs?${q}`),
+          api('GET', '/api/v1/folders'),
+        ]);
+        showFolders(folders);
+        const details = await Promise.all(
+          list.jobs.map((j) => api('GET', `/api/v1/jobs/${j.job}`).catch(() => null)),
+        );
+        const seen = new Set();
+        list.jobs.forEach((summary, n) => {
+          seen.add(summary.job);
+          const entry = state.jobs.get(summary.job) || { summary: null, detail: null, el: null };
+          entry.summary = summary;
+          if (details[n]) {
+            keepLiveBytes(entry.detail, details[n]);
+            entry.detail = details[n];
+          }
+          state.jobs.set(summary.job, entry);
+        });
+        for (const [id, entry] of state.jobs) {
+          if (!seen.has(id)) {
+            if (entry.el) entry.el.remove();
+            state.jobs.delete(id);
+          }
+        }
+        state.order = list.jobs.map((j) => j.job);
+        state.total = list.total;
+        renderAll();
+        setOnline(true);
+      } catch (e) {
+        setOnline(false);
+      } finally {
+        reloading = null;
+      }
+    })();
+    return reloading;
+  }
+
+  async function refreshJob(id) {
+    const entry = state.jobs.get(id);
+    if (!entry) {
+      scheduleReload();
+      return;
+    }
+    try {
+      const fresh = await api('GET', `/api/v1/jobs/${id}`);
+      keepLiveBytes(entry.detail, fresh);
+      entry.detail = fresh;
+      syncSummary(entry);
+      renderJob(id);
+      renderSummary();
+    } catch (_) {
+      scheduleReload();
+    }
+  }
+
+  // The journal records a download's bytes only when it ends; the events know better meanwhile,
+  // so a fresh detail never moves a bar backwards.
+  function keepLiveBytes(old, fresh) {
+    if (!old) return;
+    for (const it of fresh.items) {
+      const before = old.items.find((o) => o.index === it.index);
+      if (before && it.state === 'downloading' && before.state === 'downloading' && before.bytes > it.bytes) {
+        it.bytes = before.bytes;
+        if (it.size == null) it.size = before.size;
+      }
+    }
+  }
+
+  // The list entry follows the detail, so one render path serves both.
+  function syncSummary(entry) {
+    const d = entry.detail;
+    if (!d) return;
+    Object.assign(entry.summary, {
+      state: d.state,
+      label: d.label,
+      output: d.output,
+      output_exists: d.output_exists,
+      saved: d.saved,
+      failed: d.failed,
+      total: d.total,
+      bytes: d.bytes,
+      finished_at: d.finished_at,
+    });
+  }
+
+  // ---- rendering -----------------------------------------------------------------------------
+
+  function showFolders(f) {
+    $('output-path').textContent = f.output.path;
+    $('output-path').title = f.output.path;
+    $('inbox-path').textContent = f.inbox.path;
+    $('inbox-path').title = f.inbox.path;
+    const free = f.output.free_bytes;
+    const el = $('output-free');
+    if (free == null) {
+      el.textContent = '';
+    } else {
+      const low = free < 1e9;
+      el.textContent = `${bytes(free)} free on this disk${low ? ' — running low' : ''}`;
+      el.style.color = low ? 'var(--bad)' : '';
+    }
+  }
+
+  function renderAll() {
+    const list = $('jobs');
+    state.order.forEach((id) => {
+      const el = renderJob(id);
+      list.appendChild(el); // keeps order; moving an element is cheap
+    });
+    const empty = state.total === 0;
+    $('empty').hidden = !(empty && state.filter === 'all');
+    $('empty-filter').hidden = !(empty && state.filter !== 'all');
+    $('more').hidden = state.order.length >= state.total;
+    renderSummary();
+  }
+
+  function renderSummary() {
+    let active = 0;
+    let attention = 0;
+    let done = 0;
+    for (const { summary } of state.jobs.values()) {
+      if (ACTIVE.includes(summary.state)) active += 1;
+      else if (summary.state === 'partial' || summary.state === 'failed') attention += 1;
+      else done += 1;
+    }
+    const parts = [];
+    if (active) parts.push(`${active} in progress`);
+    if (attention) parts.push(`${attention} need${attention === 1 ? 's' : ''} attention`);
+    if (done) parts.push(`${done} done`);
+    if (state.total > state.order.length) parts.push(`${state.total} in all`);
+    $('summary').textContent = parts.join(' · ');
+  }
+
+  function isExpanded(id, summary) {
+    if (state.expanded.has(id)) return state.expanded.get(id);
+    if (ACTIVE.includes(summary.state) || summary.failed > 0) return true;
+    return state.order.indexOf(id) < 3;
+  }
+
+  // The fraction done: ended items count whole, downloading items by their bytes.
+  function fraction(entry) {
+    const s = entry.summary;
+    const items = entry.detail ? entry.detail.items : null;
+    if (!s.total) return null;
+    if (!items || !items.length) return (s.saved + s.failed) / s.total;
+    let sum = 0;
+    for (const it of items) {
+      if (it.state === 'saved' || it.state === 'failed' || it.state === 'downloaded') sum += 1;
+      else if (it.state === 'downloading' && it.size) sum += Math.min(1, it.bytes / it.size) * 0.95;
+    }
+    return sum / items.length;
+  }
+
+  function renderJob(id) {
+    const entry = state.jobs.get(id);
+    const s = entry.summary;
+    if (!entry.el) {
+      entry.el = $('tpl-job').content.firstElementChild.cloneNode(true);
+      wireJob(entry.el, id);
+    }
+    const el = entry.el;
+    const [word, tone] = JOB_WORDS[s.state] || [s.state, 'grey'];
+    el.dataset.job = id;
+    el.dataset.state = s.state;
+    el.dataset.tone = tone;
+    el.querySelector('.label').textContent = s.label || `Job ${id}`;
+    const badge = el.querySelector('.badge');
+    badge.textContent = word;
+    badge.dataset.tone = tone;
+
+    const d = entry.detail;
+    const meta = [];
+    if (d && d.site) meta.push(d.site);
+    meta.push(ago(s.finished_at || s.created_at));
+    if (s.output) meta.push(s.output_exists ? `Saved as ${baseName(s.output)}` : `${baseName(s.output)} (moved or deleted)`);
+    const metaEl = el.querySelector('.meta');
+    metaEl.textContent = meta.filter(Boolean).join(' · ');
+    metaEl.title = s.output || '';
+
+    const active = ACTIVE.includes(s.state);
+    const f = fraction(entry);
+    const progress = el.querySelector('.progress');
+    const pct = f == null ? 0 : Math.round(f * 1000) / 10;
+    progress.dataset.indeterminate = String(active && (f == null || (s.state === 'queued' && !pct)));
+    progress.setAttribute('aria-valuenow', String(pct));
+    progress.setAttribute('aria-label', `${word}: ${Math.round(pct)}%`);
+    progress.querySelector('.bar').style.width = `${pct}%`;
+
+    const counts = el.querySelector('.counts');
+    counts.textContent = '';
+    const strong = document.createElement('strong');
+    if (s.total) {
+      strong.textContent = `${s.saved} of ${s.total} files saved`;
+      counts.append(strong);
+      const extra = [];
+      if (s.failed) extra.push(`${s.failed} failed`);
+      const received = d && active
+        ? d.items.reduce((n, it) => n + (it.state === 'saved' ? it.bytes : it.state === 'downloading' ? it.bytes : 0), 0)
+        : s.bytes;
+      if (received) extra.push(bytes(received));
+      if (extra.length) counts.append(` · ${extra.join(' · ')}`);
+    } else {
+      strong.textContent = active ? 'Reading the page…' : 'No files found';
+      counts.append(strong);
+    }
+
+    const problem = el.querySelector('.job-problem');
+    const jobReason = d && d.explanation;
+    problem.hidden = !(jobReason && (s.state === 'failed' || s.state === 'partial'));
+    if (!problem.hidden) problem.textContent = jobReason;
+
+    const hasOutput = Boolean(s.output && s.output_exists);
+    el.querySelector('.act-open').hidden = !hasOutput;
+    el.querySelector('.act-reveal').hidden = !hasOutput;
+    el.querySelector('.act-retry').hidden = !(s.state === 'partial' || s.state === 'failed' || s.state === 'cancelled');
+    el.querySelector('.act-retry').textContent = s.state === 'cancelled' ? 'Continue' : 'Try failed files again';
+    el.querySelector('.act-cancel').hidden = !active;
+    el.querySelector('.act-delete').hidden = active;
+
+    const expanded = isExpanded(id, s);
+    const toggle = el.querySelector('.act-toggle');
+    toggle.hidden = !(d && d.items.length);
+    toggle.textContent = expanded ? 'Hide files' : `Show files (${s.total})`;
+    toggle.setAttribute('aria-expanded', String(expanded));
+    const list = el.querySelector('.items');
+    list.hidden = !expanded || !d || !d.items.length;
+    if (d) renderItems(el, id, d, expanded);
+    return el;
+  }
+
+  function renderItems(el, id, d, expanded) {
+    const list = el.querySelector('.items');
+    let firstThumb = null;
+    const existing = new Map();
+    for (const li of list.children) existing.set(Number(li.dataset.index), li);
+    for (const it of d.items) {
+      if (!firstThumb && it.thumbnail) firstThumb = it.thumbnail;
+      if (!expanded) continue;
+      let li = existing.get(it.index);
+      if (!li) {
+        li = $('tpl-item').content.firstElementChild.cloneNode(true);
+        li.dataset.index = it.index;
+        li.querySelector('.act-item-retry').addEventListener('click', (ev) => retry(ev.currentTarget, id));
+        list.appendChild(li);
+      }
+      renderItem(li, it);
+    }
+    const thumb = el.querySelector('.job-thumb');
+    if (firstThumb && thumb.dataset.src !== firstThumb) {
+      thumb.dataset.src = firstThumb;
+      thumb.textContent = '';
+      const img = document.createElement('img');
+      img.alt = '';
+      img.src = firstThumb;
+      thumb.appendChild(img);
+    }
+  }
+
+  function renderItem(li, it) {
+    li.dataset.state = it.state;
+    const role = ROLE_WORDS[it.role] || 'File';
+    li.querySelector('.item-name').textContent = `${role}${it.variant ? ` — ${it.variant}` : ''}`;
+    li.querySelector('.item-name').title = it.url;
+    const img = li.querySelector('.thumb img');
+    const ph = li.querySelector('.thumb .ph');
+    if (it.thumbnail) {
+      if (img.getAttribute('src') !== it.thumbnail) img.src = it.thumbnail;
+      img.hidden = false;
+      ph.hidden = true;
+    } else {
+      img.hidden = true;
+      img.removeAttribute('src');
+      ph.hidden = false;
+      ph.textContent = it.state === 'failed' ? '⚠' : it.kind === 'video' ? '▶' : '…';
+    }
+    let text;
+    switch (it.state) {
+      case 'pending': text = 'Waiting'; break;
+      case 'downloading':
+        text = it.size ? `Downloading ${Math.floor((it.bytes / it.size) * 100)}% · ${bytes(it.bytes)}` : `Downloading · ${bytes(it.bytes)}`;
+        break;
+      case 'downloaded': text = 'Cleaning…'; break;
+      case 'saved': {
+        const dims = it.width && it.height ? ` · ${it.width}×${it.height}` : '';
+        text = `Saved · ${bytes(it.bytes)}${dims}`;
+        break;
+      }
+      case 'failed': text = 'Could not be saved'; break;
+      default: text = it.state;
+    }
+    li.querySelector('.item-state').textContent = text;
+    const mini = li.querySelector('.mini');
+    mini.hidden = it.state !== 'downloading';
+    if (!mini.hidden) mini.querySelector('.bar').style.width = `${it.size ? Math.min(100, (it.bytes / it.size) * 100) : 30}%`;
+    const reason = li.querySelector('.item-reason');
+    const detail = li.querySelector('.item-detail');
+    const failed = it.state === 'failed';
+    reason.hidden = !failed;
+    detail.hidden = !failed;
+    reason.textContent = failed ? (it.explanation || 'It could not be downloaded.') : '';
+    detail.textContent = failed ? `${fileOfUrl(it.url)}: ${it.error || ''}` : '';
+    detail.title = failed ? it.url : '';
+    const job = li.closest('.job');
+    const ended = job && !ACTIVE.includes(job.dataset.state);
+    li.querySelector('.act-item-retry').hidden = !(failed && ended);
+  }
+
+  // ---- actions -------------------------------------------------------------------------------
+
+  function retry(button, id) {
+    act(button, async () => {
+      const r = await api('POST', `/api/v1/jobs/${id}/retry`);
+      const entry = state.jobs.get(id);
+      if (entry) entry.summary.state = 'queued';
+      await refreshJob(id);
+      return r;
+    }, 'Trying again…');
+  }
+
+  function wireJob(el, id) {
+    el.querySelector('.act-open').addEventListener('click', (ev) => act(ev.currentTarget,
+      () => api('POST', `/api/v1/jobs/${id}/open`, { target: 'file' }), 'Opening…'));
+    el.querySelector('.act-reveal').addEventListener('click', (ev) => act(ev.currentTarget,
+      () => api('POST', `/api/v1/jobs/${id}/open`, { target: 'folder' }), 'Opening the folder…'));
+    el.querySelector('.act-retry').addEventListener('click', (ev) => retry(ev.currentTarget, id));
+    el.querySelector('.act-cancel').addEventListener('click', (ev) => act(ev.currentTarget,
+      () => api('POST', `/api/v1/jobs/${id}/cancel`), 'Stopping…'));
+    el.querySelector('.act-delete').addEventListener('click', (ev) => {
+      const label = el.querySelector('.label').textContent;
+      if (!window.confirm(`Remove “${label}” from this list?\n\nThe saved files stay where they are.`)) return;
+      act(ev.currentTarget, async () => {
+        await api('DELETE', `/api/v1/jobs/${id}`);
+        await reload();
+      }, 'Removed from the list. The files are still there.');
+    });
+    el.querySelector('.act-toggle').addEventListener('click', () => {
+      const entry = state.jobs.get(id);
+      state.expanded.set(id, !isExpanded(id, entry.summary));
+      renderJob(id);
+    });
+  }
+
+  document.querySelectorAll('.act-open-folder').forEach((b) => b.addEventListener('click', (ev) =>
+    act(ev.currentTarget, () => api('POST', `/api/v1/folders/${b.dataset.folder}/open`), 'Opening the folder…')));
+
+  document.querySelectorAll('.filter').forEach((b) => b.addEventListener('click', () => {
+    state.filter = b.dataset.filter;
+    state.limit = PAGE_SIZE;
+    document.querySelectorAll('.filter').forEach((o) => o.setAttribute('aria-pressed', String(o === b)));
+    reload();
+  }));
+
+  $('more').addEventListener('click', () => {
+    state.limit += PAGE_SIZE;
+    reload();
+  });
+
+  $('add-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const urls = $('add-urls').value.split(/\s+/).map((u) => u.trim()).filter(Boolean);
+    if (!urls.length) {
+      toast('Paste at least one link first.', 'bad');
+      return;
+    }
+    const name = $('add-name').value.trim();
+    const button = ev.target.querySelector('button[type="submit"]');
+    act(button, async () => {
+      await api('POST', '/api/v1/jobs', name ? { urls, name } : { urls });
+      $('add-urls').value = '';
+      $('add-name').value = '';
+      await reload();
+    }, 'Saving started.');
+  });
+
+  // ---- live updates --------------------------------------------------------------------------
+
+  function setOnline(up) {
+    $('offline').hidden = up;
+    const conn = $('conn');
+    conn.dataset.state = up ? (state.live ? 'live' : 'connecting') : 'down';
+    $('conn-text').textContent = !up ? 'haul is not running' : state.live ? 'Live' : 'Connecting…';
+  }
+
+  function onProgress(p) {
+    const entry = state.jobs.get(p.job);
+    if (!entry) {
+      scheduleReload();
+      return;
+    }
+    const s = entry.summary;
+    if (!ACTIVE.includes(s.state) || (s.state === 'queued' && p.total)) s.state = 'running';
+    s.total = p.total;
+    s.failed = p.failed;
+    if (p.item && entry.detail) {
+      const it = entry.detail.items.find((i) => i.index === p.item.index);
+      if (it) {
+        const wasSaved = it.state === 'saved';
+        Object.assign(it, {
+          state: p.item.state,
+          bytes: p.item.bytes,
+          size: p.item.size == null ? it.size : p.item.size,
+          error: p.item.error,
+          explanation: p.item.explanation,
+        });
+        if (p.item.state === 'saved' && !wasSaved) {
+          refreshJob(p.job); // the thumbnail and measurements come from the journal
+          return;
+        }
+      } else {
+        refreshJob(p.job); // planned since we last looked
+        return;
+      }
+    } else if (!entry.detail || entry.detail.items.length !== p.total) {
+      refreshJob(p.job);
+      return;
+    }
+    if (entry.detail) {
+      s.saved = entry.detail.items.filter((i) => i.state === 'saved').length;
+    }
+    renderJob(p.job);
+    renderSummary();
+  }
+
+  let events = null;
+  let watchdog = null;
+  function connect() {
+    if (events) events.close();
+    events = new EventSource('/api/v1/events');
+    events.addEventListener('hello', (ev) => {
+      const hello = JSON.parse(ev.data);
+      state.live = true;
+      // A new daemon (restart) or a reconnect: whatever happened meanwhile, reload it all.
+      state.started = hello.started;
+      reload();
+      setOnline(true);
+    });
+    events.addEventListener('progress', (ev) => onProgress(JSON.parse(ev.data)));
+    events.addEventListener('finished', (ev) => refreshJob(JSON.parse(ev.data).job).then(() => scheduleReload()));
+    events.addEventListener('jobs', () => scheduleReload());
+    events.addEventListener('resync', () => scheduleReload());
+    events.onerror = () => {
+      state.live = false;
+      setOnline(false);
+      // The browser retries by itself after a network error, but gives up after an HTTP error
+      // (a daemon that is busy or shutting down); then start over after a pause.
+      if (events.readyState === EventSource.CLOSED) {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(connect, 3000);
+      }
+    };
+  }
+
+  // Relative times ("2 minutes ago") age while the page is open.
+  setInterval(() => {
+    for (const id of state.order) {
+      if (state.jobs.has(id)) renderJob(id);
+    }
+  }, 60000);
+
+  connect();
+  reload();
+})();

@@ -1,0 +1,236 @@
+//! The status page in real headless Chromium against the real `haul daemon` process and the
+//! local HTTPS media server: a job started from the page's own form shows a progress bar that
+//! advances, ends with thumbnails and a failure explained in plain words; "Try again" on the
+//! failed file saves it; the page shows that haul stopped and recovers when it starts again; it
+//! has no horizontal scrolling at phone width. Screenshots go to `target/status-page/`
+//! (`docs/status-page.md`).
+//!
+//! Skips with a message when Chromium is not installed, unless `HAUL_REQUIRE_BROWSER=1`.
+
+use std::time::Duration;
+
+use haul_tests::browser::{Browser, target_dir};
+use haul_tests::ca::TestCa;
+use haul_tests::daemon::DaemonProcess;
+use haul_tests::home::TestHome;
+use haul_tests::images;
+use haul_tests::media_server::{Behavior, MediaServer, Route};
+use haul_tests::status_client::StatusClient;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A port free right now, so the daemon can be restarted on the same address.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// JavaScript: the state of the only job on the page.
+const JOB_STATE: &str = "(document.querySelector('.job')?.dataset.state ?? '')";
+
+/// JavaScript: how many item thumbnails have loaded (decoded, not broken).
+const THUMBS_LOADED: &str = "([...document.querySelectorAll('.item .thumb img')]\
+    .filter(i => !i.hidden && i.complete && i.naturalWidth > 0).length)";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_restart() {
+    let Some(mut browser) = Browser::launch_or_skip("status_page") else {
+        return;
+    };
+    let shots = target_dir().join("status-page");
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let big = images::png_with_metadata(900, 700, 1);
+    server.add(
+        "/shop/chair-main.png",
+        Route::ok(big.clone(), "image/png").with(Behavior::Slow {
+            chunk: big.len() / 40,
+            every: Duration::from_millis(80),
+        }),
+    );
+    server.add(
+        "/shop/chair-side.jpg",
+        Route::ok(images::jpeg_with_metadata(800, 600, 2), "image/jpeg"),
+    );
+    // Missing the first time, there when the person presses "Try again".
+    server.add(
+        "/shop/chair-back.jpg",
+        Route::ok(images::jpeg_with_metadata(640, 640, 3), "image/jpeg").with(
+            Behavior::FailFirst {
+                times: 1,
+                status: 404,
+                retry_after: None,
+            },
+        ),
+    );
+    let port = free_port();
+    let home = TestHome::new(
+        &ca,
+        &format!("status_port = {port}\nopen_command = [\"true\"]\n"),
+    );
+    let daemon = DaemonProcess::start(&home).await;
+    let api = StatusClient::of(&home).await;
+    assert_eq!(api.port, port);
+    let url = format!("http://127.0.0.1:{port}/");
+
+    // The empty page says how to start.
+    browser.open(&url, 1280, 800);
+    let empty = browser.wait_until(
+        "!document.getElementById('empty').hidden && document.getElementById('conn').dataset.state === 'live'",
+        WAIT,
+    );
+    assert!(empty.is_some(), "the empty state shows, live");
+    let text = browser
+        .eval("document.getElementById('empty').innerText")
+        .to_string();
+    assert!(
+        text.contains("haul grab") && text.contains("inbox"),
+        "{text}"
+    );
+    assert!(
+        browser
+            .eval("document.getElementById('output-path').textContent")
+            .as_str()
+            .is_some_and(|p| p == home.paths.output_dir.display().to_string())
+    );
+    browser.screenshot(&shots.join("empty-1280.png"));
+
+    // Start a job from the page's own form (the browser's own Origin, the embedded token).
+    browser.click(".add summary");
+    let links = [
+        server.url("/shop/chair-main.png"),
+        server.url("/shop/chair-side.jpg"),
+        server.url("/shop/chair-back.jpg"),
+    ]
+    .join(" ");
+    browser.type_into("#add-urls", &links);
+    browser.type_into("#add-name", "Garden chair");
+    browser.click("#add-form button[type=submit]");
+
+    // The bar advances while the slow picture arrives.
+    let mut seen: Vec<f64> = Vec::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let now = browser.eval(&format!(
+            "[{JOB_STATE}, Number(document.querySelector('.job .progress')?.getAttribute('aria-valuenow') ?? -1)]"
+        ));
+        let state = now[0].as_str().unwrap_or_default().to_string();
+        if let Some(v) = now[1].as_f64().filter(|v| *v >= 0.0)
+            && seen.last() != Some(&v)
+        {
+            seen.push(v);
+        }
+        if ["complete", "partial", "failed"].contains(&state.as_str()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job did not end: {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let between: Vec<f64> = seen
+        .iter()
+        .copied()
+        .filter(|v| *v > 0.0 && *v < 100.0)
+        .collect();
+    assert!(
+        between.len() >= 3 && between.windows(2).all(|w| w[0] < w[1]),
+        "the progress bar advanced step by step: {seen:?}"
+    );
+
+    // It ends partial: two thumbnails, and the missing file explained in plain words.
+    assert_eq!(browser.eval(JOB_STATE), "partial");
+    assert!(
+        browser
+            .wait_until(&format!("{THUMBS_LOADED} === 2"), WAIT)
+            .is_some()
+    );
+    let reason = browser
+        .eval("document.querySelector('.item[data-state=failed] .item-reason')?.textContent ?? ''");
+    assert!(
+        reason
+            .as_str()
+            .is_some_and(|r| r.contains("no longer on the shop's server")),
+        "{reason}"
+    );
+    let badge = browser.eval("document.querySelector('.job .badge').textContent");
+    assert!(
+        badge
+            .as_str()
+            .is_some_and(|b| b.contains("some files failed")),
+        "{badge}"
+    );
+    assert!(
+        browser
+            .eval("document.querySelector('.job .job-thumb img')?.naturalWidth ?? 0")
+            .as_u64()
+            .is_some_and(|w| w > 0),
+        "the job shows its first picture"
+    );
+    browser.screenshot(&shots.join("partial-1280.png"));
+
+    // "Try again" on the failed file: the server has it now.
+    browser.click(".item[data-state=failed] .act-item-retry");
+    let done = browser.wait_until(
+        &format!("{JOB_STATE} === 'complete' && {THUMBS_LOADED} === 3"),
+        WAIT,
+    );
+    assert!(
+        done.is_some(),
+        "after Try again the job is complete with 3 thumbnails"
+    );
+    assert_eq!(server.hits("/shop/chair-back.jpg"), 2);
+    let counts = browser.eval("document.querySelector('.job .counts').textContent");
+    assert!(
+        counts
+            .as_str()
+            .is_some_and(|c| c.starts_with("3 of 3 files saved")),
+        "{counts}"
+    );
+    let output = api.get("/api/v1/jobs?limit=1").await.json()["jobs"][0]["output"].clone();
+    assert!(
+        output
+            .as_str()
+            .is_some_and(|o| o.contains("Garden") && o.ends_with(".zip")),
+        "{output}"
+    );
+    browser.screenshot(&shots.join("status-page-1280.png"));
+
+    // Phone width: everything fits, nothing scrolls sideways.
+    browser.set_viewport(390, 844, true);
+    let fits = browser.wait_until(
+        "document.documentElement.scrollWidth <= window.innerWidth",
+        Duration::from_secs(5),
+    );
+    assert!(fits.is_some(), "no horizontal scrolling at 390 px");
+    browser.screenshot(&shots.join("status-page-phone.png"));
+    browser.set_viewport(1280, 800, false);
+
+    // haul stops: the page says so. haul starts again: the page comes back by itself.
+    assert!(daemon.terminate(), "the daemon stops cleanly");
+    let down = browser.wait_until(
+        "!document.getElementById('offline').hidden && document.getElementById('conn').dataset.state === 'down'",
+        WAIT,
+    );
+    assert!(down.is_some(), "the page shows that haul is not running");
+    browser.screenshot(&shots.join("offline-1280.png"));
+    let daemon = DaemonProcess::start(&home).await;
+    let back = browser.wait_until(
+        &format!(
+            "document.getElementById('offline').hidden && document.getElementById('conn').dataset.state === 'live' && {JOB_STATE} === 'complete'"
+        ),
+        WAIT,
+    );
+    assert!(back.is_some(), "the page reconnects after the restart");
+
+    let errors = browser.page_errors();
+    assert!(
+        errors.is_empty(),
+        "the page ran without errors: {errors:#?}"
+    );
+    assert!(daemon.terminate());
+    eprintln!("status page screenshots: {}", shots.display());
+}
