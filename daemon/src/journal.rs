@@ -171,6 +171,10 @@ pub struct JobRequest {
     /// existed use the config's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub naming: Option<Naming>,
+    /// The product's SKU or ASIN when the request names it (a spreadsheet row's `sku`): the
+    /// product id that `amazon-upload` names the entries by. Only the inbox sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
 }
 
 /// One of the user's own image files, with the entry name the inbox chose for it.
@@ -190,6 +194,10 @@ pub struct RequestedMedia {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<MediaKind>,
+    /// The role the request gives it (a spreadsheet's `main_image_url` column is the main
+    /// image); `None` lets planning decide by order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// A job to create.
@@ -1041,6 +1049,7 @@ mod tests {
                 media: vec![RequestedMedia {
                     url: "https://a.example/1.jpg".into(),
                     kind: None,
+                    role: None,
                 }],
                 ..Default::default()
             },

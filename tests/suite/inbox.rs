@@ -83,6 +83,20 @@ fn drop_file(dir: &Path, name: &str, data: &[u8]) {
     std::fs::rename(&temp, dir.join(name)).unwrap();
 }
 
+/// `entry` is a JPEG with none of the test image's metadata left.
+fn assert_clean_jpeg(entry: &haul_tests::zipfile::ZipEntry) {
+    assert!(
+        entry.data.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "{} is a JPEG",
+        entry.name
+    );
+    assert!(
+        !images::contains(&entry.data, CANARY),
+        "{} has no metadata left",
+        entry.name
+    );
+}
+
 /// `haul status --json`'s jobs.
 async fn status_jobs(home: &TestHome) -> Vec<serde_json::Value> {
     let out = run_haul(home, &["status", "--json"]).await;
@@ -305,16 +319,7 @@ async fn a_folder_of_phone_photos_becomes_a_seller_central_zip() {
         "flat, named for Seller Central"
     );
     for e in entries.iter().filter(|e| e.name.ends_with(".jpg")) {
-        assert!(
-            e.data.starts_with(&[0xFF, 0xD8, 0xFF]),
-            "{} is a JPEG",
-            e.name
-        );
-        assert!(
-            !images::contains(&e.data, CANARY),
-            "{} has no metadata left",
-            e.name
-        );
+        assert_clean_jpeg(e);
         assert!(!images::contains(&e.data, "Exif"), "{} has no EXIF", e.name);
         assert!(
             !images::contains(&e.data, "ICC_PROFILE"),
@@ -377,5 +382,267 @@ async fn a_saved_product_page_is_extracted_and_packaged() {
         entries.iter().any(|e| e.name == "01-main.jpg"),
         "roles from the page"
     );
+    daemon.stop().await;
+}
+
+/// Entry names of the ZIP at `path`, sorted, without the manifests.
+fn image_entries(path: &Path) -> Vec<String> {
+    let mut names: Vec<String> = read_zip(path)
+        .into_iter()
+        .map(|e| e.name)
+        .filter(|n| !n.starts_with("manifest."))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The output ZIPs by file name, each with its image entries.
+fn outputs_by_name(s: &Setup) -> Vec<(String, Vec<String>)> {
+    s.home
+        .outputs()
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, image_entries(p))
+        })
+        .collect()
+}
+
+/// Windows-1252 bytes of `text` (the few non-ASCII characters the tests use).
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            'ü' => 0xFC,
+            'ö' => 0xF6,
+            '–' => 0x96,
+            c if c.is_ascii() => c as u8,
+            c => panic!("no Windows-1252 byte for {c:?} in this test"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sku_spreadsheets_in_every_encoding_become_seller_central_zips() {
+    let s = setup(CONFIG).await;
+    for (path, seed) in [
+        ("/m.jpg", 1),
+        ("/p1.jpg", 2),
+        ("/p2.jpg", 3),
+        ("/sw.jpg", 4),
+    ] {
+        s.server.add(
+            path,
+            Route::ok(images::jpeg_with_metadata(120, 90, seed), "image/jpeg"),
+        );
+    }
+    let (m, p1, p2, sw) = (
+        s.media_url("/m.jpg"),
+        s.media_url("/p1.jpg"),
+        s.media_url("/p2.jpg"),
+        s.media_url("/sw.jpg"),
+    );
+    // UTF-8 with a BOM, commas; row 3 has a SKU Seller Central refuses.
+    let mut utf8 = vec![0xEF, 0xBB, 0xBF];
+    utf8.extend_from_slice(
+        format!(
+            "sku,title,main_image_url,other_image_url1,other_image_url2,swatch_image_url\r\n\
+             VEST1,Dog vest,{m},{p1},{p2},{sw}\r\n\
+             VEST-2,Dog vest,{m},,,\r\n"
+        )
+        .as_bytes(),
+    );
+    // UTF-16LE (Excel's "Unicode text"), tabs; row 3 has no image URL.
+    let text16 = format!("SKU\tMain Image URL\tOther Image URL 1\nLEASH1\t{m}\t{p1}\nLEASH2\t\t\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text16.encode_utf16().flat_map(u16::to_le_bytes));
+    // Windows-1252 (Excel's "CSV" on Western Windows), semicolons, a non-ASCII title; row 2
+    // names no SKU, row 4 a URL that is not http(s).
+    let cp1252 = windows_1252(&format!(
+        "asin;Titel;main_image_url;other_image_url1\r\n\
+         ;Hundeweste für Möpse – rot;{m};\r\n\
+         B0TESTMOPS;Hundeweste für Möpse – rot;{m};{p1}\r\n\
+         BOWL1;Napf – grün;{m};file:///etc/passwd\r\n"
+    ));
+
+    let daemon = InProcessDaemon::start(&s.home).await;
+    drop_file(&s.inbox(), "utf8.csv", &utf8);
+    drop_file(&s.inbox(), "utf16.csv", &utf16);
+    drop_file(&s.inbox(), "cp1252.csv", &cp1252);
+    for name in ["utf8.csv", "utf16.csv", "cp1252.csv"] {
+        assert_eq!(
+            s.returned(name).await,
+            "done",
+            "{name}: its good rows were saved"
+        );
+    }
+    assert_eq!(
+        outputs_by_name(&s),
+        [
+            (
+                "cp1252-B0TESTMOPS.zip".to_string(),
+                vec![
+                    "B0TESTMOPS.MAIN.jpg".to_string(),
+                    "B0TESTMOPS.PT01.jpg".into()
+                ]
+            ),
+            (
+                "utf16-LEASH1.zip".to_string(),
+                vec!["LEASH1.MAIN.jpg".to_string(), "LEASH1.PT01.jpg".into()]
+            ),
+            (
+                "utf8-VEST1.zip".to_string(),
+                vec![
+                    "VEST1.MAIN.jpg".to_string(),
+                    "VEST1.PT01.jpg".into(),
+                    "VEST1.PT02.jpg".into(),
+                    "VEST1.SWCH.jpg".into()
+                ]
+            ),
+        ],
+        "one package a good row, named for Seller Central"
+    );
+    let vest = read_zip(&s.home.paths.output_dir.join("utf8-VEST1.zip"));
+    for e in vest.iter().filter(|e| e.name.ends_with(".jpg")) {
+        assert_clean_jpeg(e);
+    }
+
+    let report = s.error_report("done", "utf8.csv").expect("a report");
+    assert!(
+        report.contains("row 3") && report.contains("VEST-2"),
+        "{report}"
+    );
+    let report = s.error_report("done", "utf16.csv").expect("a report");
+    assert!(
+        report.contains("row 3") && report.contains("no image URL"),
+        "{report}"
+    );
+    let report = s.error_report("done", "cp1252.csv").expect("a report");
+    assert!(
+        report.contains("row 2") && report.contains("no SKU"),
+        "{report}"
+    );
+    assert!(
+        report.contains("row 4") && report.contains("file:///etc/passwd"),
+        "{report}"
+    );
+    assert!(!report.contains("row 3"), "row 3 is good: {report}");
+    daemon.stop().await;
+}
+
+/// An Amazon flat file as Seller Central hands it out: an instructions sheet first, then the
+/// template with a title row and two header rows above the products.
+fn amazon_flat_file(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let intro = book.add_worksheet();
+    intro.set_name("Instructions").unwrap();
+    intro
+        .write_string(0, 0, "Fill in the Template sheet")
+        .unwrap();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Template").unwrap();
+    let head: [&[&str]; 3] = [
+        &["TemplateType=fptcustom", "Version=2023.0718"],
+        &[
+            "Seller SKU",
+            "Product Name",
+            "Main Image URL",
+            "Other Image URL1",
+            "Other Image URL2",
+            "Swatch Image URL",
+        ],
+        &[
+            "item_sku",
+            "item_name",
+            "main_image_url",
+            "other_image_url1",
+            "other_image_url2",
+            "swatch_image_url",
+        ],
+    ];
+    let rows = head
+        .iter()
+        .map(|r| r.iter().map(ToString::to_string).collect::<Vec<_>>())
+        .chain(rows.iter().cloned());
+    for (r, cells) in rows.enumerate() {
+        for (c, cell) in cells.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            if cell.is_empty() {
+                continue;
+            }
+            // A numeric SKU is a number in the cell, as Excel stores it.
+            match cell.parse::<f64>() {
+                Ok(n) => sheet.write_number(r, c, n).unwrap(),
+                Err(_) => sheet.write_string(r, c, cell).unwrap(),
+            };
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amazon_flat_file_xlsx_saves_its_good_rows_and_reports_the_bad_one() {
+    let s = setup(CONFIG).await;
+    for (path, seed) in [("/m.jpg", 1), ("/p1.png", 2), ("/sw.jpg", 3)] {
+        let data = if path.ends_with(".png") {
+            images::png_with_metadata(100, 80, seed)
+        } else {
+            images::jpeg_with_metadata(100, 80, seed)
+        };
+        s.server.add(
+            path,
+            Route::ok(
+                data,
+                if path.ends_with(".png") {
+                    "image/png"
+                } else {
+                    "image/jpeg"
+                },
+            ),
+        );
+    }
+    let (m, p1, sw) = (
+        s.media_url("/m.jpg"),
+        s.media_url("/p1.png"),
+        s.media_url("/sw.jpg"),
+    );
+    let row = |cells: &[&str]| cells.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let xlsx = amazon_flat_file(&[
+        row(&["HARNESS1", "Harness", &m, &p1, "", &sw]),
+        row(&[
+            "HARNESS2",
+            "Harness",
+            "www.example.com/no-scheme.jpg",
+            &p1,
+            "",
+            "",
+        ]),
+        row(&["12345", "Numeric SKU", &m, "", "", ""]),
+    ]);
+    let daemon = InProcessDaemon::start(&s.home).await;
+    drop_file(&s.inbox(), "listing.xlsx", &xlsx);
+    assert_eq!(s.returned("listing.xlsx").await, "done");
+    assert_eq!(
+        outputs_by_name(&s),
+        [
+            (
+                "listing-12345.zip".to_string(),
+                vec!["12345.MAIN.jpg".to_string()]
+            ),
+            (
+                "listing-HARNESS1.zip".to_string(),
+                vec![
+                    "HARNESS1.MAIN.jpg".to_string(),
+                    "HARNESS1.PT01.jpg".into(),
+                    "HARNESS1.SWCH.jpg".into()
+                ]
+            ),
+        ]
+    );
+    let report = s.error_report("done", "listing.xlsx").expect("a report");
+    assert!(
+        report.contains("sheet \"Template\" row 5") && report.contains("no-scheme.jpg"),
+        "the bad row by the number Excel shows: {report}"
+    );
+    assert!(!report.contains("row 4"), "{report}");
     daemon.stop().await;
 }

@@ -156,6 +156,7 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
             media.push(RequestedMedia {
                 url: url.clone(),
                 kind: None,
+                role: None,
             });
         }
         jobs.push(submission(media, None));
@@ -240,6 +241,7 @@ fn read_list(path: &Path) -> anyhow::Result<Vec<RequestedMedia>> {
         .map(|u| RequestedMedia {
             url: u.url,
             kind: None,
+            role: None,
         })
         .collect())
 }

@@ -2,6 +2,8 @@
 //!
 //! - `.txt` — a URL list ([`crate::url_list`]): one job of the listed media, named after the file;
 //! - `.html`, `.htm`, `.html.gz` — a saved product page, extracted like `haul grab PAGE.html`;
+//! - `.csv`, `.xlsx` — a spreadsheet of SKUs and image URLs ([`super::sku_sheet`]): one job a
+//!   row, named for Seller Central's bulk upload;
 //! - a folder — the seller's own images, with an optional `skus.csv` (`file,sku,slot`): one job
 //!   whose entries are named `SKU.SLOT.<ext>` for Seller Central, processed with the config's
 //!   `seller_preset` (`amazon-listing` by default). Without `skus.csv` the folder's name is the
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::text;
+use super::{sku_sheet, table, text};
 use crate::config::Config;
 use crate::jobs::Submission;
 use crate::journal::{LocalFile, RequestedMedia};
@@ -52,7 +54,7 @@ pub struct Reading {
 #[derive(Debug, Error)]
 pub enum InputError {
     #[error(
-        "haul does not read {what}. Drop a .txt file of URLs (one a line), a saved product page (.html), or a folder of images instead."
+        "haul does not read {what}. Drop a .txt file of URLs (one a line), a saved product page (.html), a .csv or .xlsx of SKUs and image URLs, or a folder of images instead."
     )]
     Unsupported { what: String },
     #[error(
@@ -67,6 +69,8 @@ pub enum InputError {
         "the folder's name {0:?} is not a SKU Seller Central accepts (letters and digits only); rename the folder to the SKU, or add a skus.csv with the columns file,sku,slot"
     )]
     FolderSku(String),
+    #[error("the spreadsheet cannot be used: {0}")]
+    Sheet(String),
     #[error("skus.csv: {0}")]
     Skus(String),
     #[error("the folder holds more than {MAX_FOLDER_IMAGES} images; split it into smaller folders")]
@@ -81,6 +85,17 @@ pub fn read(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
     }
     if lower.ends_with(".txt") {
         return url_list_file(path, context);
+    }
+    if lower.ends_with(".csv") {
+        let bytes = read_capped(path, MAX_LIST_BYTES)?;
+        return sku_sheet::read(
+            vec![table::csv(&bytes).map_err(InputError::Sheet)?],
+            context,
+        );
+    }
+    if lower.ends_with(".xlsx") {
+        let bytes = read_capped(path, MAX_LIST_BYTES)?;
+        return sku_sheet::read(table::xlsx(&bytes).map_err(InputError::Sheet)?, context);
     }
     if [".html", ".htm", ".html.gz", ".htm.gz"]
         .iter()
@@ -119,6 +134,7 @@ fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputErr
                 .map(|u| RequestedMedia {
                     url: u.url,
                     kind: None,
+                    role: None,
                 })
                 .collect(),
             name: Some(stem(context.name).to_string()),
@@ -362,7 +378,7 @@ fn display_name(path: &Path) -> String {
 }
 
 /// The name without its extension(s): `list.txt` → `list`.
-fn stem(name: &str) -> &str {
+pub(super) fn stem(name: &str) -> &str {
     name.split_once('.')
         .map(|(s, _)| s)
         .filter(|s| !s.is_empty())

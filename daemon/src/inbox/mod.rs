@@ -23,6 +23,8 @@
 mod input;
 mod outcome;
 pub mod settle;
+mod sku_sheet;
+mod table;
 mod text;
 
 use std::path::{Path, PathBuf};

@@ -80,6 +80,8 @@ pub struct Submission {
     pub local_files: Vec<LocalFile>,
     /// How entries are named (default: the config's `naming`).
     pub naming: Option<Naming>,
+    /// The product's SKU or ASIN (set by the inbox only, from a spreadsheet row).
+    pub sku: Option<String>,
 }
 
 /// Engine failures (per-item failures are not errors: they end up in the manifest).
@@ -250,6 +252,7 @@ impl Engine {
                         .naming
                         .unwrap_or_else(|| self.inner.config.naming.clone()),
                 ),
+                sku: submission.sku,
             },
             out_dir: submission
                 .out_dir

@@ -69,7 +69,7 @@ pub(super) fn plan(request: &JobRequest) -> Plan {
         None => Plan {
             product: ProductInfo {
                 site: None,
-                product_id: None,
+                product_id: request.sku.clone(),
                 title: request.page_title.clone(),
                 page_url: request.page_url.clone(),
             },
@@ -129,10 +129,13 @@ fn is_http(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
-/// A plain list: roles by order, the same asset listed twice saved once.
+/// A plain list: roles as the request gives them, else by order; the same asset listed twice
+/// saved once.
 fn list_items(media: &[RequestedMedia]) -> Vec<NewItem> {
     let mut seen = HashSet::new();
-    let mut roles = RolesByOrder { have_main: false };
+    let mut roles = RolesByOrder {
+        have_main: media.iter().any(|m| m.role == Some(Role::Main)),
+    };
     media
         .iter()
         .filter(|m| seen.insert(cdn::asset_id(m.url.trim())))
@@ -141,7 +144,7 @@ fn list_items(media: &[RequestedMedia]) -> Vec<NewItem> {
             NewItem {
                 url: m.url.trim().to_string(),
                 kind,
-                role: roles.next(kind),
+                role: m.role.unwrap_or_else(|| roles.next(kind)),
                 variant: None,
                 variant_id: None,
             }
@@ -207,6 +210,7 @@ mod tests {
         RequestedMedia {
             url: url.into(),
             kind: None,
+            role: None,
         }
     }
 

@@ -526,6 +526,7 @@ pub async fn create_job(
             .map(|u| RequestedMedia {
                 url: u.trim().to_string(),
                 kind: None,
+                role: None,
             })
             .collect(),
         name: body.name,
