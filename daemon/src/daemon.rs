@@ -4,7 +4,8 @@
 //!
 //! Start-up, in order:
 //! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
-//! 2. open the journal and resume every unfinished job;
+//! 2. open the journal, resume every unfinished job and note packages deleted from the output
+//!    folder meanwhile ([`crate::package::deleted`]);
 //! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished;
 //! 4. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
 //!    logged, not fatal: the jobs matter more than the page;
@@ -103,6 +104,13 @@ pub async fn run(
         source,
     })?;
     let resumed = engine.resume_unfinished()?;
+    match crate::package::deleted::note_deleted_packages(engine.journal()) {
+        Ok(deleted) if !deleted.is_empty() => {
+            tracing::info!(jobs = ?deleted, "packages deleted from the output folder");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot check the output folder for deleted packages"),
+    }
     tracing::info!(
         socket = %haul_protocol::socket::socket_display(&paths),
         resumed = resumed.len(),

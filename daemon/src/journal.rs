@@ -634,7 +634,9 @@ impl Journal {
     ) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, staging = NULL, finished_at = ?5 WHERE id = ?1",
+                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, staging = NULL, finished_at = ?5,
+                    removed_at = NULL, removed_note = NULL
+                 WHERE id = ?1",
                 params![job, state.as_str(), output.map(path_text), error, now_ms()],
             )
             .doing("finishing a job")?;
@@ -762,44 +764,7 @@ impl Journal {
 
     /// Jobs for `haul status`, newest first.
     pub fn list_jobs(&self, limit: usize, offset: usize) -> Result<Vec<JobSummary>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT j.id, j.state, COALESCE(j.title, j.label), j.output, j.created_at, j.finished_at,
-                        COALESCE(SUM(i.state = 'saved'), 0), COALESCE(SUM(i.state = 'failed'), 0),
-                        COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0)
-                 FROM jobs j LEFT JOIN items i ON i.job_id = j.id
-                 GROUP BY j.id ORDER BY j.id DESC LIMIT ?1 OFFSET ?2",
-            )
-            .doing("listing jobs")?;
-        let rows = stmt
-            .query_map(params![limit as i64, offset as i64], |r| {
-                let state: String = r.get(1)?;
-                Ok((
-                    state,
-                    JobSummary {
-                        job: r.get(0)?,
-                        state: JobState::Queued,
-                        label: r.get(2)?,
-                        output: r.get(3)?,
-                        created_at: r.get::<_, i64>(4)? / 1000,
-                        finished_at: r.get::<_, Option<i64>>(5)?.map(|t| t / 1000),
-                        saved: r.get::<_, i64>(6)? as u64,
-                        failed: r.get::<_, i64>(7)? as u64,
-                        total: r.get::<_, i64>(8)? as u64,
-                        bytes: r.get::<_, i64>(9)? as u64,
-                    },
-                ))
-            })
-            .doing("listing jobs")?;
-        let mut jobs = Vec::new();
-        for row in rows {
-            let (state, mut summary) = row.doing("listing jobs")?;
-            summary.state = JobState::parse(&state)
-                .ok_or_else(|| JournalError::Corrupt(format!("job state {state:?}")))?;
-            jobs.push(summary);
-        }
-        Ok(jobs)
+        Ok(self.list_jobs_filtered(&[], limit, offset)?.0)
     }
 }
 
@@ -831,7 +796,8 @@ impl Journal {
             .prepare(&format!(
                 "SELECT j.id, j.state, COALESCE(j.title, j.label), j.output, j.created_at, j.finished_at,
                         COALESCE(SUM(i.state = 'saved'), 0), COALESCE(SUM(i.state = 'failed'), 0),
-                        COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0)
+                        COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0),
+                        j.removed_at, j.removed_note
                  FROM jobs j LEFT JOIN items i ON i.job_id = j.id
                  {filter}
                  GROUP BY j.id ORDER BY j.id DESC LIMIT ?1 OFFSET ?2"
@@ -853,6 +819,8 @@ impl Journal {
                         failed: r.get::<_, i64>(7)? as u64,
                         total: r.get::<_, i64>(8)? as u64,
                         bytes: r.get::<_, i64>(9)? as u64,
+                        removed_at: r.get::<_, Option<i64>>(10)?.map(|t| t / 1000),
+                        removed_note: r.get(11)?,
                     },
                 ))
             })
@@ -865,6 +833,30 @@ impl Journal {
             jobs.push(summary);
         }
         Ok((jobs, total as u64))
+    }
+
+    /// The packages recorded for jobs and not yet known to be removed: `(job, output path)`.
+    pub fn present_outputs(&self) -> Result<Vec<(JobId, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT id, output FROM jobs WHERE output IS NOT NULL AND removed_at IS NULL")
+            .doing("listing packages")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .doing("listing packages")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .doing("listing packages")
+    }
+
+    /// Records that `job`'s package is gone from disk, and why.
+    pub fn mark_removed(&self, job: JobId, note: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE jobs SET removed_at = ?2, removed_note = ?3 WHERE id = ?1",
+                params![job, now_ms(), note],
+            )
+            .doing("recording a removed package")?;
+        Ok(())
     }
 
     /// Removes a job and its items from the journal (nothing on disk). `false` when there was

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use haul_tests::ca::TestCa;
-use haul_tests::daemon::{InProcessDaemon, run_haul};
+use haul_tests::daemon::{InProcessDaemon, status_jobs};
 use haul_tests::home::{TestHome, list_visible};
 use haul_tests::images::{self, CANARY};
 use haul_tests::media_server::{MediaServer, Route};
@@ -95,18 +95,6 @@ fn assert_clean_jpeg(entry: &haul_tests::zipfile::ZipEntry) {
         "{} has no metadata left",
         entry.name
     );
-}
-
-/// `haul status --json`'s jobs.
-async fn status_jobs(home: &TestHome) -> Vec<serde_json::Value> {
-    let out = run_haul(home, &["status", "--json"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    doc["jobs"].as_array().cloned().unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

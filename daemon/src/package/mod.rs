@@ -13,6 +13,7 @@
 //! ZIPs are deterministic — fixed entry order, fixed timestamps, no per-run data in the manifest
 //! — so a job resumed after a crash produces the same bytes as one that ran straight through.
 
+pub mod deleted;
 pub mod naming;
 
 use std::fs::File;
