@@ -1,7 +1,7 @@
 //! Packages the user deleted from the output folder. The journal keeps every job; without this,
 //! `haul status` and the status page would keep pointing at a ZIP that is gone. The check is a
 //! `stat` per package, cheap enough to run whenever jobs are listed by `haul status` and once
-//! when the daemon starts (the status page reads what those recorded).
+//! when the daemon starts (the status API checks `output_exists` live on its own).
 //!
 //! A package counts as deleted only when its folder is still there and the package is not: an
 //! output folder on an unplugged drive is not a folder of deleted packages.
