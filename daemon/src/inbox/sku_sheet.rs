@@ -292,4 +292,37 @@ mod tests {
             .contains("file:///etc/passwd")
         );
     }
+
+    #[test]
+    fn the_header_is_found_below_a_title_and_repeated_skus_are_reported() {
+        let config = crate::config::Config::default();
+        let context = Context {
+            config: &config,
+            name: "flat.csv",
+        };
+        let csv = "TemplateType=fptcustom,Version=2023\n\
+                   Seller SKU,Main Image URL,Other Image URL1\n\
+                   item_sku,main_image_url,other_image_url1\n\
+                   A1,https://x/a.jpg,https://x/b.jpg\n\
+                   A1,https://x/c.jpg,\n";
+        let sheet = super::super::table::csv(csv.as_bytes()).unwrap();
+        let reading = read(vec![sheet], &context).unwrap();
+        assert_eq!(reading.submissions.len(), 1);
+        let job = &reading.submissions[0];
+        assert_eq!(job.sku.as_deref(), Some("A1"));
+        assert_eq!(job.name.as_deref(), Some("flat-A1"));
+        assert_eq!(job.naming, Some(Naming::AmazonUpload));
+        assert_eq!(job.preset.as_deref(), Some(config.seller_preset.as_str()));
+        assert_eq!(
+            reading.problems,
+            ["row 5: SKU A1 is already on row 4; left out"]
+        );
+
+        let no_header = super::super::table::csv(b"sku,title\nA1,x\n").unwrap();
+        assert!(matches!(
+            read(vec![no_header], &context),
+            Err(InputError::Sheet(_))
+        ));
+        assert!(super::super::table::xlsx(b"not a workbook").is_err());
+    }
 }
