@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::package::naming::Naming;
+use crate::process::preset::{self, Preset, PresetConfig, PresetError};
 
 /// haul's settings, with the defaults documented in `docs/configuration.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,10 +29,18 @@ pub struct Config {
     pub output_dir: Option<PathBuf>,
     /// The watched inbox. Default: `<Downloads>/haul-inbox` (`$HAUL_HOME/inbox`).
     pub inbox_dir: Option<PathBuf>,
+    /// How long (ms) an inbox entry must stay unchanged before it is taken.
+    pub inbox_settle_ms: u64,
     /// `zip` (default), `folder` or `both`.
     pub package: PackageMode,
     /// Also remove ICC colour profiles (default: keep them — they define the colours).
     pub strip_icc: bool,
+    /// Processing preset of grabs and of the inbox's URL lists, pages and spreadsheets.
+    pub preset: String,
+    /// Processing preset of folders of the seller's own images dropped into the inbox.
+    pub seller_preset: String,
+    /// User-defined processing presets (`[presets.NAME]`).
+    pub presets: BTreeMap<String, PresetConfig>,
     /// How entries are named: `default`, `amazon-upload` or a template (`{product_id}_{index}`).
     pub naming: Naming,
 
@@ -88,8 +97,14 @@ impl Default for Config {
         Config {
             output_dir: None,
             inbox_dir: None,
+            // Long enough for a browser or file manager between two writes, short enough that a
+            // drop feels immediate.
+            inbox_settle_ms: 1000,
             package: PackageMode::Zip,
             strip_icc: false,
+            preset: preset::KEEP.to_string(),
+            seller_preset: preset::AMAZON_LISTING.to_string(),
+            presets: BTreeMap::new(),
             naming: Naming::Default,
             allow_private_networks: false,
             extra_ca_file: None,
@@ -176,6 +191,14 @@ impl Config {
                 return Err(format!("key `{name}` must be at least 1"));
             }
         }
+        preset::validate(&self.presets).map_err(|e| format!("[presets]: {e}"))?;
+        for (key, name) in [
+            ("preset", &self.preset),
+            ("seller_preset", &self.seller_preset),
+        ] {
+            self.resolve_preset(name)
+                .map_err(|e| format!("key `{key}`: {e}"))?;
+        }
         if let Some(command) = &self.open_command
             && command
                 .first()
@@ -194,6 +217,11 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The processing preset called `name` (the config's own presets first, then the built-ins).
+    pub fn resolve_preset(&self, name: &str) -> Result<Preset, PresetError> {
+        preset::resolve(name, &self.presets)
     }
 
     /// The output folder in effect.
@@ -344,6 +372,26 @@ package = "both"
                 .contains("proxy")
         );
         assert!(parse("proxy = \"socks5://127.0.0.1:1080\"").is_ok());
+    }
+
+    #[test]
+    fn presets_are_checked_when_the_file_is_read() {
+        let c = parse(
+            "preset = \"shop\"\n[presets.shop]\nformat = \"webp\"\nquality = 75\nmax_side = 1600\n",
+        )
+        .unwrap();
+        assert!(matches!(c.resolve_preset("shop"), Ok(Preset::Convert(s)) if s.quality == 75));
+        assert_eq!(c.seller_preset, "amazon-listing");
+        let err = parse("preset = \"shopp\"\n").unwrap_err().to_string();
+        assert!(err.contains("preset") && err.contains("shopp"), "{err}");
+        let err = parse("[presets.x]\nformat = \"gif\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("presets.x.format"), "{err}");
+        let err = parse("[presets.x]\nformat = \"jpeg\"\nquality = 101\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("quality"), "{err}");
     }
 
     #[test]

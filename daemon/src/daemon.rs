@@ -4,13 +4,15 @@
 //!
 //! Start-up, in order:
 //! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
-//! 2. open the journal and resume every unfinished job;
-//! 3. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
+//! 2. open the journal, resume every unfinished job and note packages deleted from the output
+//!    folder meanwhile ([`crate::package::deleted`]);
+//! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished;
+//! 4. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
 //!    logged, not fatal: the jobs matter more than the page;
-//! 4. bind the local socket and serve until the shutdown token fires (the `hello` reply carries
+//! 5. bind the local socket and serve until the shutdown token fires (the `hello` reply carries
 //!    the status page's address);
-//! 5. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
-//!    stay journaled as they are and resume on the next start.
+//! 6. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
+//!    and inbox inputs stay journaled as they are and resume on the next start.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -102,12 +104,29 @@ pub async fn run(
         source,
     })?;
     let resumed = engine.resume_unfinished()?;
+    match crate::package::deleted::note_deleted_packages(engine.journal()) {
+        Ok(deleted) if !deleted.is_empty() => {
+            tracing::info!(jobs = ?deleted, "packages deleted from the output folder");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot check the output folder for deleted packages"),
+    }
     tracing::info!(
         socket = %haul_protocol::socket::socket_display(&paths),
         resumed = resumed.len(),
         "haul daemon {} running",
         haul_protocol::VERSION
     );
+    // A broken inbox (say, a Downloads folder that cannot be written) must not stop the daemon
+    // from serving the browser: it is logged and the rest runs.
+    let inbox = tokio::spawn({
+        let (engine, shutdown) = (engine.clone(), shutdown.clone());
+        async move {
+            if let Err(e) = crate::inbox::run(engine, shutdown).await {
+                tracing::error!(error = %e, "the inbox is not watched");
+            }
+        }
+    });
     let status = match crate::status::start(engine.clone(), shutdown.clone()).await {
         Ok(server) => {
             tracing::info!(url = %server.url, "status page running");
@@ -120,6 +139,9 @@ pub async fn run(
     };
     let status_url = status.as_ref().map(|s| s.url.clone());
     crate::ipc::serve(listener, engine.clone(), shutdown.clone(), status_url).await;
+    if let Err(e) = inbox.await {
+        tracing::error!(error = %e, "the inbox watcher stopped unexpectedly");
+    }
     engine.wait().await;
     if let Some(status) = status {
         status.wait().await;

@@ -306,12 +306,17 @@ impl Connection {
                 .map(|m| RequestedMedia {
                     url: m.url,
                     kind: m.kind,
+                    role: None,
                 })
                 .collect(),
             name: grab.options.name,
             out_dir: grab.options.out_dir.map(Into::into),
             package: grab.options.package,
+            preset: None,
+            // Local paths and SKUs come from the inbox only, never from a client of the socket.
+            local_files: Vec::new(),
             naming,
+            sku: None,
         };
         match self.engine.submit(submission) {
             Ok(job) => {

@@ -26,7 +26,29 @@ use crate::media::Role;
 use crate::package::naming::Naming;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
+/// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    r#"
+ALTER TABLE items ADD COLUMN warning TEXT;
+ALTER TABLE jobs ADD COLUMN removed_at INTEGER;
+ALTER TABLE jobs ADD COLUMN removed_note TEXT;
+CREATE TABLE IF NOT EXISTS inbox_inputs (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    taken       TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    jobs        TEXT,
+    report      TEXT,
+    result      TEXT,
+    created_at  INTEGER NOT NULL,
+    finished_at INTEGER
+);
+"#,
+)];
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS jobs (
@@ -138,10 +160,32 @@ pub struct JobRequest {
     /// Base name of the package when there is no product to name it after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Processing preset; `None` is the config's `preset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// The user's own files (a folder dropped into the inbox), one item each, in this order.
+    /// Only the inbox sets them: nothing from the socket or a browser can name a local path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_files: Vec<LocalFile>,
     /// How the entries are named, fixed when the job is accepted (jobs journaled before this
     /// existed use the config's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub naming: Option<Naming>,
+    /// The product's SKU or ASIN when the request names it (a spreadsheet row's `sku`): the
+    /// product id that `amazon-upload` names the entries by. Only the inbox sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+}
+
+/// One of the user's own image files, with the entry name the inbox chose for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalFile {
+    pub path: PathBuf,
+    /// The entry's name without its extension (`SKU.MAIN`); the stored format adds it.
+    pub name: String,
+    /// The product's main image (its border may be checked).
+    #[serde(default)]
+    pub main: bool,
 }
 
 /// One media URL of a request.
@@ -150,6 +194,10 @@ pub struct RequestedMedia {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<MediaKind>,
+    /// The role the request gives it (a spreadsheet's `main_image_url` column is the main
+    /// image); `None` lets planning decide by order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// A job to create.
@@ -209,6 +257,36 @@ pub struct StagedPath {
     pub ext: String,
 }
 
+/// An input taken from the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxInput {
+    pub id: i64,
+    /// Its name in the inbox.
+    pub name: String,
+    /// Where it waits while its jobs run (`inbox/processing/<id>-<name>`).
+    pub taken: PathBuf,
+    pub state: InputState,
+    pub jobs: Vec<JobId>,
+    /// Problems found while reading it (bad lines and rows), for its report.
+    pub report: Vec<String>,
+}
+
+/// How far an inbox input has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputState {
+    /// Moved to `processing/`; its jobs are not journaled yet.
+    Taken,
+    /// Its jobs are journaled.
+    Submitted,
+}
+
+/// The inbox input a batch of new jobs comes from, and what reading it found wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct InputJobs<'a> {
+    pub input: i64,
+    pub report: &'a [String],
+}
+
 /// An item to create when planning a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewItem {
@@ -253,6 +331,8 @@ pub struct SavedMedia {
     pub height: Option<u32>,
     pub sha256: String,
     pub bytes: u64,
+    /// What the user should know about the stored file (too small for zoom, border not white…).
+    pub warnings: Vec<String>,
 }
 
 /// The SQLite journal.
@@ -273,7 +353,7 @@ impl Journal {
             path: path.into(),
             source,
         };
-        let conn = Connection::open(path).map_err(open_err)?;
+        let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -292,8 +372,25 @@ impl Journal {
             });
         }
         conn.execute_batch(SCHEMA).map_err(open_err)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(open_err)?;
+        for (target, migration) in MIGRATIONS {
+            if version >= *target {
+                continue;
+            }
+            // Another process (the daemon and `haul status` starting together) may be migrating
+            // the same file: take the write lock first, then look at the version again.
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(open_err)?;
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(open_err)?;
+            if now < *target {
+                tx.execute_batch(migration).map_err(open_err)?;
+                tx.pragma_update(None, "user_version", target)
+                    .map_err(open_err)?;
+            }
+            tx.commit().map_err(open_err)?;
+        }
         Ok(Journal {
             conn: Mutex::new(conn),
         })
@@ -309,22 +406,150 @@ impl Journal {
 
     /// Journals a new job in state `queued` and returns its id.
     pub fn create_job(&self, job: &NewJob) -> Result<JobId> {
-        let request = serde_json::to_string(&job.request)
-            .map_err(|e| JournalError::Corrupt(e.to_string()))?;
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                JobState::Queued.as_str(),
-                job.label,
-                request,
-                path_text(&job.out_dir),
-                package_mode_str(job.package_mode),
-                now_ms()
-            ],
+        let ids = self.create_jobs(std::slice::from_ref(job), None)?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| JournalError::Corrupt("no job id".into()))
+    }
+
+    /// Journals new jobs in one transaction; with `input`, also records them as the jobs of that
+    /// inbox input (so a restart never submits an input's jobs twice).
+    pub fn create_jobs(&self, jobs: &[NewJob], input: Option<InputJobs<'_>>) -> Result<Vec<JobId>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("creating jobs")?;
+        let mut ids = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let request = serde_json::to_string(&job.request)
+                .map_err(|e| JournalError::Corrupt(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    JobState::Queued.as_str(),
+                    job.label,
+                    request,
+                    path_text(&job.out_dir),
+                    package_mode_str(job.package_mode),
+                    now_ms()
+                ],
+            )
+            .doing("creating a job")?;
+            ids.push(tx.last_insert_rowid());
+        }
+        if let Some(input) = input {
+            let jobs =
+                serde_json::to_string(&ids).map_err(|e| JournalError::Corrupt(e.to_string()))?;
+            let report = serde_json::to_string(input.report)
+                .map_err(|e| JournalError::Corrupt(e.to_string()))?;
+            tx.execute(
+                "UPDATE inbox_inputs SET state = 'submitted', jobs = ?2, report = ?3 WHERE id = ?1",
+                params![input.input, jobs, report],
+            )
+            .doing("recording an inbox input's jobs")?;
+        }
+        tx.commit().doing("creating jobs")?;
+        Ok(ids)
+    }
+
+    /// Records an input taken from the inbox; it is moved to `processing/<id>-<name>` in
+    /// `processing_dir` (returned) right after.
+    pub fn create_input(&self, name: &str, processing_dir: &Path) -> Result<InboxInput> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("recording an inbox input")?;
+        tx.execute(
+            "INSERT INTO inbox_inputs (name, taken, state, created_at) VALUES (?1, '', 'taken', ?2)",
+            params![name, now_ms()],
         )
-        .doing("creating a job")?;
-        Ok(conn.last_insert_rowid())
+        .doing("recording an inbox input")?;
+        let id = tx.last_insert_rowid();
+        let taken = processing_dir.join(format!("{id}-{name}"));
+        tx.execute(
+            "UPDATE inbox_inputs SET taken = ?2 WHERE id = ?1",
+            params![id, path_text(&taken)],
+        )
+        .doing("recording an inbox input")?;
+        tx.commit().doing("recording an inbox input")?;
+        Ok(InboxInput {
+            id,
+            name: name.to_string(),
+            taken,
+            state: InputState::Taken,
+            jobs: Vec::new(),
+            report: Vec::new(),
+        })
+    }
+
+    /// Inputs taken from the inbox and not yet moved to `done/` or `failed/`, oldest first.
+    pub fn unfinished_inputs(&self) -> Result<Vec<InboxInput>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, name, taken, state, jobs, report FROM inbox_inputs
+                 WHERE state IN ('taken', 'submitted') ORDER BY id",
+            )
+            .doing("listing inbox inputs")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .doing("listing inbox inputs")?;
+        let mut inputs = Vec::new();
+        for row in rows {
+            let (id, name, taken, state, jobs, report) = row.doing("listing inbox inputs")?;
+            fn parse_list<T: serde::de::DeserializeOwned>(
+                id: i64,
+                text: Option<String>,
+            ) -> Result<Vec<T>> {
+                text.map(|t| serde_json::from_str(&t))
+                    .transpose()
+                    .map_err(|e| JournalError::Corrupt(format!("inbox input {id}: {e}")))
+                    .map(Option::unwrap_or_default)
+            }
+            inputs.push(InboxInput {
+                id,
+                name,
+                taken: PathBuf::from(taken),
+                state: if state == "submitted" {
+                    InputState::Submitted
+                } else {
+                    InputState::Taken
+                },
+                jobs: parse_list(id, jobs)?,
+                report: parse_list(id, report)?,
+            });
+        }
+        Ok(inputs)
+    }
+
+    /// An input is back in the user's hands: moved to `result` (in `done/` or `failed/`).
+    pub fn finish_input(&self, input: i64, failed: bool, result: &Path) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE inbox_inputs SET state = ?2, result = ?3, finished_at = ?4 WHERE id = ?1",
+                params![
+                    input,
+                    if failed { "failed" } else { "done" },
+                    path_text(result),
+                    now_ms()
+                ],
+            )
+            .doing("finishing an inbox input")?;
+        Ok(())
+    }
+
+    /// Forgets an input that was recorded but never moved (the move failed, or a crash came
+    /// first): it is still in the inbox and is taken again from there.
+    pub fn forget_input(&self, input: i64) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM inbox_inputs WHERE id = ?1", [input])
+            .doing("forgetting an inbox input")?;
+        Ok(())
     }
 
     /// Records what the page said and creates the job's items, in one transaction.
@@ -409,7 +634,9 @@ impl Journal {
     ) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, staging = NULL, finished_at = ?5 WHERE id = ?1",
+                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, staging = NULL, finished_at = ?5,
+                    removed_at = NULL, removed_note = NULL
+                 WHERE id = ?1",
                 params![job, state.as_str(), output.map(path_text), error, now_ms()],
             )
             .doing("finishing a job")?;
@@ -505,7 +732,7 @@ impl Journal {
         self.conn()
             .execute(
                 "UPDATE items SET state = 'saved', content_type = ?3, ext = ?4, width = ?5, height = ?6,
-                    sha256 = ?7, bytes = ?8, error = NULL, finished_at = ?9
+                    sha256 = ?7, bytes = ?8, error = NULL, finished_at = ?9, warning = ?10
                  WHERE job_id = ?1 AND idx = ?2",
                 params![
                     job,
@@ -516,7 +743,8 @@ impl Journal {
                     saved.height,
                     saved.sha256,
                     saved.bytes as i64,
-                    now_ms()
+                    now_ms(),
+                    (!saved.warnings.is_empty()).then(|| saved.warnings.join("\n"))
                 ],
             )
             .doing("updating an item")?;
@@ -536,8 +764,7 @@ impl Journal {
 
     /// Jobs for `haul status`, newest first.
     pub fn list_jobs(&self, limit: usize, offset: usize) -> Result<Vec<JobSummary>> {
-        self.list_jobs_filtered(&[], limit, offset)
-            .map(|(jobs, _)| jobs)
+        Ok(self.list_jobs_filtered(&[], limit, offset)?.0)
     }
 }
 
@@ -569,7 +796,8 @@ impl Journal {
             .prepare(&format!(
                 "SELECT j.id, j.state, COALESCE(j.title, j.label), j.output, j.created_at, j.finished_at,
                         COALESCE(SUM(i.state = 'saved'), 0), COALESCE(SUM(i.state = 'failed'), 0),
-                        COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0)
+                        COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0),
+                        j.removed_at, j.removed_note
                  FROM jobs j LEFT JOIN items i ON i.job_id = j.id
                  {filter}
                  GROUP BY j.id ORDER BY j.id DESC LIMIT ?1 OFFSET ?2"
@@ -591,6 +819,8 @@ impl Journal {
                         failed: r.get::<_, i64>(7)? as u64,
                         total: r.get::<_, i64>(8)? as u64,
                         bytes: r.get::<_, i64>(9)? as u64,
+                        removed_at: r.get::<_, Option<i64>>(10)?.map(|t| t / 1000),
+                        removed_note: r.get(11)?,
                     },
                 ))
             })
@@ -603,6 +833,30 @@ impl Journal {
             jobs.push(summary);
         }
         Ok((jobs, total as u64))
+    }
+
+    /// The packages recorded for jobs and not yet known to be removed: `(job, output path)`.
+    pub fn present_outputs(&self) -> Result<Vec<(JobId, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT id, output FROM jobs WHERE output IS NOT NULL AND removed_at IS NULL")
+            .doing("listing packages")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .doing("listing packages")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .doing("listing packages")
+    }
+
+    /// Records that `job`'s package is gone from disk, and why.
+    pub fn mark_removed(&self, job: JobId, note: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE jobs SET removed_at = ?2, removed_note = ?3 WHERE id = ?1",
+                params![job, now_ms(), note],
+            )
+            .doing("recording a removed package")?;
+        Ok(())
     }
 
     /// Removes a job and its items from the journal (nothing on disk). `false` when there was
@@ -697,7 +951,8 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
 
 const ITEM_COLUMNS: &str =
     "job_id, idx, url, kind, role, variant, variant_id, state, size, validator, final_url,
-    bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at";
+    bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at,
+    warning";
 
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
     let kind: String = r.get(3)?;
@@ -715,6 +970,10 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
             height: r.get(15)?,
             sha256,
             bytes,
+            warnings: r
+                .get::<_, Option<String>>(21)?
+                .map(|w| w.lines().map(str::to_string).collect())
+                .unwrap_or_default(),
         }),
         _ => None,
     };
@@ -782,6 +1041,7 @@ mod tests {
                 media: vec![RequestedMedia {
                     url: "https://a.example/1.jpg".into(),
                     kind: None,
+                    role: None,
                 }],
                 ..Default::default()
             },
@@ -832,6 +1092,7 @@ mod tests {
                     height: Some(2),
                     sha256: "ab".into(),
                     bytes: 9,
+                    warnings: vec!["small".into(), "grey border".into()],
                 },
             )
             .unwrap();
@@ -850,6 +1111,10 @@ mod tests {
         assert_eq!(items[0].state, ItemState::Saved);
         assert_eq!(items[0].validator.as_deref(), Some("\"etag\""));
         assert_eq!(items[0].saved.as_ref().unwrap().width, Some(3));
+        assert_eq!(
+            items[0].saved.as_ref().unwrap().warnings,
+            ["small", "grey border"]
+        );
         assert_eq!(items[0].attempts, 1);
         assert_eq!(items[1].state, ItemState::Failed);
         assert_eq!(items[1].error.as_deref(), Some("404 Not Found"));
@@ -886,6 +1151,32 @@ mod tests {
             j.set_job_state(999, JobState::Failed, None),
             Err(JournalError::NoSuchJob(999))
         ));
+    }
+
+    #[test]
+    fn a_first_version_journal_upgrades_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at)
+                 VALUES ('complete', 'old', '{\"media\":[]}', '/out', 'zip', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.job(1).unwrap().label, "old");
+        let version: i64 = j
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(j);
+        Journal::open(&path).expect("opening an upgraded journal again");
     }
 
     #[test]

@@ -220,3 +220,15 @@ pub async fn run_haul(home: &TestHome, args: &[&str]) -> std::process::Output {
         .await
         .expect("run haul")
 }
+
+/// The jobs `haul status --json` lists for `home`.
+pub async fn status_jobs(home: &TestHome) -> Vec<serde_json::Value> {
+    let out = run_haul(home, &["status", "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    doc["jobs"].as_array().cloned().unwrap_or_default()
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use haul_tests::ca::TestCa;
-use haul_tests::daemon::{DaemonProcess, run_haul};
+use haul_tests::daemon::{DaemonProcess, run_haul, status_jobs};
 use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{MediaServer, Route};
@@ -295,4 +295,36 @@ async fn a_bad_config_is_named_by_file_line_and_key() {
         );
         assert!(!err.contains("panicked"), "{err}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_deleted_from_the_output_folder_shows_as_removed() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(&ca, "");
+    let urls = serve_three(&server).await;
+    let list = home.root().join("gone.txt");
+    std::fs::write(&list, urls.join("\n")).unwrap();
+    let out = run_haul(&home, &["grab", "--list", list.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let zip = home.paths.output_dir.join("gone.zip");
+    assert!(zip.is_file());
+
+    let jobs = status_jobs(&home).await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert!(jobs[0].get("removed_at").is_none(), "still there: {jobs:?}");
+
+    std::fs::remove_file(&zip).unwrap();
+    let jobs = status_jobs(&home).await;
+    assert_eq!(jobs[0]["removed_note"], "deleted from the output folder");
+    assert!(
+        jobs[0]["removed_at"].as_i64().is_some_and(|t| t > 0),
+        "{jobs:?}"
+    );
+    let out = run_haul(&home, &["status"]).await;
+    assert!(
+        text(&out.stdout).contains("gone.zip (deleted from the output folder)"),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -31,7 +31,7 @@ const PAGE_URL: &str = "https://www.amazon.com/dp/B0BRZXRBZL";
 const CDN: &str = "m.media-amazon.com";
 
 /// The saved page, or `None` (after saying so) when `../shared/fixtures` is absent.
-fn fixture_page() -> Option<PathBuf> {
+pub(crate) fn fixture_page() -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("..")
@@ -49,13 +49,13 @@ fn fixture_page() -> Option<PathBuf> {
 
 /// A media server answering every media URL of `extraction` (small JPEGs, a WebP for the
 /// gallery's second image, an MP4 for the video), and a home pinning the CDN to it.
-struct Mirror {
+pub(crate) struct Mirror {
     _ca: TestCa,
-    server: MediaServer,
-    home: TestHome,
+    pub server: MediaServer,
+    pub home: TestHome,
 }
 
-async fn mirror(extraction: &Extraction) -> Mirror {
+pub(crate) async fn mirror(extraction: &Extraction) -> Mirror {
     let ca = TestCa::new();
     let server = MediaServer::start(&ca).await;
     let home = TestHome::new(
@@ -104,7 +104,7 @@ async fn mirror(extraction: &Extraction) -> Mirror {
     }
 }
 
-fn extraction_of(path: &Path) -> Extraction {
+pub(crate) fn extraction_of(path: &Path) -> Extraction {
     let html = extract::read_page_file(path).expect("fixture page reads");
     let e = extract::extract(&html, Some(PAGE_URL));
     assert!(e.media.len() > 100, "the page has {} media", e.media.len());

@@ -9,6 +9,7 @@ mod extension;
 mod grab;
 mod grab_page;
 mod hls;
+mod inbox;
 mod ipc;
 #[cfg(unix)]
 mod native_host;

@@ -468,6 +468,12 @@ pub struct JobSummary {
     /// Seconds since the Unix epoch.
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// When haul noticed that the package is no longer on disk (seconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_at: Option<i64>,
+    /// How it went (for instance deleted from the output folder by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_note: Option<String>,
 }
 
 /// A cancel took effect.

@@ -12,6 +12,7 @@ use haul::daemon::{DaemonError, EngineLock};
 use haul::jobs::{Engine, JobEvent, Submission};
 use haul::journal::{Journal, RequestedMedia};
 use haul::package::naming::Naming;
+use haul::url_list;
 use haul_protocol::message::{
     ClientInfo, ClientKind, Grab, GrabOptions, MediaRef, PackageMode, Page, Reply, Request,
 };
@@ -155,6 +156,7 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
             media.push(RequestedMedia {
                 url: url.clone(),
                 kind: None,
+                role: None,
             });
         }
         jobs.push(submission(media, None));
@@ -226,32 +228,26 @@ fn list_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads a URL list: one URL a line; blank lines and `#` comments are skipped; anything else is
-/// an error naming the line.
+/// Reads a URL list (see [`haul::url_list`]); a line that is not a URL is an error naming it.
 fn read_list(path: &Path) -> anyhow::Result<Vec<RequestedMedia>> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the URL list {}", path.display()))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let mut media = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim().trim_start_matches('\u{feff}');
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        check_url(line).with_context(|| format!("{}, line {}", path.display(), n + 1))?;
-        media.push(RequestedMedia {
-            url: line.to_string(),
-            kind: None,
-        });
+    let (urls, bad) = url_list::parse(&String::from_utf8_lossy(&bytes));
+    if let Some(first) = bad.first() {
+        bail!("{}, {first}", path.display());
     }
-    Ok(media)
+    Ok(urls
+        .into_iter()
+        .map(|u| RequestedMedia {
+            url: u.url,
+            kind: None,
+            role: None,
+        })
+        .collect())
 }
 
 fn check_url(text: &str) -> anyhow::Result<()> {
-    match url::Url::parse(text) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => bail!("{text:?} is not an http(s) URL"),
-    }
+    url_list::check_url(text).map_err(anyhow::Error::msg)
 }
 
 /// Hands the jobs to the running daemon and follows them on the connection.

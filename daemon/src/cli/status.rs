@@ -38,6 +38,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         .map(|(_, hello)| hello)
         .ok();
     let journal = Journal::open(&ctx.paths.journal_file())?;
+    haul::package::deleted::note_deleted_packages(&journal)?;
     let jobs = journal.list_jobs(args.limit, 0)?;
     let output_dir = config.output_dir(&ctx.paths);
     let inbox_dir = config.inbox_dir(&ctx.paths);
@@ -91,13 +92,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             format!("{}/{}", j.saved, j.total)
         };
         let label: String = j.label.chars().take(40).collect();
+        let result = match (&j.output, &j.removed_note) {
+            (Some(output), Some(note)) => format!("{output} ({note})"),
+            (Some(output), None) => output.clone(),
+            (None, _) => "-".to_string(),
+        };
         println!(
             "{:>5}  {:<10} {:>9}  {:<40}  {}",
             j.job,
             j.state.as_str(),
             files,
             label,
-            j.output.as_deref().unwrap_or("-")
+            result
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -38,7 +38,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::journal::{JobRequest, Journal, JournalError, NewJob, RequestedMedia};
+use crate::journal::{
+    InputJobs, JobRequest, Journal, JournalError, LocalFile, NewJob, RequestedMedia,
+};
 use crate::package::naming::Naming;
 use crate::process::StripOptions;
 
@@ -72,8 +74,14 @@ pub struct Submission {
     /// Output folder for this job (default: the config's).
     pub out_dir: Option<PathBuf>,
     pub package: Option<PackageMode>,
+    /// Processing preset (default: the config's `preset`).
+    pub preset: Option<String>,
+    /// The user's own files to store (set by the inbox only).
+    pub local_files: Vec<LocalFile>,
     /// How entries are named (default: the config's `naming`).
     pub naming: Option<Naming>,
+    /// The product's SKU or ASIN (set by the inbox only, from a spreadsheet row).
+    pub sku: Option<String>,
 }
 
 /// Engine failures (per-item failures are not errors: they end up in the manifest).
@@ -92,6 +100,8 @@ pub enum EngineError {
     },
     #[error("haul is shutting down")]
     ShuttingDown,
+    #[error(transparent)]
+    Preset(#[from] crate::process::preset::PresetError),
 }
 
 /// The job engine (cheap to clone).
@@ -176,15 +186,44 @@ impl Engine {
 
     /// Journals a grab and starts it; returns as soon as the job is journaled.
     pub fn submit(&self, submission: Submission) -> Result<JobId, EngineError> {
+        let ids = self.submit_all(vec![submission], None)?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| EngineError::Journal(JournalError::Corrupt("no job id".into())))
+    }
+
+    /// Journals several grabs in one transaction (recorded as the jobs of an inbox input when
+    /// given) and starts them. Either every job is journaled or none is.
+    pub fn submit_all(
+        &self,
+        submissions: Vec<Submission>,
+        input: Option<InputJobs<'_>>,
+    ) -> Result<Vec<JobId>, EngineError> {
         if self.inner.shutdown.is_cancelled() {
             return Err(EngineError::ShuttingDown);
         }
+        let jobs = submissions
+            .into_iter()
+            .map(|s| self.new_job(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids = self.inner.journal.create_jobs(&jobs, input)?;
+        for &id in &ids {
+            self.start(id);
+        }
+        Ok(ids)
+    }
+
+    /// Checks a grab and turns it into the job to journal (saving the page HTML beside it).
+    fn new_job(&self, submission: Submission) -> Result<NewJob, EngineError> {
         let has_page_html = submission
             .page_html
             .as_deref()
             .is_some_and(|h| !h.trim().is_empty());
-        if submission.media.is_empty() && !has_page_html {
+        if submission.media.is_empty() && submission.local_files.is_empty() && !has_page_html {
             return Err(EngineError::NothingToGrab);
+        }
+        if let Some(name) = &submission.preset {
+            self.inner.config.resolve_preset(name)?;
         }
         let page_file = match submission.page_html.filter(|_| has_page_html) {
             Some(html) => Some(self.save_page(&html)?),
@@ -198,7 +237,7 @@ impl Engine {
             .or_else(|| submission.page_url.clone())
             .or_else(|| submission.media.first().map(|m| m.url.clone()))
             .unwrap_or_default();
-        let job = NewJob {
+        Ok(NewJob {
             label,
             request: JobRequest {
                 page_url: submission.page_url,
@@ -206,20 +245,20 @@ impl Engine {
                 page_file,
                 media: submission.media,
                 name: submission.name,
+                preset: submission.preset,
+                local_files: submission.local_files,
                 naming: Some(
                     submission
                         .naming
                         .unwrap_or_else(|| self.inner.config.naming.clone()),
                 ),
+                sku: submission.sku,
             },
             out_dir: submission
                 .out_dir
                 .unwrap_or_else(|| self.inner.config.output_dir(&self.inner.paths)),
             package_mode: submission.package.unwrap_or(self.inner.config.package),
-        };
-        let id = self.inner.journal.create_job(&job)?;
-        self.start(id);
-        Ok(id)
+        })
     }
 
     /// Restarts every job the journal holds as unfinished (after a crash or a shutdown).

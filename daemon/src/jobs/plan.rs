@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::extract::{self, Extraction, cdn};
-use crate::journal::{JobRequest, NewItem, ProductInfo, RequestedMedia};
+use crate::journal::{JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
 use crate::media::{MediaKind, Role};
 
 /// What a job will save.
@@ -30,6 +30,16 @@ pub(super) struct Plan {
 
 /// Plans `request` (reads the saved page, if any: call it on the blocking pool).
 pub(super) fn plan(request: &JobRequest) -> Plan {
+    if !request.local_files.is_empty() {
+        return Plan {
+            product: ProductInfo {
+                title: request.page_title.clone(),
+                ..Default::default()
+            },
+            items: local_items(&request.local_files),
+            warnings: Vec::new(),
+        };
+    }
     let mut warnings = Vec::new();
     let extraction = request
         .page_file
@@ -59,7 +69,7 @@ pub(super) fn plan(request: &JobRequest) -> Plan {
         None => Plan {
             product: ProductInfo {
                 site: None,
-                product_id: None,
+                product_id: request.sku.clone(),
                 title: request.page_title.clone(),
                 page_url: request.page_url.clone(),
             },
@@ -119,10 +129,13 @@ fn is_http(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
-/// A plain list: roles by order, the same asset listed twice saved once.
+/// A plain list: roles as the request gives them, else by order; the same asset listed twice
+/// saved once.
 fn list_items(media: &[RequestedMedia]) -> Vec<NewItem> {
     let mut seen = HashSet::new();
-    let mut roles = RolesByOrder { have_main: false };
+    let mut roles = RolesByOrder {
+        have_main: media.iter().any(|m| m.role == Some(Role::Main)),
+    };
     media
         .iter()
         .filter(|m| seen.insert(cdn::asset_id(m.url.trim())))
@@ -131,10 +144,25 @@ fn list_items(media: &[RequestedMedia]) -> Vec<NewItem> {
             NewItem {
                 url: m.url.trim().to_string(),
                 kind,
-                role: roles.next(kind),
+                role: m.role.unwrap_or_else(|| roles.next(kind)),
                 variant: None,
                 variant_id: None,
             }
+        })
+        .collect()
+}
+
+/// The user's own files, one item each, in the request's order (the inbox named them already).
+fn local_items(files: &[LocalFile]) -> Vec<NewItem> {
+    files
+        .iter()
+        .map(|f| NewItem {
+            url: url::Url::from_file_path(&f.path)
+                .map_or_else(|()| f.path.display().to_string(), String::from),
+            kind: MediaKind::Image,
+            role: if f.main { Role::Main } else { Role::Gallery },
+            variant: None,
+            variant_id: None,
         })
         .collect()
 }
@@ -182,6 +210,7 @@ mod tests {
         RequestedMedia {
             url: url.into(),
             kind: None,
+            role: None,
         }
     }
 

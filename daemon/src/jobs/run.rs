@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use super::{Inner, JobEvent, plan};
 use crate::fetch::{self, ByteBudget, FetchError, Observer, Target};
 use crate::format::Format;
-use crate::journal::{ItemRecord, JobRecord, JournalError, SavedMedia, StagedPath, Staging};
+use crate::journal::{
+    ItemRecord, JobRecord, JournalError, LocalFile, SavedMedia, StagedPath, Staging,
+};
 use crate::media::MediaKind;
 use crate::package::naming::{self, EntrySpec, Naming, ProductNames};
 use crate::package::{
@@ -45,6 +47,8 @@ enum RunError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Preset(#[from] crate::process::preset::PresetError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -110,6 +114,12 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         source,
     })?;
 
+    let preset_name = job
+        .request
+        .preset
+        .as_deref()
+        .unwrap_or(&inner.config.preset);
+    let preset = Arc::new(inner.config.resolve_preset(preset_name)?);
     let counters = Arc::new(Counters::new(&items, &work));
     emit(inner, counters.progress(id, None));
     let budget = Arc::new(ByteBudget::new(
@@ -125,6 +135,8 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
             budget: budget.clone(),
             counters: counters.clone(),
             cancel: cancel.clone(),
+            preset: preset.clone(),
+            local: job.request.local_files.get(item.index as usize).cloned(),
         };
         tasks.spawn(async move { ctx.run(item).await });
     }
@@ -149,6 +161,9 @@ struct ItemContext {
     budget: Arc<ByteBudget>,
     counters: Arc<Counters>,
     cancel: CancellationToken,
+    preset: Arc<process::Preset>,
+    /// The user's own file this item stores (inbox folders), instead of a download.
+    local: Option<LocalFile>,
 }
 
 impl ItemContext {
@@ -156,6 +171,12 @@ impl ItemContext {
     /// in the journal; only a journal failure is an error of the job.
     async fn run(self, item: ItemRecord) -> Result<(), JournalError> {
         let format = match item.state {
+            ItemState::Pending | ItemState::Downloading if self.local.is_some() => {
+                match self.copy_local(&item).await {
+                    Ok(format) => format,
+                    Err(reason) => return self.fail(&item, &reason),
+                }
+            }
             ItemState::Pending | ItemState::Downloading => {
                 let observer = ItemObserver::new(&self, &item);
                 let target = Target {
@@ -191,10 +212,11 @@ impl ItemContext {
             permit = self.inner.cpu_slots.clone().acquire_owned() => permit.ok(),
             () = self.cancel.cancelled() => return Ok(()),
         };
-        let (part, strip) = (self.part.clone(), self.inner.strip);
+        let (part, strip, preset) = (self.part.clone(), self.inner.strip, self.preset.clone());
+        let main = item.role == crate::media::Role::Main;
         let inspected = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            process::inspect(&part, format, strip)
+            process::process(&part, format, &preset, strip, main)
         })
         .await;
         match inspected {
@@ -211,6 +233,29 @@ impl ItemContext {
         }
     }
 
+    /// Copies the user's own file into the work folder (the inbox input stays untouched) and
+    /// checks by its bytes that it is an image.
+    async fn copy_local(&self, item: &ItemRecord) -> Result<Format, String> {
+        let Some(local) = &self.local else {
+            return Err("internal error: no local file".into());
+        };
+        let name = local
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let size = tokio::fs::copy(&local.path, &self.part)
+            .await
+            .map_err(|e| format!("cannot read {name}: {e}"))?;
+        let format = fetch::sniff_file(&self.part).await.map_err(|_| {
+            format!("{name} is not an image haul can store; use JPEG, PNG, WebP or TIFF files")
+        })?;
+        self.inner
+            .journal
+            .item_downloaded(self.job, item.index, size)
+            .map_err(|e| e.to_string())?;
+        Ok(format)
+    }
+
     fn fail(&self, item: &ItemRecord, reason: &str) -> Result<(), JournalError> {
         tracing::info!(job = self.job, url = %item.url, reason, "item failed");
         self.inner
@@ -218,6 +263,7 @@ impl ItemContext {
             .item_failed(self.job, item.index, reason)?;
         // A failed file's bytes are not kept: they are not media, too large, or stale.
         let _ = std::fs::remove_file(&self.part);
+        let _ = std::fs::remove_file(process::converted_path(&self.part));
         self.counters.done.fetch_add(1, Ordering::Relaxed);
         self.counters.failed.fetch_add(1, Ordering::Relaxed);
         self.emit_item(item, ItemState::Failed, None, Some(reason.to_string()));
@@ -539,7 +585,14 @@ fn stored_items(
         let format = Format::from_content_type(&record.content_type).ok_or_else(|| {
             RunError::Internal(format!("item {} has no stored format", item.index))
         })?;
-        let part = work.join(format!("{}.part", item.index));
+        // A converting preset wrote the stored form beside the download.
+        let download = work.join(format!("{}.part", item.index));
+        let preset_output = process::converted_path(&download);
+        let part = if preset_output.exists() {
+            preset_output
+        } else {
+            download
+        };
         let mut entry = StoredItem {
             item: item.clone(),
             source: part.clone(),
@@ -595,8 +648,22 @@ fn contents(
         site: job.product.site.as_deref(),
         product_id: job.product.product_id.as_deref(),
     };
-    let named = naming::name_entries(naming, &product, &specs);
+    let mut named = naming::name_entries(naming, &product, &specs);
     drop(specs);
+    if !job.request.local_files.is_empty() {
+        // The inbox named the user's own files (`SKU.SLOT`); only the extension is the stored
+        // format's.
+        named.names = stored
+            .iter()
+            .map(|s| {
+                job.request
+                    .local_files
+                    .get(s.item.index as usize)
+                    .map(|f| format!("{}.{}", f.name, s.saved.ext))
+            })
+            .collect();
+        named.notes.clear();
+    }
     let mut manifest = Manifest {
         generator: concat!("haul ", env!("CARGO_PKG_VERSION")).to_string(),
         site: job.product.site.clone(),
@@ -640,6 +707,7 @@ fn contents(
             height: s.saved.height,
             content_type: s.saved.content_type,
             sha256: s.saved.sha256,
+            warnings: s.saved.warnings,
             converted_from: s.converted_from.map(|f| f.content_type().to_string()),
         });
         entries.push(Entry {

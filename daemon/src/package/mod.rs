@@ -13,6 +13,7 @@
 //! ZIPs are deterministic — fixed entry order, fixed timestamps, no per-run data in the manifest
 //! — so a job resumed after a crash produces the same bytes as one that ran straight through.
 
+pub mod deleted;
 pub mod naming;
 
 use std::fs::File;
@@ -85,6 +86,9 @@ pub struct ManifestFile {
     pub height: Option<u32>,
     pub content_type: String,
     pub sha256: String,
+    /// What the user should know about the file (listed only when there is something).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The downloaded file's content type when the stored file was converted from it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converted_from: Option<String>,
@@ -135,7 +139,7 @@ impl Manifest {
                 f.content_type.clone(),
                 f.sha256.clone(),
                 "saved".into(),
-                String::new(),
+                f.warnings.join("; "),
             ];
             push_csv_row(&mut out, &row);
         }

@@ -1,41 +1,52 @@
-//! Converting an image to JPEG, for targets that take only some formats — Seller Central's image
-//! upload accepts JPEG, PNG, TIFF and GIF, so the `amazon-upload` naming converts WebP and BMP.
+//! Converting an image by a preset ([`ConvertSpec`]): decode with hard limits, turn it upright,
+//! flatten transparency onto white, convert to sRGB, scale down, encode.
 //!
-//! A page's images are outside input, so decoding is bounded ([`MAX_SIDE`] pixels a side,
-//! [`MAX_DECODE_BYTES`] of memory): a hostile "decompression bomb" fails with an error instead
-//! of exhausting the machine. Transparent pixels are laid on white (Amazon's listing background)
-//! and the ICC colour profile is carried over, so colours stay as the source defines them. The
-//! output is deterministic, so a job resumed after a crash packages the same bytes.
+//! Why each step:
+//! 1. **Bounded decoding.** An image's header can declare 100000 × 100000 pixels in a few hundred
+//!    bytes (a decompression bomb). The declared size is read first and refused above
+//!    [`MAX_SIDE`]; the decoder then runs with the same limits and an allocation cap
+//!    ([`MAX_DECODE_BYTES`]), so a lying header cannot get past either.
+//! 2. **Upright.** Phones store pictures sideways with an EXIF orientation tag; the tag is dropped
+//!    with the rest of the metadata, so the pixels are turned first.
+//! 3. **White behind transparency.** JPEG has no alpha, and marketplaces want white, not the
+//!    black that dropping the channel gives.
+//! 4. **sRGB.** Browsers and marketplaces assume sRGB when no profile is attached; a photo shot in
+//!    Display P3 or Adobe RGB is converted (moxcms) and written without a profile. A profile that
+//!    cannot be read is reported and the pixels are taken as sRGB.
+//! 5. **Size.** The longest side is scaled down (Lanczos) to `max_side`; a smaller image than
+//!    `min_side` is kept and reported, since scaling up only adds blur.
+//! 6. **Encode.** JPEG (image crate) or lossy WebP (libwebp) at the preset's quality. Nothing but
+//!    pixels is written: no EXIF, no XMP, no profile.
+//!
+//! Besides the presets, [`to_jpeg`] serves targets that take only some formats — Seller Central's
+//! image upload accepts JPEG, PNG, TIFF and GIF, so the `amazon-upload` naming converts WebP and
+//! BMP — with the same steps and no scaling. Every step is deterministic, so a job resumed after
+//! a crash packages the same bytes.
 
-use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
-use image::codecs::jpeg::JpegEncoder;
-use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage, imageops::FilterType};
 use thiserror::Error;
 
+use super::preset::{ConvertSpec, OutputFormat};
 use crate::format::Format;
 
-/// Longest side decoded.
+/// Longest side haul decodes. Above every camera and Amazon's own 10000 px limit.
 pub const MAX_SIDE: u32 = 20_000;
-/// Most memory one decode may allocate.
-pub const MAX_DECODE_BYTES: u64 = 512 << 20;
-/// JPEG quality of converted images: visually lossless for product photos.
-const JPEG_QUALITY: u8 = 92;
 
-/// A conversion that could not be done.
-#[derive(Debug, Error)]
-pub enum ConvertError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: io::Error },
-    #[error("cannot convert the {from} image to JPEG: {source}")]
-    Image {
-        from: &'static str,
-        source: image::ImageError,
-    },
-    #[error("cannot write {}: {source}", path.display())]
-    Write { path: PathBuf, source: io::Error },
+/// Most memory one decode may allocate (a 100-megapixel RGBA image fits).
+pub const MAX_DECODE_BYTES: u64 = 512 << 20;
+
+/// A converted image.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub data: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    /// What the user should know about the result (too small, border not white, profile ignored).
+    pub warnings: Vec<String>,
 }
 
 /// Decoder limits: at most `max_side` pixels a side and `max_alloc` bytes allocated, so a
@@ -48,94 +59,458 @@ pub fn decode_limits(max_side: u32, max_alloc: u64) -> Limits {
     limits
 }
 
-/// Whether [`to_jpeg`] can read `format`.
+/// Why an image could not be converted.
+#[derive(Debug, Error)]
+pub enum ConvertError {
+    #[error(
+        "the image declares {width} × {height} pixels, more than the {MAX_SIDE} px a side haul decodes; it may be a decompression bomb — if it is a real photo, scale it down and drop it again"
+    )]
+    TooLarge { width: u64, height: u64 },
+    #[error(
+        "the image needs more memory to decode than haul allows ({} MiB); scale it down and drop it again",
+        MAX_DECODE_BYTES >> 20
+    )]
+    TooMuchMemory,
+    #[error(
+        ".{0} images cannot be converted by haul; export the picture as JPEG or PNG and drop it again"
+    )]
+    Unsupported(&'static str),
+    #[error("the image cannot be read: {0}; is the file damaged?")]
+    Decode(String),
+    #[error("cannot encode the converted image: {0}")]
+    Encode(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// JPEG quality of [`to_jpeg`]: visually lossless for product photos.
+const TO_JPEG_QUALITY: u8 = 92;
+
+/// Whether [`convert`] and [`to_jpeg`] can read `format`.
 pub fn can_convert(format: Format) -> bool {
     matches!(
         format,
-        Format::Webp | Format::Png | Format::Bmp | Format::Jpeg
+        Format::Jpeg | Format::Png | Format::Webp | Format::Tiff | Format::Bmp
     )
 }
 
-/// Decodes `source` (of `format`) within the bounds and writes it as a JPEG to `target`
-/// (through a temporary file beside it, renamed when complete).
+/// Converts the image file `source` (of `format`) to an sRGB JPEG of the same size at `target`
+/// (through a temporary file beside it, synced and renamed when complete).
 pub fn to_jpeg(source: &Path, format: Format, target: &Path) -> Result<(), ConvertError> {
-    let image_err = |source| ConvertError::Image {
-        from: format.content_type(),
-        source,
-    };
-    let file = File::open(source).map_err(|e| ConvertError::Read {
+    let data = std::fs::read(source).map_err(|e| ConvertError::Read {
         path: source.to_path_buf(),
         source: e,
     })?;
-    let mut reader = ImageReader::new(BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|e| ConvertError::Read {
-            path: source.to_path_buf(),
-            source: e,
-        })?;
-    reader.limits(decode_limits(MAX_SIDE, MAX_DECODE_BYTES));
-    let mut decoder = reader.into_decoder().map_err(image_err)?;
-    let icc = decoder.icc_profile().ok().flatten();
-    let image = DynamicImage::from_decoder(decoder).map_err(image_err)?;
-    let rgb = on_white(image);
-
+    let spec = ConvertSpec {
+        name: "jpeg".into(),
+        format: OutputFormat::Jpeg,
+        quality: TO_JPEG_QUALITY,
+        max_side: None,
+        min_side: None,
+        check_white_border: false,
+    };
+    let converted = convert(&data, format, &spec, false)?;
     let temp = target.with_extension("converting");
     let write_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ConvertError::Write { path, source }
     };
-    let out = File::create(&temp).map_err(write_err(&temp))?;
-    let mut out = BufWriter::new(out);
-    let mut encoder = JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
-    if let Some(icc) = icc {
-        // A profile the encoder cannot embed only costs colour accuracy, not the image.
-        let _ = encoder.set_icc_profile(icc);
-    }
-    encoder
-        .write_image(
-            rgb.as_raw(),
-            rgb.width(),
-            rgb.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .map_err(image_err)?;
-    out.flush().map_err(write_err(&temp))?;
-    let file = out
-        .into_inner()
-        .map_err(|e| write_err(&temp)(e.into_error()))?;
+    let mut file = std::fs::File::create(&temp).map_err(write_err(&temp))?;
+    file.write_all(&converted.data).map_err(write_err(&temp))?;
     file.sync_all().map_err(write_err(&temp))?;
     std::fs::rename(&temp, target).map_err(write_err(target))
 }
 
-/// The image as 8-bit RGB, transparent pixels blended onto white.
-fn on_white(image: DynamicImage) -> RgbImage {
+/// Converts `data` (an image in `format`) by `spec`. `main` marks the product's main image,
+/// whose border is checked when the preset asks.
+pub fn convert(
+    data: &[u8],
+    format: Format,
+    spec: &ConvertSpec,
+    main: bool,
+) -> Result<Converted, ConvertError> {
+    if !can_convert(format) {
+        return Err(ConvertError::Unsupported(format.ext()));
+    }
+    let mut warnings = Vec::new();
+    let (image, icc) = decode(data)?;
+    let mut rgb = flatten_on_white(image);
+    if let Some(icc) = icc
+        && let Err(problem) = to_srgb(&mut rgb, &icc)
+    {
+        warnings.push(format!(
+            "its colour profile could not be applied ({problem}); the colours were taken as sRGB"
+        ));
+    }
+    if main && spec.check_white_border && !border_is_white(&rgb) {
+        warnings.push(
+            "the main image's border is not pure white (RGB 255, 255, 255), which Amazon requires for main images"
+                .to_string(),
+        );
+    }
+    let longest = rgb.width().max(rgb.height());
+    if let Some(max) = spec.max_side
+        && longest > max
+    {
+        let scale = f64::from(max) / f64::from(longest);
+        let w = ((f64::from(rgb.width()) * scale).round() as u32).clamp(1, max);
+        let h = ((f64::from(rgb.height()) * scale).round() as u32).clamp(1, max);
+        rgb = image::imageops::resize(&rgb, w, h, FilterType::Lanczos3);
+    }
+    if let Some(min) = spec.min_side
+        && longest < min
+    {
+        warnings.push(format!(
+            "its longest side is {longest} px, under the {min} px preset `{}` asks for (Amazon cannot zoom such images); use a larger original",
+            spec.name
+        ));
+    }
+    let (width, height) = rgb.dimensions();
+    let (data, format) = encode(&rgb, spec)?;
+    Ok(Converted {
+        data,
+        format,
+        width,
+        height,
+        warnings,
+    })
+}
+
+/// Decodes within the limits; returns the upright image and its ICC profile.
+fn decode(data: &[u8]) -> Result<(DynamicImage, Option<Vec<u8>>), ConvertError> {
+    // The header's claim first: cheap, and it names the size in the message.
+    if let Ok(size) = imagesize::blob_size(data)
+        && (size.width > MAX_SIDE as usize || size.height > MAX_SIDE as usize)
+    {
+        return Err(ConvertError::TooLarge {
+            width: size.width as u64,
+            height: size.height as u64,
+        });
+    }
+    let mut limits = decode_limits(MAX_SIDE, MAX_DECODE_BYTES);
+    let mut reader = ImageReader::new(Cursor::new(data))
+        .with_guessed_format()
+        .map_err(|e| ConvertError::Decode(e.to_string()))?;
+    reader.limits(limits.clone());
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    limits
+        .reserve(decoder.total_bytes())
+        .map_err(decode_error)?;
+    let icc = decoder.icc_profile().ok().flatten();
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    image.apply_orientation(orientation);
+    Ok((image, icc))
+}
+
+fn decode_error(e: image::ImageError) -> ConvertError {
+    match e {
+        image::ImageError::Limits(limit) => match limit.kind() {
+            image::error::LimitErrorKind::DimensionError => ConvertError::TooLarge {
+                width: 0,
+                height: 0,
+            },
+            _ => ConvertError::TooMuchMemory,
+        },
+        image::ImageError::Unsupported(u) => ConvertError::Decode(u.to_string()),
+        other => ConvertError::Decode(other.to_string()),
+    }
+}
+
+/// RGB pixels, with any transparency composited over white.
+fn flatten_on_white(image: DynamicImage) -> RgbImage {
     if !image.color().has_alpha() {
         return image.into_rgb8();
     }
     let rgba = image.into_rgba8();
     let (w, h) = rgba.dimensions();
-    RgbImage::from_fn(w, h, |x, y| {
-        let [r, g, b, a] = rgba.get_pixel(x, y).0;
-        let blend = |c: u8| ((c as u16 * a as u16 + 255 * (255 - a as u16) + 127) / 255) as u8;
-        image::Rgb([blend(r), blend(g), blend(b)])
-    })
+    let mut out = RgbImage::new(w, h);
+    for (src, dst) in rgba.pixels().zip(out.pixels_mut()) {
+        let [r, g, b, a] = src.0;
+        let a = u32::from(a);
+        let over = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
+        dst.0 = [over(r), over(g), over(b)];
+    }
+    out
+}
+
+/// Converts the pixels from the colour space `icc` describes to sRGB, in place.
+fn to_srgb(rgb: &mut RgbImage, icc: &[u8]) -> Result<(), String> {
+    let source = moxcms::ColorProfile::new_from_slice(icc).map_err(|e| e.to_string())?;
+    let transform = source
+        .create_transform_8bit(
+            moxcms::Layout::Rgb,
+            &moxcms::ColorProfile::new_srgb(),
+            moxcms::Layout::Rgb,
+            moxcms::TransformOptions::default(),
+        )
+        .map_err(|e| e.to_string())?;
+    let mut converted = vec![0u8; rgb.as_raw().len()];
+    transform
+        .transform(rgb.as_raw(), &mut converted)
+        .map_err(|e| e.to_string())?;
+    rgb.copy_from_slice(&converted);
+    Ok(())
+}
+
+/// Whether every pixel of the outermost row and column on each side is RGB 255.
+fn border_is_white(rgb: &RgbImage) -> bool {
+    let (w, h) = rgb.dimensions();
+    let white = |x: u32, y: u32| rgb.get_pixel(x, y).0 == [255, 255, 255];
+    (0..w).all(|x| white(x, 0) && white(x, h - 1)) && (0..h).all(|y| white(0, y) && white(w - 1, y))
+}
+
+fn encode(rgb: &RgbImage, spec: &ConvertSpec) -> Result<(Vec<u8>, Format), ConvertError> {
+    match spec.format {
+        OutputFormat::Jpeg => {
+            let mut out = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, spec.quality)
+                .encode_image(rgb)
+                .map_err(|e| ConvertError::Encode(e.to_string()))?;
+            Ok((out, Format::Jpeg))
+        }
+        OutputFormat::Webp => {
+            let encoded = webp::Encoder::from_rgb(rgb.as_raw(), rgb.width(), rgb.height())
+                .encode(f32::from(spec.quality));
+            Ok((encoded.to_vec(), Format::Webp))
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::preset::{self, Preset};
+    use image::{ImageEncoder, Rgb, Rgba, RgbaImage};
+    use img_parts::{ImageEXIF, ImageICC};
+    use std::io::Cursor;
+
+    fn spec(name: &str) -> ConvertSpec {
+        match preset::resolve(name, &Default::default()) {
+            Ok(Preset::Convert(spec)) => spec,
+            other => panic!("{name} is a converting preset: {other:?}"),
+        }
+    }
+
+    fn jpeg(image: &RgbImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
+            .encode_image(image)
+            .unwrap();
+        out
+    }
+
+    fn png_rgba(image: &RgbaImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(
+                image.as_raw(),
+                image.width(),
+                image.height(),
+                image::ExtendedColorType::Rgba8,
+            )
+            .unwrap();
+        out
+    }
+
+    fn with_exif_and_icc(jpeg: Vec<u8>, icc: Option<Vec<u8>>) -> Vec<u8> {
+        let mut parsed = img_parts::jpeg::Jpeg::from_bytes(jpeg.into()).unwrap();
+        let mut exif = b"MM\0*\0\0\0\x08\0\x01\x88\x25\0\x04\0\0\0\x01\0\0\0\x1a\0\0\0\0".to_vec();
+        exif.extend_from_slice(b"GPSCanary");
+        parsed.set_exif(Some(exif.into()));
+        parsed.set_icc_profile(icc.map(Into::into));
+        parsed.encoder().bytes().to_vec()
+    }
+
+    fn decoded(data: &[u8]) -> RgbImage {
+        image::load_from_memory(data).unwrap().into_rgb8()
+    }
+
+    #[test]
+    fn amazon_listing_writes_a_bare_srgb_jpeg() {
+        // A flat colour in Display P3, tagged with the P3 profile and carrying EXIF with GPS.
+        let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+        let source = with_exif_and_icc(
+            jpeg(&RgbImage::from_pixel(1200, 900, Rgb([200, 100, 100]))),
+            Some(p3),
+        );
+        assert!(source.windows(9).any(|w| w == b"GPSCanary"));
+
+        let out = convert(&source, Format::Jpeg, &spec("amazon-listing"), false).unwrap();
+        assert_eq!(out.format, Format::Jpeg);
+        assert_eq!((out.width, out.height), (1200, 900));
+        let parsed = img_parts::jpeg::Jpeg::from_bytes(out.data.clone().into()).unwrap();
+        assert!(parsed.exif().is_none(), "no EXIF");
+        assert!(
+            parsed.icc_profile().is_none(),
+            "sRGB is written without a profile"
+        );
+        assert!(!out.data.windows(9).any(|w| w == b"GPSCanary"));
+        // P3 (200, 100, 100) is sRGB (216, 93, 96) by the standard P3 → sRGB matrix.
+        let px = decoded(&out.data).get_pixel(600, 450).0;
+        let expected = [216i32, 93, 96];
+        for (got, want) in px.iter().zip(expected) {
+            assert!(
+                (i32::from(*got) - want).abs() <= 3,
+                "pixel {px:?}, expected about {expected:?}"
+            );
+        }
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    }
+
+    #[test]
+    fn oversized_images_are_scaled_down_and_small_ones_reported() {
+        let mut big = spec("amazon-listing");
+        big.max_side = Some(1500);
+        big.min_side = Some(200);
+        let out = convert(&jpeg(&RgbImage::new(3000, 1000)), Format::Jpeg, &big, false).unwrap();
+        assert_eq!((out.width, out.height), (1500, 500));
+
+        let out = convert(
+            &jpeg(&RgbImage::new(400, 300)),
+            Format::Jpeg,
+            &spec("amazon-listing"),
+            false,
+        )
+        .unwrap();
+        assert_eq!((out.width, out.height), (400, 300), "never scaled up");
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.contains("400 px") && w.contains("1000")),
+            "{:?}",
+            out.warnings
+        );
+    }
+
+    #[test]
+    fn transparency_becomes_white_not_black() {
+        let mut rgba = RgbaImage::from_pixel(1000, 1000, Rgba([0, 0, 0, 0]));
+        rgba.put_pixel(500, 500, Rgba([255, 0, 0, 255]));
+        for x in 100..200 {
+            for y in 100..200 {
+                rgba.put_pixel(x, y, Rgba([0, 0, 255, 128]));
+            }
+        }
+        let out = convert(&png_rgba(&rgba), Format::Png, &spec("amazon-listing"), true).unwrap();
+        let img = decoded(&out.data);
+        let corner = img.get_pixel(5, 5).0;
+        assert!(
+            corner.iter().all(|&c| c >= 250),
+            "transparent → white, got {corner:?}"
+        );
+        let half = img.get_pixel(150, 150).0;
+        assert!(
+            half[0] > 110 && half[0] < 145 && half[2] > 245,
+            "half-transparent blue over white, got {half:?}"
+        );
+        assert!(
+            out.warnings.is_empty(),
+            "a white border passes: {:?}",
+            out.warnings
+        );
+    }
+
+    #[test]
+    fn a_main_image_without_a_white_border_is_reported() {
+        let grey = jpeg(&RgbImage::from_pixel(1000, 1000, Rgb([128, 128, 128])));
+        let out = convert(&grey, Format::Jpeg, &spec("amazon-listing"), true).unwrap();
+        assert!(
+            out.warnings.iter().any(|w| w.contains("not pure white")),
+            "{:?}",
+            out.warnings
+        );
+        let out = convert(&grey, Format::Jpeg, &spec("amazon-listing"), false).unwrap();
+        assert!(out.warnings.is_empty(), "only the main image is checked");
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_before_decoding() {
+        // A real PNG header declaring 100000 × 100000 pixels, with one tiny IDAT.
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let chunk = |png: &mut Vec<u8>, kind: &[u8; 4], body: &[u8]| {
+            png.extend_from_slice(&(body.len() as u32).to_be_bytes());
+            let mut crc_input = kind.to_vec();
+            crc_input.extend_from_slice(body);
+            png.extend_from_slice(&crc_input);
+            png.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+        };
+        let mut ihdr = 100_000u32.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        chunk(&mut png, b"IHDR", &ihdr);
+        chunk(
+            &mut png,
+            b"IDAT",
+            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        );
+        chunk(&mut png, b"IEND", &[]);
+        let err = convert(&png, Format::Png, &spec("web"), false).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConvertError::TooLarge {
+                    width: 100_000,
+                    height: 100_000
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("decompression bomb"), "{err}");
+
+        // Past the header check (a size imagesize cannot read), the decoder's own limits hold.
+        let err = decode_error(image::ImageError::Limits(
+            image::error::LimitError::from_kind(image::error::LimitErrorKind::InsufficientMemory),
+        ));
+        assert!(matches!(err, ConvertError::TooMuchMemory));
+    }
+
+    #[test]
+    fn webp_output_and_unsupported_inputs() {
+        let mut web = spec("web");
+        web.format = OutputFormat::Webp;
+        web.quality = 60;
+        let out = convert(
+            &jpeg(&RgbImage::from_pixel(3000, 2000, Rgb([10, 200, 30]))),
+            Format::Jpeg,
+            &web,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out.format, Format::Webp);
+        assert_eq!((out.width, out.height), (2000, 1333));
+        assert_eq!(
+            image::guess_format(&out.data).unwrap(),
+            image::ImageFormat::WebP
+        );
+
+        let err = convert(b"GIF89a", Format::Gif, &web, false).unwrap_err();
+        assert!(err.to_string().contains("export the picture"), "{err}");
+        let err = convert(b"\xFF\xD8\xFF\xE0 broken", Format::Jpeg, &web, false).unwrap_err();
+        assert!(matches!(err, ConvertError::Decode(_)), "{err:?}");
+    }
 
     fn webp(w: u32, h: u32, alpha: bool) -> Vec<u8> {
         let mut out = Vec::new();
         let image = if alpha {
-            DynamicImage::ImageRgba8(image::RgbaImage::from_fn(w, h, |x, _| {
-                image::Rgba([200, 10, 10, if x < w / 2 { 0 } else { 255 }])
+            DynamicImage::ImageRgba8(RgbaImage::from_fn(w, h, |x, _| {
+                Rgba([200, 10, 10, if x < w / 2 { 0 } else { 255 }])
             }))
         } else {
-            DynamicImage::ImageRgb8(RgbImage::from_pixel(w, h, image::Rgb([10, 200, 10])))
+            DynamicImage::ImageRgb8(RgbImage::from_pixel(w, h, Rgb([10, 200, 10])))
         };
         image
-            .write_to(&mut io::Cursor::new(&mut out), image::ImageFormat::WebP)
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::WebP)
             .unwrap();
         out
     }
@@ -162,7 +537,7 @@ mod tests {
     }
 
     #[test]
-    fn hostile_images_fail_cleanly() {
+    fn hostile_files_fail_cleanly_and_leave_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("bad.part");
         let mut truncated = webp(64, 48, false);
@@ -171,14 +546,20 @@ mod tests {
         let out = dir.path().join("bad.jpg");
         assert!(to_jpeg(&src, Format::Webp, &out).is_err());
         assert!(!out.exists());
+    }
 
-        // A PNG header announcing 100000 × 100000 pixels: refused before any allocation.
-        let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        bomb.extend_from_slice(&100_000u32.to_be_bytes());
-        bomb.extend_from_slice(&100_000u32.to_be_bytes());
-        bomb.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-        std::fs::write(&src, &bomb).unwrap();
-        let err = to_jpeg(&src, Format::Png, &out).unwrap_err();
-        assert!(matches!(err, ConvertError::Image { .. }), "{err}");
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
     }
 }

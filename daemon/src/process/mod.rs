@@ -1,13 +1,17 @@
-//! Turning a downloaded file into what is stored: metadata removed losslessly (see [`strip`]),
-//! then measured (bytes, SHA-256, pixel size) for the manifest.
+//! Turning a downloaded file into what is stored, by the job's [`preset`]: with `keep`, metadata
+//! removed losslessly (see [`strip`]); with a converting preset, decoded and encoded again (see
+//! [`convert`]). Then measured (bytes, SHA-256, pixel size) for the manifest.
 //!
-//! The stored form is produced twice — once here to measure it as soon as the item is downloaded
+//! With `keep`, the stored form is produced twice — once here to measure it as soon as the item is downloaded
 //! (so the work overlaps other downloads), once when packaging writes it into the ZIP — rather
 //! than being written to disk in between: stripping is deterministic and costs far less than
 //! another full write of every file. Images are handled in memory (bounded by
-//! [`MAX_IMAGE_BYTES`]); videos and other files are streamed.
+//! [`MAX_IMAGE_BYTES`]); videos and other files are streamed. A converted image is the opposite
+//! case — decoding and encoding cost far more than a write — so it is written once, beside the
+//! download ([`converted_path`]), and packaged from there.
 
 pub mod convert;
+pub mod preset;
 pub mod strip;
 
 use std::fs::File;
@@ -20,6 +24,7 @@ use thiserror::Error;
 
 use crate::format::Format;
 use crate::journal::SavedMedia;
+pub use preset::Preset;
 pub use strip::StripOptions;
 
 /// Largest image that is cleaned in memory.
@@ -38,6 +43,8 @@ pub enum ProcessError {
         "the image is {size} bytes, more than the {MAX_IMAGE_BYTES} bytes haul cleans of metadata"
     )]
     TooLarge { size: u64 },
+    #[error(transparent)]
+    Convert(#[from] convert::ConvertError),
 }
 
 /// The stored form of a downloaded file.
@@ -53,6 +60,16 @@ fn stored(part: &Path, format: Format, options: StripOptions) -> Result<Stored, 
     if !matches!(format, Format::Jpeg | Format::Png | Format::Webp) {
         return Ok(Stored::AsDownloaded(part.to_path_buf()));
     }
+    let data = Bytes::from(read_image(part)?);
+    let dimensions = imagesize::blob_size(&data).ok();
+    Ok(Stored::Memory(
+        strip::strip(format, data, options)?,
+        dimensions,
+    ))
+}
+
+/// Reads an image into memory, refusing files over [`MAX_IMAGE_BYTES`].
+fn read_image(part: &Path) -> Result<Vec<u8>, ProcessError> {
     let read_err = |source| ProcessError::Read {
         path: part.to_path_buf(),
         source,
@@ -61,12 +78,43 @@ fn stored(part: &Path, format: Format, options: StripOptions) -> Result<Stored, 
     if size > MAX_IMAGE_BYTES {
         return Err(ProcessError::TooLarge { size });
     }
-    let data = Bytes::from(std::fs::read(part).map_err(read_err)?);
-    let dimensions = imagesize::blob_size(&data).ok();
-    Ok(Stored::Memory(
-        strip::strip(format, data, options)?,
-        dimensions,
-    ))
+    std::fs::read(part).map_err(read_err)
+}
+
+/// Where the converted form of the download `part` is written (`3.part` → `3.out`).
+pub fn converted_path(part: &Path) -> PathBuf {
+    part.with_extension("out")
+}
+
+/// Processes the download `part` by `preset` and measures the result. A converting preset writes
+/// the converted image to [`converted_path`] (videos and formats that do not convert are stored
+/// as `keep` stores them); `main` marks the product's main image, whose border the preset may
+/// check.
+pub fn process(
+    part: &Path,
+    format: Format,
+    preset: &Preset,
+    options: StripOptions,
+    main: bool,
+) -> Result<SavedMedia, ProcessError> {
+    let spec = match preset {
+        Preset::Convert(spec) if format.kind() == crate::media::MediaKind::Image => spec,
+        _ => return inspect(part, format, options),
+    };
+    let data = read_image(part)?;
+    let converted = convert::convert(&data, format, spec, main)?;
+    drop(data);
+    let out = converted_path(part);
+    std::fs::write(&out, &converted.data).map_err(ProcessError::Write)?;
+    Ok(SavedMedia {
+        content_type: converted.format.content_type().to_string(),
+        ext: converted.format.ext().to_string(),
+        width: Some(converted.width),
+        height: Some(converted.height),
+        sha256: hex::encode(Sha256::digest(&converted.data)),
+        bytes: converted.data.len() as u64,
+        warnings: converted.warnings,
+    })
 }
 
 /// Measures the stored form of `part`: what the manifest and the journal record.
@@ -100,6 +148,7 @@ pub fn inspect(
         height: dimensions.and_then(|d| to_u32(d.height)),
         sha256: hex::encode(hasher.finalize()),
         bytes,
+        warnings: Vec::new(),
     })
 }
 

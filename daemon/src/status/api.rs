@@ -536,12 +536,14 @@ pub async fn create_job(
             .map(|u| RequestedMedia {
                 url: u.trim().to_string(),
                 kind: None,
+                role: None,
             })
             .collect(),
         name: body.name,
         out_dir: None,
         package: body.package.map(Into::into),
         naming,
+        ..Default::default()
     };
     let engine = state.engine().clone();
     let job = blocking(move || engine.submit(submission))

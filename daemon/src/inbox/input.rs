@@ -1,0 +1,386 @@
+//! Reading an inbox input into grabs. The kind is decided by the name:
+//!
+//! - `.txt` — a URL list ([`crate::url_list`]): one job of the listed media, named after the file;
+//! - `.html`, `.htm`, `.html.gz` — a saved product page, extracted like `haul grab PAGE.html`;
+//! - `.csv`, `.xlsx` — a spreadsheet of SKUs and image URLs ([`super::sku_sheet`]): one job a
+//!   row, named for Seller Central's bulk upload;
+//! - a folder — the seller's own images, with an optional `skus.csv` (`file,sku,slot`): one job
+//!   whose entries are named `SKU.SLOT.<ext>` for Seller Central, processed with the config's
+//!   `seller_preset` (`amazon-listing` by default). Without `skus.csv` the folder's name is the
+//!   SKU; files without a slot take `MAIN`, `PT01`, `PT02`, … in name order.
+//!
+//! Inputs are outside data: each is read with a size cap, every line is checked, and what cannot
+//! be used becomes a sentence for the report rather than an error that stops the rest.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use super::{sku_sheet, table, text};
+use crate::config::Config;
+use crate::jobs::Submission;
+use crate::journal::{LocalFile, RequestedMedia};
+use crate::package::naming::{self, SellerSlot};
+use crate::url_list;
+
+/// Image files a seller's folder may hold (by extension; the bytes are checked when stored).
+const IMAGE_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "heic", "heif",
+];
+/// The optional mapping of a seller's folder.
+const SKUS_FILE: &str = "skus.csv";
+/// Most images one folder may hold.
+const MAX_FOLDER_IMAGES: usize = 5_000;
+
+/// Largest list file read.
+const MAX_LIST_BYTES: u64 = 16 << 20;
+
+/// What reading needs to know.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    /// The input's name in the inbox (its path now is `processing/<id>-<name>`).
+    pub name: &'a str,
+}
+
+/// The grabs an input asks for, and what in it could not be used.
+#[derive(Debug, Default)]
+pub struct Reading {
+    pub submissions: Vec<Submission>,
+    pub problems: Vec<String>,
+}
+
+/// The input cannot be used at all.
+#[derive(Debug, Error)]
+pub enum InputError {
+    #[error(
+        "haul does not read {what}. Drop a .txt file of URLs (one a line), a saved product page (.html), a .csv or .xlsx of SKUs and image URLs, or a folder of images instead."
+    )]
+    Unsupported { what: String },
+    #[error(
+        "the file is {size} bytes; haul reads lists of up to {max} bytes — split it into smaller files"
+    )]
+    TooLarge { size: u64, max: u64 },
+    #[error("cannot read it: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the saved page cannot be read: {0}")]
+    Page(String),
+    #[error(
+        "the folder's name {0:?} is not a SKU Seller Central accepts (letters and digits only); rename the folder to the SKU, or add a skus.csv with the columns file,sku,slot"
+    )]
+    FolderSku(String),
+    #[error("the spreadsheet cannot be used: {0}")]
+    Sheet(String),
+    #[error("skus.csv: {0}")]
+    Skus(String),
+    #[error("the folder holds more than {MAX_FOLDER_IMAGES} images; split it into smaller folders")]
+    TooManyImages,
+}
+
+/// Reads the input at `path` (named `context.name` in the inbox).
+pub fn read(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
+    let lower = context.name.to_ascii_lowercase();
+    if path.is_dir() {
+        return seller_folder(path, context);
+    }
+    if lower.ends_with(".txt") {
+        return url_list_file(path, context);
+    }
+    if lower.ends_with(".csv") {
+        let bytes = read_capped(path, MAX_LIST_BYTES)?;
+        return sku_sheet::read(
+            vec![table::csv(&bytes).map_err(InputError::Sheet)?],
+            context,
+        );
+    }
+    if lower.ends_with(".xlsx") {
+        let bytes = read_capped(path, MAX_LIST_BYTES)?;
+        return sku_sheet::read(table::xlsx(&bytes).map_err(InputError::Sheet)?, context);
+    }
+    if [".html", ".htm", ".html.gz", ".htm.gz"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        return saved_page(path, context);
+    }
+    let what = match lower.rsplit_once('.') {
+        Some((_, ext)) if !ext.is_empty() => format!(".{ext} files"),
+        _ => "files without an extension".to_string(),
+    };
+    Err(InputError::Unsupported { what })
+}
+
+/// Reads a file of at most `max` bytes.
+fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, InputError> {
+    let size = std::fs::metadata(path)?.len();
+    if size > max {
+        return Err(InputError::TooLarge { size, max });
+    }
+    Ok(std::fs::read(path)?)
+}
+
+/// `.txt`: one job of the listed media, named after the file.
+fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
+    let bytes = read_capped(path, MAX_LIST_BYTES)?;
+    let (urls, bad) = url_list::parse(&String::from_utf8_lossy(&bytes));
+    let mut reading = Reading {
+        problems: bad.iter().map(ToString::to_string).collect(),
+        ..Default::default()
+    };
+    if !urls.is_empty() {
+        reading.submissions.push(Submission {
+            media: urls
+                .into_iter()
+                .map(|u| RequestedMedia {
+                    url: u.url,
+                    kind: None,
+                    role: None,
+                })
+                .collect(),
+            name: Some(stem(context.name).to_string()),
+            preset: Some(context.config.preset.clone()),
+            ..Default::default()
+        });
+    }
+    Ok(reading)
+}
+
+/// A saved product page: one job, extracted at planning like `haul grab PAGE.html`.
+fn saved_page(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
+    let html = crate::extract::read_page_file(path).map_err(|e| InputError::Page(e.to_string()))?;
+    Ok(Reading {
+        submissions: vec![Submission {
+            page_html: Some(html),
+            name: Some(stem(context.name).to_string()),
+            preset: Some(context.config.preset.clone()),
+            ..Default::default()
+        }],
+        problems: Vec::new(),
+    })
+}
+
+/// One image of a seller's folder and where it goes.
+struct Assigned {
+    path: PathBuf,
+    sku: String,
+    slot: Option<SellerSlot>,
+}
+
+/// A folder of the seller's own images: one job, entries `SKU.SLOT.<ext>`.
+fn seller_folder(dir: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
+    let mut reading = Reading::default();
+    let mut images: Vec<(String, PathBuf)> = Vec::new();
+    let mut skus_file = None;
+    for entry in std::fs::read_dir(dir)?.filter_map(Result::ok) {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            reading.problems.push(format!(
+                "{name}/: folders inside the folder are not read; put the images directly in it"
+            ));
+        } else if name.eq_ignore_ascii_case(SKUS_FILE) {
+            skus_file = Some(path);
+        } else if is_image_name(&name) {
+            images.push((name, path));
+        } else {
+            reading.problems.push(format!(
+                "{name}: not an image file (JPEG, PNG, WebP, TIFF); left out"
+            ));
+        }
+    }
+    if images.len() > MAX_FOLDER_IMAGES {
+        return Err(InputError::TooManyImages);
+    }
+    images.sort();
+    let assigned = match skus_file {
+        Some(csv) => assign_by_skus_csv(&csv, &images, &mut reading.problems)?,
+        None => {
+            let sku = naming::amazon_identifier(context.name)
+                .map_err(|_| InputError::FolderSku(context.name.to_string()))?;
+            images
+                .into_iter()
+                .map(|(_, path)| Assigned {
+                    path,
+                    sku: sku.clone(),
+                    slot: None,
+                })
+                .collect()
+        }
+    };
+    let local_files = slot_files(assigned, &mut reading.problems);
+    if !local_files.is_empty() {
+        reading.submissions.push(Submission {
+            name: Some(context.name.to_string()),
+            preset: Some(context.config.seller_preset.clone()),
+            local_files,
+            ..Default::default()
+        });
+    }
+    Ok(reading)
+}
+
+fn is_image_name(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+/// Reads `skus.csv` (`file`, `sku` or `asin`, optional `slot`); rows that cannot be used, and
+/// images it does not list, become problems.
+fn assign_by_skus_csv(
+    csv: &Path,
+    images: &[(String, PathBuf)],
+    problems: &mut Vec<String>,
+) -> Result<Vec<Assigned>, InputError> {
+    let rows = text::csv_rows(&text::decode(&read_capped(csv, MAX_LIST_BYTES)?))
+        .map_err(InputError::Skus)?;
+    let Some(((_, header), rows)) = rows.split_first() else {
+        return Err(InputError::Skus(
+            "it is empty; its first line must be file,sku,slot".into(),
+        ));
+    };
+    let keys: Vec<String> = header.iter().map(|h| text::header_key(h)).collect();
+    let column = |names: &[&str]| keys.iter().position(|k| names.contains(&k.as_str()));
+    let (Some(file_col), Some(sku_col)) = (
+        column(&["file", "filename", "file_name", "image", "photo"]),
+        column(&["sku", "seller_sku", "asin", "item_sku"]),
+    ) else {
+        return Err(InputError::Skus(
+            "its first line must name the columns file and sku (and optionally slot)".into(),
+        ));
+    };
+    let slot_col = column(&["slot", "position", "image_slot"]);
+    let by_name: BTreeMap<String, &PathBuf> = images
+        .iter()
+        .map(|(name, path)| (name.to_lowercase(), path))
+        .collect();
+    let mut listed = HashSet::new();
+    let mut assigned = Vec::new();
+    for (line, cells) in rows {
+        let cell = |i: usize| cells.get(i).map_or("", String::as_str);
+        let file = cell(file_col);
+        let Some(path) = by_name.get(&file.to_lowercase()) else {
+            problems.push(format!(
+                "skus.csv line {line}: there is no image {file:?} in the folder"
+            ));
+            continue;
+        };
+        let sku = match naming::amazon_identifier(cell(sku_col)) {
+            Ok(sku) => sku,
+            Err(e) => {
+                problems.push(format!("skus.csv line {line}: {e}"));
+                continue;
+            }
+        };
+        let slot = match slot_col.map(cell).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(text) => match parse_slot(text) {
+                Some(slot) => Some(slot),
+                None => {
+                    problems.push(format!(
+                        "skus.csv line {line}: slot {text:?} is not MAIN, PT01–PT08 or SWCH"
+                    ));
+                    continue;
+                }
+            },
+        };
+        listed.insert(file.to_lowercase());
+        assigned.push(Assigned {
+            path: (*path).clone(),
+            sku,
+            slot,
+        });
+    }
+    for (name, _) in images {
+        if !listed.contains(&name.to_lowercase()) {
+            problems.push(format!("{name}: not listed in skus.csv; left out"));
+        }
+    }
+    Ok(assigned)
+}
+
+/// `MAIN`, `PT01`…`PT99` (`PT1` too), `SWCH`, in any case.
+fn parse_slot(text: &str) -> Option<SellerSlot> {
+    let upper = text.trim().to_ascii_uppercase();
+    match upper.as_str() {
+        "MAIN" => Some(SellerSlot::Main),
+        "SWCH" => Some(SellerSlot::Swatch),
+        _ => upper
+            .strip_prefix("PT")
+            .and_then(|n| n.parse::<u16>().ok())
+            .filter(|n| (1..=99).contains(n))
+            .map(SellerSlot::Other),
+    }
+}
+
+/// Gives every image its slot: the ones `skus.csv` placed keep theirs; the rest of each SKU, in
+/// file-name order, take `MAIN` when it is free, then the free `PTnn` in order. Two images for
+/// one slot keep the first and report the second.
+fn slot_files(assigned: Vec<Assigned>, problems: &mut Vec<String>) -> Vec<LocalFile> {
+    let mut by_sku: BTreeMap<String, Vec<Assigned>> = BTreeMap::new();
+    for a in assigned {
+        by_sku.entry(a.sku.clone()).or_default().push(a);
+    }
+    let mut files = Vec::new();
+    for (sku, mut images) in by_sku {
+        images.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut taken: BTreeMap<SellerSlot, PathBuf> = BTreeMap::new();
+        for image in images.iter().filter(|a| a.slot.is_some()) {
+            let slot = image.slot.unwrap_or(SellerSlot::Main);
+            if let Some(first) = taken.get(&slot) {
+                problems.push(format!(
+                    "{}: {sku}.{} is already {}; left out",
+                    display_name(&image.path),
+                    slot.code(),
+                    display_name(first)
+                ));
+                continue;
+            }
+            taken.insert(slot, image.path.clone());
+        }
+        let mut next_other = 1u16;
+        for image in images.iter().filter(|a| a.slot.is_none()) {
+            let slot = if !taken.contains_key(&SellerSlot::Main) {
+                SellerSlot::Main
+            } else {
+                while taken.contains_key(&SellerSlot::Other(next_other)) {
+                    next_other += 1;
+                }
+                SellerSlot::Other(next_other)
+            };
+            taken.insert(slot, image.path.clone());
+        }
+        if taken
+            .keys()
+            .any(|s| matches!(s, SellerSlot::Other(n) if *n > naming::SELLER_CENTRAL_SHOWN))
+        {
+            problems.push(format!(
+                "{sku}: more than {} other images; Seller Central shows PT01–PT08 only",
+                naming::SELLER_CENTRAL_SHOWN
+            ));
+        }
+        for (slot, path) in taken {
+            files.push(LocalFile {
+                path,
+                name: format!("{sku}.{}", slot.code()),
+                main: slot == SellerSlot::Main,
+            });
+        }
+    }
+    files
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// The name without its extension(s): `list.txt` → `list`.
+pub(super) fn stem(name: &str) -> &str {
+    name.split_once('.')
+        .map(|(s, _)| s)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(name)
+}

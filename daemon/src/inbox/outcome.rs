@@ -1,0 +1,239 @@
+//! Giving an input back: the report of what went wrong (`<name>.error.txt`) and the move to
+//! `done/` or `failed/` under a name nobody has taken.
+//!
+//! The report is for a person who dropped a file and walked away: it names the line, row or file
+//! that failed, says why in plain words and ends with what to do. It is written only when
+//! something went wrong; an input whose every file was saved comes back alone.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use haul_protocol::message::{ItemState, JobState};
+
+use crate::journal::{InboxInput, Journal, JournalError};
+
+/// How an input ended, and what to tell its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Nothing was saved: the input goes to `failed/`.
+    pub failed: bool,
+    /// The body of `<name>.error.txt`; `None` when nothing went wrong.
+    pub text: Option<String>,
+}
+
+const RETRY_HINT: &str =
+    "To try again, fix what is listed above and drop the file (or folder) into the inbox again.";
+
+impl Report {
+    /// The input could not be read at all.
+    pub fn unreadable(name: &str, reason: &str) -> Report {
+        Report {
+            failed: true,
+            text: Some(format!(
+                "haul could not use \"{name}\":\n\n{reason}\n\n{RETRY_HINT}\n"
+            )),
+        }
+    }
+
+    /// The input was read, but nothing in it could become a job.
+    pub fn nothing_to_do(name: &str, problems: &[String]) -> Report {
+        let mut text = format!("haul found nothing it could save in \"{name}\".\n\n");
+        if problems.is_empty() {
+            text.push_str("It holds no URLs or images.\n");
+        }
+        for p in problems {
+            text.push_str(&format!("- {p}\n"));
+        }
+        text.push('\n');
+        text.push_str(RETRY_HINT);
+        text.push('\n');
+        Report {
+            failed: true,
+            text: Some(text),
+        }
+    }
+
+    /// The report of an input whose jobs have all ended.
+    pub fn of_jobs(journal: &Journal, input: &InboxInput) -> Result<Report, JournalError> {
+        let mut problems: Vec<String> = input.report.clone();
+        let mut saved_somewhere = Vec::new();
+        let mut notes = Vec::new();
+        for &id in &input.jobs {
+            let job = journal.job(id)?;
+            let items = journal.items(id)?;
+            let label = job
+                .request
+                .name
+                .clone()
+                .unwrap_or_else(|| job.label.clone());
+            match job.state {
+                JobState::Complete | JobState::Partial => {
+                    if let Some(output) = &job.output {
+                        saved_somewhere.push(output.display().to_string());
+                    }
+                }
+                JobState::Cancelled => problems.push(format!("{label}: cancelled")),
+                _ => problems.push(format!(
+                    "{label}: nothing saved — {}",
+                    job.error.as_deref().unwrap_or("no file could be saved")
+                )),
+            }
+            for item in &items {
+                match item.state {
+                    ItemState::Failed if job.state != JobState::Failed => problems.push(format!(
+                        "{label}: {} — {}",
+                        item.url,
+                        item.error.as_deref().unwrap_or("failed")
+                    )),
+                    ItemState::Saved => {
+                        for warning in item.saved.iter().flat_map(|s| &s.warnings) {
+                            notes.push(format!("{label}: {}: {warning}", item.url));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let failed = saved_somewhere.is_empty();
+        if problems.is_empty() && notes.is_empty() {
+            return Ok(Report { failed, text: None });
+        }
+        let mut text = if failed {
+            format!("haul could not save anything from \"{}\".\n", input.name)
+        } else {
+            format!(
+                "haul saved part of \"{}\"; some things went wrong.\n",
+                input.name
+            )
+        };
+        if !problems.is_empty() {
+            text.push_str("\nWhat failed:\n");
+            for p in &problems {
+                text.push_str(&format!("- {p}\n"));
+            }
+        }
+        if !notes.is_empty() {
+            text.push_str("\nSaved, but worth a look:\n");
+            for n in &notes {
+                text.push_str(&format!("- {n}\n"));
+            }
+        }
+        if !saved_somewhere.is_empty() {
+            text.push_str("\nSaved:\n");
+            for s in &saved_somewhere {
+                text.push_str(&format!("- {s}\n"));
+            }
+        }
+        text.push('\n');
+        text.push_str(RETRY_HINT);
+        text.push('\n');
+        Ok(Report {
+            failed,
+            text: Some(text),
+        })
+    }
+}
+
+/// Moves `taken` into `dir` as `name` — or `name (2)`, `name (3)`, … when taken — writing the
+/// report beside it as `<final name>.error.txt`. Never replaces anything. Returns the new path.
+pub fn return_input(
+    taken: &Path,
+    name: &str,
+    dir: &Path,
+    report: &Report,
+) -> std::io::Result<PathBuf> {
+    let (stem, ext) = split_name(name);
+    for n in 1..10_000u32 {
+        let candidate = if n == 1 {
+            name.to_string()
+        } else {
+            format!("{stem} ({n}){ext}")
+        };
+        let target = dir.join(&candidate);
+        let error_file = dir.join(format!("{candidate}.error.txt"));
+        if std::fs::symlink_metadata(&target).is_ok()
+            || std::fs::symlink_metadata(&error_file).is_ok()
+        {
+            continue;
+        }
+        if let Some(text) = &report.text {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&error_file)
+            {
+                Ok(mut file) => file.write_all(text.as_bytes())?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        match crate::package::publish(taken, &target) {
+            Ok(()) => return Ok(target),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if report.text.is_some() {
+                    let _ = std::fs::remove_file(&error_file);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!(
+            "{} holds 10000 inputs named {name}; move some away",
+            dir.display()
+        ),
+    ))
+}
+
+/// `page.html.gz` → (`page`, `.html.gz`); `SKU-1` → (`SKU-1`, ``). A leading dot is part of the
+/// stem.
+fn split_name(name: &str) -> (&str, &str) {
+    match name.char_indices().skip(1).find(|&(_, c)| c == '.') {
+        Some((i, _)) => (&name[..i], &name[i..]),
+        None => (name, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clashing_names_get_a_suffix_and_nothing_is_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let done = dir.path().join("done");
+        std::fs::create_dir(&done).unwrap();
+        std::fs::write(done.join("list.txt"), "first").unwrap();
+        let taken = dir.path().join("7-list.txt");
+        std::fs::write(&taken, "second").unwrap();
+        let report = Report::unreadable("list.txt", "line 2 is not a URL");
+        let result = return_input(&taken, "list.txt", &done, &report).unwrap();
+        assert_eq!(result, done.join("list (2).txt"));
+        assert_eq!(
+            std::fs::read_to_string(done.join("list.txt")).unwrap(),
+            "first"
+        );
+        assert_eq!(std::fs::read_to_string(&result).unwrap(), "second");
+        let error = std::fs::read_to_string(done.join("list (2).txt.error.txt")).unwrap();
+        assert!(
+            error.contains("line 2 is not a URL") && error.contains("drop the file"),
+            "{error}"
+        );
+
+        let folder = dir.path().join("8-SKU-1");
+        std::fs::create_dir(&folder).unwrap();
+        let ok = Report {
+            failed: false,
+            text: None,
+        };
+        let result = return_input(&folder, "SKU-1", &done, &ok).unwrap();
+        assert_eq!(result, done.join("SKU-1"));
+        assert!(
+            !done.join("SKU-1.error.txt").exists(),
+            "no report when all went well"
+        );
+        assert_eq!(split_name("page.html.gz"), ("page", ".html.gz"));
+        assert_eq!(split_name(".hidden"), (".hidden", ""));
+    }
+}

@@ -1,0 +1,92 @@
+//! Packages the user deleted from the output folder. The journal keeps every job; without this,
+//! `haul status` and the status page would keep pointing at a ZIP that is gone. The check is a
+//! `stat` per package, cheap enough to run whenever jobs are listed by `haul status` and once
+//! when the daemon starts (the status API checks `output_exists` live on its own).
+//!
+//! A package counts as deleted only when its folder is still there and the package is not: an
+//! output folder on an unplugged drive is not a folder of deleted packages.
+
+use std::path::Path;
+
+use haul_protocol::message::JobId;
+
+use crate::journal::{Journal, JournalError};
+
+/// What `haul status` shows for a package deleted by hand.
+pub const DELETED_NOTE: &str = "deleted from the output folder";
+
+/// Records every package that is no longer on disk as removed; returns those jobs.
+pub fn note_deleted_packages(journal: &Journal) -> Result<Vec<JobId>, JournalError> {
+    let mut deleted = Vec::new();
+    for (job, output) in journal.present_outputs()? {
+        let path = Path::new(&output);
+        let folder_there = path.parent().is_some_and(Path::is_dir);
+        let package_gone = matches!(
+            std::fs::symlink_metadata(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound
+        );
+        if folder_there && package_gone {
+            journal.mark_removed(job, DELETED_NOTE)?;
+            deleted.push(job);
+        }
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use haul_protocol::message::{JobState, PackageMode};
+
+    use super::*;
+    use crate::journal::{JobRequest, NewJob};
+
+    fn finished_job(journal: &Journal, output: &Path) -> JobId {
+        let job = journal
+            .create_job(&NewJob {
+                label: "list".into(),
+                request: JobRequest::default(),
+                out_dir: "/out".into(),
+                package_mode: PackageMode::Zip,
+            })
+            .unwrap();
+        journal
+            .finish_job(job, JobState::Complete, Some(output), None)
+            .unwrap();
+        job
+    }
+
+    #[test]
+    fn only_a_package_gone_from_a_folder_still_there_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        let kept = dir.path().join("kept.zip");
+        let gone = dir.path().join("gone.zip");
+        std::fs::write(&kept, b"zip").unwrap();
+        let kept_job = finished_job(&journal, &kept);
+        let gone_job = finished_job(&journal, &gone);
+        // An output folder on a drive that is not plugged in.
+        finished_job(&journal, &dir.path().join("unplugged").join("x.zip"));
+
+        assert_eq!(note_deleted_packages(&journal).unwrap(), [gone_job]);
+        assert_eq!(
+            note_deleted_packages(&journal).unwrap(),
+            Vec::<JobId>::new(),
+            "noted once"
+        );
+        let jobs = journal.list_jobs(10, 0).unwrap();
+        let gone_row = jobs.iter().find(|j| j.job == gone_job).unwrap();
+        assert_eq!(gone_row.removed_note.as_deref(), Some(DELETED_NOTE));
+        assert!(gone_row.removed_at.is_some());
+        let kept_row = jobs.iter().find(|j| j.job == kept_job).unwrap();
+        assert_eq!(kept_row.removed_at, None);
+
+        // A job that ends again (a retry) has a package again.
+        std::fs::write(&gone, b"zip").unwrap();
+        journal
+            .finish_job(gone_job, JobState::Complete, Some(&gone), None)
+            .unwrap();
+        let jobs = journal.list_jobs(10, 0).unwrap();
+        let row = jobs.iter().find(|j| j.job == gone_job).unwrap();
+        assert_eq!((row.removed_at, row.removed_note.as_deref()), (None, None));
+    }
+}

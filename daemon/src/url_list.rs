@@ -1,0 +1,85 @@
+//! URL lists — one URL a line, blank lines and `#` comments ignored — as `haul grab --list`
+//! and the inbox read them. Every other line is reported by its number, so the caller can refuse
+//! the list (the CLI) or go on without the line (the inbox).
+
+/// One usable line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedUrl {
+    /// 1-based line number.
+    pub line: usize,
+    pub url: String,
+}
+
+/// A line that is not an http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    pub line: usize,
+    pub problem: String,
+}
+
+impl std::fmt::Display for BadLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.problem)
+    }
+}
+
+/// Splits a list into its URLs and its bad lines.
+pub fn parse(text: &str) -> (Vec<ListedUrl>, Vec<BadLine>) {
+    let mut urls = Vec::new();
+    let mut bad = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}').trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match check_url(line) {
+            Ok(()) => urls.push(ListedUrl {
+                line: n + 1,
+                url: line.to_string(),
+            }),
+            Err(problem) => bad.push(BadLine {
+                line: n + 1,
+                problem,
+            }),
+        }
+    }
+    (urls, bad)
+}
+
+/// `Ok` for an absolute http(s) URL with a host; otherwise what is wrong with it.
+pub fn check_url(text: &str) -> Result<(), String> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => {
+            let shown: String = text.chars().take(200).collect();
+            Err(format!("{shown:?} is not an http(s) URL"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_comments_and_bad_lines() {
+        let (urls, bad) = parse(
+            "\u{feff}https://a.example/1.jpg\n\n# comment\n  https://a.example/2.jpg  \nftp://x/y\nnot a url\r\n",
+        );
+        assert_eq!(
+            urls,
+            [
+                ListedUrl {
+                    line: 1,
+                    url: "https://a.example/1.jpg".into()
+                },
+                ListedUrl {
+                    line: 4,
+                    url: "https://a.example/2.jpg".into()
+                },
+            ]
+        );
+        assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [5, 6]);
+        assert!(bad[1].to_string().starts_with("line 6: \"not a url\""));
+    }
+}

@@ -1,0 +1,636 @@
+//! The watched inbox through the real daemon and its real watcher on a temporary `HAUL_HOME`:
+//! files are dropped into `inbox/`, and the test waits (by deadline, never a fixed sleep) for the
+//! package in `output/` and the input in `inbox/done/` or `inbox/failed/`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use haul_tests::ca::TestCa;
+use haul_tests::daemon::{InProcessDaemon, status_jobs};
+use haul_tests::home::{TestHome, list_visible};
+use haul_tests::images::{self, CANARY};
+use haul_tests::media_server::{MediaServer, Route};
+use haul_tests::wait_for;
+use haul_tests::zipfile::{manifest, read_zip};
+
+/// Long enough for a job over loopback; a test that needs longer has a bug.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Only the pinned name reaches the local server; every other local address is refused.
+const CONFIG: &str = "allow_private_networks = false\ninbox_settle_ms = 300\n[resolve]\n\"media.test\" = \"127.0.0.1\"";
+
+struct Setup {
+    _ca: TestCa,
+    server: MediaServer,
+    home: TestHome,
+}
+
+async fn setup(config: &str) -> Setup {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(&ca, config);
+    Setup {
+        _ca: ca,
+        server,
+        home,
+    }
+}
+
+impl Setup {
+    fn inbox(&self) -> PathBuf {
+        self.home.paths.inbox_dir.clone()
+    }
+
+    fn media_url(&self, path: &str) -> String {
+        self.server.url_via("media.test", path)
+    }
+
+    /// Waits until `name` is back in `done/` or `failed/`; returns its folder's name.
+    async fn returned(&self, name: &str) -> &'static str {
+        let inbox = self.inbox();
+        wait_for(DEADLINE, || {
+            ["done", "failed"]
+                .into_iter()
+                .find(|dir| inbox.join(dir).join(name).exists())
+        })
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} did not come back from the inbox; inbox: {:?}, processing: {:?}",
+                list_visible(&inbox),
+                list_visible(&inbox.join("processing"))
+            )
+        })
+    }
+
+    fn error_report(&self, dir: &str, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.inbox().join(dir).join(format!("{name}.error.txt"))).ok()
+    }
+
+    /// The only ZIP in the output folder.
+    fn single_zip(&self) -> PathBuf {
+        let outputs = self.home.outputs();
+        assert_eq!(outputs.len(), 1, "one package: {outputs:?}");
+        outputs[0].clone()
+    }
+}
+
+/// Writes `path` atomically from the inbox's point of view: hidden name, then rename.
+fn drop_file(dir: &Path, name: &str, data: &[u8]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let temp = dir.join(format!(".{name}.writing"));
+    std::fs::write(&temp, data).unwrap();
+    std::fs::rename(&temp, dir.join(name)).unwrap();
+}
+
+/// `entry` is a JPEG with none of the test image's metadata left.
+fn assert_clean_jpeg(entry: &haul_tests::zipfile::ZipEntry) {
+    assert!(
+        entry.data.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "{} is a JPEG",
+        entry.name
+    );
+    assert!(
+        !images::contains(&entry.data, CANARY),
+        "{} has no metadata left",
+        entry.name
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_list_saves_the_good_lines_and_reports_the_rest() {
+    let s = setup(CONFIG).await;
+    s.server.add(
+        "/a.jpg",
+        Route::ok(images::jpeg_with_metadata(64, 48, 1), "image/jpeg"),
+    );
+    s.server.add(
+        "/b.png",
+        Route::ok(images::png_with_metadata(40, 30, 2), "image/png"),
+    );
+    let private = s.server.url("/a.jpg"); // 127.0.0.1 without the pin: a private address
+    let list = format!(
+        "# supplier photos\n{}\n\n{}\n{}\n{private}\nnot a url\n",
+        s.media_url("/a.jpg"),
+        s.media_url("/missing.jpg"),
+        s.media_url("/b.png"),
+    );
+    let daemon = InProcessDaemon::start(&s.home).await;
+    drop_file(&s.inbox(), "supplier.txt", list.as_bytes());
+
+    assert_eq!(
+        s.returned("supplier.txt").await,
+        "done",
+        "something was saved"
+    );
+    let zip = s.single_zip();
+    assert!(zip.ends_with("supplier.zip"), "{zip:?}");
+    let entries = read_zip(&zip);
+    let files = manifest(&entries)["files"].as_array().unwrap().len();
+    assert_eq!(files, 2, "the two good lines");
+    for e in &entries {
+        assert!(
+            !images::contains(&e.data, CANARY),
+            "{} still has metadata",
+            e.name
+        );
+    }
+    let report = s.error_report("done", "supplier.txt").expect("a report");
+    assert!(
+        report.contains("missing.jpg") && report.contains("404"),
+        "{report}"
+    );
+    assert!(report.contains("allow_private_networks"), "{report}");
+    assert!(
+        report.contains("line 7") && report.contains("not a url"),
+        "{report}"
+    );
+    assert_eq!(
+        s.server
+            .log()
+            .iter()
+            .filter(|l| l
+                .host
+                .as_deref()
+                .is_some_and(|h| h.starts_with("127.0.0.1")))
+            .count(),
+        0,
+        "the private address was never contacted"
+    );
+    // The job went through the engine: it is in the journal and `haul status`.
+    let jobs = status_jobs(&s.home).await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["state"], "partial");
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_written_slowly_is_taken_once_and_complete() {
+    let s = setup(CONFIG).await;
+    let urls: Vec<String> = (0..6)
+        .map(|i| {
+            let path = format!("/slow-{i}.jpg");
+            s.server.add(
+                &path,
+                Route::ok(images::jpeg_with_metadata(32, 32, i), "image/jpeg"),
+            );
+            s.media_url(&path)
+        })
+        .collect();
+    let daemon = InProcessDaemon::start(&s.home).await;
+    // Written in place, one line at a time, each write well inside the settle interval.
+    let path = s.inbox().join("slow.txt");
+    let mut file = std::fs::File::create(&path).unwrap();
+    for url in &urls {
+        use std::io::Write;
+        writeln!(file, "{url}").unwrap();
+        file.flush().unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+    drop(file);
+
+    assert_eq!(s.returned("slow.txt").await, "done");
+    let entries = read_zip(&s.single_zip());
+    assert_eq!(
+        manifest(&entries)["files"].as_array().unwrap().len(),
+        urls.len(),
+        "every line, including the last one written"
+    );
+    assert_eq!(status_jobs(&s.home).await.len(), 1, "taken once");
+    assert!(
+        s.error_report("done", "slow.txt").is_none(),
+        "nothing went wrong"
+    );
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_arrives_while_the_daemon_is_down_is_processed_at_start() {
+    let s = setup(CONFIG).await;
+    s.server.add(
+        "/late.jpg",
+        Route::ok(images::jpeg_with_metadata(32, 32, 9), "image/jpeg"),
+    );
+    // First run: creates the inbox, then stops.
+    InProcessDaemon::start(&s.home).await.stop().await;
+    drop_file(&s.inbox(), "late.txt", s.media_url("/late.jpg").as_bytes());
+    // Same name already in done/: the new one must not replace it.
+    drop_file(&s.inbox().join("done"), "late.txt", b"an earlier list");
+    drop_file(&s.inbox(), "notes.docx", b"PK\x03\x04 not a list");
+
+    let daemon = InProcessDaemon::start(&s.home).await;
+    let inbox = s.inbox();
+    wait_for(DEADLINE, || {
+        inbox.join("done/late (2).txt").exists().then_some(())
+    })
+    .await
+    .expect("late.txt processed after start");
+    assert_eq!(
+        std::fs::read(inbox.join("done/late.txt")).unwrap(),
+        b"an earlier list",
+        "the earlier file is untouched"
+    );
+    assert_eq!(s.home.outputs().len(), 1);
+    assert_eq!(s.returned("notes.docx").await, "failed");
+    let report = s.error_report("failed", "notes.docx").expect("a report");
+    assert!(
+        report.contains(".docx") && report.contains("drop"),
+        "{report}"
+    );
+    daemon.stop().await;
+}
+
+/// A PNG whose header declares 100000 × 100000 pixels (a decompression bomb).
+fn bomb_png() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend_from_slice(&100_000u32.to_be_bytes());
+    png.extend_from_slice(&100_000u32.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    png
+}
+
+/// A PNG whose left half is fully transparent and right half opaque red.
+fn half_transparent_png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbaImage::from_fn(width, height, |x, _| {
+        image::Rgba([220, 20, 20, if x < width / 2 { 0 } else { 255 }])
+    });
+    let mut out = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_of_phone_photos_becomes_a_seller_central_zip() {
+    let s = setup(CONFIG).await;
+    let daemon = InProcessDaemon::start(&s.home).await;
+    // Prepared beside the inbox, then moved in at once (as a file manager's move does).
+    let folder = s.home.root().join("seller-drop");
+    std::fs::create_dir(&folder).unwrap();
+    let photo = images::jpeg_with_metadata(1600, 1200, 1);
+    assert!(
+        images::contains(&photo, CANARY),
+        "the photo carries GPS EXIF"
+    );
+    std::fs::write(folder.join("IMG_0001.jpg"), &photo).unwrap();
+    std::fs::write(
+        folder.join("IMG_0002.png"),
+        half_transparent_png(1200, 1000),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("wide.jpg"),
+        images::jpeg_with_metadata(12_000, 800, 2),
+    )
+    .unwrap();
+    std::fs::write(folder.join("bomb.png"), bomb_png()).unwrap();
+    // Excel on Western Windows: Windows-1252, semicolons; one slot left empty.
+    let skus = "file;sku;slot\r\nIMG_0001.jpg;SKU1;MAIN\r\nIMG_0002.png;SKU1;\r\nwide.jpg;SKU2;main\r\nbomb.png;SKU2;PT01\r\nnope.jpg;SKU3;\r\n";
+    std::fs::write(folder.join("skus.csv"), skus.as_bytes()).unwrap();
+    std::fs::rename(&folder, s.inbox().join("seller-drop")).unwrap();
+
+    assert_eq!(s.returned("seller-drop").await, "done");
+    let zip = s.single_zip();
+    assert!(zip.ends_with("seller-drop.zip"), "{zip:?}");
+    let entries = read_zip(&zip);
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "SKU1.MAIN.jpg",
+            "SKU1.PT01.jpg",
+            "SKU2.MAIN.jpg",
+            "manifest.json",
+            "manifest.csv"
+        ],
+        "flat, named for Seller Central"
+    );
+    for e in entries.iter().filter(|e| e.name.ends_with(".jpg")) {
+        assert_clean_jpeg(e);
+        assert!(!images::contains(&e.data, "Exif"), "{} has no EXIF", e.name);
+        assert!(
+            !images::contains(&e.data, "ICC_PROFILE"),
+            "{} is plain sRGB",
+            e.name
+        );
+        let (w, h, rgba) = images::decode_rgba(&e.data);
+        let longest = w.max(h);
+        assert!((1000..=10_000).contains(&longest), "{}: {w}×{h}", e.name);
+        if e.name == "SKU1.PT01.jpg" {
+            let corner = &rgba[..3];
+            assert!(
+                corner.iter().all(|&c| c >= 250),
+                "transparency is white: {corner:?}"
+            );
+        }
+        if e.name == "SKU2.MAIN.jpg" {
+            assert_eq!((w, h), (10_000, 667), "scaled down to Amazon's 10000 px");
+        }
+    }
+    let report = s.error_report("done", "seller-drop").expect("a report");
+    assert!(report.contains("decompression bomb"), "{report}");
+    assert!(report.contains("nope.jpg"), "{report}");
+    assert!(
+        report.contains("not pure white"),
+        "the grey-gradient main image is flagged: {report}"
+    );
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_product_page_is_extracted_and_packaged() {
+    let Some(page) = crate::grab_page::fixture_page() else {
+        return;
+    };
+    let e = crate::grab_page::extraction_of(&page);
+    let m = crate::grab_page::mirror(&e).await;
+    let daemon = InProcessDaemon::start(&m.home).await;
+    let inbox = m.home.paths.inbox_dir.clone();
+    drop_file(&inbox, "dog-vest.html.gz", &std::fs::read(&page).unwrap());
+
+    let back = wait_for(Duration::from_secs(120), || {
+        ["done", "failed"]
+            .into_iter()
+            .find(|d| inbox.join(d).join("dog-vest.html.gz").exists())
+    })
+    .await
+    .expect("the page came back");
+    assert_eq!(back, "done");
+    let outputs = m.home.outputs();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    let name = outputs[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(name.starts_with("amazon-B0BRZXRBZL"), "{name}");
+    let entries = read_zip(&outputs[0]);
+    assert!(
+        entries.iter().any(|e| e.name == "01-main.jpg"),
+        "roles from the page"
+    );
+    daemon.stop().await;
+}
+
+/// Entry names of the ZIP at `path`, sorted, without the manifests.
+fn image_entries(path: &Path) -> Vec<String> {
+    let mut names: Vec<String> = read_zip(path)
+        .into_iter()
+        .map(|e| e.name)
+        .filter(|n| !n.starts_with("manifest."))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The output ZIPs by file name, each with its image entries.
+fn outputs_by_name(s: &Setup) -> Vec<(String, Vec<String>)> {
+    s.home
+        .outputs()
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, image_entries(p))
+        })
+        .collect()
+}
+
+/// Windows-1252 bytes of `text` (the few non-ASCII characters the tests use).
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            'ü' => 0xFC,
+            'ö' => 0xF6,
+            '–' => 0x96,
+            c if c.is_ascii() => c as u8,
+            c => panic!("no Windows-1252 byte for {c:?} in this test"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sku_spreadsheets_in_every_encoding_become_seller_central_zips() {
+    let s = setup(CONFIG).await;
+    for (path, seed) in [
+        ("/m.jpg", 1),
+        ("/p1.jpg", 2),
+        ("/p2.jpg", 3),
+        ("/sw.jpg", 4),
+    ] {
+        s.server.add(
+            path,
+            Route::ok(images::jpeg_with_metadata(120, 90, seed), "image/jpeg"),
+        );
+    }
+    let (m, p1, p2, sw) = (
+        s.media_url("/m.jpg"),
+        s.media_url("/p1.jpg"),
+        s.media_url("/p2.jpg"),
+        s.media_url("/sw.jpg"),
+    );
+    // UTF-8 with a BOM, commas; row 3 has a SKU Seller Central refuses.
+    let mut utf8 = vec![0xEF, 0xBB, 0xBF];
+    utf8.extend_from_slice(
+        format!(
+            "sku,title,main_image_url,other_image_url1,other_image_url2,swatch_image_url\r\n\
+             VEST1,Dog vest,{m},{p1},{p2},{sw}\r\n\
+             VEST-2,Dog vest,{m},,,\r\n"
+        )
+        .as_bytes(),
+    );
+    // UTF-16LE (Excel's "Unicode text"), tabs; row 3 has no image URL.
+    let text16 = format!("SKU\tMain Image URL\tOther Image URL 1\nLEASH1\t{m}\t{p1}\nLEASH2\t\t\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text16.encode_utf16().flat_map(u16::to_le_bytes));
+    // Windows-1252 (Excel's "CSV" on Western Windows), semicolons, a non-ASCII title; row 2
+    // names no SKU, row 4 a URL that is not http(s).
+    let cp1252 = windows_1252(&format!(
+        "asin;Titel;main_image_url;other_image_url1\r\n\
+         ;Hundeweste für Möpse – rot;{m};\r\n\
+         B0TESTMOPS;Hundeweste für Möpse – rot;{m};{p1}\r\n\
+         BOWL1;Napf – grün;{m};file:///etc/passwd\r\n"
+    ));
+
+    let daemon = InProcessDaemon::start(&s.home).await;
+    drop_file(&s.inbox(), "utf8.csv", &utf8);
+    drop_file(&s.inbox(), "utf16.csv", &utf16);
+    drop_file(&s.inbox(), "cp1252.csv", &cp1252);
+    for name in ["utf8.csv", "utf16.csv", "cp1252.csv"] {
+        assert_eq!(
+            s.returned(name).await,
+            "done",
+            "{name}: its good rows were saved"
+        );
+    }
+    assert_eq!(
+        outputs_by_name(&s),
+        [
+            (
+                "cp1252-B0TESTMOPS.zip".to_string(),
+                vec![
+                    "B0TESTMOPS.MAIN.jpg".to_string(),
+                    "B0TESTMOPS.PT01.jpg".into()
+                ]
+            ),
+            (
+                "utf16-LEASH1.zip".to_string(),
+                vec!["LEASH1.MAIN.jpg".to_string(), "LEASH1.PT01.jpg".into()]
+            ),
+            (
+                "utf8-VEST1.zip".to_string(),
+                vec![
+                    "VEST1.MAIN.jpg".to_string(),
+                    "VEST1.PT01.jpg".into(),
+                    "VEST1.PT02.jpg".into(),
+                    "VEST1.SWCH.jpg".into()
+                ]
+            ),
+        ],
+        "one package a good row, named for Seller Central"
+    );
+    let vest = read_zip(&s.home.paths.output_dir.join("utf8-VEST1.zip"));
+    for e in vest.iter().filter(|e| e.name.ends_with(".jpg")) {
+        assert_clean_jpeg(e);
+    }
+
+    let report = s.error_report("done", "utf8.csv").expect("a report");
+    assert!(
+        report.contains("row 3") && report.contains("VEST-2"),
+        "{report}"
+    );
+    let report = s.error_report("done", "utf16.csv").expect("a report");
+    assert!(
+        report.contains("row 3") && report.contains("no image URL"),
+        "{report}"
+    );
+    let report = s.error_report("done", "cp1252.csv").expect("a report");
+    assert!(
+        report.contains("row 2") && report.contains("no SKU"),
+        "{report}"
+    );
+    assert!(
+        report.contains("row 4") && report.contains("file:///etc/passwd"),
+        "{report}"
+    );
+    assert!(!report.contains("row 3"), "row 3 is good: {report}");
+    daemon.stop().await;
+}
+
+/// An Amazon flat file as Seller Central hands it out: an instructions sheet first, then the
+/// template with a title row and two header rows above the products.
+fn amazon_flat_file(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let intro = book.add_worksheet();
+    intro.set_name("Instructions").unwrap();
+    intro
+        .write_string(0, 0, "Fill in the Template sheet")
+        .unwrap();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Template").unwrap();
+    let head: [&[&str]; 3] = [
+        &["TemplateType=fptcustom", "Version=2023.0718"],
+        &[
+            "Seller SKU",
+            "Product Name",
+            "Main Image URL",
+            "Other Image URL1",
+            "Other Image URL2",
+            "Swatch Image URL",
+        ],
+        &[
+            "item_sku",
+            "item_name",
+            "main_image_url",
+            "other_image_url1",
+            "other_image_url2",
+            "swatch_image_url",
+        ],
+    ];
+    let rows = head
+        .iter()
+        .map(|r| r.iter().map(ToString::to_string).collect::<Vec<_>>())
+        .chain(rows.iter().cloned());
+    for (r, cells) in rows.enumerate() {
+        for (c, cell) in cells.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            if cell.is_empty() {
+                continue;
+            }
+            // A numeric SKU is a number in the cell, as Excel stores it.
+            match cell.parse::<f64>() {
+                Ok(n) => sheet.write_number(r, c, n).unwrap(),
+                Err(_) => sheet.write_string(r, c, cell).unwrap(),
+            };
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amazon_flat_file_xlsx_saves_its_good_rows_and_reports_the_bad_one() {
+    let s = setup(CONFIG).await;
+    for (path, seed) in [("/m.jpg", 1), ("/p1.png", 2), ("/sw.jpg", 3)] {
+        let data = if path.ends_with(".png") {
+            images::png_with_metadata(100, 80, seed)
+        } else {
+            images::jpeg_with_metadata(100, 80, seed)
+        };
+        s.server.add(
+            path,
+            Route::ok(
+                data,
+                if path.ends_with(".png") {
+                    "image/png"
+                } else {
+                    "image/jpeg"
+                },
+            ),
+        );
+    }
+    let (m, p1, sw) = (
+        s.media_url("/m.jpg"),
+        s.media_url("/p1.png"),
+        s.media_url("/sw.jpg"),
+    );
+    let row = |cells: &[&str]| cells.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let xlsx = amazon_flat_file(&[
+        row(&["HARNESS1", "Harness", &m, &p1, "", &sw]),
+        row(&[
+            "HARNESS2",
+            "Harness",
+            "www.example.com/no-scheme.jpg",
+            &p1,
+            "",
+            "",
+        ]),
+        row(&["12345", "Numeric SKU", &m, "", "", ""]),
+    ]);
+    let daemon = InProcessDaemon::start(&s.home).await;
+    drop_file(&s.inbox(), "listing.xlsx", &xlsx);
+    assert_eq!(s.returned("listing.xlsx").await, "done");
+    assert_eq!(
+        outputs_by_name(&s),
+        [
+            (
+                "listing-12345.zip".to_string(),
+                vec!["12345.MAIN.jpg".to_string()]
+            ),
+            (
+                "listing-HARNESS1.zip".to_string(),
+                vec![
+                    "HARNESS1.MAIN.jpg".to_string(),
+                    "HARNESS1.PT01.jpg".into(),
+                    "HARNESS1.SWCH.jpg".into()
+                ]
+            ),
+        ]
+    );
+    let report = s.error_report("done", "listing.xlsx").expect("a report");
+    assert!(
+        report.contains("sheet \"Template\" row 5") && report.contains("no-scheme.jpg"),
+        "the bad row by the number Excel shows: {report}"
+    );
+    assert!(!report.contains("row 4"), "{report}");
+    daemon.stop().await;
+}
