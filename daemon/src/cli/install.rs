@@ -62,20 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let report = install(&env, &opts)?;
 
     println!("haul install: native host {}", opts.host_path.display());
-    let width = report
-        .changes
-        .iter()
-        .map(|c| c.what.len())
-        .max()
-        .unwrap_or(0);
-    for c in &report.changes {
-        println!(
-            "  {:<10} {:<width$}  {}",
-            c.action.as_str(),
-            c.what,
-            c.target
-        );
-    }
+    super::print_changes(&report.changes);
     println!(
         "Allowed: {}",
         report

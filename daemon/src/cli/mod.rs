@@ -91,6 +91,23 @@ fn absolute(path: PathBuf) -> anyhow::Result<PathBuf> {
 
 /// Logs to stderr at `default_level` (overridden by `HAUL_LOG`, e.g. `HAUL_LOG=debug`), and
 /// also to `file` when given.
+/// Prints what `haul install` / `haul uninstall` did, one aligned line a change.
+fn print_changes(changes: &[haul::install::Change]) {
+    let width = changes.iter().map(|c| c.what.len()).max().unwrap_or(0);
+    for c in changes {
+        let why = match c.action {
+            haul::install::Action::Kept => "  (changed since haul wrote it: left in place)",
+            _ => "",
+        };
+        println!(
+            "  {:<12} {:<width$}  {}{why}",
+            c.action.as_str(),
+            c.what,
+            c.target
+        );
+    }
+}
+
 pub fn init_logging(default_level: &str, file: Option<PathBuf>) -> anyhow::Result<()> {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;

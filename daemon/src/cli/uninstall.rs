@@ -23,24 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("haul uninstall:");
-    let width = report
-        .changes
-        .iter()
-        .map(|c| c.what.len())
-        .max()
-        .unwrap_or(0);
-    for c in &report.changes {
-        let why = match c.action {
-            haul::install::Action::Kept => "  (changed since haul wrote it: left in place)",
-            _ => "",
-        };
-        println!(
-            "  {:<12} {:<width$}  {}{why}",
-            c.action.as_str(),
-            c.what,
-            c.target
-        );
-    }
+    super::print_changes(&report.changes);
     if report.changes.is_empty() {
         println!("  nothing recorded for those browsers");
     }

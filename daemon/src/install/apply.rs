@@ -50,16 +50,7 @@ pub(super) fn apply(
                 browsers,
                 what,
             } => {
-                if let Some(parent) = path.parent() {
-                    for dir in create_dirs(parent)? {
-                        changes.push(Change {
-                            action: Action::Created,
-                            what: "folder".into(),
-                            target: dir.display().to_string(),
-                        });
-                        upsert(record, Artifact::Dir { path: dir });
-                    }
-                }
+                create_parent(&path, &mut changes, record)?;
                 let action = match std::fs::read(&path) {
                     Ok(existing) if existing == contents.as_bytes() => Action::Unchanged,
                     Ok(_) => Action::Updated,
@@ -85,16 +76,7 @@ pub(super) fn apply(
                 );
             }
             Step::Link { path, target } => {
-                if let Some(parent) = path.parent() {
-                    for dir in create_dirs(parent)? {
-                        changes.push(Change {
-                            action: Action::Created,
-                            what: "folder".into(),
-                            target: dir.display().to_string(),
-                        });
-                        upsert(record, Artifact::Dir { path: dir });
-                    }
-                }
+                create_parent(&path, &mut changes, record)?;
                 let action = match std::fs::symlink_metadata(&path) {
                     Ok(meta) if meta.file_type().is_symlink() => {
                         if std::fs::read_link(&path).ok().as_deref() == Some(target.as_path()) {
@@ -182,6 +164,26 @@ fn upsert(record: &mut InstallRecord, mut new: Artifact) {
 }
 
 /// Creates `dir` and its missing parents; returns the ones created, outermost first.
+/// Creates the missing folders above `path`, reporting and recording each one.
+fn create_parent(
+    path: &Path,
+    changes: &mut Vec<Change>,
+    record: &mut InstallRecord,
+) -> Result<(), InstallError> {
+    let Some(parent) = path.parent() else {
+        return Ok(());
+    };
+    for dir in create_dirs(parent)? {
+        changes.push(Change {
+            action: Action::Created,
+            what: "folder".into(),
+            target: dir.display().to_string(),
+        });
+        upsert(record, Artifact::Dir { path: dir });
+    }
+    Ok(())
+}
+
 fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>, InstallError> {
     let mut missing = Vec::new();
     let mut cur = Some(dir);
