@@ -313,7 +313,9 @@ impl Connection {
             out_dir: grab.options.out_dir.map(Into::into),
             package: grab.options.package,
             preset: None,
-            // Local paths and SKUs come from the inbox only, never from a client of the socket.
+            // Local paths, SKUs and pages to fetch come from the inbox only, never from a
+            // client of the socket (a browser has the page already).
+            fetch_page: false,
             local_files: Vec::new(),
             naming,
             sku: None,

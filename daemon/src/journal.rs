@@ -154,6 +154,10 @@ pub struct JobRequest {
     /// The saved HTML of the page (a file in the data dir).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_file: Option<PathBuf>,
+    /// Fetch `page_url` when planning, and extract it: a product page listed in an inbox URL
+    /// list. Only the inbox sets it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fetch_page: bool,
     /// Media URLs handed over directly (URL list, or what the browser's DOM showed).
     #[serde(default)]
     pub media: Vec<RequestedMedia>,

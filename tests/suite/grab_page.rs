@@ -28,7 +28,7 @@ use crate::hls::ts_segment;
 const JOB_TIMEOUT: Duration = Duration::from_secs(120);
 const PAGE: &str = "amazon/com-dog-life-vest-B0BRZXRBZL.html.gz";
 const PAGE_URL: &str = "https://www.amazon.com/dp/B0BRZXRBZL";
-const CDN: &str = "m.media-amazon.com";
+pub(crate) const CDN: &str = "m.media-amazon.com";
 
 /// The saved page, or `None` (after saying so) when `../shared/fixtures` is absent.
 pub(crate) fn fixture_page() -> Option<PathBuf> {

@@ -9,7 +9,7 @@ use haul_tests::ca::TestCa;
 use haul_tests::daemon::{InProcessDaemon, status_jobs};
 use haul_tests::home::{TestHome, list_visible};
 use haul_tests::images::{self, CANARY};
-use haul_tests::media_server::{MediaServer, Route};
+use haul_tests::media_server::{Behavior, MediaServer, Route};
 use haul_tests::wait_for;
 use haul_tests::zipfile::{manifest, read_zip};
 
@@ -161,6 +161,167 @@ async fn a_url_list_saves_the_good_lines_and_reports_the_rest() {
     let jobs = status_jobs(&s.home).await;
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     assert_eq!(jobs[0]["state"], "partial");
+    daemon.stop().await;
+}
+
+/// The config for lists naming product pages: the shops' names pinned to the local server.
+fn shops_config(port: u16) -> String {
+    format!(
+        "allow_private_networks = false\ninbox_settle_ms = 300\n[resolve]\n\"media.test\" = \"127.0.0.1\"\n[connect_to]\n\"www.amazon.com\" = \"127.0.0.1:{port}\"\n\"www.aliexpress.com\" = \"127.0.0.1:{port}\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn product_pages_in_a_url_list_are_fetched_or_sent_to_the_browser_button() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let s = Setup {
+        home: TestHome::new(&ca, &shops_config(server.addr.port())),
+        _ca: ca,
+        server,
+    };
+    for (path, seed) in [("/lamp-a.jpg", 1), ("/lamp-b.jpg", 2), ("/loose.jpg", 3)] {
+        s.server.add(
+            path,
+            Route::ok(images::jpeg_with_metadata(64, 48, seed), "image/jpeg"),
+        );
+    }
+    // A shop page that serves: its photos are named in its product data.
+    let served = "/item/1005001234567890.html";
+    let page = format!(
+        r#"<!doctype html><html><head><title>Brass Lamp - AliExpress</title>
+        <script type="application/ld+json">{{"@type": "Product", "name": "Brass Lamp",
+          "image": ["{}", "{}"]}}</script></head><body><h1>Brass Lamp</h1></body></html>"#,
+        s.media_url("/lamp-a.jpg"),
+        s.media_url("/lamp-b.jpg"),
+    );
+    s.server
+        .add(served, Route::ok(page, "text/html; charset=utf-8"));
+    // Three pages kept from programs: a robot 503, a redirect to sign in, a captcha page.
+    let robot = "/dp/B0ROBOT503";
+    s.server.add(
+        robot,
+        Route::ok("", "text/html").with(Behavior::Status(503)),
+    );
+    let signin = "/item/1005009999999999.html";
+    s.server.add(
+        signin,
+        Route::ok("", "text/html").with(Behavior::Redirect(
+            "https://www.aliexpress.com/login.htm?return_url=item".into(),
+        )),
+    );
+    s.server.add(
+        "/login.htm",
+        Route::ok(
+            "<html><body><form><input type=\"password\"></form></body></html>",
+            "text/html",
+        ),
+    );
+    let captcha = "/dp/B0CAPTCHA1";
+    s.server.add(
+        captcha,
+        Route::ok(
+            "<html><head><title>Robot Check</title></head><body><form action=\"/errors/validateCaptcha\">Type the characters you see</form></body></html>",
+            "text/html",
+        ),
+    );
+    let list = [
+        format!("https://www.aliexpress.com{served}?spm=a2g0o.home"),
+        format!("https://www.amazon.com{robot}"),
+        format!("https://www.aliexpress.com{signin}"),
+        format!("https://www.amazon.com{captcha}"),
+        s.media_url("/loose.jpg"),
+    ]
+    .join("\n");
+    let daemon = InProcessDaemon::start(&s.home).await;
+    drop_file(&s.inbox(), "shops.txt", list.as_bytes());
+    assert_eq!(s.returned("shops.txt").await, "done", "something was saved");
+
+    let outputs = outputs_by_name(&s);
+    let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        outputs.len(),
+        2,
+        "the served page and the loose photo: {names:?}"
+    );
+    let (page_zip, page_entries) = outputs
+        .iter()
+        .find(|(n, _)| n.starts_with("aliexpress-1005001234567890"))
+        .unwrap_or_else(|| panic!("a package named after the fetched product: {names:?}"));
+    assert_eq!(page_entries, &["01-main.jpg", "02.jpg"], "{page_zip}");
+    assert!(names.contains(&"shops.zip"), "{names:?}");
+    assert_eq!(s.server.hits("/lamp-a.jpg"), 1);
+
+    let report = s.error_report("done", "shops.txt").expect("a report");
+    for (line, says) in [
+        (robot, "503"),
+        (signin, "/login.htm"),
+        (captcha, "robot check"),
+    ] {
+        let entry = report
+            .lines()
+            .find(|l| l.contains(line))
+            .unwrap_or_else(|| panic!("{line} is reported: {report}"));
+        assert!(
+            entry.contains("did not give haul the product page")
+                && entry.contains(says)
+                && entry.contains("press the haul button"),
+            "{entry}"
+        );
+    }
+    // The pages were asked for as a program that keeps nothing: no cookies, once each (a wall
+    // is not hammered with retries).
+    let log = s.server.log();
+    assert!(log.iter().all(|l| l.cookie.is_none()), "no cookies sent");
+    assert_eq!(s.server.hits(robot), 1, "a robot 503 is not retried");
+    daemon.stop().await;
+}
+
+/// The real saved Amazon page, served at its product address: a URL list naming the product
+/// page gets the same package as the browser button would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_product_page_of_a_real_shop_is_fetched_and_extracted() {
+    let Some(page) = crate::grab_page::fixture_page() else {
+        return;
+    };
+    let e = crate::grab_page::extraction_of(&page);
+    let m = crate::grab_page::mirror(&e).await;
+    let port = m.server.addr.port();
+    m.home.write_config(&format!(
+        "{}\"{}\" = \"127.0.0.1:{port}\"\n",
+        shops_config(port),
+        crate::grab_page::CDN
+    ));
+    let html = haul::extract::read_page_file(&page).expect("fixture page reads");
+    m.server
+        .add("/dp/B0BRZXRBZL", Route::ok(html, "text/html;charset=UTF-8"));
+    let daemon = InProcessDaemon::start(&m.home).await;
+    let inbox = m.home.paths.inbox_dir.clone();
+    drop_file(
+        &inbox,
+        "vest.txt",
+        b"# the vest\nhttps://www.amazon.com/dp/B0BRZXRBZL\n",
+    );
+    let back = wait_for(Duration::from_secs(120), || {
+        ["done", "failed"]
+            .into_iter()
+            .find(|d| inbox.join(d).join("vest.txt").exists())
+    })
+    .await
+    .expect("the list came back");
+    assert_eq!(back, "done");
+    let outputs = m.home.outputs();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    let name = outputs[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(name.starts_with("amazon-B0BRZXRBZL"), "{name}");
+    let entries = read_zip(&outputs[0]);
+    let files = manifest(&entries)["files"].as_array().unwrap().len();
+    assert_eq!(files, e.media.len(), "every medium of the page");
+    assert!(entries.iter().any(|e| e.name == "01-main.jpg"));
     daemon.stop().await;
 }
 

@@ -35,6 +35,10 @@ impl Extractor for Ali1688 {
         host_is(host, "1688.com")
     }
 
+    fn product_id_in(&self, address: &str) -> Option<String> {
+        capture(&OFFER_URL, address)
+    }
+
     fn recognizes(&self, page: &Page<'_>) -> bool {
         page.has("\"offerImgList\"") || page.has("detail.1688.com/offer/")
     }
@@ -58,8 +62,10 @@ impl Extractor for Ali1688 {
     }
 }
 
+/// A product page's address: `detail.1688.com/offer/<id>.html`.
+static OFFER_URL: LazyLock<Regex> = LazyLock::new(|| regex(r"/offer/(\d{6,20})\.html"));
+
 fn ids(page: &Page<'_>, found: &mut Found) {
-    static OFFER_URL: LazyLock<Regex> = LazyLock::new(|| regex(r"/offer/(\d{6,20})\.html"));
     static OFFER_ID: LazyLock<Regex> = LazyLock::new(|| regex(r#""offerId"\s*:\s*"?(\d{6,20})"#));
     for id in page.address_ids(&OFFER_URL) {
         found.product_id(id);

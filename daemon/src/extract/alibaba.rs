@@ -33,6 +33,10 @@ impl Extractor for Alibaba {
         host_is(host, "alibaba.com")
     }
 
+    fn product_id_in(&self, address: &str) -> Option<String> {
+        capture(&URL_ID, address)
+    }
+
     fn recognizes(&self, page: &Page<'_>) -> bool {
         page.has("window.detailData") || page.has("data-module-name=\"module_productImage\"")
     }
@@ -44,9 +48,11 @@ impl Extractor for Alibaba {
     }
 }
 
+/// A product page's address: `/product-detail/<slug>_<id>.html`.
+static URL_ID: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"/product-detail/[^/?#]*?_(\d{6,20})\.html"));
+
 fn ids(page: &Page<'_>, found: &mut Found) {
-    static URL_ID: LazyLock<Regex> =
-        LazyLock::new(|| regex(r"/product-detail/[^/?#]*?_(\d{6,20})\.html"));
     static ATTR: LazyLock<Selector> = LazyLock::new(|| selector("[data-product-id]"));
     static LINK: LazyLock<Regex> = LazyLock::new(|| regex(r"[?&]productId=(\d{6,20})"));
     for id in page.address_ids(&URL_ID) {

@@ -25,7 +25,7 @@ use scraper::Selector;
 use serde_json::Value;
 
 use super::embedded::{self, blobs_after, find_all, path, text};
-use super::page::{Page, regex, selector};
+use super::page::{Page, capture, regex, selector};
 use super::{Extractor, Found, host_is};
 use crate::media::Role;
 
@@ -40,6 +40,10 @@ impl Extractor for AliExpress {
         ["aliexpress.com", "aliexpress.us", "aliexpress.ru"]
             .iter()
             .any(|d| host_is(host, d))
+    }
+
+    fn product_id_in(&self, address: &str) -> Option<String> {
+        capture(&ITEM_ID, address)
     }
 
     fn recognizes(&self, page: &Page<'_>) -> bool {

@@ -51,6 +51,10 @@ impl Extractor for Amazon {
             .any(|tld| host_is(host, &format!("amazon.{tld}")))
     }
 
+    fn product_id_in(&self, address: &str) -> Option<String> {
+        capture(&ASIN_IN_URL, address)
+    }
+
     fn recognizes(&self, page: &Page<'_>) -> bool {
         page.has("ImageBlockATF")
             || (page.has("ue_sn") && page.has("www.amazon."))

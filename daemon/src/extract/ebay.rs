@@ -33,6 +33,10 @@ impl Extractor for Ebay {
         is_ebay_host(host)
     }
 
+    fn product_id_in(&self, address: &str) -> Option<String> {
+        capture(&ITEM, address).or_else(|| capture(&CATALOGUE, address))
+    }
+
     fn recognizes(&self, page: &Page<'_>) -> bool {
         page.has("enImgCarousel") || page.has("ux-image-carousel")
     }
@@ -54,10 +58,12 @@ fn is_ebay_host(host: &str) -> bool {
         .is_some_and(|i| (1..=2).contains(&(labels.len() - i - 1)))
 }
 
+/// A listing's address: `/itm/<id>` or `/itm/<slug>/<id>`.
+static ITEM: LazyLock<Regex> = LazyLock::new(|| regex(r"/itm/(?:[^/?#]+/)?(\d{9,15})(?:[/?#]|$)"));
+/// A catalogue product's address: `/p/<id>`.
+static CATALOGUE: LazyLock<Regex> = LazyLock::new(|| regex(r"/p/(\d{5,15})(?:[/?#]|$)"));
+
 fn ids(page: &Page<'_>, found: &mut Found) {
-    static ITEM: LazyLock<Regex> =
-        LazyLock::new(|| regex(r"/itm/(?:[^/?#]+/)?(\d{9,15})(?:[/?#]|$)"));
-    static CATALOGUE: LazyLock<Regex> = LazyLock::new(|| regex(r"/p/(\d{5,15})(?:[/?#]|$)"));
     static DATA: LazyLock<Regex> = LazyLock::new(|| regex(r#""itemId"\s*:\s*"?(\d{9,15})"#));
     for id in page.address_ids(&ITEM) {
         found.product_id(id);

@@ -32,6 +32,10 @@ impl Extractor for Etsy {
         host_is(host, "etsy.com")
     }
 
+    fn product_id_in(&self, address: &str) -> Option<String> {
+        capture(&LISTING, address)
+    }
+
     fn recognizes(&self, page: &Page<'_>) -> bool {
         page.has("Etsy.Context") || page.has("data-palette-listing-id")
     }
@@ -45,8 +49,10 @@ impl Extractor for Etsy {
     }
 }
 
+/// A listing's address: `/listing/<id>/<slug>`.
+static LISTING: LazyLock<Regex> = LazyLock::new(|| regex(r"/listing/(\d{4,15})(?:[/?#]|$)"));
+
 fn ids(page: &Page<'_>, found: &mut Found) {
-    static LISTING: LazyLock<Regex> = LazyLock::new(|| regex(r"/listing/(\d{4,15})(?:[/?#]|$)"));
     static DATA: LazyLock<Regex> = LazyLock::new(|| regex(r#""listing_id"\s*:\s*"?(\d{4,15})"#));
     for id in page.address_ids(&LISTING) {
         found.product_id(id);

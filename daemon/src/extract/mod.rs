@@ -108,6 +108,12 @@ pub trait Extractor: Sync {
         false
     }
 
+    /// The product id when `address` (an address of this site) is one of its product pages
+    /// rather than a search, a store front or a media file.
+    fn product_id_in(&self, _address: &str) -> Option<String> {
+        None
+    }
+
     /// Reads everything the page offers into `found`.
     fn extract(&self, page: &Page<'_>, found: &mut Found);
 }
@@ -171,12 +177,42 @@ fn looks_cut_short(html: &str) -> bool {
 
 fn choose(page: &Page<'_>) -> &'static dyn Extractor {
     let site = match page.host() {
-        Some(host) => SITES.iter().copied().find(|s| s.handles(&host)),
+        Some(host) => site_of(&host),
         // Content decides only when nothing names the page: any shop's page may mention
         // another marketplace.
         None => SITES.iter().copied().find(|s| s.recognizes(page)),
     };
     site.unwrap_or(&generic::Generic)
+}
+
+/// The site extractor for pages from `host` (lower-case, without `www.`).
+fn site_of(host: &str) -> Option<&'static dyn Extractor> {
+    SITES.iter().copied().find(|s| s.handles(host))
+}
+
+/// A product page of a site haul knows, found by its address alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPage {
+    /// As in [`Extraction::site`].
+    pub site: &'static str,
+    pub product_id: String,
+}
+
+/// Whether `url` is the address of a product page of a site haul knows (an Amazon `/dp/ASIN`,
+/// an AliExpress `/item/ID.html`, …) — a page to fetch and extract, not a media file. Search
+/// pages, store fronts, media files and unknown shops are `None`.
+pub fn product_page(url: &str) -> Option<ProductPage> {
+    let parsed = url::Url::parse(url).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    let site = site_of(host.strip_prefix("www.").unwrap_or(&host))?;
+    let product_id = site.product_id_in(url)?;
+    Some(ProductPage {
+        site: site.site(),
+        product_id,
+    })
 }
 
 /// `host` is `domain` or one of its subdomains.
@@ -408,6 +444,61 @@ pub fn slug(title: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn product_pages_are_known_by_their_address() {
+        let page = |url: &str| product_page(url).map(|p| (p.site, p.product_id));
+        for (url, site, id) in [
+            (
+                "https://www.amazon.com/Dog-Vest/dp/B0BRZXRBZL?th=1",
+                "amazon",
+                "B0BRZXRBZL",
+            ),
+            (
+                "https://amazon.co.uk/gp/product/B07PXGQC1Q",
+                "amazon",
+                "B07PXGQC1Q",
+            ),
+            (
+                "https://www.aliexpress.com/item/1005006127233431.html?spm=a2g0o",
+                "aliexpress",
+                "1005006127233431",
+            ),
+            (
+                "https://www.alibaba.com/product-detail/Pet-Harness_1600123456789.html",
+                "alibaba",
+                "1600123456789",
+            ),
+            (
+                "https://detail.1688.com/offer/712345678901.html",
+                "1688",
+                "712345678901",
+            ),
+            (
+                "https://www.ebay.com/itm/123456789012",
+                "ebay",
+                "123456789012",
+            ),
+            (
+                "https://www.etsy.com/listing/1234567/brass-lamp",
+                "etsy",
+                "1234567",
+            ),
+        ] {
+            assert_eq!(page(url), Some((site, id.to_string())), "{url}");
+        }
+        for not_a_product_page in [
+            "https://m.media-amazon.com/images/I/81abc._AC_SL1500_.jpg",
+            "https://ae01.alicdn.com/kf/Sabc.jpg",
+            "https://www.amazon.com/s?k=dog+vest",
+            "https://www.aliexpress.com/store/123456",
+            "https://shop.example/products/lamp",
+            "ftp://www.amazon.com/dp/B0BRZXRBZL",
+            "not a url",
+        ] {
+            assert_eq!(page(not_a_product_page), None, "{not_a_product_page}");
+        }
+    }
 
     #[test]
     fn slugs_are_file_name_safe() {

@@ -30,7 +30,7 @@ use url::Url;
 use super::playlist::{self, Piece, Playlist, PlaylistError};
 use super::{
     ByteBudget, FetchError, Fetched, Fetcher, Observer, Target, body_error, classify,
-    content_range, sniff_file, status_error,
+    content_range, read_body, sniff_file, status_error,
 };
 use crate::format::{Format, SNIFF_LEN, describe_non_media};
 use crate::media::MediaKind;
@@ -158,16 +158,11 @@ impl Fetcher {
             return Err(status_error(response.status(), response.headers()));
         }
         let base = response.url().clone();
-        let mut text = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if text.len() + chunk.len() > MAX_PLAYLIST_BYTES {
-                return Err(PlaylistError::Malformed(format!(
-                    "it is larger than {MAX_PLAYLIST_BYTES} bytes"
-                ))
-                .into());
-            }
-            text.extend_from_slice(&chunk);
-        }
+        let text = read_body(&mut response, MAX_PLAYLIST_BYTES)
+            .await?
+            .ok_or_else(|| {
+                PlaylistError::Malformed(format!("it is larger than {MAX_PLAYLIST_BYTES} bytes"))
+            })?;
         Ok((text, base))
     }
 

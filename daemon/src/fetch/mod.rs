@@ -23,6 +23,7 @@
 pub mod client;
 pub mod guard;
 pub mod hls;
+pub mod page;
 pub mod playlist;
 pub mod retry;
 
@@ -93,6 +94,8 @@ pub enum FetchError {
     },
     #[error(transparent)]
     Hls(#[from] playlist::PlaylistError),
+    #[error(transparent)]
+    PageNotServed(#[from] page::NotServed),
     /// The response is an HLS playlist: [`Fetcher::download`] fetches its stream instead.
     #[error("the server sent an HLS playlist")]
     IsPlaylist,
@@ -491,6 +494,26 @@ impl Fetcher {
             final_url,
         })
     }
+}
+
+/// A whole response body held in memory (a playlist, a page), or `None` when it is longer than
+/// `max` bytes — stopped as soon as it passes the limit, so a hostile server cannot fill memory.
+async fn read_body(
+    response: &mut reqwest::Response,
+    max: usize,
+) -> Result<Option<Vec<u8>>, FetchError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| body_error(e, body.len() as u64))?
+    {
+        if body.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// A response body that broke off after `received` bytes of the file.

@@ -1,6 +1,7 @@
 //! Reading an inbox input into grabs. The kind is decided by the name:
 //!
-//! - `.txt` — a URL list ([`crate::url_list`]): one job of the listed media, named after the file;
+//! - `.txt` — a URL list ([`crate::url_list`]): one job of the listed media, named after the file,
+//!   and one job per listed product page, which fetches the page and extracts it;
 //! - `.html`, `.htm`, `.html.gz` — a saved product page, extracted like `haul grab PAGE.html`;
 //! - `.csv`, `.xlsx` — a spreadsheet of SKUs and image URLs ([`super::sku_sheet`]): one job a
 //!   row, named for Seller Central's bulk upload;
@@ -119,7 +120,10 @@ fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, InputError> {
     Ok(std::fs::read(path)?)
 }
 
-/// `.txt`: one job of the listed media, named after the file.
+/// `.txt`: one job of the listed media, named after the file, and one job for each listed
+/// product page of a site haul knows ([`crate::extract::product_page`]), which fetches the page
+/// and extracts it — or fails saying to use the browser button when the site keeps it from
+/// programs.
 fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
     let bytes = read_capped(path, MAX_LIST_BYTES)?;
     let (urls, bad) = url_list::parse(&String::from_utf8_lossy(&bytes));
@@ -127,9 +131,24 @@ fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputErr
         problems: bad.iter().map(ToString::to_string).collect(),
         ..Default::default()
     };
-    if !urls.is_empty() {
+    let (pages, media): (Vec<_>, Vec<_>) = urls
+        .into_iter()
+        .partition(|u| crate::extract::product_page(&u.url).is_some());
+    let mut seen_pages = HashSet::new();
+    for page in pages {
+        if !seen_pages.insert(page.url.clone()) {
+            continue;
+        }
         reading.submissions.push(Submission {
-            media: urls
+            page_url: Some(page.url),
+            fetch_page: true,
+            preset: Some(context.config.preset.clone()),
+            ..Default::default()
+        });
+    }
+    if !media.is_empty() {
+        reading.submissions.push(Submission {
+            media: media
                 .into_iter()
                 .map(|u| RequestedMedia {
                     url: u.url,

@@ -67,6 +67,8 @@ pub struct Submission {
     pub page_url: Option<String>,
     pub page_title: Option<String>,
     pub page_html: Option<String>,
+    /// Fetch `page_url` and extract it (a product page listed in an inbox URL list).
+    pub fetch_page: bool,
     /// Media URLs to save.
     pub media: Vec<RequestedMedia>,
     /// Package name when there is no product to name it after.
@@ -219,7 +221,12 @@ impl Engine {
             .page_html
             .as_deref()
             .is_some_and(|h| !h.trim().is_empty());
-        if submission.media.is_empty() && submission.local_files.is_empty() && !has_page_html {
+        let page_to_fetch = submission.fetch_page && submission.page_url.is_some();
+        if submission.media.is_empty()
+            && submission.local_files.is_empty()
+            && !has_page_html
+            && !page_to_fetch
+        {
             return Err(EngineError::NothingToGrab);
         }
         if let Some(name) = &submission.preset {
@@ -243,6 +250,7 @@ impl Engine {
                 page_url: submission.page_url,
                 page_title: submission.page_title,
                 page_file,
+                fetch_page: page_to_fetch,
                 media: submission.media,
                 name: submission.name,
                 preset: submission.preset,

@@ -28,8 +28,9 @@ pub(super) struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// Plans `request` (reads the saved page, if any: call it on the blocking pool).
-pub(super) fn plan(request: &JobRequest) -> Plan {
+/// Plans `request` with the page `fetched` for it, else its saved page, if any (reading and
+/// extracting are CPU and disk work: call it on the blocking pool).
+pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
     if !request.local_files.is_empty() {
         return Plan {
             product: ProductInfo {
@@ -41,16 +42,20 @@ pub(super) fn plan(request: &JobRequest) -> Plan {
         };
     }
     let mut warnings = Vec::new();
-    let extraction = request
-        .page_file
-        .as_deref()
-        .and_then(|path| match read_saved_page(path) {
-            Ok(html) => Some(extract::extract(&html, request.page_url.as_deref())),
-            Err(e) => {
-                warnings.push(e);
-                None
-            }
-        });
+    let page_url = request.page_url.as_deref();
+    let extraction = match fetched {
+        Some(html) => Some(extract::extract(html, page_url)),
+        None => request
+            .page_file
+            .as_deref()
+            .and_then(|path| match read_saved_page(path) {
+                Ok(html) => Some(extract::extract(&html, page_url)),
+                Err(e) => {
+                    warnings.push(e);
+                    None
+                }
+            }),
+    };
     match extraction {
         Some(mut e) => {
             warnings.append(&mut e.warnings);
@@ -266,7 +271,7 @@ mod tests {
                 "https://m.media-amazon.com/images/I/81abc._AC_SL1500_.jpg",
             ],
         );
-        let plan = plan(&request);
+        let plan = plan(&request, None);
         assert_eq!(plan.product.site.as_deref(), Some("generic"));
         assert_eq!(plan.product.title.as_deref(), Some("Brass Lamp"));
         assert_eq!(
@@ -301,7 +306,7 @@ mod tests {
             media: vec![media("https://c.example/a.jpg")],
             ..Default::default()
         };
-        let plan = plan(&request);
+        let plan = plan(&request, None);
         assert_eq!(plan.items.len(), 1);
         assert_eq!(plan.items[0].role, Role::Main);
         assert_eq!(plan.product.title.as_deref(), Some("Tab"));

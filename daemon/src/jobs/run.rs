@@ -49,6 +49,9 @@ enum RunError {
     },
     #[error(transparent)]
     Preset(#[from] crate::process::preset::PresetError),
+    /// The product page to fetch could not be had.
+    #[error(transparent)]
+    Page(FetchError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -95,11 +98,29 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         return finish(inner, &job, outputs.first().map(PathBuf::as_path));
     }
     if !job.planned {
+        let fetched = match (&job.request.page_url, job.request.fetch_page) {
+            (Some(url), true) => match inner.fetcher.fetch_page(url, cancel).await {
+                Ok(page) => Some(page),
+                Err(FetchError::Cancelled) => return Err(RunError::Cancelled),
+                Err(e) => return Err(RunError::Page(e)),
+            },
+            _ => None,
+        };
         // Extraction parses the whole page: CPU work, kept off the async workers.
         let request = job.request.clone();
-        let plan = tokio::task::spawn_blocking(move || plan::plan(&request))
-            .await
-            .map_err(|e| RunError::Internal(format!("planning stopped: {e}")))?;
+        let (plan, wall) = tokio::task::spawn_blocking(move || {
+            let plan = plan::plan(&request, fetched.as_ref().map(|p| p.html.as_str()));
+            // A fetched page without a single product medium was not the product page.
+            let wall = fetched
+                .filter(|_| plan.items.is_empty())
+                .map(|p| fetch::page::describe_wall(&p.html));
+            (plan, wall)
+        })
+        .await
+        .map_err(|e| RunError::Internal(format!("planning stopped: {e}")))?;
+        if let (Some(why), Some(url)) = (wall, &job.request.page_url) {
+            return Err(RunError::Page(fetch::page::NotServed::new(url, why).into()));
+        }
         for warning in &plan.warnings {
             tracing::info!(job = id, warning = %warning, "while reading the page");
         }
