@@ -3,9 +3,11 @@
 //! workbook (read with calamine, every sheet, so a template whose data is not on the first sheet
 //! still works).
 //!
-//! An `.xlsx` is a ZIP of XML: a small file can declare gigabytes of XML. The declared sizes of
-//! its parts are checked against [`MAX_XLSX_UNPACKED`] before calamine opens it.
+//! An `.xlsx` is a ZIP of XML: a small file can declare gigabytes of XML, or one cell far away
+//! from the others. The declared sizes of its parts are checked against [`MAX_XLSX_UNPACKED`]
+//! before calamine opens it, and its cells are read one by one, never as a dense grid.
 
+use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
@@ -14,6 +16,10 @@ use super::text;
 
 /// Most bytes the parts of an `.xlsx` may declare, unpacked.
 const MAX_XLSX_UNPACKED: u64 = 256 << 20;
+/// Most filled cells read from a workbook (a 10,000-product flat file has about a million).
+const MAX_CELLS: usize = 2_000_000;
+/// Columns read per row (Amazon's flat files have a few hundred).
+const MAX_COLUMNS: u32 = 2_048;
 
 /// One row: its 1-based number as the spreadsheet program shows it, and its cells, trimmed.
 pub type Row = (usize, Vec<String>);
@@ -33,6 +39,10 @@ pub fn csv(bytes: &[u8]) -> Result<Sheet, String> {
 }
 
 /// The sheets of an `.xlsx` file's bytes, in workbook order; rows without any text are left out.
+///
+/// Cells are read one by one and only the ones holding something are kept: a workbook with a
+/// cell in A1 and one in XFD1048576 is two cells here, not the 17-billion-cell grid a dense
+/// range of it would allocate.
 pub fn xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
     check_unpacked_size(bytes)?;
     let not_xlsx = |e: calamine::XlsxError| {
@@ -40,15 +50,49 @@ pub fn xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
     };
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(not_xlsx)?;
     let mut sheets = Vec::new();
+    let mut cells_read = 0usize;
     for name in workbook.sheet_names() {
-        let range = workbook.worksheet_range(&name).map_err(not_xlsx)?;
-        let first_row = range.start().map_or(0, |(row, _)| row as usize);
-        let rows = range
-            .rows()
-            .enumerate()
-            .filter_map(|(i, cells)| {
-                let cells: Vec<String> = cells.iter().map(cell_text).collect();
-                (!cells.iter().all(String::is_empty)).then_some((first_row + i + 1, cells))
+        let mut reader = match workbook.worksheet_cells_reader(&name) {
+            Ok(reader) => reader,
+            // A chart sheet or a macro sheet: nothing to read there.
+            Err(calamine::XlsxError::NotAWorksheet(_)) => continue,
+            Err(e) => return Err(not_xlsx(e)),
+        };
+        let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+        while let Some(cell) = reader.next_cell().map_err(not_xlsx)? {
+            let text = cell_text(&Data::from(cell.get_value().clone()));
+            if text.is_empty() {
+                continue;
+            }
+            let (row, column) = cell.get_position();
+            if column >= MAX_COLUMNS {
+                return Err(format!(
+                    "sheet {name:?} has text in column {} of row {}; haul reads the first {MAX_COLUMNS} columns — delete what is beyond them or save the sheet as .csv",
+                    column + 1,
+                    row + 1
+                ));
+            }
+            cells_read += 1;
+            if cells_read > MAX_CELLS {
+                return Err(format!(
+                    "the workbook has more than {MAX_CELLS} filled cells; split it into smaller files"
+                ));
+            }
+            rows.entry(row).or_default().push((column, text));
+        }
+        let rows = rows
+            .into_iter()
+            .map(|(row, cells)| {
+                let width = cells
+                    .iter()
+                    .map(|(c, _)| *c as usize + 1)
+                    .max()
+                    .unwrap_or(0);
+                let mut line = vec![String::new(); width];
+                for (column, text) in cells {
+                    line[column as usize] = text;
+                }
+                (row as usize + 1, line)
             })
             .collect();
         sheets.push(Sheet {
@@ -86,4 +130,48 @@ fn check_unpacked_size(bytes: &[u8]) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_far_away_cell_is_one_cell_not_a_grid() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "sku").unwrap();
+        sheet.write_string(0, 1, "main_image_url").unwrap();
+        sheet.write_number(1, 0, 12345.0).unwrap();
+        sheet
+            .write_string(1, 1, "https://media.test/a.jpg")
+            .unwrap();
+        // The last cell Excel has: a dense range of this sheet would be 17 billion cells.
+        sheet.write_string(1_048_575, 2_000, "far").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+
+        let sheets = xlsx(&bytes).unwrap();
+        let rows = &sheets[0].rows;
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0],
+            (1, vec!["sku".to_string(), "main_image_url".into()])
+        );
+        assert_eq!(
+            rows[1],
+            (
+                2,
+                vec!["12345".to_string(), "https://media.test/a.jpg".into()]
+            )
+        );
+        assert_eq!(rows[2].0, 1_048_576, "the row number Excel shows");
+        assert_eq!(rows[2].1.len(), 2_001);
+
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet()
+            .write_string(3, MAX_COLUMNS as u16, "too far")
+            .unwrap();
+        let err = xlsx(&book.save_to_buffer().unwrap()).err().unwrap();
+        assert!(err.contains("column 2049 of row 4"), "{err}");
+    }
 }
