@@ -1,6 +1,9 @@
 //! URL lists — one URL a line, blank lines and `#` comments ignored — as `haul grab --list`
 //! and the inbox read them. Every other line is reported by its number, so the caller can refuse
-//! the list (the CLI) or go on without the line (the inbox).
+//! the list (the CLI) or go on without the line (the inbox). A list may name product pages
+//! besides media ([`split_product_pages`]).
+
+use crate::journal::RequestedMedia;
 
 /// One usable line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +47,28 @@ pub fn parse(text: &str) -> (Vec<ListedUrl>, Vec<BadLine>) {
         }
     }
     (urls, bad)
+}
+
+/// Listed URLs split into the product pages of shops haul reads (each a product of its own, whose
+/// page is fetched and extracted — [`crate::extract::product_page`]), once each, and the rest:
+/// media to save together.
+pub fn split_product_pages(
+    urls: impl IntoIterator<Item = String>,
+) -> (Vec<String>, Vec<RequestedMedia>) {
+    let mut pages: Vec<String> = Vec::new();
+    let mut media = Vec::new();
+    for url in urls {
+        if crate::extract::product_page(&url).is_none() {
+            media.push(RequestedMedia {
+                url,
+                kind: None,
+                role: None,
+            });
+        } else if !pages.contains(&url) {
+            pages.push(url);
+        }
+    }
+    (pages, media)
 }
 
 /// `Ok` for an absolute http(s) URL with a host; otherwise what is wrong with it.

@@ -104,6 +104,32 @@ pub(crate) async fn mirror(extraction: &Extraction) -> Mirror {
     }
 }
 
+/// The one package in `home`'s output folder, which must be the vest's (named by the product the
+/// page names, holding every medium of `extraction` plus the two manifests): its entries.
+pub(crate) fn the_vest_package(home: &TestHome, extraction: &Extraction) -> Vec<ZipEntry> {
+    let outputs = home.outputs();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    let zip_name = outputs[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        zip_name,
+        format!(
+            "amazon-B0BRZXRBZL-{}.zip",
+            extraction.slug.as_deref().expect("the page has a title")
+        )
+    );
+    let entries = read_zip(&outputs[0]);
+    assert_eq!(
+        entries.len(),
+        extraction.media.len() + 2,
+        "every medium plus two manifests"
+    );
+    entries
+}
+
 pub(crate) fn extraction_of(path: &Path) -> Extraction {
     let html = extract::read_page_file(path).expect("fixture page reads");
     let e = extract::extract(&html, Some(PAGE_URL));
@@ -126,27 +152,8 @@ async fn haul_grab_of_a_saved_page_packages_roles_and_variants() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "haul grab failed: {stderr}");
 
-    let outputs = m.home.outputs();
-    assert_eq!(outputs.len(), 1, "{outputs:?}");
-    let zip_name = outputs[0]
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    assert_eq!(
-        zip_name,
-        format!(
-            "amazon-B0BRZXRBZL-{}.zip",
-            e.slug.as_deref().expect("the page has a title")
-        )
-    );
-    let entries = read_zip(&outputs[0]);
+    let entries = the_vest_package(&m.home, &e);
     let got = names(&entries);
-    assert_eq!(
-        got.len(),
-        e.media.len() + 2,
-        "every medium plus two manifests"
-    );
     // The gallery reads in order, variants are labelled, every other role counts on its own.
     let galleries = e.count(Role::Main) + e.count(Role::Gallery);
     assert_eq!(got[0], "01-main.jpg");
@@ -393,4 +400,49 @@ async fn a_saved_page_goes_through_the_running_daemon_with_a_naming_template() {
     assert!(!lone_url.status.success());
     assert!(String::from_utf8_lossy(&lone_url.stderr).contains("one saved page"));
     assert!(daemon.terminate());
+}
+
+/// `haul grab` of a product page's address: the page is fetched and extracted, in this process
+/// and through the daemon alike; a shop that answers a robot 503 gets the browser-button message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haul_grab_of_a_product_address_fetches_the_page() {
+    let Some(page) = fixture_page() else { return };
+    let e = extraction_of(&page);
+    let m = mirror(&e).await;
+    let port = m.server.addr.port();
+    m.home.write_config(&format!(
+        "allow_private_networks = false\n[connect_to]\n\"{CDN}\" = \"127.0.0.1:{port}\"\n\"www.amazon.com\" = \"127.0.0.1:{port}\"\n"
+    ));
+    let html = extract::read_page_file(&page).expect("fixture page reads");
+    m.server
+        .add("/dp/B0BRZXRBZL", Route::ok(html, "text/html;charset=UTF-8"));
+    m.server.add(
+        "/dp/B0ROBOT503",
+        Route::ok("", "text/html").with(haul_tests::media_server::Behavior::Status(503)),
+    );
+
+    // No daemon: the CLI runs the job itself.
+    let out = run_haul(&m.home, &["grab", "https://www.amazon.com/dp/B0ROBOT503"]).await;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("did not give haul the product page") && said.contains("haul button"),
+        "{said}"
+    );
+    assert!(m.home.outputs().is_empty());
+
+    let daemon = InProcessDaemon::start(&m.home).await;
+    let out = run_haul(&m.home, &["grab", PAGE_URL, "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    the_vest_package(&m.home, &e);
+    assert_eq!(m.server.hits("/dp/B0BRZXRBZL"), 1);
+    daemon.stop().await;
 }

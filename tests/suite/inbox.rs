@@ -47,20 +47,7 @@ impl Setup {
 
     /// Waits until `name` is back in `done/` or `failed/`; returns its folder's name.
     async fn returned(&self, name: &str) -> &'static str {
-        let inbox = self.inbox();
-        wait_for(DEADLINE, || {
-            ["done", "failed"]
-                .into_iter()
-                .find(|dir| inbox.join(dir).join(name).exists())
-        })
-        .await
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} did not come back from the inbox; inbox: {:?}, processing: {:?}",
-                list_visible(&inbox),
-                list_visible(&inbox.join("processing"))
-            )
-        })
+        returned(&self.inbox(), name).await
     }
 
     fn error_report(&self, dir: &str, name: &str) -> Option<String> {
@@ -73,6 +60,23 @@ impl Setup {
         assert_eq!(outputs.len(), 1, "one package: {outputs:?}");
         outputs[0].clone()
     }
+}
+
+/// Waits until `name` is back in `inbox/done/` or `inbox/failed/`; returns that folder's name.
+async fn returned(inbox: &Path, name: &str) -> &'static str {
+    wait_for(DEADLINE, || {
+        ["done", "failed"]
+            .into_iter()
+            .find(|dir| inbox.join(dir).join(name).exists())
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "{name} did not come back from the inbox; inbox: {:?}, processing: {:?}",
+            list_visible(inbox),
+            list_visible(&inbox.join("processing"))
+        )
+    })
 }
 
 /// Writes `path` atomically from the inbox's point of view: hidden name, then rename.
@@ -302,25 +306,8 @@ async fn a_listed_product_page_of_a_real_shop_is_fetched_and_extracted() {
         "vest.txt",
         b"# the vest\nhttps://www.amazon.com/dp/B0BRZXRBZL\n",
     );
-    let back = wait_for(Duration::from_secs(120), || {
-        ["done", "failed"]
-            .into_iter()
-            .find(|d| inbox.join(d).join("vest.txt").exists())
-    })
-    .await
-    .expect("the list came back");
-    assert_eq!(back, "done");
-    let outputs = m.home.outputs();
-    assert_eq!(outputs.len(), 1, "{outputs:?}");
-    let name = outputs[0]
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    assert!(name.starts_with("amazon-B0BRZXRBZL"), "{name}");
-    let entries = read_zip(&outputs[0]);
-    let files = manifest(&entries)["files"].as_array().unwrap().len();
-    assert_eq!(files, e.media.len(), "every medium of the page");
+    assert_eq!(returned(&inbox, "vest.txt").await, "done");
+    let entries = crate::grab_page::the_vest_package(&m.home, &e);
     assert!(entries.iter().any(|e| e.name == "01-main.jpg"));
     daemon.stop().await;
 }
@@ -509,24 +496,8 @@ async fn a_saved_product_page_is_extracted_and_packaged() {
     let daemon = InProcessDaemon::start(&m.home).await;
     let inbox = m.home.paths.inbox_dir.clone();
     drop_file(&inbox, "dog-vest.html.gz", &std::fs::read(&page).unwrap());
-
-    let back = wait_for(Duration::from_secs(120), || {
-        ["done", "failed"]
-            .into_iter()
-            .find(|d| inbox.join(d).join("dog-vest.html.gz").exists())
-    })
-    .await
-    .expect("the page came back");
-    assert_eq!(back, "done");
-    let outputs = m.home.outputs();
-    assert_eq!(outputs.len(), 1, "{outputs:?}");
-    let name = outputs[0]
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    assert!(name.starts_with("amazon-B0BRZXRBZL"), "{name}");
-    let entries = read_zip(&outputs[0]);
+    assert_eq!(returned(&inbox, "dog-vest.html.gz").await, "done");
+    let entries = crate::grab_page::the_vest_package(&m.home, &e);
     assert!(
         entries.iter().any(|e| e.name == "01-main.jpg"),
         "roles from the page"

@@ -27,8 +27,11 @@ use super::progress::Reporter;
 /// Save the photos and videos of a saved product page, behind media URLs, or behind URL-list
 /// files (one URL a line; blank lines and `#` comments are ignored). A saved page (`.html`,
 /// `.htm`, `.html.gz`) is read like the browser button's grab: every image and video it holds,
-/// in its best quality, named by role. URLs given on the command line form one product; each
-/// page and each list file is a product of its own, and several run at once. The result is a
+/// in its best quality, named by role. Media URLs given on the command line form one product;
+/// each page and each list file is a product of its own, and several run at once. The address of
+/// a product page (Amazon, AliExpress, Alibaba, 1688, eBay, Etsy) is fetched and read like a
+/// saved page — shops often refuse their pages to programs, and then the browser button is the
+/// way. The result is a
 /// ZIP per product in the output folder, with a manifest; metadata (EXIF, GPS, XMP, IPTC) is
 /// removed.
 #[derive(Debug, clap::Args)]
@@ -146,28 +149,36 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
             ..submission(Vec::new(), Some(page_stem(path)))
         });
     }
-    if !urls.is_empty() {
-        let mut media = Vec::new();
-        for url in urls {
-            let position = args.urls.iter().position(|a| a == url).unwrap_or(0) + 1;
+    for (position, url) in args.urls.iter().enumerate() {
+        if urls.contains(&url) {
             check_url(url).with_context(|| {
-                format!("argument {position} is neither an http(s) URL nor a saved page (.html, .htm, .html.gz) that exists")
+                format!("argument {} is neither an http(s) URL nor a saved page (.html, .htm, .html.gz) that exists", position + 1)
             })?;
-            media.push(RequestedMedia {
-                url: url.clone(),
-                kind: None,
-                role: None,
-            });
         }
+    }
+    // Product pages of shops haul reads are products of their own: their pages are fetched.
+    let product_jobs = |pages: Vec<String>| {
+        pages.into_iter().map(|page| Submission {
+            page_url: Some(page),
+            fetch_page: true,
+            ..submission(Vec::new(), None)
+        })
+    };
+    let (pages, media) = url_list::split_product_pages(urls.into_iter().cloned());
+    jobs.extend(product_jobs(pages));
+    if !media.is_empty() {
         jobs.push(submission(media, None));
     }
     for list in list_files(&args.lists)? {
-        let media = read_list(&list)?;
-        if media.is_empty() {
+        let (pages, media) = read_list(&list)?;
+        if pages.is_empty() && media.is_empty() {
             bail!("{} holds no URLs", list.display());
         }
-        let name = list.file_stem().map(|s| s.to_string_lossy().into_owned());
-        jobs.push(submission(media, name));
+        jobs.extend(product_jobs(pages));
+        if !media.is_empty() {
+            let name = list.file_stem().map(|s| s.to_string_lossy().into_owned());
+            jobs.push(submission(media, name));
+        }
     }
     if jobs.is_empty() {
         bail!(
@@ -228,22 +239,18 @@ fn list_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads a URL list (see [`haul::url_list`]); a line that is not a URL is an error naming it.
-fn read_list(path: &Path) -> anyhow::Result<Vec<RequestedMedia>> {
+/// Reads a URL list (see [`haul::url_list`]) into its product pages and its media; a line that
+/// is not a URL is an error naming it.
+fn read_list(path: &Path) -> anyhow::Result<(Vec<String>, Vec<RequestedMedia>)> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the URL list {}", path.display()))?;
     let (urls, bad) = url_list::parse(&String::from_utf8_lossy(&bytes));
     if let Some(first) = bad.first() {
         bail!("{}, {first}", path.display());
     }
-    Ok(urls
-        .into_iter()
-        .map(|u| RequestedMedia {
-            url: u.url,
-            kind: None,
-            role: None,
-        })
-        .collect())
+    Ok(url_list::split_product_pages(
+        urls.into_iter().map(|u| u.url),
+    ))
 }
 
 fn check_url(text: &str) -> anyhow::Result<()> {

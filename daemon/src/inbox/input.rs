@@ -21,7 +21,7 @@ use thiserror::Error;
 use super::{sku_sheet, table, text};
 use crate::config::Config;
 use crate::jobs::Submission;
-use crate::journal::{LocalFile, RequestedMedia};
+use crate::journal::LocalFile;
 use crate::package::naming::{self, SellerSlot};
 use crate::url_list;
 
@@ -121,7 +121,7 @@ fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, InputError> {
 }
 
 /// `.txt`: one job of the listed media, named after the file, and one job for each listed
-/// product page of a site haul knows ([`crate::extract::product_page`]), which fetches the page
+/// product page of a site haul knows ([`url_list::split_product_pages`]), which fetches the page
 /// and extracts it — or fails saying to use the browser button when the site keeps it from
 /// programs.
 fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
@@ -131,16 +131,10 @@ fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputErr
         problems: bad.iter().map(ToString::to_string).collect(),
         ..Default::default()
     };
-    let (pages, media): (Vec<_>, Vec<_>) = urls
-        .into_iter()
-        .partition(|u| crate::extract::product_page(&u.url).is_some());
-    let mut seen_pages = HashSet::new();
+    let (pages, media) = url_list::split_product_pages(urls.into_iter().map(|u| u.url));
     for page in pages {
-        if !seen_pages.insert(page.url.clone()) {
-            continue;
-        }
         reading.submissions.push(Submission {
-            page_url: Some(page.url),
+            page_url: Some(page),
             fetch_page: true,
             preset: Some(context.config.preset.clone()),
             ..Default::default()
@@ -148,14 +142,7 @@ fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputErr
     }
     if !media.is_empty() {
         reading.submissions.push(Submission {
-            media: media
-                .into_iter()
-                .map(|u| RequestedMedia {
-                    url: u.url,
-                    kind: None,
-                    role: None,
-                })
-                .collect(),
+            media,
             name: Some(stem(context.name).to_string()),
             preset: Some(context.config.preset.clone()),
             ..Default::default()
