@@ -15,9 +15,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::{FetchError, Fetcher, classify, read_body, status_error};
-
-/// Largest page read (real product pages are 0.5–3 MB).
-pub const MAX_PAGE_BYTES: usize = 16 << 20;
+use crate::extract::page::MAX_PAGE_BYTES;
 
 /// The site kept its product page from haul; the user's browser can still get it.
 #[derive(Debug, Clone, Error)]
@@ -41,7 +39,7 @@ impl NotServed {
     }
 }
 
-/// A product page as the site served it.
+/// A product page as the site served it (at most [`MAX_PAGE_BYTES`], like a saved page).
 #[derive(Debug, Clone)]
 pub struct FetchedPage {
     pub html: String,
