@@ -6,6 +6,10 @@
 /// A plain-words sentence for a failure `reason` as the journal holds it.
 pub fn explain(reason: &str) -> String {
     let r = reason.to_ascii_lowercase();
+    if r.contains("did not give haul the product page") {
+        // Whatever status the shop used for it, the way out is the same.
+        return "The shop would not show its product page to haul (shops keep pages from programs). Open the page in your browser and press the haul button.".to_string();
+    }
     let status = http_status(&r);
     let text = match status {
         Some(404 | 410) => {
@@ -102,6 +106,16 @@ mod tests {
                 .contains("web page")
         );
         assert!(explain("gave up after 3 attempts: timed out: reading").contains("stopped"));
+        assert!(
+            explain(
+                &crate::fetch::page::NotServed::new(
+                    "https://www.amazon.com/dp/B0X",
+                    "it answered 503 Service Unavailable"
+                )
+                .to_string()
+            )
+            .contains("press the haul button")
+        );
         assert_eq!(explain("something odd"), "Something odd.");
         assert_eq!(explain(""), "Something went wrong.");
     }
