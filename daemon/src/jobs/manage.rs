@@ -1,9 +1,12 @@
-//! Managing ended jobs from the status page and API: retrying what failed, and removing a job
-//! from the history.
+//! Managing ended jobs: retrying what failed and removing a job from the history (from the
+//! status page and API), and removing an old job's package for `retention_days`
+//! ([`crate::package::upkeep`]).
 //!
-//! Both work on a job no task is running, and both *claim* it first — an entry in the engine's
-//! running map, exactly what a running job holds — so a retry, a delete, a resume or a second
-//! click can never work on the same job at once.
+//! All work on a job no task is running, and all *claim* it first — an entry in the engine's
+//! running map, exactly what a running job holds — so a retry, a delete, a resume, a retention
+//! pass or a second click can never work on the same job at once. None of them removes a file
+//! haul did not record for the job, and a package is removed only when it holds exactly what
+//! haul saved — except by an explicit delete with files, which removes the package it names.
 //!
 //! A retry goes, in order:
 //!
@@ -73,6 +76,16 @@ pub struct DeleteReport {
     pub job: JobId,
     /// Packages removed from disk (only when asked).
     pub files_deleted: Vec<PathBuf>,
+}
+
+/// What removing an old job's package did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expiry {
+    /// Packages removed from disk.
+    pub removed: Vec<PathBuf>,
+    /// Packages left alone because they no longer hold exactly what haul saved (the user
+    /// changed, replaced or added files).
+    pub kept: Vec<PathBuf>,
 }
 
 /// A job held for a management operation; released on drop unless handed to a task.
@@ -252,6 +265,49 @@ impl Engine {
             let _ = std::fs::remove_file(page);
         }
         Ok(DeleteReport { job, files_deleted })
+    }
+
+    /// Removes an ended job's package(s) because they are older than `retention_days`: only
+    /// what is still exactly as haul wrote it (the rule a retry uses to replace a package).
+    /// When the recorded package went, the journal says so with `note`. Blocking: it reads
+    /// every entry back to check its hash.
+    pub fn expire_packages(&self, job: JobId, note: &str) -> Result<Expiry, ManageError> {
+        let record = self.record(job)?;
+        let _claim = self.claim(&record)?;
+        let record = self.record(job)?;
+        let items = self.inner.journal.items(job)?;
+        let mut expiry = Expiry::default();
+        let mut failure = None;
+        for package in packages_of(&record) {
+            if !matches_saved(&package, &items) {
+                expiry.kept.push(package);
+                continue;
+            }
+            match remove_package(&package) {
+                Ok(()) => expiry.removed.push(package),
+                Err(source) => {
+                    failure = Some(ManageError::Io {
+                        doing: "remove",
+                        path: package,
+                        source,
+                    });
+                    break;
+                }
+            }
+        }
+        // Recorded even when a second package (the folder beside a ZIP) could not be removed:
+        // the one the job points at is gone either way.
+        if record
+            .output
+            .as_ref()
+            .is_some_and(|output| expiry.removed.contains(output))
+        {
+            self.inner.journal.mark_removed(job, note)?;
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(expiry),
+        }
     }
 }
 
