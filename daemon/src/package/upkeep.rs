@@ -73,9 +73,12 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) {
     let mut retention = (days > 0).then(|| Retention::new(days));
     // The sender kept here holds the channel open while nothing is watched.
     let (wake_tx, mut wake) = mpsc::channel::<()>(1);
-    let mut watcher: Option<RecommendedWatcher> = None;
+    let mut watcher = dir
+        .is_dir()
+        .then(|| watch_output(&dir, wake_tx.clone()))
+        .flatten();
     let mut check_due: Option<Instant> = None;
-    let mut next_sweep = Instant::now() + POLL;
+    let mut next_sweep = Instant::now() + if watcher.is_some() { SWEEP } else { POLL };
     let mut next_retention = Instant::now();
     loop {
         if watcher.is_none() && dir.is_dir() {
