@@ -353,6 +353,9 @@ pub struct PackagedFile {
     pub name: String,
     pub url: String,
     pub sha256: String,
+    /// Stored converted (`amazon-upload`'s JPEGs): `sha256` is the conversion's, not the
+    /// download's.
+    pub converted: bool,
 }
 
 impl PackageReader {
@@ -413,15 +416,32 @@ impl PackageReader {
         }
     }
 
-    /// The files listed in the package's `manifest.json`.
-    pub fn manifest(&mut self) -> io::Result<Vec<PackagedFile>> {
+    fn manifest_json(&mut self) -> io::Result<serde_json::Value> {
         let text = self.with_entry("manifest.json", |r| {
             let mut s = String::new();
             r.take(MAX_MANIFEST_BYTES).read_to_string(&mut s)?;
             Ok(s)
         })?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// The URLs of saved items the naming scheme left out of the package (`left_out` in
+    /// `manifest.json`).
+    pub fn left_out(&mut self) -> io::Result<Vec<String>> {
+        let value = self.manifest_json()?;
+        Ok(value["left_out"]
+            .as_array()
+            .map(|left| {
+                left.iter()
+                    .filter_map(|f| f["url"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The files listed in the package's `manifest.json`.
+    pub fn manifest(&mut self) -> io::Result<Vec<PackagedFile>> {
+        let value = self.manifest_json()?;
         let files = value["files"]
             .as_array()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no files in manifest"))?;
@@ -432,6 +452,7 @@ impl PackageReader {
                     name: f["name"].as_str()?.to_string(),
                     url: f["url"].as_str()?.to_string(),
                     sha256: f["sha256"].as_str()?.to_string(),
+                    converted: f["converted_from"].is_string(),
                 })
             })
             .collect())
@@ -496,26 +517,37 @@ fn restore_saved(package: &Path, items: &[ItemRecord], work: &Path) -> Restored 
     out
 }
 
-/// Whether the package at `path` holds exactly the job's saved items (by hash), and nothing else.
+/// Whether the package at `path` holds exactly the job's saved items (by hash), and nothing else:
+/// every saved item is stored — as downloaded, or converted as the manifest records — or listed
+/// as left out by the naming scheme.
 fn matches_saved(path: &Path, items: &[ItemRecord]) -> bool {
     let Ok(mut reader) = PackageReader::open(path) else {
         return false;
     };
-    let (Ok(listed), Ok(names)) = (reader.manifest(), reader.names()) else {
+    let (Ok(listed), Ok(left_out), Ok(names)) =
+        (reader.manifest(), reader.left_out(), reader.names())
+    else {
         return false;
     };
     let saved: Vec<&ItemRecord> = items
         .iter()
         .filter(|i| i.state == ItemState::Saved)
         .collect();
-    if listed.len() != saved.len() || names.len() != listed.len() + 2 {
+    if listed.len() + left_out.len() != saved.len() || names.len() != listed.len() + 2 {
+        return false;
+    }
+    if !left_out
+        .iter()
+        .all(|url| saved.iter().any(|i| &i.url == url))
+    {
         return false;
     }
     for file in &listed {
         let Some(item) = saved.iter().find(|i| i.url == file.url) else {
             return false;
         };
-        if item.saved.as_ref().map(|s| s.sha256.as_str()) != Some(file.sha256.as_str()) {
+        let downloaded = item.saved.as_ref().map(|s| s.sha256.as_str()) == Some(&*file.sha256);
+        if !downloaded && !file.converted {
             return false;
         }
         let hash = reader.with_entry(&file.name, |r| {

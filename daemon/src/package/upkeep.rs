@@ -222,6 +222,7 @@ mod tests {
     use crate::config::Config;
     use crate::jobs::{JobEvent, Submission};
     use crate::journal::{JobRecord, Journal, LocalFile};
+    use crate::package::naming::Naming;
 
     struct Home {
         _dir: tempfile::TempDir,
@@ -254,16 +255,26 @@ mod tests {
 
     /// Runs a job of the user's own photo through the real engine; returns it once ended.
     async fn finished_job(home: &Home, name: &str) -> JobRecord {
+        finished_job_of(home, name, &home.photo, None).await
+    }
+
+    async fn finished_job_of(
+        home: &Home,
+        name: &str,
+        photo: &Path,
+        naming: Option<Naming>,
+    ) -> JobRecord {
         let mut events = home.engine.subscribe();
         let job = home
             .engine
             .submit(Submission {
                 name: Some(name.into()),
                 local_files: vec![LocalFile {
-                    path: home.photo.clone(),
+                    path: photo.to_path_buf(),
                     name: format!("{name}.MAIN"),
                     main: true,
                 }],
+                naming,
                 ..Default::default()
             })
             .unwrap();
@@ -335,6 +346,26 @@ mod tests {
         assert!(
             home.paths.output_dir.is_dir(),
             "only the packages go, never the folder"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_package_with_converted_files_haul_wrote_goes_too() {
+        let home = home();
+        let webp = home.photo.with_extension("webp");
+        image::open(&home.photo).unwrap().save(&webp).unwrap();
+        let job = finished_job_of(&home, "listing", &webp, Some(Naming::AmazonUpload)).await;
+        let zip = job.output.clone().unwrap();
+        let mut package = crate::jobs::PackageReader::open(&zip).unwrap();
+        let files = package.manifest().unwrap();
+        assert!(files[0].converted, "stored as JPEG: {files:?}");
+
+        Retention::new(7).run(&home.engine, now_ms() + 8 * DAY_MS);
+
+        assert!(!zip.exists());
+        assert_eq!(
+            removal(&home, job.id).1.as_deref(),
+            Some("removed after 7 days (retention_days = 7)")
         );
     }
 
