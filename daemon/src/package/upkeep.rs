@@ -77,12 +77,17 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) {
         .is_dir()
         .then(|| watch_output(&dir, wake_tx.clone()))
         .flatten();
+    // Cleared when the folder exists but cannot be watched (the platform or file system sends
+    // no events): tried again only once the folder has gone and come back, so the reason is
+    // logged once, not at every poll.
+    let mut can_watch = watcher.is_some() || !dir.is_dir();
     let mut check_due: Option<Instant> = None;
     let mut next_sweep = Instant::now() + if watcher.is_some() { SWEEP } else { POLL };
     let mut next_retention = Instant::now();
     loop {
-        if watcher.is_none() && dir.is_dir() {
+        if watcher.is_none() && can_watch && dir.is_dir() {
             watcher = watch_output(&dir, wake_tx.clone());
+            can_watch = watcher.is_some();
         }
         let now = Instant::now();
         if check_due.is_some_and(|due| due <= now) || next_sweep <= now {
@@ -94,6 +99,7 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) {
             if !dir.is_dir() {
                 // The folder went, and its watch with it: watched again once it is back.
                 watcher = None;
+                can_watch = true;
             }
             next_sweep = now + if watcher.is_some() { SWEEP } else { POLL };
         }
