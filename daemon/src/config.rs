@@ -31,6 +31,9 @@ pub struct Config {
     pub inbox_dir: Option<PathBuf>,
     /// How long (ms) an inbox entry must stay unchanged before it is taken.
     pub inbox_settle_ms: u64,
+    /// Remove finished packages (only those haul wrote, unchanged) this many days after their
+    /// job ended; `0` (the default) keeps them for ever.
+    pub retention_days: u32,
     /// `zip` (default), `folder` or `both`.
     pub package: PackageMode,
     /// Also remove ICC colour profiles (default: keep them — they define the colours).
@@ -100,6 +103,8 @@ impl Default for Config {
             // Long enough for a browser or file manager between two writes, short enough that a
             // drop feels immediate.
             inbox_settle_ms: 1000,
+            // Off: deleting the user's files is something they must ask for.
+            retention_days: 0,
             package: PackageMode::Zip,
             strip_icc: false,
             preset: preset::KEEP.to_string(),
@@ -414,6 +419,14 @@ package = "both"
                 .to_string()
                 .contains("open_command")
         );
+    }
+
+    #[test]
+    fn retention_is_off_unless_asked() {
+        assert_eq!(parse("").unwrap().retention_days, 0);
+        assert_eq!(parse("retention_days = 30").unwrap().retention_days, 30);
+        let err = parse("retention_days = -1").unwrap_err().to_string();
+        assert!(err.contains("retention_days"), "{err}");
     }
 
     #[test]

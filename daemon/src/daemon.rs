@@ -6,7 +6,9 @@
 //! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
 //! 2. open the journal, resume every unfinished job and note packages deleted from the output
 //!    folder meanwhile ([`crate::package::deleted`]);
-//! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished;
+//! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished, and
+//!    the output folder ([`crate::package::upkeep`]: packages deleted while it runs, and
+//!    `retention_days`) — neither can stop the daemon: a failure there is logged;
 //! 4. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
 //!    logged, not fatal: the jobs matter more than the page;
 //! 5. bind the local socket and serve until the shutdown token fires (the `hello` reply carries
@@ -104,13 +106,7 @@ pub async fn run(
         source,
     })?;
     let resumed = engine.resume_unfinished()?;
-    match crate::package::deleted::note_deleted_packages(engine.journal()) {
-        Ok(deleted) if !deleted.is_empty() => {
-            tracing::info!(jobs = ?deleted, "packages deleted from the output folder");
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "cannot check the output folder for deleted packages"),
-    }
+    crate::package::upkeep::note_deleted(&engine);
     tracing::info!(
         socket = %haul_protocol::socket::socket_display(&paths),
         resumed = resumed.len(),
@@ -127,6 +123,10 @@ pub async fn run(
             }
         }
     });
+    let upkeep = tokio::spawn(crate::package::upkeep::run(
+        engine.clone(),
+        shutdown.clone(),
+    ));
     let status = match crate::status::start(engine.clone(), shutdown.clone()).await {
         Ok(server) => {
             tracing::info!(url = %server.url, "status page running");
@@ -141,6 +141,9 @@ pub async fn run(
     crate::ipc::serve(listener, engine.clone(), shutdown.clone(), status_url).await;
     if let Err(e) = inbox.await {
         tracing::error!(error = %e, "the inbox watcher stopped unexpectedly");
+    }
+    if let Err(e) = upkeep.await {
+        tracing::error!(error = %e, "the output folder's upkeep stopped unexpectedly");
     }
     engine.wait().await;
     if let Some(status) = status {

@@ -373,6 +373,8 @@ impl Connection {
                 self.watched.remove(&f.job);
                 vec![Reply::Finished(f)]
             }
+            // A watched job has not ended, so it has no package to lose.
+            JobEvent::PackageRemoved(_) => Vec::new(),
         }
     }
 

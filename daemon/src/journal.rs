@@ -232,6 +232,10 @@ pub struct JobRecord {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// When haul noticed that the package is gone from disk (ms since the epoch), and why
+    /// (deleted by the user, or removed by `retention_days`).
+    pub removed_at: Option<i64>,
+    pub removed_note: Option<String>,
 }
 
 /// What the page said about the product.
@@ -852,6 +856,23 @@ impl Journal {
             .doing("listing packages")
     }
 
+    /// Ended jobs that finished before `cutoff_ms` (ms since the epoch) and whose package is
+    /// recorded and not known to be removed, oldest first (for `retention_days`).
+    pub fn packages_finished_before(&self, cutoff_ms: i64) -> Result<Vec<JobId>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id FROM jobs WHERE output IS NOT NULL AND removed_at IS NULL
+                    AND finished_at IS NOT NULL AND finished_at < ?1 ORDER BY id",
+            )
+            .doing("listing old packages")?;
+        let ids = stmt
+            .query_map([cutoff_ms], |r| r.get(0))
+            .doing("listing old packages")?;
+        ids.collect::<rusqlite::Result<Vec<JobId>>>()
+            .doing("listing old packages")
+    }
+
     /// Records that `job`'s package is gone from disk, and why.
     pub fn mark_removed(&self, job: JobId, note: &str) -> Result<()> {
         self.conn()
@@ -914,7 +935,7 @@ impl Journal {
 
 const JOB_COLUMNS: &str =
     "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
-    staging, output, error, created_at, started_at, finished_at";
+    staging, output, error, created_at, started_at, finished_at, removed_at, removed_note";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let state: String = r.get(1)?;
@@ -948,6 +969,8 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
             created_at: r.get(14).doing("reading a job")?,
             started_at: r.get(15).doing("reading a job")?,
             finished_at: r.get(16).doing("reading a job")?,
+            removed_at: r.get(17).doing("reading a job")?,
+            removed_note: r.get(18).doing("reading a job")?,
         })
     };
     Ok(build())

@@ -18,3 +18,4 @@ pub mod package;
 pub mod process;
 pub mod status;
 pub mod url_list;
+pub mod watch;

@@ -13,6 +13,7 @@ mod inbox;
 mod ipc;
 #[cfg(unix)]
 mod native_host;
+mod output_folder;
 mod protocol_doc;
 mod restart;
 mod status_api;

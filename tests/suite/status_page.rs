@@ -1,8 +1,9 @@
 //! The status page in real headless Chromium against the real `haul daemon` process and the
 //! local HTTPS media server: a job started from the page's own form shows a progress bar that
 //! advances, ends with thumbnails and a failure explained in plain words; "Try again" on the
-//! failed file saves it; the page shows that haul stopped and recovers when it starts again; it
-//! has no horizontal scrolling at phone width. Screenshots go to `target/status-page/`
+//! failed file saves it; the page shows that haul stopped and recovers when it starts again, and
+//! that the package was deleted from the output folder; it has no horizontal scrolling at phone
+//! width. Screenshots go to `target/status-page/`
 //! (`docs/status-page.md`).
 //!
 //! Skips with a message when Chromium is not installed, unless `HAUL_REQUIRE_BROWSER=1`.
@@ -225,6 +226,19 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
         WAIT,
     );
     assert!(back.is_some(), "the page reconnects after the restart");
+
+    // The package is deleted by hand: the page says so by itself, with the journal's note.
+    std::fs::remove_file(output.as_str().unwrap_or_default()).expect("delete the package");
+    let noted = browser.wait_until(
+        "(document.querySelector('.job .meta')?.textContent ?? '').includes('Deleted from the output folder') \
+            && document.querySelector('.job .act-open').hidden",
+        Duration::from_secs(10),
+    );
+    assert!(
+        noted.is_some(),
+        "the page shows the package as deleted: {}",
+        browser.eval("document.querySelector('.job .meta')?.textContent ?? ''")
+    );
 
     let errors = browser.page_errors();
     assert!(

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use haul_protocol::message::JobId;
-use notify::{EventKind, RecursiveMode, Watcher};
+use notify::{EventKind, RecursiveMode};
 use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -168,20 +168,7 @@ fn start_watcher(
         // A full channel already holds a wake-up; dropping this one loses nothing.
         let _ = events.try_send(target);
     };
-    let mut watcher = match notify::recommended_watcher(handler) {
-        Ok(w) => w,
-        Err(e) => {
-            tracing::warn!(error = %e, "no file events for the inbox; scanning it every {POLL:?}");
-            return None;
-        }
-    };
-    match watcher.watch(dir, RecursiveMode::Recursive) {
-        Ok(()) => Some(watcher),
-        Err(e) => {
-            tracing::warn!(dir = %dir.display(), error = %e, "cannot watch the inbox; scanning it every {POLL:?}");
-            None
-        }
-    }
+    crate::watch::watch_folder(dir, RecursiveMode::Recursive, "the inbox", POLL, handler)
 }
 
 struct Service {

@@ -1,9 +1,12 @@
-//! Managing ended jobs from the status page and API: retrying what failed, and removing a job
-//! from the history.
+//! Managing ended jobs: retrying what failed and removing a job from the history (from the
+//! status page and API), and removing an old job's package for `retention_days`
+//! ([`crate::package::upkeep`]).
 //!
-//! Both work on a job no task is running, and both *claim* it first — an entry in the engine's
-//! running map, exactly what a running job holds — so a retry, a delete, a resume or a second
-//! click can never work on the same job at once.
+//! All work on a job no task is running, and all *claim* it first — an entry in the engine's
+//! running map, exactly what a running job holds — so a retry, a delete, a resume, a retention
+//! pass or a second click can never work on the same job at once. None of them removes a file
+//! haul did not record for the job, and a package is removed only when it holds exactly what
+//! haul saved — except by an explicit delete with files, which removes the package it names.
 //!
 //! A retry goes, in order:
 //!
@@ -73,6 +76,16 @@ pub struct DeleteReport {
     pub job: JobId,
     /// Packages removed from disk (only when asked).
     pub files_deleted: Vec<PathBuf>,
+}
+
+/// What removing an old job's package did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expiry {
+    /// Packages removed from disk.
+    pub removed: Vec<PathBuf>,
+    /// Packages left alone because they no longer hold exactly what haul saved (the user
+    /// changed, replaced or added files).
+    pub kept: Vec<PathBuf>,
 }
 
 /// A job held for a management operation; released on drop unless handed to a task.
@@ -253,6 +266,49 @@ impl Engine {
         }
         Ok(DeleteReport { job, files_deleted })
     }
+
+    /// Removes an ended job's package(s) because they are older than `retention_days`: only
+    /// what is still exactly as haul wrote it (the rule a retry uses to replace a package).
+    /// When the recorded package went, the journal says so with `note`. Blocking: it reads
+    /// every entry back to check its hash.
+    pub fn expire_packages(&self, job: JobId, note: &str) -> Result<Expiry, ManageError> {
+        let record = self.record(job)?;
+        let _claim = self.claim(&record)?;
+        let record = self.record(job)?;
+        let items = self.inner.journal.items(job)?;
+        let mut expiry = Expiry::default();
+        let mut failure = None;
+        for package in packages_of(&record) {
+            if !matches_saved(&package, &items) {
+                expiry.kept.push(package);
+                continue;
+            }
+            match remove_package(&package) {
+                Ok(()) => expiry.removed.push(package),
+                Err(source) => {
+                    failure = Some(ManageError::Io {
+                        doing: "remove",
+                        path: package,
+                        source,
+                    });
+                    break;
+                }
+            }
+        }
+        // Recorded even when a second package (the folder beside a ZIP) could not be removed:
+        // the one the job points at is gone either way.
+        if record
+            .output
+            .as_ref()
+            .is_some_and(|output| expiry.removed.contains(output))
+        {
+            self.inner.journal.mark_removed(job, note)?;
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(expiry),
+        }
+    }
 }
 
 /// The package paths haul recorded for a job: its output, and for `both` the folder beside the
@@ -297,6 +353,9 @@ pub struct PackagedFile {
     pub name: String,
     pub url: String,
     pub sha256: String,
+    /// Stored converted (`amazon-upload`'s JPEGs): `sha256` is the conversion's, not the
+    /// download's.
+    pub converted: bool,
 }
 
 impl PackageReader {
@@ -357,15 +416,32 @@ impl PackageReader {
         }
     }
 
-    /// The files listed in the package's `manifest.json`.
-    pub fn manifest(&mut self) -> io::Result<Vec<PackagedFile>> {
+    fn manifest_json(&mut self) -> io::Result<serde_json::Value> {
         let text = self.with_entry("manifest.json", |r| {
             let mut s = String::new();
             r.take(MAX_MANIFEST_BYTES).read_to_string(&mut s)?;
             Ok(s)
         })?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// The URLs of saved items the naming scheme left out of the package (`left_out` in
+    /// `manifest.json`).
+    pub fn left_out(&mut self) -> io::Result<Vec<String>> {
+        let value = self.manifest_json()?;
+        Ok(value["left_out"]
+            .as_array()
+            .map(|left| {
+                left.iter()
+                    .filter_map(|f| f["url"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The files listed in the package's `manifest.json`.
+    pub fn manifest(&mut self) -> io::Result<Vec<PackagedFile>> {
+        let value = self.manifest_json()?;
         let files = value["files"]
             .as_array()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no files in manifest"))?;
@@ -376,6 +452,7 @@ impl PackageReader {
                     name: f["name"].as_str()?.to_string(),
                     url: f["url"].as_str()?.to_string(),
                     sha256: f["sha256"].as_str()?.to_string(),
+                    converted: f["converted_from"].is_string(),
                 })
             })
             .collect())
@@ -440,26 +517,37 @@ fn restore_saved(package: &Path, items: &[ItemRecord], work: &Path) -> Restored 
     out
 }
 
-/// Whether the package at `path` holds exactly the job's saved items (by hash), and nothing else.
+/// Whether the package at `path` holds exactly the job's saved items (by hash), and nothing else:
+/// every saved item is stored — as downloaded, or converted as the manifest records — or listed
+/// as left out by the naming scheme.
 fn matches_saved(path: &Path, items: &[ItemRecord]) -> bool {
     let Ok(mut reader) = PackageReader::open(path) else {
         return false;
     };
-    let (Ok(listed), Ok(names)) = (reader.manifest(), reader.names()) else {
+    let (Ok(listed), Ok(left_out), Ok(names)) =
+        (reader.manifest(), reader.left_out(), reader.names())
+    else {
         return false;
     };
     let saved: Vec<&ItemRecord> = items
         .iter()
         .filter(|i| i.state == ItemState::Saved)
         .collect();
-    if listed.len() != saved.len() || names.len() != listed.len() + 2 {
+    if listed.len() + left_out.len() != saved.len() || names.len() != listed.len() + 2 {
+        return false;
+    }
+    if !left_out
+        .iter()
+        .all(|url| saved.iter().any(|i| &i.url == url))
+    {
         return false;
     }
     for file in &listed {
         let Some(item) = saved.iter().find(|i| i.url == file.url) else {
             return false;
         };
-        if item.saved.as_ref().map(|s| s.sha256.as_str()) != Some(file.sha256.as_str()) {
+        let downloaded = item.saved.as_ref().map(|s| s.sha256.as_str()) == Some(&*file.sha256);
+        if !downloaded && !file.converted {
             return false;
         }
         let hash = reader.with_entry(&file.name, |r| {

@@ -21,7 +21,7 @@ mod manage;
 mod plan;
 mod run;
 
-pub use manage::{DeleteReport, ManageError, PackageReader, RetryReport};
+pub use manage::{DeleteReport, Expiry, ManageError, PackageReader, RetryReport};
 pub use run::finished_of;
 
 use std::collections::HashMap;
@@ -49,6 +49,9 @@ use crate::process::StripOptions;
 pub enum JobEvent {
     Progress(Progress),
     Finished(Finished),
+    /// An ended job's package is gone from the output folder — deleted by the user, or by
+    /// `retention_days` — and the journal says so ([`crate::package::upkeep`]).
+    PackageRemoved(JobId),
 }
 
 impl JobEvent {
@@ -56,6 +59,7 @@ impl JobEvent {
         match self {
             JobEvent::Progress(p) => p.job,
             JobEvent::Finished(f) => f.job,
+            JobEvent::PackageRemoved(job) => *job,
         }
     }
 }
@@ -184,6 +188,12 @@ impl Engine {
     /// Events of every job from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// Tells subscribers that `job`'s package is gone (the journal already records why).
+    pub fn announce_removed(&self, job: JobId) {
+        // No subscribers is fine: the journal has everything.
+        let _ = self.inner.events.send(JobEvent::PackageRemoved(job));
     }
 
     /// Journals a grab and starts it; returns as soon as the job is journaled.

@@ -1,7 +1,8 @@
 //! Packages the user deleted from the output folder. The journal keeps every job; without this,
 //! `haul status` and the status page would keep pointing at a ZIP that is gone. The check is a
-//! `stat` per package, cheap enough to run whenever jobs are listed by `haul status` and once
-//! when the daemon starts (the status API checks `output_exists` live on its own).
+//! `stat` per package, cheap enough to run whenever jobs are listed by `haul status`, when the
+//! daemon starts, and whenever the output folder's events say something went
+//! ([`super::upkeep`]).
 //!
 //! A package counts as deleted only when its folder is still there and the package is not: an
 //! output folder on an unplugged drive is not a folder of deleted packages.

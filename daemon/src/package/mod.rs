@@ -15,6 +15,7 @@
 
 pub mod deleted;
 pub mod naming;
+pub mod upkeep;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

@@ -97,6 +97,11 @@ pub struct JobListEntry {
     pub output: Option<String>,
     /// Whether that package is still where haul put it.
     pub output_exists: bool,
+    /// When haul noticed that the package is gone from the output folder.
+    pub removed_at: Option<i64>,
+    /// Why it is gone: `deleted from the output folder` (by hand), or `removed after N days
+    /// (retention_days = N)`.
+    pub removed_note: Option<String>,
     pub saved: u64,
     pub failed: u64,
     pub total: u64,
@@ -114,6 +119,8 @@ impl From<JobSummary> for JobListEntry {
             state: s.state,
             label: s.label,
             output: s.output,
+            removed_at: s.removed_at,
+            removed_note: s.removed_note,
             saved: s.saved,
             failed: s.failed,
             total: s.total,
@@ -212,6 +219,10 @@ pub struct JobDetail {
     pub package: PackageDoc,
     pub output: Option<String>,
     pub output_exists: bool,
+    /// When haul noticed that the package is gone from the output folder.
+    pub removed_at: Option<i64>,
+    /// Why it is gone (as in the job list).
+    pub removed_note: Option<String>,
     /// Why the whole job failed, if it did.
     pub error: Option<String>,
     pub explanation: Option<String>,
@@ -245,6 +256,8 @@ fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDet
         package: package_doc(job.package_mode),
         output: job.output.as_ref().map(|p| p.display().to_string()),
         output_exists: job.output.as_ref().is_some_and(|p| p.exists()),
+        removed_at: job.removed_at.map(|t| t / 1000),
+        removed_note: job.removed_note.clone(),
         explanation: job.error.as_deref().map(explain),
         error: job.error.clone(),
         active: state.engine().is_active(job.id),

@@ -79,13 +79,15 @@ pub enum StatusError {
     },
 }
 
-/// A change the API made that event-stream clients should hear about (jobs the engine runs
-/// announce themselves through the engine's own events).
+/// A change event-stream clients should hear about: one the API made, or a package removed
+/// from the output folder (jobs the engine runs announce their progress through the engine's
+/// own events).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobsChanged {
     /// The job concerned.
     pub job: JobId,
-    /// `created`, `retried` or `deleted`.
+    /// `created`, `retried` or `deleted` (through the API), or `removed` (its package is gone
+    /// from the output folder; the job's `removed_note` says why).
     #[schema(example = "deleted")]
     pub change: String,
 }

@@ -6,7 +6,8 @@
 //! - `progress`: a job's counts (files done/total, failures, bytes) and, when it is about one
 //!   item, that item's state, bytes and failure reason (with a plain-words explanation);
 //! - `finished`: a job ended (`complete`, `partial`, `failed`, `cancelled`), with its package;
-//! - `jobs`: a job was created, retried or deleted through the API;
+//! - `jobs`: a job was created, retried or deleted through the API, or its package was removed
+//!   from the output folder (by the user, or by `retention_days`);
 //! - `resync`: this client fell behind and missed events — reload the job list.
 //!
 //! Each client holds one receiver of the engine's broadcast channel (a fixed ring shared by
@@ -193,6 +194,10 @@ pub async fn events(
             received = c.jobs.recv() => match received {
                 Ok(JobEvent::Progress(p)) => event("progress", &ProgressEvent::from(p)),
                 Ok(JobEvent::Finished(f)) => event("finished", &FinishedEvent::from(f)),
+                Ok(JobEvent::PackageRemoved(job)) => event("jobs", &JobsChanged {
+                    job,
+                    change: "removed".into(),
+                }),
                 Err(RecvError::Lagged(missed)) => event("resync", &ResyncEvent { missed }),
                 Err(RecvError::Closed) => return None,
             },

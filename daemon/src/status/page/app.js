@@ -231,6 +231,7 @@
       label: d.label,
       output: d.output,
       output_exists: d.output_exists,
+      removed_note: d.removed_note,
       saved: d.saved,
       failed: d.failed,
       total: d.total,
@@ -307,6 +308,13 @@
     return sum / items.length;
   }
 
+  // Why a package is no longer there, as the journal recorded it ("Deleted from the output
+  // folder", "Removed after 30 days (retention_days = 30)"); haul may not have noticed yet.
+  function removal(s) {
+    const note = s.removed_note;
+    return note ? note.charAt(0).toUpperCase() + note.slice(1) : 'Moved or deleted';
+  }
+
   function renderJob(id) {
     const entry = state.jobs.get(id);
     const s = entry.summary;
@@ -328,7 +336,7 @@
     const meta = [];
     if (d && d.site) meta.push(d.site);
     meta.push(ago(s.finished_at || s.created_at));
-    if (s.output) meta.push(s.output_exists ? `Saved as ${baseName(s.output)}` : `${baseName(s.output)} (moved or deleted)`);
+    if (s.output) meta.push(s.output_exists ? `Saved as ${baseName(s.output)}` : `${baseName(s.output)}: ${removal(s)}`);
     const metaEl = el.querySelector('.meta');
     metaEl.textContent = meta.filter(Boolean).join(' · ');
     metaEl.title = s.output || '';
