@@ -374,7 +374,7 @@ impl Connection {
                 vec![Reply::Finished(f)]
             }
             // A watched job has not ended, so it has no package to lose.
-            JobEvent::PackageRemoved(_) => Vec::new(),
+            JobEvent::PackageChanged { .. } => Vec::new(),
         }
     }
 

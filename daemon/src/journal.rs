@@ -843,14 +843,15 @@ impl Journal {
         Ok((jobs, total as u64))
     }
 
-    /// The packages recorded for jobs and not yet known to be removed: `(job, output path)`.
-    pub fn present_outputs(&self) -> Result<Vec<(JobId, String)>> {
+    /// The packages recorded for jobs: `(job, output path, removal note)` — the note is `None`
+    /// while the package is not known to be removed.
+    pub fn recorded_outputs(&self) -> Result<Vec<(JobId, String, Option<String>)>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT id, output FROM jobs WHERE output IS NOT NULL AND removed_at IS NULL")
+            .prepare("SELECT id, output, removed_note FROM jobs WHERE output IS NOT NULL")
             .doing("listing packages")?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .doing("listing packages")?;
         rows.collect::<rusqlite::Result<_>>()
             .doing("listing packages")
@@ -881,6 +882,17 @@ impl Journal {
                 params![job, now_ms(), note],
             )
             .doing("recording a removed package")?;
+        Ok(())
+    }
+
+    /// Records that `job`'s package, once noted as removed, is back on disk.
+    pub fn clear_removed(&self, job: JobId) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE jobs SET removed_at = NULL, removed_note = NULL WHERE id = ?1",
+                params![job],
+            )
+            .doing("recording a package put back")?;
         Ok(())
     }
 

@@ -91,7 +91,7 @@ async fn a_package_deleted_while_the_daemon_was_down_shows_removed_at_start() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_package_while_the_daemon_runs_shows_removed_at_once() {
+async fn a_package_moved_away_and_back_while_the_daemon_runs_shows_at_once() {
     let s = setup().await;
     // The output folder exists when the daemon starts, so it is watched from the start and the
     // periodic check is minutes away: only the folder's events can be this quick.
@@ -102,7 +102,9 @@ async fn deleting_a_package_while_the_daemon_runs_shows_removed_at_once() {
     let api = StatusClient::of(&s.home).await;
     let mut events = api.events().await;
 
-    std::fs::remove_file(&zip).unwrap();
+    // Moved out of the folder, as a file manager moves it to the trash.
+    let aside = s.home.root().join("aside.zip");
+    std::fs::rename(&zip, &aside).unwrap();
 
     let detail = api
         .wait_for_job(job as u64, Duration::from_secs(4), |d| {
@@ -122,6 +124,25 @@ async fn deleting_a_package_while_the_daemon_runs_shows_removed_at_once() {
             .await
             .expect("a `jobs` event saying the package was removed");
         if event.name == "jobs" && event.data["change"] == "removed" {
+            assert_eq!(event.data["job"], job);
+            break;
+        }
+    }
+
+    // Put back from the trash: present again, and the page hears of that too.
+    std::fs::rename(&aside, &zip).unwrap();
+    api.wait_for_job(job as u64, Duration::from_secs(4), |d| {
+        d["removed_note"].is_null() && d["removed_at"].is_null() && d["output_exists"] == true
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let event = events
+            .next(left)
+            .await
+            .expect("a `jobs` event saying the package is back");
+        if event.name == "jobs" && event.data["change"] == "returned" {
             assert_eq!(event.data["job"], job);
             break;
         }

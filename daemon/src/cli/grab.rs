@@ -363,7 +363,7 @@ async fn in_process(
         };
         match event {
             Ok(JobEvent::Progress(p)) => reporter.progress(&p),
-            Ok(JobEvent::PackageRemoved(_)) => {}
+            Ok(JobEvent::PackageChanged { .. }) => {}
             Ok(JobEvent::Finished(f)) => {
                 if waiting.remove(&f.job) {
                     reporter.finished(f);

@@ -50,8 +50,12 @@ pub enum JobEvent {
     Progress(Progress),
     Finished(Finished),
     /// An ended job's package is gone from the output folder — deleted by the user, or by
-    /// `retention_days` — and the journal says so ([`crate::package::upkeep`]).
-    PackageRemoved(JobId),
+    /// `retention_days` — or, deleted by hand, is back; the journal says so
+    /// ([`crate::package::upkeep`]).
+    PackageChanged {
+        job: JobId,
+        present: bool,
+    },
 }
 
 impl JobEvent {
@@ -59,7 +63,7 @@ impl JobEvent {
         match self {
             JobEvent::Progress(p) => p.job,
             JobEvent::Finished(f) => f.job,
-            JobEvent::PackageRemoved(job) => *job,
+            JobEvent::PackageChanged { job, .. } => *job,
         }
     }
 }
@@ -190,10 +194,14 @@ impl Engine {
         self.inner.events.subscribe()
     }
 
-    /// Tells subscribers that `job`'s package is gone (the journal already records why).
-    pub fn announce_removed(&self, job: JobId) {
+    /// Tells subscribers that `job`'s package is gone, or back when `present` (the journal
+    /// already records it).
+    pub fn announce_package(&self, job: JobId, present: bool) {
         // No subscribers is fine: the journal has everything.
-        let _ = self.inner.events.send(JobEvent::PackageRemoved(job));
+        let _ = self
+            .inner
+            .events
+            .send(JobEvent::PackageChanged { job, present });
     }
 
     /// Journals a grab and starts it; returns as soon as the job is journaled.

@@ -16,22 +16,42 @@ use crate::journal::{Journal, JournalError};
 /// What `haul status` shows for a package deleted by hand.
 pub const DELETED_NOTE: &str = "deleted from the output folder";
 
-/// Records every package that is no longer on disk as removed; returns those jobs.
-pub fn note_deleted_packages(journal: &Journal) -> Result<Vec<JobId>, JournalError> {
-    let mut deleted = Vec::new();
-    for (job, output) in journal.present_outputs()? {
+/// Packages whose presence changed since the journal last looked.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Gone from disk: now recorded as deleted.
+    pub deleted: Vec<JobId>,
+    /// Recorded as deleted by hand, and back where they were (the user restored them from the
+    /// trash, or moved them back): no longer recorded as removed.
+    pub returned: Vec<JobId>,
+}
+
+/// Records every package that is no longer on disk as deleted, and every package deleted by
+/// hand that is back as present again. A package retention removed stays removed even when a
+/// file of its name reappears: that file is not haul's to account for.
+pub fn note_deleted_packages(journal: &Journal) -> Result<Changes, JournalError> {
+    let mut changes = Changes::default();
+    for (job, output, removed) in journal.recorded_outputs()? {
         let path = Path::new(&output);
-        let folder_there = path.parent().is_some_and(Path::is_dir);
-        let package_gone = matches!(
-            std::fs::symlink_metadata(path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound
-        );
-        if folder_there && package_gone {
-            journal.mark_removed(job, DELETED_NOTE)?;
-            deleted.push(job);
+        let present = std::fs::symlink_metadata(path);
+        match removed.as_deref() {
+            None => {
+                let folder_there = path.parent().is_some_and(Path::is_dir);
+                let package_gone =
+                    matches!(&present, Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+                if folder_there && package_gone {
+                    journal.mark_removed(job, DELETED_NOTE)?;
+                    changes.deleted.push(job);
+                }
+            }
+            Some(DELETED_NOTE) if present.is_ok() => {
+                journal.clear_removed(job)?;
+                changes.returned.push(job);
+            }
+            Some(_) => {}
         }
     }
-    Ok(deleted)
+    Ok(changes)
 }
 
 #[cfg(test)]
@@ -68,10 +88,10 @@ mod tests {
         // An output folder on a drive that is not plugged in.
         finished_job(&journal, &dir.path().join("unplugged").join("x.zip"));
 
-        assert_eq!(note_deleted_packages(&journal).unwrap(), [gone_job]);
+        assert_eq!(note_deleted_packages(&journal).unwrap().deleted, [gone_job]);
         assert_eq!(
             note_deleted_packages(&journal).unwrap(),
-            Vec::<JobId>::new(),
+            Changes::default(),
             "noted once"
         );
         let jobs = journal.list_jobs(10, 0).unwrap();
@@ -81,7 +101,27 @@ mod tests {
         let kept_row = jobs.iter().find(|j| j.job == kept_job).unwrap();
         assert_eq!(kept_row.removed_at, None);
 
+        // Put back from the trash: present again.
+        std::fs::write(&gone, b"zip").unwrap();
+        assert_eq!(
+            note_deleted_packages(&journal).unwrap(),
+            Changes {
+                deleted: vec![],
+                returned: vec![gone_job]
+            }
+        );
+        let jobs = journal.list_jobs(10, 0).unwrap();
+        let row = jobs.iter().find(|j| j.job == gone_job).unwrap();
+        assert_eq!((row.removed_at, row.removed_note.as_deref()), (None, None));
+
+        // A package retention removed stays removed, whatever appears under its name.
+        journal
+            .mark_removed(gone_job, "removed after 30 days (retention_days = 30)")
+            .unwrap();
+        assert_eq!(note_deleted_packages(&journal).unwrap(), Changes::default());
+
         // A job that ends again (a retry) has a package again.
+        std::fs::remove_file(&gone).unwrap();
         std::fs::write(&gone, b"zip").unwrap();
         journal
             .finish_job(gone_job, JobState::Complete, Some(&gone), None)

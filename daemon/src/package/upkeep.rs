@@ -18,7 +18,7 @@
 //!    haul wrote them ([`Engine::expire_packages`]). A package the user changed is kept and
 //!    logged (once per run). Only the package paths the journal records are ever removed: never
 //!    the inbox's `done/` and `failed/`, never anything else in the output folder.
-//! 3. Either way the journal records the removal and [`Engine::announce_removed`] tells the
+//! 3. Either way the journal records the removal and [`Engine::announce_package`] tells the
 //!    event stream's clients (the status page reloads its list).
 //!
 //! Every failure is logged and the service goes on: it must never stop the daemon.
@@ -53,12 +53,18 @@ const DAY_MS: i64 = 86_400_000;
 /// (a `stat` per package).
 pub fn note_deleted(engine: &Engine) {
     match deleted::note_deleted_packages(engine.journal()) {
-        Ok(jobs) => {
-            if !jobs.is_empty() {
-                tracing::info!(jobs = ?jobs, "packages deleted from the output folder");
+        Ok(changes) => {
+            if !changes.deleted.is_empty() {
+                tracing::info!(jobs = ?changes.deleted, "packages deleted from the output folder");
             }
-            for job in jobs {
-                engine.announce_removed(job);
+            if !changes.returned.is_empty() {
+                tracing::info!(jobs = ?changes.returned, "packages put back into the output folder");
+            }
+            for &job in &changes.deleted {
+                engine.announce_package(job, false);
+            }
+            for &job in &changes.returned {
+                engine.announce_package(job, true);
             }
         }
         Err(e) => tracing::warn!(error = %e, "cannot check the output folder for deleted packages"),
@@ -130,14 +136,16 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) {
     }
 }
 
-/// Events of the output folder that may mean a package went: removals, renames, and anything
-/// the platform could not describe (including lost events).
+/// Events of the output folder that may mean a package went or came back: removals, renames,
+/// creations (a package copied back), and anything the platform could not describe (including
+/// lost events).
 fn watch_output(dir: &Path, wake: mpsc::Sender<()>) -> Option<RecommendedWatcher> {
     let handler = move |result: notify::Result<notify::Event>| {
         let maybe_gone = result.map_or(true, |event| {
             matches!(
                 event.kind,
                 EventKind::Remove(_)
+                    | EventKind::Create(_)
                     | EventKind::Modify(ModifyKind::Name(_))
                     | EventKind::Any
                     | EventKind::Other
@@ -199,7 +207,7 @@ impl Retention {
                 Ok(expiry) => {
                     if !expiry.removed.is_empty() {
                         tracing::info!(job, removed = ?expiry.removed, "{note}");
-                        engine.announce_removed(job);
+                        engine.announce_package(job, false);
                     }
                     if !expiry.kept.is_empty() {
                         tracing::warn!(job, kept = ?expiry.kept, "an old package was changed after haul wrote it; it is kept (retention_days)");
@@ -336,7 +344,10 @@ mod tests {
         );
         assert_eq!(
             events.try_recv().ok(),
-            Some(JobEvent::PackageRemoved(old.id))
+            Some(JobEvent::PackageChanged {
+                job: old.id,
+                present: false
+            })
         );
         assert!(events.try_recv().is_err(), "nothing else was removed");
 

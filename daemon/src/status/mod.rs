@@ -86,8 +86,9 @@ pub enum StatusError {
 pub struct JobsChanged {
     /// The job concerned.
     pub job: JobId,
-    /// `created`, `retried` or `deleted` (through the API), or `removed` (its package is gone
-    /// from the output folder; the job's `removed_note` says why).
+    /// `created`, `retried` or `deleted` (through the API), `removed` (its package is gone
+    /// from the output folder; the job's `removed_note` says why) or `returned` (a package
+    /// deleted by hand is back).
     #[schema(example = "deleted")]
     pub change: String,
 }

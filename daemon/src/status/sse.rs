@@ -194,9 +194,9 @@ pub async fn events(
             received = c.jobs.recv() => match received {
                 Ok(JobEvent::Progress(p)) => event("progress", &ProgressEvent::from(p)),
                 Ok(JobEvent::Finished(f)) => event("finished", &FinishedEvent::from(f)),
-                Ok(JobEvent::PackageRemoved(job)) => event("jobs", &JobsChanged {
+                Ok(JobEvent::PackageChanged { job, present }) => event("jobs", &JobsChanged {
                     job,
-                    change: "removed".into(),
+                    change: if present { "returned" } else { "removed" }.into(),
                 }),
                 Err(RecvError::Lagged(missed)) => event("resync", &ResyncEvent { missed }),
                 Err(RecvError::Closed) => return None,
