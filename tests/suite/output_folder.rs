@@ -10,7 +10,7 @@ use haul_tests::daemon::{InProcessDaemon, grab_and_wait, media_grab};
 use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{MediaServer, Route};
-use haul_tests::status_client::StatusClient;
+use haul_tests::status_client::{EventStream, StatusClient};
 use serde_json::Value;
 
 const JOB_TIMEOUT: Duration = Duration::from_secs(60);
@@ -116,18 +116,7 @@ async fn a_package_moved_away_and_back_while_the_daemon_runs_shows_at_once() {
     assert!(kept_zip.is_file());
     assert_eq!(listed(&api, kept_job).await["removed_note"], Value::Null);
     // The page hears of it (and reloads its list).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let event = events
-            .next(left)
-            .await
-            .expect("a `jobs` event saying the package was removed");
-        if event.name == "jobs" && event.data["change"] == "removed" {
-            assert_eq!(event.data["job"], job);
-            break;
-        }
-    }
+    next_jobs_change(&mut events, "removed", job).await;
 
     // Put back from the trash: present again, and the page hears of that too.
     std::fs::rename(&aside, &zip).unwrap();
@@ -135,16 +124,21 @@ async fn a_package_moved_away_and_back_while_the_daemon_runs_shows_at_once() {
         d["removed_note"].is_null() && d["removed_at"].is_null() && d["output_exists"] == true
     })
     .await;
+    next_jobs_change(&mut events, "returned", job).await;
+}
+
+/// Waits (4 s at most) for the `jobs` event saying `change` about `job`, skipping others.
+async fn next_jobs_change(events: &mut EventStream, change: &str, job: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let event = events
             .next(left)
             .await
-            .expect("a `jobs` event saying the package is back");
-        if event.name == "jobs" && event.data["change"] == "returned" {
+            .unwrap_or_else(|| panic!("a `jobs` event saying {change:?} for job {job}"));
+        if event.name == "jobs" && event.data["change"] == change {
             assert_eq!(event.data["job"], job);
-            break;
+            return;
         }
     }
 }
