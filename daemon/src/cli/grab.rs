@@ -31,9 +31,8 @@ use super::progress::Reporter;
 /// each page and each list file is a product of its own, and several run at once. The address of
 /// a product page (Amazon, AliExpress, Alibaba, 1688, eBay, Etsy) is fetched and read like a
 /// saved page — shops often refuse their pages to programs, and then the browser button is the
-/// way. The result is a
-/// ZIP per product in the output folder, with a manifest; metadata (EXIF, GPS, XMP, IPTC) is
-/// removed.
+/// way. The result is a ZIP per product in the output folder, with a manifest; metadata (EXIF,
+/// GPS, XMP, IPTC) is removed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Media URLs to save together as one product, or saved product pages.
