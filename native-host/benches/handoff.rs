@@ -13,8 +13,11 @@
 //!   tab): time from writing `grab` to reading `accepted`.
 //!
 //! Each grab's media point at `127.0.0.1:9`, which the daemon's default address policy refuses
-//! without any network I/O, so every job ends at once; the next grab is sent only after the
-//! previous job's `finished`, so runs do not pile up. The first host starts the daemon (in a
+//! without any network I/O. A real page's own media (extracted by the daemon when it plans the
+//! job) name real CDNs: the bench's config sends every download to a proxy at `127.0.0.1:9`,
+//! where nothing listens, with no retries — so no request leaves the machine and every job ends
+//! at once. The next grab is sent only after the previous job's `finished`, so runs do not pile
+//! up. The first host starts the daemon (in a
 //! temporary `HAUL_HOME`); it is not timed, and the daemon is stopped (SIGTERM) at the end.
 //!
 //! Options: `--runs N` (default 200 per case), `--page FILE` (the HTML to send), `--html-kib N`
@@ -187,6 +190,11 @@ fn main() {
         .prefix("haul-handoff-bench-")
         .tempdir()
         .expect("temporary HAUL_HOME");
+    std::fs::write(
+        home.path().join("config.toml"),
+        "retries = 0\nproxy = \"http://127.0.0.1:9\"\nstatus_port = 0\n",
+    )
+    .expect("write the bench's config");
 
     // Untimed: the first host starts the daemon; one grab warms the journal.
     let mut host = Host::start(home.path());
