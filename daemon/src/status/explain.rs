@@ -26,7 +26,7 @@ pub fn explain(reason: &str) -> String {
         }
         Some(_) => "The shop's server answered with an error instead of the file.",
         None if r.contains("instead of an image or video") => {
-            "The server sent a web page instead of a picture or video — usually an expired or blocked link."
+            "The server sent a web page instead of a picture or video — usually an expired or blocked link. If the address is a shop's product page, open it in your browser and press the haul button."
         }
         None if r.contains("refused to download from") => {
             "haul does not download from addresses inside your own network, for your safety."
