@@ -106,7 +106,7 @@ pub async fn run(
         source,
     })?;
     let resumed = engine.resume_unfinished()?;
-    crate::package::upkeep::note_deleted(&engine);
+    crate::package::upkeep::note_deleted(&engine, &crate::package::deleted::Scope::All);
     tracing::info!(
         socket = %haul_protocol::socket::socket_display(&paths),
         resumed = resumed.len(),

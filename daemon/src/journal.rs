@@ -843,15 +843,22 @@ impl Journal {
         Ok((jobs, total as u64))
     }
 
-    /// The packages recorded for jobs: `(job, output path, removal note)` — the note is `None`
-    /// while the package is not known to be removed.
-    pub fn recorded_outputs(&self) -> Result<Vec<(JobId, String, Option<String>)>> {
+    /// The packages recorded for jobs — every one, or only those at `at` —: `(job, output path,
+    /// removal note)`; the note is `None` while the package is not known to be removed.
+    pub fn recorded_outputs(
+        &self,
+        at: Option<&Path>,
+    ) -> Result<Vec<(JobId, String, Option<String>)>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT id, output, removed_note FROM jobs WHERE output IS NOT NULL")
+            .prepare(
+                "SELECT id, output, removed_note FROM jobs
+                    WHERE output IS NOT NULL AND (?1 IS NULL OR output = ?1)",
+            )
             .doing("listing packages")?;
+        let at = at.map(|p| p.display().to_string());
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .doing("listing packages")?;
         rows.collect::<rusqlite::Result<_>>()
             .doing("listing packages")

@@ -56,6 +56,7 @@ pub fn split_product_pages(
     urls: impl IntoIterator<Item = String>,
 ) -> (Vec<String>, Vec<RequestedMedia>) {
     let mut pages: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut media = Vec::new();
     for url in urls {
         if crate::extract::product_page(&url).is_none() {
@@ -64,7 +65,7 @@ pub fn split_product_pages(
                 kind: None,
                 role: None,
             });
-        } else if !pages.contains(&url) {
+        } else if seen.insert(url.clone()) {
             pages.push(url);
         }
     }
@@ -106,5 +107,19 @@ mod tests {
         );
         assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [5, 6]);
         assert!(bad[1].to_string().starts_with("line 6: \"not a url\""));
+    }
+
+    #[test]
+    fn product_pages_are_split_from_media_once_each() {
+        let page = "https://www.amazon.com/dp/B0BRZXRBZL";
+        let (pages, media) = split_product_pages(
+            [page, "https://m.media-amazon.com/images/I/81abc.jpg", page].map(String::from),
+        );
+        assert_eq!(pages, [page]);
+        assert_eq!(media.len(), 1);
+        assert_eq!(
+            media[0].url,
+            "https://m.media-amazon.com/images/I/81abc.jpg"
+        );
     }
 }

@@ -38,7 +38,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         .map(|(_, hello)| hello)
         .ok();
     let journal = Journal::open(&ctx.paths.journal_file())?;
-    haul::package::deleted::note_deleted_packages(&journal)?;
+    haul::package::deleted::note_deleted_packages(&journal, &haul::package::deleted::Scope::All)?;
     let jobs = journal.list_jobs(args.limit, 0)?;
     let output_dir = config.output_dir(&ctx.paths);
     let inbox_dir = config.inbox_dir(&ctx.paths);

@@ -7,7 +7,7 @@
 //! A package counts as deleted only when its folder is still there and the package is not: an
 //! output folder on an unplugged drive is not a folder of deleted packages.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use haul_protocol::message::JobId;
 
@@ -26,25 +26,45 @@ pub struct Changes {
     pub returned: Vec<JobId>,
 }
 
-/// Records every package that is no longer on disk as deleted, and every package deleted by
-/// hand that is back as present again. A package retention removed stays removed even when a
-/// file of its name reappears: that file is not haul's to account for.
-pub fn note_deleted_packages(journal: &Journal) -> Result<Changes, JournalError> {
+/// Which recorded packages to look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every package the journal records (a `stat` each).
+    All,
+    /// Only the packages recorded at these paths (what the output folder's events named).
+    At(Vec<PathBuf>),
+}
+
+/// Records every package in `scope` that is no longer on disk as deleted, and every package
+/// deleted by hand that is back as present again. A package retention removed stays removed even
+/// when a file of its name reappears: that file is not haul's to account for.
+pub fn note_deleted_packages(journal: &Journal, scope: &Scope) -> Result<Changes, JournalError> {
+    let rows = match scope {
+        Scope::All => journal.recorded_outputs(None)?,
+        Scope::At(paths) => {
+            let mut rows = Vec::new();
+            for path in paths {
+                rows.extend(journal.recorded_outputs(Some(path))?);
+            }
+            rows
+        }
+    };
     let mut changes = Changes::default();
-    for (job, output, removed) in journal.recorded_outputs()? {
+    for (job, output, removed) in rows {
         let path = Path::new(&output);
-        let present = std::fs::symlink_metadata(path);
         match removed.as_deref() {
             None => {
                 let folder_there = path.parent().is_some_and(Path::is_dir);
-                let package_gone =
-                    matches!(&present, Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+                let package_gone = matches!(
+                    std::fs::symlink_metadata(path),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound
+                );
                 if folder_there && package_gone {
                     journal.mark_removed(job, DELETED_NOTE)?;
                     changes.deleted.push(job);
                 }
             }
-            Some(DELETED_NOTE) if present.is_ok() => {
+            Some(DELETED_NOTE) if std::fs::symlink_metadata(path).is_ok() => {
                 journal.clear_removed(job)?;
                 changes.returned.push(job);
             }
@@ -88,9 +108,14 @@ mod tests {
         // An output folder on a drive that is not plugged in.
         finished_job(&journal, &dir.path().join("unplugged").join("x.zip"));
 
-        assert_eq!(note_deleted_packages(&journal).unwrap().deleted, [gone_job]);
         assert_eq!(
-            note_deleted_packages(&journal).unwrap(),
+            note_deleted_packages(&journal, &Scope::All)
+                .unwrap()
+                .deleted,
+            [gone_job]
+        );
+        assert_eq!(
+            note_deleted_packages(&journal, &Scope::All).unwrap(),
             Changes::default(),
             "noted once"
         );
@@ -104,7 +129,7 @@ mod tests {
         // Put back from the trash: present again.
         std::fs::write(&gone, b"zip").unwrap();
         assert_eq!(
-            note_deleted_packages(&journal).unwrap(),
+            note_deleted_packages(&journal, &Scope::All).unwrap(),
             Changes {
                 deleted: vec![],
                 returned: vec![gone_job]
@@ -118,7 +143,10 @@ mod tests {
         journal
             .mark_removed(gone_job, "removed after 30 days (retention_days = 30)")
             .unwrap();
-        assert_eq!(note_deleted_packages(&journal).unwrap(), Changes::default());
+        assert_eq!(
+            note_deleted_packages(&journal, &Scope::All).unwrap(),
+            Changes::default()
+        );
 
         // A job that ends again (a retry) has a package again.
         std::fs::remove_file(&gone).unwrap();

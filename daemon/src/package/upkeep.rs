@@ -8,8 +8,10 @@
 //! (`removed_at`, `removed_note`), so one task of the daemon does both:
 //!
 //! 1. **Deleted packages.** The output folder is watched ([`crate::watch`], not recursively: a
-//!    package is a ZIP or a folder directly in it); a removal or a rename there runs the check
-//!    once [`DEBOUNCE`] has passed, so deleting a hundred ZIPs is one check. It also runs every
+//!    package is a ZIP or a folder directly in it); a removal, a rename or a creation there runs
+//!    the check once [`DEBOUNCE`] has passed — on the packages recorded at the paths the events
+//!    named ([`Pending`]), so deleting a hundred ZIPs is one check and haul's own writes during a
+//!    batch never cost a `stat` of the whole history. It also runs every
 //!    [`SWEEP`] beside the events — for jobs whose `--out` folder is elsewhere and for file
 //!    systems that send no events — and every [`POLL`] while the folder cannot be watched (it
 //!    does not exist yet, or the platform has no events); it is watched as soon as it can be.
@@ -24,7 +26,8 @@
 //! Every failure is logged and the service goes on: it must never stop the daemon.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use haul_protocol::message::JobId;
@@ -34,7 +37,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::deleted;
+use super::deleted::{self, Scope};
 use crate::jobs::{Engine, ManageError};
 use crate::journal::now_ms;
 
@@ -49,10 +52,10 @@ const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 const DAY_MS: i64 = 86_400_000;
 
-/// Records packages gone from disk and tells the event stream; logs what goes wrong. Blocking
-/// (a `stat` per package).
-pub fn note_deleted(engine: &Engine) {
-    match deleted::note_deleted_packages(engine.journal()) {
+/// Records packages in `scope` gone from disk (or back) and tells the event stream; logs what
+/// goes wrong. Blocking (a `stat` per package looked at).
+pub fn note_deleted(engine: &Engine, scope: &Scope) {
+    match deleted::note_deleted_packages(engine.journal(), scope) {
         Ok(changes) => {
             if !changes.deleted.is_empty() {
                 tracing::info!(jobs = ?changes.deleted, "packages deleted from the output folder");
@@ -79,10 +82,9 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) {
     let mut retention = (days > 0).then(|| Retention::new(days));
     // The sender kept here holds the channel open while nothing is watched.
     let (wake_tx, mut wake) = mpsc::channel::<()>(1);
-    let mut watcher = dir
-        .is_dir()
-        .then(|| watch_output(&dir, wake_tx.clone()))
-        .flatten();
+    let pending = Arc::new(Mutex::new(Pending::default()));
+    let watch = || watch_output(&dir, pending.clone(), wake_tx.clone());
+    let mut watcher = dir.is_dir().then(watch).flatten();
     // Cleared when the folder exists but cannot be watched (the platform or file system sends
     // no events): tried again only once the folder has gone and come back, so the reason is
     // logged once, not at every poll.
@@ -92,14 +94,19 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) {
     let mut next_retention = Instant::now();
     loop {
         if watcher.is_none() && can_watch && dir.is_dir() {
-            watcher = watch_output(&dir, wake_tx.clone());
+            watcher = watch();
             can_watch = watcher.is_some();
         }
         let now = Instant::now();
-        if check_due.is_some_and(|due| due <= now) || next_sweep <= now {
+        let swept = next_sweep <= now;
+        if check_due.is_some_and(|due| due <= now) || swept {
             check_due = None;
+            // What the events named since the last check: only those packages, unless it is
+            // time for the sweep (or an event named nothing).
+            let named = pending.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let scope = if swept { Scope::All } else { named };
             let e = engine.clone();
-            if let Err(e) = tokio::task::spawn_blocking(move || note_deleted(&e)).await {
+            if let Err(e) = tokio::task::spawn_blocking(move || note_deleted(&e, &scope)).await {
                 tracing::error!(error = %e, "the deleted-package check stopped");
             }
             if !dir.is_dir() {
@@ -107,7 +114,9 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) {
                 watcher = None;
                 can_watch = true;
             }
-            next_sweep = now + if watcher.is_some() { SWEEP } else { POLL };
+            if swept {
+                next_sweep = now + if watcher.is_some() { SWEEP } else { POLL };
+            }
         }
         if let Some(pass) = retention.take_if(|_| next_retention <= now) {
             let e = engine.clone();
@@ -136,25 +145,69 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) {
     }
 }
 
+/// The paths the output folder's events named since the last check. The check then looks only
+/// at the packages recorded there — haul's own writes into the folder during a batch are events
+/// too, and must not cost a `stat` of every package in the history each time.
+#[derive(Debug, Default)]
+struct Pending {
+    paths: HashSet<PathBuf>,
+    /// An event without paths (lost events, a platform that cannot say), or too many paths.
+    everything: bool,
+}
+
+/// More named paths than this before a check: it looks at every package instead.
+const MAX_PENDING_PATHS: usize = 1_000;
+
+impl Pending {
+    fn add(&mut self, paths: Vec<PathBuf>) {
+        if paths.is_empty() || self.paths.len() + paths.len() > MAX_PENDING_PATHS {
+            self.everything = true;
+            self.paths.clear();
+        } else if !self.everything {
+            self.paths.extend(paths);
+        }
+    }
+
+    /// What to look at now; empties the list.
+    fn take(&mut self) -> Scope {
+        let all = std::mem::take(&mut self.everything);
+        let paths = std::mem::take(&mut self.paths);
+        if all {
+            Scope::All
+        } else {
+            Scope::At(paths.into_iter().collect())
+        }
+    }
+}
+
 /// Events of the output folder that may mean a package went or came back: removals, renames,
 /// creations (a package copied back), and anything the platform could not describe (including
-/// lost events).
-fn watch_output(dir: &Path, wake: mpsc::Sender<()>) -> Option<RecommendedWatcher> {
+/// lost events). Their paths go to `pending`; `wake` says there is something to look at.
+fn watch_output(
+    dir: &Path,
+    pending: Arc<Mutex<Pending>>,
+    wake: mpsc::Sender<()>,
+) -> Option<RecommendedWatcher> {
     let handler = move |result: notify::Result<notify::Event>| {
-        let maybe_gone = result.map_or(true, |event| {
-            matches!(
-                event.kind,
-                EventKind::Remove(_)
-                    | EventKind::Create(_)
-                    | EventKind::Modify(ModifyKind::Name(_))
-                    | EventKind::Any
-                    | EventKind::Other
-            )
-        });
-        if maybe_gone {
-            // A full channel already holds a wake-up; dropping this one loses nothing.
-            let _ = wake.try_send(());
-        }
+        let named = match result {
+            Ok(event)
+                if matches!(
+                    event.kind,
+                    EventKind::Remove(_)
+                        | EventKind::Create(_)
+                        | EventKind::Modify(ModifyKind::Name(_))
+                        | EventKind::Any
+                        | EventKind::Other
+                ) =>
+            {
+                event.paths
+            }
+            Ok(_) => return,
+            Err(_) => Vec::new(),
+        };
+        pending.lock().unwrap_or_else(|p| p.into_inner()).add(named);
+        // A full channel already holds a wake-up; dropping this one loses nothing.
+        let _ = wake.try_send(());
     };
     crate::watch::watch_folder(
         dir,
@@ -394,11 +447,42 @@ mod tests {
         std::fs::rename(&home.paths.output_dir, &unplugged).unwrap();
 
         Retention::new(1).run(&home.engine, now_ms() + 2 * DAY_MS);
-        note_deleted(&home.engine);
+        note_deleted(&home.engine, &Scope::All);
 
         assert_eq!(removal(&home, job.id), (None, None));
         std::fs::rename(&unplugged, &home.paths.output_dir).unwrap();
         assert!(job.output.as_ref().unwrap().is_file());
+    }
+
+    #[test]
+    fn events_narrow_the_check_to_the_packages_they_name() {
+        let mut pending = Pending::default();
+        pending.add(vec![PathBuf::from("/out/a.zip")]);
+        pending.add(vec![
+            PathBuf::from("/out/a.zip"),
+            PathBuf::from("/out/b.zip"),
+        ]);
+        let Scope::At(mut paths) = pending.take() else {
+            panic!("named paths are looked at alone")
+        };
+        paths.sort();
+        assert_eq!(
+            paths,
+            [PathBuf::from("/out/a.zip"), PathBuf::from("/out/b.zip")]
+        );
+        assert_eq!(pending.take(), Scope::At(Vec::new()), "taken once");
+
+        pending.add(vec![PathBuf::from("/out/a.zip")]);
+        pending.add(Vec::new());
+        pending.add(vec![PathBuf::from("/out/c.zip")]);
+        assert_eq!(pending.take(), Scope::All, "an event that names nothing");
+
+        pending.add(
+            (0..=MAX_PENDING_PATHS)
+                .map(|n| PathBuf::from(format!("/out/{n}.zip")))
+                .collect(),
+        );
+        assert_eq!(pending.take(), Scope::All, "too many to look at one by one");
     }
 
     #[test]
