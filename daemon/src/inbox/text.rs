@@ -40,6 +40,9 @@ pub fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
         .delimiter(delimiter(header))
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    // Newlines before `counted_to`, counted once as the records go forward (not from the start
+    // for every record: that was quadratic in the file's size).
+    let (mut counted_to, mut newlines) = (0usize, 0usize);
     for record in reader.records() {
         let record = record.map_err(|e| format!("the CSV cannot be read: {e}"))?;
         // The reader's line count skips blank lines; its byte offset (which points before the
@@ -49,11 +52,11 @@ pub fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
             while matches!(text.as_bytes().get(start), Some(b'\n' | b'\r')) {
                 start += 1;
             }
-            text.as_bytes()[..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1
+            if start >= counted_to {
+                newlines += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count();
+                counted_to = start;
+            }
+            newlines + 1
         });
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
         if cells.iter().all(String::is_empty) {
