@@ -296,11 +296,6 @@ impl Connection {
             Some(Err(e)) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
         };
         let page = grab.page.unwrap_or_default();
-        // A product page's address alone (`haul grab https://…/dp/…`): the daemon fetches it. A
-        // browser always sends the HTML it has.
-        let fetch_page = page.html.as_deref().is_none_or(|h| h.trim().is_empty())
-            && grab.media.is_empty()
-            && crate::extract::product_page(&page.url).is_some();
         let submission = Submission {
             page_url: Some(page.url).filter(|u| !u.is_empty()),
             page_title: page.title,
@@ -318,7 +313,8 @@ impl Connection {
             out_dir: grab.options.out_dir.map(Into::into),
             package: grab.options.package,
             preset: None,
-            fetch_page,
+            // A product page's address alone is fetched all the same: the engine decides.
+            fetch_page: false,
             // Local paths and SKUs come from the inbox only, never from a client of the socket.
             local_files: Vec::new(),
             naming,

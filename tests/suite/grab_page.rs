@@ -444,5 +444,25 @@ async fn haul_grab_of_a_product_address_fetches_the_page() {
     );
     the_vest_package(&m.home, &e);
     assert_eq!(m.server.hits("/dp/B0BRZXRBZL"), 1);
+
+    // The status page's form: a product address pasted alone is fetched the same way.
+    let api = haul_tests::status_client::StatusClient::of(&m.home).await;
+    let answer = api
+        .change(
+            "POST",
+            "/api/v1/jobs",
+            Some(serde_json::json!({"urls": ["https://www.amazon.com/dp/B0ROBOT503"]})),
+        )
+        .await;
+    assert_eq!(answer.status, 201);
+    let job = answer.json()["job"].as_u64().expect("a job id");
+    let ended = api.wait_until_ended(job, JOB_TIMEOUT).await;
+    assert_eq!(ended["state"], "failed");
+    let error = ended["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("did not give haul the product page"),
+        "{ended}"
+    );
+    assert_eq!(m.server.hits("/dp/B0ROBOT503"), 2, "fetched as a page");
     daemon.stop().await;
 }

@@ -94,6 +94,21 @@ pub struct Submission {
     pub sku: Option<String>,
 }
 
+/// The product page a grab asks for by its address alone — its page address without HTML or
+/// media, or its one media URL — when it is a product page of a shop haul reads
+/// ([`crate::extract::product_page`]). Such a grab fetches the page and extracts it, whoever
+/// sent it: `haul grab <address>`, the status page's form, a socket client. A browser always
+/// sends the HTML it has.
+fn lone_product_address(submission: &Submission) -> Option<String> {
+    let address = match (submission.page_url.as_deref(), submission.media.as_slice()) {
+        (Some(url), []) => url,
+        (None, [only]) => &only.url,
+        _ => return None,
+    };
+    let address = address.trim();
+    crate::extract::product_page(address).map(|_| address.to_string())
+}
+
 /// Engine failures (per-item failures are not errors: they end up in the manifest).
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -234,11 +249,19 @@ impl Engine {
     }
 
     /// Checks a grab and turns it into the job to journal (saving the page HTML beside it).
-    fn new_job(&self, submission: Submission) -> Result<NewJob, EngineError> {
+    fn new_job(&self, mut submission: Submission) -> Result<NewJob, EngineError> {
         let has_page_html = submission
             .page_html
             .as_deref()
             .is_some_and(|h| !h.trim().is_empty());
+        if !has_page_html
+            && submission.local_files.is_empty()
+            && let Some(address) = lone_product_address(&submission)
+        {
+            submission.page_url = Some(address);
+            submission.media.clear();
+            submission.fetch_page = true;
+        }
         let page_to_fetch = submission.fetch_page && submission.page_url.is_some();
         if submission.media.is_empty()
             && submission.local_files.is_empty()
@@ -358,5 +381,59 @@ impl Engine {
                 source,
             })?;
         Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn media(urls: &[&str]) -> Vec<RequestedMedia> {
+        urls.iter()
+            .map(|u| RequestedMedia {
+                url: u.to_string(),
+                kind: None,
+                role: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_product_address_alone_is_a_page_to_fetch() {
+        const PAGE: &str = "https://www.amazon.com/dp/B0BRZXRBZL";
+        let alone = |submission: Submission| lone_product_address(&submission);
+        assert_eq!(
+            alone(Submission {
+                page_url: Some(PAGE.into()),
+                ..Default::default()
+            })
+            .as_deref(),
+            Some(PAGE)
+        );
+        assert_eq!(
+            alone(Submission {
+                media: media(&[&format!(" {PAGE} ")]),
+                ..Default::default()
+            })
+            .as_deref(),
+            Some(PAGE)
+        );
+        for not_alone in [
+            Submission {
+                media: media(&[PAGE, "https://m.media-amazon.com/images/I/81abc.jpg"]),
+                ..Default::default()
+            },
+            Submission {
+                page_url: Some(PAGE.into()),
+                media: media(&["https://m.media-amazon.com/images/I/81abc.jpg"]),
+                ..Default::default()
+            },
+            Submission {
+                media: media(&["https://m.media-amazon.com/images/I/81abc.jpg"]),
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(alone(not_alone), None);
+        }
     }
 }
