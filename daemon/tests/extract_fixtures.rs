@@ -12,9 +12,16 @@
 //! page are [`PageExpect`]'s fields. Rules every page must satisfy (one main image, role order,
 //! unique assets, highest-resolution URLs, labelled variants) are in [`check_common`].
 //!
+//! Shops without an extractor of their own are measured, not matched: [`anyshop`] scores the
+//! generic extractor's precision and recall on the any-shop pages against what was read from
+//! each page by hand (`src/extract/generic/anyshop.toml`).
+//!
 //! What cannot be a row of a table stays a test here: the `--json` shape, the CLI, and pages
 //! broken on purpose. When the fixture folder is absent the page tests print that they skip and
 //! pass; CI checks the folder out beside the clone.
+
+#[path = "extract_fixtures/anyshop.rs"]
+mod anyshop;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
