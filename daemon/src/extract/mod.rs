@@ -52,6 +52,7 @@ use serde::Serialize;
 
 use crate::media::{MediaKind, Role};
 
+pub(crate) use generic::is_shop_furniture;
 pub use page::{Page, PageReadError, read_page_file};
 
 /// What a page holds: the product and its media, best quality first.

@@ -85,16 +85,28 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 warnings,
             }
         }
-        None => Plan {
-            product: ProductInfo {
-                site: None,
-                product_id: request.sku.clone(),
-                title: request.page_title.clone(),
-                page_url: request.page_url.clone(),
-            },
-            items: list_items(&request.media, request.as_given),
-            warnings,
-        },
+        None => {
+            // A browser's media list without its page (too large to send, or unreadable) has no
+            // page to tell the product's media from the page's: what the URLs alone give away as
+            // the shop's furniture (icons, logos, sprites, GIFs, drawings) is left out.
+            let from_browser = request.page_url.is_some() && !request.fetch_page;
+            let listed: Vec<RequestedMedia> = request
+                .media
+                .iter()
+                .filter(|m| !from_browser || m.chosen || !extract::is_shop_furniture(&m.url))
+                .cloned()
+                .collect();
+            Plan {
+                product: ProductInfo {
+                    site: None,
+                    product_id: request.sku.clone(),
+                    title: request.page_title.clone(),
+                    page_url: request.page_url.clone(),
+                },
+                items: list_items(&listed, request.as_given),
+                warnings,
+            }
+        }
     }
 }
 
@@ -372,9 +384,15 @@ mod tests {
     #[test]
     fn an_unreadable_page_falls_back_to_the_listed_media() {
         let request = JobRequest {
+            page_url: Some("https://shop.example/products/lamp".into()),
             page_file: Some("/nonexistent/haul-page.html".into()),
             page_title: Some("Tab".into()),
-            media: vec![media("https://c.example/a.jpg")],
+            media: vec![
+                media("https://c.example/a.jpg"),
+                media("https://c.example/static/icons/cart.png"),
+                media("https://c.example/spinner.gif"),
+                media("https://c.example/nav-sprite.png"),
+            ],
             ..Default::default()
         };
         let plan = plan(&request, None);

@@ -84,10 +84,20 @@ pub(super) fn decide(layout: &Layout<'_>, mentions: &[Mention], hints: &Hints) -
     if seeds.is_empty() {
         seeds = listed(Source::ShareImage);
     }
-    // Without data, the page's labels (never beside data: a description's photos are labelled
-    // with the product's name too).
-    if seeds.is_empty() {
-        seeds = labelled(true);
+    // Without data, or when the page shows none of the pictures its data names (its data names
+    // another rendition than the page shows, under another name), the page's labels — never
+    // beside data the page shows: a description's photos are labelled with the product's name
+    // too.
+    let shown = |i: &usize| {
+        pictures
+            .get(*i)
+            .is_some_and(|p| p.mentions.iter().any(|&m| clean(m)))
+    };
+    if !seeds.iter().any(shown) {
+        let by_label = labelled(seeds.is_empty());
+        if !by_label.is_empty() {
+            seeds = by_label;
+        }
     }
     if seeds.is_empty() {
         return Decision {
@@ -276,6 +286,12 @@ fn is_furniture(picture: &Picture, mentions: &[Mention]) -> bool {
         .is_some_and(|most| most < TINY);
     tiny || all()
         .any(|m| m.furniture || path_names_furniture(&m.url) || is_not_a_photo(&m.url, true))
+}
+
+/// Whether a URL alone gives a medium away as the shop's furniture: an icon, logo, sprite or
+/// badge by its path, a GIF, a vector drawing, a video platform's still.
+pub(crate) fn is_shop_furniture(url: &str) -> bool {
+    path_names_furniture(url) || is_not_a_photo(url, true)
 }
 
 /// Vector drawings (icons) and the stills video platforms serve for their embedded players are

@@ -21,6 +21,8 @@ mod decide;
 mod layout;
 mod mentions;
 
+pub(crate) use decide::is_shop_furniture;
+
 use std::sync::LazyLock;
 
 use scraper::Selector;
