@@ -1,6 +1,7 @@
 //! The extension stub as shipped: its id is the one haul allows, both manifests agree, the
 //! content script runs on the product pages of exactly the sites in haul's registry (and only
-//! there, by the browser's own match rule), and the code makes no requests of its own.
+//! there, by the browser's own match rule), other shops get the button only per shop and on
+//! request, and the code makes no requests of its own.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -55,6 +56,7 @@ fn chrome_and_firefox_manifests_agree() {
         "description",
         "permissions",
         "host_permissions",
+        "optional_host_permissions",
         "content_scripts",
         "action",
     ] {
@@ -65,7 +67,11 @@ fn chrome_and_firefox_manifests_agree() {
     assert_eq!(firefox["background"]["scripts"][0], "background.js");
     let gecko = &firefox["browser_specific_settings"]["gecko"];
     assert_eq!(gecko["id"], FIREFOX_ADDON_ID);
-    assert_eq!(gecko["strict_min_version"], "115.0");
+    // Firefox reads `optional_host_permissions` from 128 on (earlier ones ignore the key, so
+    // the per-shop request could not be granted); from 127 on it grants the manifest's host
+    // permissions and content-script matches at install, so product pages get the button
+    // without a visit to the add-ons manager. 128 is also an ESR.
+    assert_eq!(gecko["strict_min_version"], "128.0");
     assert!(firefox.get("key").is_none());
 }
 
@@ -83,6 +89,12 @@ fn permissions_are_the_minimum() {
     assert_eq!(
         perms,
         ["activeTab", "contextMenus", "nativeMessaging", "scripting"]
+    );
+    // Any other shop: the toolbar button and the context menu work through activeTab; the
+    // button on a shop's pages is asked for per shop, when the user chooses it, never up front.
+    assert_eq!(
+        strings(&m["optional_host_permissions"]),
+        ["https://*/*", "http://*/*"]
     );
     for p in strings(&m["host_permissions"]) {
         assert!(
@@ -189,6 +201,29 @@ fn the_button_appears_on_every_supported_product_page() {
     ] {
         assert!(!covered(url), "{url} must not get the button");
     }
+}
+
+/// What "Show the haul button on this shop" rests on, named where a reader of the manifest
+/// test looks: the per-shop permission is asked for in the click's handler, the script is
+/// registered for that origin only and persists, and taking either back removes it.
+#[test]
+fn the_button_on_another_shop_is_asked_for_per_shop() {
+    let background = text("background.js");
+    for needed in [
+        "contexts: ['action']",
+        "Show the haul button on this shop",
+        "Stop showing the haul button on this shop",
+        ".request({ origins: [pattern] })",
+        "registerContentScripts([",
+        "matches: [pattern]",
+        "persistAcrossSessions: true",
+        "unregisterContentScripts({ ids: [id] })",
+        ".remove({ origins: [pattern] })",
+        "permissions.onRemoved",
+    ] {
+        assert!(background.contains(needed), "background.js: {needed}");
+    }
+    assert!(text("content.js").contains("'haul-hide'"));
 }
 
 #[test]
