@@ -80,6 +80,9 @@ pub struct Launch {
     pub trusted_spki: Vec<String>,
     /// Extra environment; it reaches the native hosts Chromium starts.
     pub env: Vec<(String, OsString)>,
+    /// Lets the DevTools client act on extensions (`--enable-unsafe-extension-debugging`), as
+    /// [`Browser::click_extension_action`] needs.
+    pub extension_debugging: bool,
 }
 
 /// A headless Chromium with one page open.
@@ -89,6 +92,8 @@ pub struct Browser {
     replies: Receiver<Value>,
     next_id: u64,
     session: Option<String>,
+    /// The open page's target, for commands about the tab rather than its document.
+    target: Option<String>,
     errors: Vec<String>,
     profile: PathBuf,
     _temporary_profile: Option<tempfile::TempDir>,
@@ -160,6 +165,9 @@ impl Browser {
         if let Some(ext) = &launch.extension {
             command.arg(format!("--load-extension={}", ext.display()));
             command.arg(format!("--disable-extensions-except={}", ext.display()));
+        }
+        if launch.extension_debugging {
+            command.arg("--enable-unsafe-extension-debugging");
         }
         if let Some(rules) = &launch.resolver_rules {
             command.arg(format!("--host-resolver-rules={rules}"));
@@ -234,6 +242,7 @@ impl Browser {
             replies,
             next_id: 0,
             session: None,
+            target: None,
             errors: Vec::new(),
             profile,
             _temporary_profile: temporary_profile,
@@ -312,10 +321,15 @@ impl Browser {
         }
     }
 
-    /// Opens `url` in a new page of `width` × `height` CSS pixels, which later calls act on.
+    /// Opens `url` in a new page of `width` × `height` CSS pixels, which later calls act on
+    /// (the page opened before, if any, is closed).
     pub fn open(&mut self, url: &str, width: u32, height: u32) {
+        if let Some(old) = self.target.take() {
+            self.command("Target.closeTarget", json!({"targetId": old}), None);
+        }
         let target = self.command("Target.createTarget", json!({"url": "about:blank"}), None);
         let target_id = target["targetId"].clone();
+        self.target = target_id.as_str().map(str::to_string);
         let attached = self.command(
             "Target.attachToTarget",
             json!({"targetId": target_id, "flatten": true}),
@@ -396,6 +410,45 @@ impl Browser {
                 json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
             );
         }
+    }
+
+    /// Clicks the toolbar button of the extension `extension_id` for the open page, as a person
+    /// would (its `action.onClicked` runs with activeTab granted for the tab). Headless Chromium
+    /// draws no toolbar, so this is DevTools' `Extensions.triggerAction`, which runs the same
+    /// code path as a click; it needs [`Launch::extension_debugging`].
+    ///
+    /// The command wants the page's *tab* target, which DevTools lists beside the page target
+    /// without saying which is whose: it is the one tab showing the page's address.
+    pub fn click_extension_action(&mut self, extension_id: &str) {
+        let page = self.target.clone().expect("a page is open");
+        let targets = self.command("Target.getTargets", json!({"filter": [{}]}), None);
+        let infos = targets["targetInfos"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let url_of = |id: &str| {
+            infos
+                .iter()
+                .find(|t| t["targetId"] == id)
+                .and_then(|t| t["url"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let url = url_of(&page);
+        let tabs: Vec<&str> = infos
+            .iter()
+            .filter(|t| t["type"] == "tab" && t["url"] == url.as_str())
+            .filter_map(|t| t["targetId"].as_str())
+            .collect();
+        let [tab] = tabs[..] else {
+            panic!("one tab shows {url}: {infos:?}");
+        };
+        let tab = tab.to_string();
+        self.command(
+            "Extensions.triggerAction",
+            json!({"id": extension_id, "targetId": tab}),
+            None,
+        );
     }
 
     /// Types `text` into the element matching `selector` as a user would.
