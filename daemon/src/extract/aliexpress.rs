@@ -206,10 +206,10 @@ fn dom_gallery(page: &Page<'_>, found: &mut Found) {
             found.image(Role::Gallery, url);
         }
     }
-    if !found.has_images() {
-        if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
-            found.image(Role::Main, url);
-        }
+    if !found.has_images()
+        && let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u))
+    {
+        found.image(Role::Main, url);
     }
 }
 

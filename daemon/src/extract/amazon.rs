@@ -180,15 +180,15 @@ impl Btf {
                     .and_then(Value::as_object)
                     .filter(|m| !m.is_empty())
             };
-            if btf.color_images.is_empty() {
-                if let Some(m) = object("colorImages") {
-                    btf.color_images = m.clone();
-                }
+            if btf.color_images.is_empty()
+                && let Some(m) = object("colorImages")
+            {
+                btf.color_images = m.clone();
             }
-            if btf.color_to_asin.is_empty() {
-                if let Some(m) = object("colorToAsin") {
-                    btf.color_to_asin = m.clone();
-                }
+            if btf.color_to_asin.is_empty()
+                && let Some(m) = object("colorToAsin")
+            {
+                btf.color_to_asin = m.clone();
             }
             if btf.landing.is_none() {
                 btf.landing = v.get("landingAsinColor").and_then(text);

@@ -142,10 +142,10 @@ fn images(page: &Page<'_>, found: &mut Found) {
             found.product_image(url);
         }
     }
-    if !found.has_images() {
-        if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
-            found.product_image(url);
-        }
+    if !found.has_images()
+        && let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u))
+    {
+        found.product_image(url);
     }
 }
 
