@@ -91,16 +91,19 @@ function showOnShop(tab) {
   const shop = shopName(pattern);
   ext.permissions
     .request({ origins: [pattern] })
-    .then(async (granted) => {
-      if (!granted) {
-        badge(tab.id, 'error', `haul: the button stays off ${shop} (access was not granted)`);
-        return;
-      }
-      await registerShop(pattern);
-      await ext.scripting.executeScript({ target: { tabId: tab.id }, files: ['content.js'] });
-      badge(tab.id, 'done', `haul: the button now shows on every page of ${shop}`);
+    .then((granted) => {
+      if (granted) return buttonOnShop(tab, pattern);
+      badge(tab.id, 'error', `haul: the button stays off ${shop} (access was not granted)`);
+      return undefined;
     })
     .catch((e) => badge(tab.id, 'error', `haul could not show its button on ${shop}: ${messageOf(e)}`));
+}
+
+// Once the shop's access is granted: the button on its every page from now on, and on this one now.
+async function buttonOnShop(tab, pattern) {
+  await registerShop(pattern);
+  await ext.scripting.executeScript({ target: { tabId: tab.id }, files: ['content.js'] });
+  badge(tab.id, 'done', `haul: the button now shows on every page of ${shopName(pattern)}`);
 }
 
 async function hideOnShop(tab) {

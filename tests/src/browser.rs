@@ -94,6 +94,8 @@ pub struct Browser {
     session: Option<String>,
     /// The open page's target, for commands about the tab rather than its document.
     target: Option<String>,
+    /// A session with the extension's service worker ([`Browser::eval_in_extension`]).
+    worker: Option<String>,
     errors: Vec<String>,
     profile: PathBuf,
     _temporary_profile: Option<tempfile::TempDir>,
@@ -243,6 +245,7 @@ impl Browser {
             next_id: 0,
             session: None,
             target: None,
+            worker: None,
             errors: Vec::new(),
             profile,
             _temporary_profile: temporary_profile,
@@ -449,6 +452,61 @@ impl Browser {
             json!({"id": extension_id, "targetId": tab}),
             None,
         );
+    }
+
+    /// Evaluates `expression` (awaiting a promise) in the service worker of the extension
+    /// `extension_id` and returns its value or the script error. (It runs without a user
+    /// gesture: APIs that want one, like `permissions.request`, refuse.)
+    pub fn eval_in_extension(
+        &mut self,
+        extension_id: &str,
+        expression: &str,
+    ) -> Result<Value, String> {
+        if self.worker.is_none() {
+            let prefix = format!("chrome-extension://{extension_id}/");
+            let targets = self.command("Target.getTargets", json!({}), None);
+            let worker = targets["targetInfos"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|t| {
+                    t["type"] == "service_worker"
+                        && t["url"].as_str().is_some_and(|u| u.starts_with(&prefix))
+                })
+                .and_then(|t| t["targetId"].as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| panic!("{extension_id} has a running service worker"));
+            let attached = self.command(
+                "Target.attachToTarget",
+                json!({"targetId": worker, "flatten": true}),
+                None,
+            );
+            self.worker = attached["sessionId"].as_str().map(str::to_string);
+            // A worker that has just started may not have its extension APIs bound yet.
+            let ready = "typeof chrome === 'object' && !!chrome.runtime?.id && !!chrome.tabs";
+            let deadline = Instant::now() + COMMAND_TIMEOUT;
+            while self.worker_eval(ready) != Ok(Value::Bool(true)) {
+                assert!(
+                    Instant::now() < deadline,
+                    "{extension_id}'s service worker never had its extension APIs"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        self.worker_eval(expression)
+    }
+
+    fn worker_eval(&mut self, expression: &str) -> Result<Value, String> {
+        let worker = self.worker.clone();
+        let result = self.command(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            worker.as_deref(),
+        );
+        match result.get("exceptionDetails") {
+            Some(e) => Err(e.to_string()),
+            None => Ok(result["result"]["value"].clone()),
+        }
     }
 
     /// Types `text` into the element matching `selector` as a user would.

@@ -17,9 +17,10 @@
 //!    chrome, beacon, icon or other product.
 //!
 //! A second test saves a page of a shop haul has no extractor for through the toolbar button
-//! (activeTab, no content script in the manifest), with the same two checks. Two more click the
-//! button where a newcomer's setup is incomplete (no `haul install`; no daemon and none to
-//! start) and check that the button says what to run.
+//! (activeTab, no content script in the manifest), with the same two checks. A third turns the
+//! button on and off for a shop of the user's choice. Two more click the button where a
+//! newcomer's setup is incomplete (no `haul install`; no daemon and none to start) and check
+//! that the button says what to run.
 //!
 //! Addresses: two local HTTPS servers, each on port 443 of a loopback address of its own. The
 //! *web* server is what Chromium reaches, as the shop and its CDNs, through
@@ -593,6 +594,95 @@ async fn when_the_daemon_cannot_start_the_button_says_what_to_run() {
     );
     let log = read(&setup.home.paths.log_dir().join("native-host.log"));
     assert!(log.contains("daemon unavailable"), "{log}");
+}
+
+/// A page of a marketplace that is not a product page: the manifest shows no button there.
+const SEARCH_PAGE_URL: &str = "https://www.amazon.com/s?k=lamp";
+const SEARCH_PAGE: &str = "<!doctype html><html><head><title>Amazon.com : lamp</title></head><body><h1>Results</h1></body></html>";
+
+/// "Show the haul button on this shop" and "Stop showing it" in a real Chromium, through the
+/// functions the toolbar button's menu calls: the button appears at once, comes back on every
+/// load of the shop's pages, and is gone once turned off. What is not driven is the permission
+/// request before it (`permissions.request` wants a real user gesture, which DevTools cannot
+/// give, and a headless browser could not answer its prompt), so the shop is one whose access
+/// the extension already holds: an Amazon search page, where the manifest shows no button.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_button_is_turned_on_and_off_for_a_shop_of_the_user_s_choice() {
+    let test = "the_button_is_turned_on_and_off_for_a_shop_of_the_user_s_choice";
+    let Some(setup) = Incomplete::new(test).await else {
+        return;
+    };
+    setup.server.add(
+        host_and_path(SEARCH_PAGE_URL).1.trim_end_matches("?k=lamp"),
+        Route::ok(SEARCH_PAGE, "text/html"),
+    );
+    let launch = setup.launch();
+    tokio::task::block_in_place(|| {
+        let mut chrome = Browser::launch_with(&setup.browser, &launch).expect("start Chromium");
+        let button = "document.querySelector('#haul-save') !== null";
+        let loaded = "document.readyState === 'complete'";
+        let in_extension = |chrome: &mut Browser, js: &str| {
+            chrome
+                .eval_in_extension(DEV_EXTENSION_ID, js)
+                .unwrap_or_else(|e| panic!("{test}: {js}: {e}"))
+        };
+        let registered =
+            "chrome.scripting.getRegisteredContentScripts().then(s => s.map(x => x.id))";
+        let badge = "chrome.action.getTitle({tabId: globalThis.testTab.id})";
+
+        chrome.open(SEARCH_PAGE_URL, 1280, 900);
+        assert!(chrome.wait_until(loaded, Duration::from_secs(30)).is_some());
+        assert_eq!(
+            chrome.try_eval(button),
+            Ok(serde_json::json!(false)),
+            "{test}: no button yet"
+        );
+        // The tab, as the menu's click hands it to the handler.
+        let find_tab = format!(
+            "chrome.tabs.query({{url: '{SEARCH_PAGE_URL}'}}).then(t => {{ globalThis.testTab = t[0]; return t.length; }})"
+        );
+        assert_eq!(in_extension(&mut chrome, &find_tab), serde_json::json!(1));
+
+        in_extension(
+            &mut chrome,
+            "buttonOnShop(globalThis.testTab, 'https://www.amazon.com/*')",
+        );
+        if chrome.wait_until(button, Duration::from_secs(10)).is_none() {
+            let title = in_extension(&mut chrome, badge);
+            panic!("{test}: the button did not appear; the toolbar button says {title}");
+        }
+        assert_eq!(
+            in_extension(&mut chrome, registered),
+            serde_json::json!(["haul-shop:https://www.amazon.com/*"])
+        );
+        // Every page of the shop, from now on.
+        chrome.open(SEARCH_PAGE_URL, 1280, 900);
+        assert!(
+            chrome.wait_until(button, Duration::from_secs(30)).is_some(),
+            "{test}: the registered content script shows the button on the next load"
+        );
+
+        // A new page is a new tab.
+        assert_eq!(in_extension(&mut chrome, &find_tab), serde_json::json!(1));
+        in_extension(&mut chrome, "hideOnShop(globalThis.testTab)");
+        assert!(
+            chrome
+                .wait_until(
+                    "document.querySelector('#haul-save') === null",
+                    Duration::from_secs(10)
+                )
+                .is_some(),
+            "{test}: the button leaves the open page; the toolbar button says {}",
+            in_extension(&mut chrome, badge)
+        );
+        assert_eq!(in_extension(&mut chrome, registered), serde_json::json!([]));
+        chrome.open(SEARCH_PAGE_URL, 1280, 900);
+        assert!(chrome.wait_until(loaded, Duration::from_secs(30)).is_some());
+        assert!(
+            chrome.wait_until(button, Duration::from_secs(2)).is_none(),
+            "{test}: no button on the next load"
+        );
+    });
 }
 
 /// `haul install --browser chromium --user-data-dir PROFILE`, checked to have written the host

@@ -214,6 +214,7 @@ fn the_button_on_another_shop_is_asked_for_per_shop() {
         "Show the haul button on this shop",
         "Stop showing the haul button on this shop",
         ".request({ origins: [pattern] })",
+        "if (granted) return buttonOnShop(tab, pattern);",
         "registerContentScripts([",
         "matches: [pattern]",
         "persistAcrossSessions: true",
