@@ -106,13 +106,15 @@
   function collectMedia(extra) {
     const seen = new Set();
     const media = [];
-    const add = (url, kind) => {
+    const add = (url, kind, chosen) => {
       const abs = absolute(url);
       if (!abs || seen.has(abs) || media.length >= MAX_MEDIA) return;
       seen.add(abs);
-      media.push({ url: abs, kind });
+      media.push(chosen ? { url: abs, kind, chosen: true } : { url: abs, kind });
     };
-    if (extra && extra.url) add(extra.url, extra.kind === 'video' ? 'video' : 'image');
+    // The image or video the user right-clicked is saved whatever the page says; the rest is
+    // what the page shows, for haul to sort the product's media from the page's.
+    if (extra && extra.url) add(extra.url, extra.kind === 'video' ? 'video' : 'image', true);
     for (const video of document.querySelectorAll('video')) {
       add(video.currentSrc || video.getAttribute('src'), 'video');
       for (const source of video.querySelectorAll('source[src]')) add(source.getAttribute('src'), 'video');

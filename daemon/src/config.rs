@@ -46,6 +46,9 @@ pub struct Config {
     pub presets: BTreeMap<String, PresetConfig>,
     /// How entries are named: `default`, `amazon-upload` or a template (`{product_id}_{index}`).
     pub naming: Naming,
+    /// Save links from URL lists, spreadsheets and `haul grab URL` exactly as given, instead of
+    /// rewriting each to the largest size its CDN serves (`…_AC_SX679_.jpg` → `….jpg`).
+    pub keep_links_as_given: bool,
 
     /// Allow downloads from loopback, private, link-local and other non-public addresses.
     pub allow_private_networks: bool,
@@ -111,6 +114,7 @@ impl Default for Config {
             seller_preset: preset::AMAZON_LISTING.to_string(),
             presets: BTreeMap::new(),
             naming: Naming::Default,
+            keep_links_as_given: false,
             allow_private_networks: false,
             extra_ca_file: None,
             resolve: BTreeMap::new(),

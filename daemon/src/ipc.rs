@@ -307,6 +307,7 @@ impl Connection {
                     url: m.url,
                     kind: m.kind,
                     role: None,
+                    chosen: m.chosen,
                 })
                 .collect(),
             name: grab.options.name,
@@ -319,6 +320,7 @@ impl Connection {
             local_files: Vec::new(),
             naming,
             sku: None,
+            as_given: grab.options.as_given,
         };
         match self.engine.submit(submission) {
             Ok(job) => {

@@ -179,6 +179,10 @@ pub struct JobRequest {
     /// product id that `amazon-upload` names the entries by. Only the inbox sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
+    /// Save the listed media URLs exactly as given, not in the largest size their CDN serves;
+    /// fixed when the job is accepted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub as_given: bool,
 }
 
 /// One of the user's own image files, with the entry name the inbox chose for it.
@@ -202,6 +206,22 @@ pub struct RequestedMedia {
     /// image); `None` lets planning decide by order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// The user pointed at it (the browser's context menu on an image): saved even where the
+    /// page's extraction does not count it as the product's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chosen: bool,
+}
+
+impl RequestedMedia {
+    /// A URL whose kind and role planning decides.
+    pub fn link(url: impl Into<String>) -> RequestedMedia {
+        RequestedMedia {
+            url: url.into(),
+            kind: None,
+            role: None,
+            chosen: false,
+        }
+    }
 }
 
 /// A job to create.
@@ -1084,11 +1104,7 @@ mod tests {
         NewJob {
             label: "list".into(),
             request: JobRequest {
-                media: vec![RequestedMedia {
-                    url: "https://a.example/1.jpg".into(),
-                    kind: None,
-                    role: None,
-                }],
+                media: vec![RequestedMedia::link("https://a.example/1.jpg")],
                 ..Default::default()
             },
             out_dir: "/out".into(),

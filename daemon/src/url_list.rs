@@ -60,11 +60,7 @@ pub fn split_product_pages(
     let mut media = Vec::new();
     for url in urls {
         if crate::extract::product_page(&url).is_none() {
-            media.push(RequestedMedia {
-                url,
-                kind: None,
-                role: None,
-            });
+            media.push(RequestedMedia::link(url));
         } else if seen.insert(url.clone()) {
             pages.push(url);
         }

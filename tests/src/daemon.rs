@@ -199,6 +199,7 @@ pub fn media_grab(urls: &[String], name: &str) -> haul_protocol::message::Grab {
             .map(|u| haul_protocol::message::MediaRef {
                 url: u.clone(),
                 kind: None,
+                chosen: false,
             })
             .collect(),
         options: haul_protocol::message::GrabOptions {

@@ -236,7 +236,11 @@ async fn a_browser_grab_merges_the_dom_media_and_names_for_seller_central() {
         }),
         media: [thumbnail.clone(), dom_only]
             .into_iter()
-            .map(|url| MediaRef { url, kind: None })
+            .map(|url| MediaRef {
+                url,
+                kind: None,
+                chosen: false,
+            })
             .collect(),
         options: GrabOptions {
             naming: Some("amazon-upload".into()),

@@ -118,6 +118,11 @@ pub struct MediaRef {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<MediaKind>,
+    /// The user pointed at this medium (the context menu on an image or video): it is saved
+    /// whatever the page says. Other media a browser lists are evidence of what the page shows,
+    /// not an order: the page's extraction decides which of them are the product's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chosen: bool,
 }
 
 /// Image or video.
@@ -154,6 +159,10 @@ pub struct GrabOptions {
     /// `{product_id}_{role}_{index}.{ext}` (default: the daemon's config).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub naming: Option<String>,
+    /// Save listed links exactly as given instead of in the largest size their CDN serves
+    /// (default: the daemon's config, `keep_links_as_given`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_given: Option<bool>,
 }
 
 /// What a finished job leaves in the output folder.

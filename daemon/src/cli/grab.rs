@@ -57,6 +57,11 @@ pub struct Args {
     /// {ext}). Default: `naming` in the config.
     #[arg(long, value_name = "NAMING", value_parser = parse_naming)]
     naming: Option<Naming>,
+    /// Save the media URLs exactly as given. Without it, each is saved in the largest size its
+    /// CDN serves (an Amazon `…_AC_SX679_.jpg` as `….jpg`, an eBay `s-l500` as `s-l1600`).
+    /// Default: `keep_links_as_given` in the config.
+    #[arg(long)]
+    as_given: bool,
     /// Print the result as one JSON document instead of progress bars and a summary.
     #[arg(long)]
     json: bool,
@@ -127,6 +132,7 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
         out_dir: out_dir.clone(),
         package,
         naming: args.naming.clone(),
+        as_given: args.as_given.then_some(true),
         ..Default::default()
     };
     let mut jobs = Vec::new();
@@ -280,6 +286,7 @@ async fn via_daemon(
                 .map(|m| MediaRef {
                     url: m.url,
                     kind: m.kind,
+                    chosen: m.chosen,
                 })
                 .collect(),
             options: GrabOptions {
@@ -287,6 +294,7 @@ async fn via_daemon(
                 name: job.name,
                 package: job.package,
                 naming: job.naming.map(|n| n.to_string()),
+                as_given: job.as_given,
             },
         };
         socket::send(&mut conn, &Request::Grab(grab)).await?;

@@ -28,6 +28,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use url::Url;
 
+use super::rendition;
+
 /// The largest version of the media at `url` that its CDN serves. Unknown hosts and unparsable
 /// input come back unchanged.
 pub fn largest(url: &str) -> String {
@@ -71,15 +73,14 @@ pub fn asset_id(url: &str) -> String {
     if let Some(id) = taobao_video_id(&parts) {
         return format!("taobao-video:{id}");
     }
-    // Unknown host: the whole address names the file. Signed CDN URLs (CloudFront) keep their
-    // identity in the path; the query is a signature that changes with every page load.
+    // Unknown host: the address without what only picks a rendition (sizes, formats, mirrors —
+    // `rendition`). Signed CDN URLs (CloudFront) keep their identity in the path; the query is
+    // a signature that changes with every page load.
+    let query = parts.query.as_deref();
     if parts.host.ends_with(".cloudfront.net") {
         format!("{}{}", parts.host, parts.path)
     } else {
-        match &parts.query {
-            Some(q) => format!("{}{}?{}", parts.host, parts.path, q),
-            None => format!("{}{}", parts.host, parts.path),
-        }
+        rendition::picture_key(&parts.host, &parts.path, query)
     }
 }
 

@@ -37,6 +37,7 @@ pub mod cdn;
 pub mod embedded;
 pub mod match_pattern;
 pub mod page;
+pub mod rendition;
 
 mod ali1688;
 mod alibaba;
@@ -217,6 +218,15 @@ pub const MAX_ITEMS: usize = 2_000;
 /// Finds every media item of the saved product page `html`. `page_url` is where it came from;
 /// without it the page's canonical/`og:url` address is used.
 pub fn extract(html: &str, page_url: Option<&str>) -> Extraction {
+    extract_shown(html, page_url, &[])
+}
+
+/// [`extract`], given also the media URLs a browser showed on the page (what the extension's
+/// content script saw in the DOM). They are evidence, not an order: the page's extraction
+/// decides which media are the product's, and a shown URL replaces an extracted one only where
+/// it is the same picture in a larger size ([`rendition::size_of`]). On a shop without an
+/// extractor of its own they join the page's candidates and go through the same decision.
+pub fn extract_shown(html: &str, page_url: Option<&str>, shown: &[&str]) -> Extraction {
     let mut warnings = Vec::new();
     if html.trim().is_empty() {
         warnings.push("the page is empty".to_string());
@@ -226,7 +236,7 @@ pub fn extract(html: &str, page_url: Option<&str>) -> Extraction {
                 .to_string(),
         );
     }
-    let page = Page::parse(html, page_url, &mut warnings);
+    let page = Page::parse(html, page_url, &mut warnings).with_shown(shown);
     let extractor = choose(&page);
     let mut found = Found::default();
     extractor.extract(&page, &mut found);
@@ -238,6 +248,7 @@ pub fn extract(html: &str, page_url: Option<&str>) -> Extraction {
         generic::Generic.extract(&page, &mut found);
     }
     let mut extraction = found.finish(extractor.site(), &page);
+    enlarge(&mut extraction.media, &page);
     warnings.append(&mut extraction.warnings);
     extraction.warnings = warnings;
     if extraction.media.is_empty() {
@@ -246,6 +257,32 @@ pub fn extract(html: &str, page_url: Option<&str>) -> Extraction {
             .push("no media found on the page".to_string());
     }
     extraction
+}
+
+/// Swaps each item's URL for a larger rendition of the same picture that the browser showed.
+fn enlarge(media: &mut [ExtractedMedia], page: &Page<'_>) {
+    if page.shown().is_empty() {
+        return;
+    }
+    let mut larger: HashMap<String, (u32, String)> = HashMap::new();
+    for url in page.shown() {
+        let url = cdn::largest(url);
+        if let Some(size) = rendition::size_of(&url) {
+            let entry = larger
+                .entry(cdn::asset_id(&url))
+                .or_insert_with(|| (size, url.clone()));
+            if size > entry.0 {
+                *entry = (size, url);
+            }
+        }
+    }
+    for m in media.iter_mut() {
+        if let Some((size, url)) = larger.get(&cdn::asset_id(&m.url))
+            && rendition::size_of(&m.url).is_none_or(|have| *size > have)
+        {
+            m.url = url.clone();
+        }
+    }
 }
 
 /// A whole saved document that lost its end (a download or save interrupted). Fragments (no

@@ -108,6 +108,8 @@ pub struct Page<'a> {
     raw: &'a str,
     dom: Html,
     url: Option<Url>,
+    /// Media URLs a browser showed on the page, absolute (see [`super::extract_shown`]).
+    shown: Vec<String>,
 }
 
 impl<'a> Page<'a> {
@@ -131,6 +133,7 @@ impl<'a> Page<'a> {
             raw,
             dom,
             url: None,
+            shown: Vec::new(),
         };
         let given = url.and_then(|u| {
             let u = u.trim();
@@ -152,6 +155,27 @@ impl<'a> Page<'a> {
             Url::parse(&found).ok()
         });
         page
+    }
+
+    /// The page with the media URLs a browser showed on it (those that are absolute http(s)
+    /// URLs, at most [`super::MAX_ITEMS`]).
+    pub fn with_shown(mut self, shown: &[&str]) -> Page<'a> {
+        self.shown = shown
+            .iter()
+            .filter_map(|u| self.absolute(u))
+            .take(super::MAX_ITEMS)
+            .collect();
+        self
+    }
+
+    /// The media URLs a browser showed on the page.
+    pub fn shown(&self) -> &[String] {
+        &self.shown
+    }
+
+    /// The document's root element, for walks over the whole DOM.
+    pub fn root(&self) -> ElementRef<'_> {
+        self.dom.root_element()
     }
 
     /// The page text (capped), for embedded script data.
@@ -351,11 +375,14 @@ pub fn clean_text(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Spacer GIFs, inline images and lazy-load stand-ins that name no product media.
-fn is_placeholder(u: &str) -> bool {
+/// Spacer GIFs, inline images and lazy-load stand-ins that name no product media (`//:0` and
+/// `false` are what lazy loaders leave in `src`).
+pub(crate) fn is_placeholder(u: &str) -> bool {
     let u = u.trim();
     let lower = u.to_ascii_lowercase();
     u.is_empty()
+        || lower == "//:0"
+        || lower == "false"
         || lower.starts_with("data:")
         || lower.starts_with("javascript:")
         || lower.contains("grey-pixel.gif")
@@ -391,7 +418,7 @@ pub fn largest_srcset(srcset: &str) -> Option<String> {
 /// Splits a `srcset` into (URL, descriptor) candidates the way the HTML standard does: a URL is a
 /// run of non-space characters (commas inside it are part of it — Amazon's `_UC154,154_`
 /// directives have them), then descriptors up to the next comma.
-fn srcset_candidates(srcset: &str) -> Vec<(&str, Option<&str>)> {
+pub(crate) fn srcset_candidates(srcset: &str) -> Vec<(&str, Option<&str>)> {
     let mut out = Vec::new();
     let mut rest = srcset;
     loop {

@@ -202,6 +202,7 @@ fn product(header: &Header, cells: &[String]) -> Result<(String, Vec<RequestedMe
         media.push(RequestedMedia {
             url: url.to_string(),
             kind: None,
+            chosen: false,
             role: Some(match column {
                 Column::Main => Role::Main,
                 Column::Swatch => Role::Swatch,

@@ -92,6 +92,8 @@ pub struct Submission {
     pub naming: Option<Naming>,
     /// The product's SKU or ASIN (set by the inbox only, from a spreadsheet row).
     pub sku: Option<String>,
+    /// Save listed links exactly as given (default: the config's `keep_links_as_given`).
+    pub as_given: Option<bool>,
 }
 
 /// The product page a grab asks for by its address alone — its page address without HTML or
@@ -302,6 +304,9 @@ impl Engine {
                         .unwrap_or_else(|| self.inner.config.naming.clone()),
                 ),
                 sku: submission.sku,
+                as_given: submission
+                    .as_given
+                    .unwrap_or(self.inner.config.keep_links_as_given),
             },
             out_dir: submission
                 .out_dir
@@ -389,13 +394,7 @@ mod tests {
     use super::*;
 
     fn media(urls: &[&str]) -> Vec<RequestedMedia> {
-        urls.iter()
-            .map(|u| RequestedMedia {
-                url: u.to_string(),
-                kind: None,
-                role: None,
-            })
-            .collect()
+        urls.iter().map(|u| RequestedMedia::link(*u)).collect()
     }
 
     #[test]

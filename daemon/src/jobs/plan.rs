@@ -4,13 +4,18 @@
 //!    reads it from a file), the page is extracted ([`crate::extract`]): the site, product id
 //!    and title name the package, and every media item comes with its role, variant label and
 //!    variant id, already rewritten to the largest version its CDN serves.
-//! 2. Media URLs the request lists besides (what the browser's DOM showed, or a plain URL list)
-//!    are added when extraction did not already find the same asset — compared by asset id
-//!    ([`cdn::asset_id`]), so one picture at two sizes is one item and is downloaded once.
-//!    Alongside a page they are rewritten to their largest version too and become gallery images
-//!    (videos stay videos); in a plain list, roles follow the order: the first image is the main
-//!    image, the other images the gallery.
-//! 3. Items are ordered by role (main, gallery, variants grouped by label, …), the package order.
+//! 2. Media URLs the request lists beside a page (what the browser's DOM showed) are evidence,
+//!    not an order: extraction decides which media are the product's, and a listed URL only
+//!    replaces an extracted one where it is the same picture in a larger size
+//!    ([`extract::extract_shown`]). The page's sprites, banners, beacons and other products'
+//!    thumbnails are left out, and nothing is ever requested from their hosts. The one exception
+//!    is a medium the user pointed at (`chosen`: the context menu on an image), which is added
+//!    when extraction did not already find the same asset.
+//! 3. A plain list (no page) is saved as listed, each URL in the largest size its CDN serves
+//!    ([`cdn::largest`]) unless the request asks for links as given; roles follow the order: the
+//!    first image is the main image, the other images the gallery. The same asset listed twice
+//!    is saved once.
+//! 4. Items are ordered by role (main, gallery, variants grouped by label, …), the package order.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -43,13 +48,14 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
     }
     let mut warnings = Vec::new();
     let page_url = request.page_url.as_deref();
+    let shown: Vec<&str> = request.media.iter().map(|m| m.url.as_str()).collect();
     let extraction = match fetched {
-        Some(html) => Some(extract::extract(html, page_url)),
+        Some(html) => Some(extract::extract_shown(html, page_url, &shown)),
         None => request
             .page_file
             .as_deref()
             .and_then(|path| match read_saved_page(path) {
-                Ok(html) => Some(extract::extract(&html, page_url)),
+                Ok(html) => Some(extract::extract_shown(&html, page_url, &shown)),
                 Err(e) => {
                     warnings.push(e);
                     None
@@ -65,9 +71,17 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 title: e.title.clone().or_else(|| request.page_title.clone()),
                 page_url: e.page_url.clone().or_else(|| request.page_url.clone()),
             };
+            let (items, left_out) = merge(&e, &request.media);
+            if left_out > 0 {
+                warnings.push(format!(
+                    "{left_out} of the {} media the browser listed are not this product's (the \
+                     page's layout, icons, other products); they are left out",
+                    request.media.len()
+                ));
+            }
             Plan {
                 product,
-                items: merge(&e, &request.media),
+                items,
                 warnings,
             }
         }
@@ -78,7 +92,7 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 title: request.page_title.clone(),
                 page_url: request.page_url.clone(),
             },
-            items: list_items(&request.media),
+            items: list_items(&request.media, request.as_given),
             warnings,
         },
     }
@@ -88,8 +102,9 @@ fn read_saved_page(path: &Path) -> Result<String, String> {
     extract::read_page_file(path).map_err(|e| format!("the saved page cannot be read: {e}"))
 }
 
-/// The extracted media, then the listed media extraction did not find (module doc, steps 2–3).
-fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> Vec<NewItem> {
+/// The extracted media, then the listed media the user pointed at that extraction did not find
+/// (module doc, step 2); also how many listed media were left out.
+fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> (Vec<NewItem>, usize) {
     let mut seen = HashSet::new();
     let mut items: Vec<NewItem> = extraction
         .media
@@ -106,13 +121,14 @@ fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> Vec<NewItem> {
     let mut roles = RolesByOrder {
         have_main: items.iter().any(|i| i.role == Role::Main),
     };
+    let mut left_out = 0;
     for m in listed {
-        let url = m.url.trim();
-        if !is_http(url) {
+        let url = cdn::largest(m.url.trim());
+        if !is_http(&url) || !seen.insert(cdn::asset_id(&url)) {
             continue;
         }
-        let url = cdn::largest(url);
-        if !seen.insert(cdn::asset_id(&url)) {
+        if !m.chosen {
+            left_out += 1;
             continue;
         }
         let kind = m.kind.unwrap_or_else(|| guess_kind(&url));
@@ -125,29 +141,44 @@ fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> Vec<NewItem> {
         });
     }
     // Stable: the extraction's order within a role (variants grouped by label) is kept, and
-    // the listed extras follow the extracted items of their role.
+    // the chosen media follow the extracted items of their role.
     items.sort_by_key(|i| i.role);
-    items
+    (items, left_out)
 }
 
 fn is_http(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
-/// A plain list: roles as the request gives them, else by order; the same asset listed twice
-/// saved once.
-fn list_items(media: &[RequestedMedia]) -> Vec<NewItem> {
+/// A plain list: each URL in its largest size (or as given), roles as the request gives them,
+/// else by order; the same asset listed twice saved once (with `as_given`, the same URL).
+fn list_items(media: &[RequestedMedia], as_given: bool) -> Vec<NewItem> {
     let mut seen = HashSet::new();
     let mut roles = RolesByOrder {
         have_main: media.iter().any(|m| m.role == Some(Role::Main)),
     };
     media
         .iter()
-        .filter(|m| seen.insert(cdn::asset_id(m.url.trim())))
         .map(|m| {
-            let kind = m.kind.unwrap_or_else(|| guess_kind(&m.url));
+            let url = m.url.trim();
+            let url = if as_given {
+                url.to_string()
+            } else {
+                cdn::largest(url)
+            };
+            (m, url)
+        })
+        .filter(|(_, url)| {
+            seen.insert(if as_given {
+                url.clone()
+            } else {
+                cdn::asset_id(url)
+            })
+        })
+        .map(|(m, url)| {
+            let kind = m.kind.unwrap_or_else(|| guess_kind(&url));
             NewItem {
-                url: m.url.trim().to_string(),
+                url,
                 kind,
                 role: m.role.unwrap_or_else(|| roles.next(kind)),
                 variant: None,
@@ -212,21 +243,20 @@ mod tests {
     use super::*;
 
     fn media(url: &str) -> RequestedMedia {
-        RequestedMedia {
-            url: url.into(),
-            kind: None,
-            role: None,
-        }
+        RequestedMedia::link(url)
     }
 
     #[test]
     fn list_roles_follow_order_and_duplicates_go() {
-        let items = list_items(&[
-            media("https://c.example/v.mp4?sig=1"),
-            media("https://c.example/a.jpg"),
-            media("https://c.example/b.jpg"),
-            media(" https://c.example/a.jpg "),
-        ]);
+        let items = list_items(
+            &[
+                media("https://c.example/v.mp4?sig=1"),
+                media("https://c.example/a.jpg"),
+                media("https://c.example/b.jpg"),
+                media(" https://c.example/a.jpg "),
+            ],
+            false,
+        );
         let roles: Vec<_> = items.iter().map(|i| (i.role, i.kind)).collect();
         assert_eq!(
             roles,
@@ -238,37 +268,73 @@ mod tests {
         );
     }
 
+    #[test]
+    fn listed_links_are_saved_at_their_largest_unless_kept_as_given() {
+        let listed = [
+            media("https://m.media-amazon.com/images/I/81abc._AC_SX679_.jpg"),
+            media("https://i.ebayimg.com/images/g/AbCdEf/s-l500.jpg"),
+            media("https://ae01.alicdn.com/kf/Sabc123.jpg_640x640.jpg"),
+            // The same picture as the first, in another size: saved once.
+            media("https://m.media-amazon.com/images/I/81abc._AC_SL1500_.jpg"),
+        ];
+        let largest: Vec<String> = list_items(&listed, false)
+            .into_iter()
+            .map(|i| i.url)
+            .collect();
+        assert_eq!(
+            largest,
+            [
+                "https://m.media-amazon.com/images/I/81abc.jpg",
+                "https://i.ebayimg.com/images/g/AbCdEf/s-l1600.jpg",
+                "https://ae01.alicdn.com/kf/Sabc123.jpg",
+            ]
+        );
+        let as_given: Vec<String> = list_items(&listed, true)
+            .into_iter()
+            .map(|i| i.url)
+            .collect();
+        let listed: Vec<&str> = listed.iter().map(|m| m.url.as_str()).collect();
+        assert_eq!(as_given, listed);
+    }
+
     /// A page whose JSON-LD names the product, plus what the browser's DOM showed.
     const PAGE: &str = r#"<html><head>
         <link rel="canonical" href="https://shop.example/products/lamp">
         <script type="application/ld+json">{"@type": "Product", "name": "Brass Lamp",
-          "sku": "LAMP1", "image": ["https://img.example/lamp-a.jpg", "https://img.example/lamp-b.jpg"]}</script>
+          "sku": "LAMP1", "image": ["https://img.example/lamp-a.jpg?w=400", "https://img.example/lamp-b.jpg"]}</script>
         </head><body></body></html>"#;
 
-    fn saved_request(dir: &Path, listed: &[&str]) -> JobRequest {
+    fn saved_request(dir: &Path, listed: Vec<RequestedMedia>) -> JobRequest {
         let page = dir.join("page.html");
         std::fs::write(&page, PAGE).unwrap();
         JobRequest {
             page_url: None,
             page_title: Some("from the tab".into()),
             page_file: Some(page),
-            media: listed.iter().map(|u| media(u)).collect(),
+            media: listed,
             ..Default::default()
         }
     }
 
     #[test]
-    fn a_page_is_extracted_and_dom_media_add_only_new_assets() {
+    fn the_page_decides_and_dom_media_only_enlarge_or_are_chosen() {
         let dir = tempfile::tempdir().unwrap();
         let request = saved_request(
             dir.path(),
-            &[
-                "https://img.example/lamp-b.jpg",
-                "https://img.example/lamp-c.jpg",
-                "https://img.example/clip.mp4",
-                "javascript:alert(1)",
-                "https://m.media-amazon.com/images/I/81abc._AC_SX300_.jpg",
-                "https://m.media-amazon.com/images/I/81abc._AC_SL1500_.jpg",
+            vec![
+                // The same picture larger: replaces the page's size.
+                media("https://img.example/lamp-a.jpg?w=1600"),
+                media("https://img.example/lamp-b.jpg"),
+                // What else the DOM showed: not the product's.
+                media("https://img.example/sprite-nav.png"),
+                media("https://fls-na.amazon.com/1/batch/1/OP/ATVPDKIKX0DER:1"),
+                media("https://img.example/clip.mp4"),
+                media("javascript:alert(1)"),
+                // The user right-clicked this one.
+                RequestedMedia {
+                    chosen: true,
+                    ..media("https://m.media-amazon.com/images/I/81abc._AC_SX300_.jpg")
+                },
             ],
         );
         let plan = plan(&request, None);
@@ -286,15 +352,20 @@ mod tests {
         assert_eq!(
             got,
             [
-                (Role::Main, "https://img.example/lamp-a.jpg"),
+                (Role::Main, "https://img.example/lamp-a.jpg?w=1600"),
                 (Role::Gallery, "https://img.example/lamp-b.jpg"),
-                (Role::Gallery, "https://img.example/lamp-c.jpg"),
                 (
                     Role::Gallery,
                     "https://m.media-amazon.com/images/I/81abc.jpg"
                 ),
-                (Role::Video, "https://img.example/clip.mp4"),
             ]
+        );
+        assert!(
+            plan.warnings
+                .iter()
+                .any(|w| w.starts_with("3 of the 7 media the browser listed")),
+            "{:?}",
+            plan.warnings
         );
     }
 

@@ -546,11 +546,7 @@ pub async fn create_job(
         media: body
             .urls
             .iter()
-            .map(|u| RequestedMedia {
-                url: u.trim().to_string(),
-                kind: None,
-                role: None,
-            })
+            .map(|u| RequestedMedia::link(u.trim()))
             .collect(),
         name: body.name,
         out_dir: None,
