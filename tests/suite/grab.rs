@@ -476,3 +476,73 @@ async fn files_over_the_size_limit_fail_without_being_kept() {
     );
     s.daemon.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_links_are_saved_at_their_largest_or_exactly_as_given() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let port = server.addr.port();
+    let mut pins = String::from("allow_private_networks = false\n[connect_to]\n");
+    for host in ["m.media-amazon.com", "i.ebayimg.com", "ae01.alicdn.com"] {
+        pins.push_str(&format!("\"{host}\" = \"127.0.0.1:{port}\"\n"));
+    }
+    let home = TestHome::new(&ca, &pins);
+    let daemon = InProcessDaemon::start(&home).await;
+    // Each link as a shop's page shows it, and the largest form its CDN serves.
+    let links = [
+        (
+            "/images/I/81abcDEF12L._AC_SX679_.jpg",
+            "/images/I/81abcDEF12L.jpg",
+            "m.media-amazon.com",
+        ),
+        (
+            "/images/g/AbCdEfGh/s-l500.jpg",
+            "/images/g/AbCdEfGh/s-l1600.jpg",
+            "i.ebayimg.com",
+        ),
+        (
+            "/kf/Sabc123.jpg_640x640.jpg",
+            "/kf/Sabc123.jpg",
+            "ae01.alicdn.com",
+        ),
+    ];
+    for (i, (small, large, _)) in links.iter().enumerate() {
+        for (path, seed) in [(small, i as u8), (large, 100 + i as u8)] {
+            server.add(
+                path,
+                Route::ok(images::jpeg_with_metadata(64, 48, seed), "image/jpeg"),
+            );
+        }
+    }
+    let urls: Vec<String> = links
+        .iter()
+        .map(|(small, _, host)| format!("https://{host}{small}"))
+        .collect();
+
+    let (_, finished) = grab_and_wait(&home.paths, media_grab(&urls, "largest"), JOB_TIMEOUT).await;
+    assert_eq!(finished.status, JobState::Complete, "{finished:?}");
+    for (small, large, _) in &links {
+        assert_eq!(server.hits(large), 1, "{large} is what is saved");
+        assert_eq!(server.hits(small), 0, "{small} is never asked for");
+    }
+
+    let mut grab = media_grab(&urls, "as-given");
+    grab.options.as_given = Some(true);
+    let (_, finished) = grab_and_wait(&home.paths, grab, JOB_TIMEOUT).await;
+    assert_eq!(finished.status, JobState::Complete, "{finished:?}");
+    let saved = manifest(&read_zip(std::path::Path::new(
+        finished.output.as_deref().expect("a package"),
+    )));
+    let sources: Vec<&str> = saved["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["url"].as_str())
+        .collect();
+    assert_eq!(sources, urls.iter().map(String::as_str).collect::<Vec<_>>());
+    for (small, large, _) in &links {
+        assert_eq!(server.hits(small), 1, "{small} kept as given");
+        assert_eq!(server.hits(large), 1, "{large} not asked for again");
+    }
+    daemon.stop().await;
+}

@@ -206,12 +206,13 @@ async fn haul_grab_of_a_saved_page_packages_roles_and_variants() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_browser_grab_merges_the_dom_media_and_names_for_seller_central() {
+async fn a_browser_grab_saves_the_page_product_and_names_for_seller_central() {
     let Some(page) = fixture_page() else { return };
     let e = extraction_of(&page);
     let m = mirror(&e).await;
-    // What the DOM showed: the main image as a thumbnail (the same asset), and one picture the
-    // page's data does not list.
+    // What the DOM showed: the main image as a thumbnail (the same asset), a picture the page's
+    // data does not list (a sprite, another product: not this product's), and one the user
+    // right-clicked (chosen: saved whatever the page says).
     let main = url::Url::parse(&e.media[0].url).unwrap();
     let main_id = main
         .path()
@@ -221,10 +222,16 @@ async fn a_browser_grab_merges_the_dom_media_and_names_for_seller_central() {
         .trim_end_matches(".jpg");
     let thumbnail = format!("https://{CDN}/images/I/{main_id}._AC_SX300_SY300_.jpg");
     let dom_only = format!("https://{CDN}/images/I/91DomOnlyXyz._AC_SL1500_.jpg");
-    m.server.add(
-        "/images/I/91DomOnlyXyz.jpg",
-        Route::ok(images::jpeg_with_metadata(40, 30, 250), "image/jpeg"),
-    );
+    let chosen = format!("https://{CDN}/images/I/91ChosenXyz._AC_SL1500_.jpg");
+    for (path, seed) in [
+        ("/images/I/91DomOnlyXyz.jpg", 250),
+        ("/images/I/91ChosenXyz.jpg", 251),
+    ] {
+        m.server.add(
+            path,
+            Route::ok(images::jpeg_with_metadata(40, 30, seed), "image/jpeg"),
+        );
+    }
     let daemon = InProcessDaemon::start(&m.home).await;
     let html = extract::read_page_file(&page).unwrap();
     let grab = Grab {
@@ -234,14 +241,18 @@ async fn a_browser_grab_merges_the_dom_media_and_names_for_seller_central() {
             title: Some("tab title".into()),
             html: Some(html),
         }),
-        media: [thumbnail.clone(), dom_only]
-            .into_iter()
-            .map(|url| MediaRef {
-                url,
-                kind: None,
-                chosen: false,
-            })
-            .collect(),
+        media: [
+            (thumbnail.clone(), false),
+            (dom_only, false),
+            (chosen, true),
+        ]
+        .into_iter()
+        .map(|(url, chosen)| MediaRef {
+            url,
+            kind: None,
+            chosen,
+        })
+        .collect(),
         options: GrabOptions {
             naming: Some("amazon-upload".into()),
             ..Default::default()
@@ -252,14 +263,19 @@ async fn a_browser_grab_merges_the_dom_media_and_names_for_seller_central() {
     assert_eq!(
         finished.total as usize,
         e.media.len() + 1,
-        "one DOM-only item"
+        "the page's media and the chosen one"
     );
     assert_eq!(
         m.server
             .hits(&format!("/images/I/{main_id}._AC_SX300_SY300_.jpg")),
         0
     );
-    assert_eq!(m.server.hits("/images/I/91DomOnlyXyz.jpg"), 1);
+    assert_eq!(
+        m.server.hits("/images/I/91DomOnlyXyz.jpg"),
+        0,
+        "a medium the page does not count as the product's is never asked for"
+    );
+    assert_eq!(m.server.hits("/images/I/91ChosenXyz.jpg"), 1);
 
     let entries = read_zip(Path::new(finished.output.as_deref().unwrap()));
     let got = names(&entries);
