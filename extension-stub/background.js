@@ -11,11 +11,26 @@
 //
 // No network requests, no remote code, no analytics: the only thing this script talks to is the
 // local native host.
+//
+// The in-page button appears by itself only on the product pages of the marketplaces haul has an
+// extractor for (the manifest's content script, checked against haul's site registry). On any
+// other shop the toolbar button and the context menu work through activeTab; a user who wants the
+// button there too chooses "Show the haul button on this shop" in the toolbar button's menu:
+// 1. permissions.request for that shop's origin only (optional_host_permissions; asked first,
+//    inside the click's handler, because Firefox grants nothing once the handler has awaited);
+// 2. scripting.registerContentScripts for that origin, persisted across browser sessions, and the
+//    button injected into the open page at once;
+// "Stop showing it" unregisters the script and gives the permission back; a permission the user
+// removes in the browser's own settings unregisters the script too.
 'use strict';
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const HOST = 'haul.native_host';
 const MENU_ID = 'haul-save';
+const SHOW_ID = 'haul-show-on-shop';
+const HIDE_ID = 'haul-hide-on-shop';
+// Registered content scripts are named after the shop's origin pattern.
+const SHOP_SCRIPT_PREFIX = 'haul-shop:';
 
 // Stable error codes of haul's protocol (haul_protocol::message::ErrorCode).
 const VERSION_MISMATCH = 6;
@@ -25,19 +40,116 @@ const FORBIDDEN = 9;
 function ignore() {}
 
 ext.runtime.onInstalled.addListener(() => {
-  ext.contextMenus.create(
+  const menus = [
     { id: MENU_ID, title: 'Save with haul', contexts: ['page', 'image', 'video', 'link'] },
-    () => void ext.runtime.lastError,
-  );
+    // The toolbar button's own menu: per-shop settings belong with the button.
+    { id: SHOW_ID, title: 'Show the haul button on this shop', contexts: ['action'] },
+    { id: HIDE_ID, title: 'Stop showing the haul button on this shop', contexts: ['action'] },
+  ];
+  for (const menu of menus) ext.contextMenus.create(menu, () => void ext.runtime.lastError);
 });
 
 ext.action.onClicked.addListener((tab) => startInTab(tab, null));
 
 ext.contextMenus.onClicked.addListener((info, tab) => {
+  if (info.menuItemId === SHOW_ID) {
+    showOnShop(tab); // synchronously: see the permission note at the top
+    return;
+  }
+  if (info.menuItemId === HIDE_ID) {
+    hideOnShop(tab);
+    return;
+  }
   if (info.menuItemId !== MENU_ID) return;
   const kind = info.mediaType === 'video' ? 'video' : info.mediaType === 'image' ? 'image' : null;
   startInTab(tab, kind && info.srcUrl ? { url: info.srcUrl, kind } : null);
 });
+
+// --- the button on a shop of the user's choice ----------------------------------------------------
+
+// `https://shop.example/*` for a web page's tab (its origin, any port), else null.
+function shopPattern(tab) {
+  try {
+    const url = new URL(tab && tab.url ? tab.url : '');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+    return `${url.protocol}//${url.hostname}/*`;
+  } catch (_) {
+    return null;
+  }
+}
+
+function shopName(pattern) {
+  return pattern.replace(/^[a-z]+:\/\//, '').replace(/\/\*$/, '');
+}
+
+function showOnShop(tab) {
+  const pattern = shopPattern(tab);
+  if (!pattern) {
+    badge(tab && tab.id, 'error', 'haul can show its button on web pages only');
+    return;
+  }
+  const shop = shopName(pattern);
+  ext.permissions
+    .request({ origins: [pattern] })
+    .then((granted) => {
+      if (granted) return buttonOnShop(tab, pattern);
+      badge(tab.id, 'error', `haul: the button stays off ${shop} (access was not granted)`);
+      return undefined;
+    })
+    .catch((e) => badge(tab.id, 'error', `haul could not show its button on ${shop}: ${messageOf(e)}`));
+}
+
+// Once the shop's access is granted: the button on its every page from now on, and on this one now.
+async function buttonOnShop(tab, pattern) {
+  await registerShop(pattern);
+  await ext.scripting.executeScript({ target: { tabId: tab.id }, files: ['content.js'] });
+  badge(tab.id, 'done', `haul: the button now shows on every page of ${shopName(pattern)}`);
+}
+
+async function hideOnShop(tab) {
+  const pattern = shopPattern(tab);
+  if (!pattern) return;
+  const shop = shopName(pattern);
+  try {
+    if (!(await unregisterShop(pattern))) {
+      badge(tab.id, 'error', `haul: the button was not turned on for ${shop} from this menu`);
+      return;
+    }
+    // Give the access back too; the marketplaces' own access is not optional and stays.
+    await ext.permissions.remove({ origins: [pattern] }).catch(ignore);
+    await ext.tabs.sendMessage(tab.id, { kind: 'haul-hide' }).catch(ignore);
+    badge(tab.id, 'done', `haul: the button no longer shows on ${shop}`);
+  } catch (e) {
+    badge(tab.id, 'error', `haul could not turn its button off on ${shop}: ${messageOf(e)}`);
+  }
+}
+
+async function registerShop(pattern) {
+  const id = SHOP_SCRIPT_PREFIX + pattern;
+  const existing = await ext.scripting.getRegisteredContentScripts({ ids: [id] });
+  if (existing.length) return;
+  await ext.scripting.registerContentScripts([
+    { id, matches: [pattern], js: ['content.js'], runAt: 'document_idle', persistAcrossSessions: true },
+  ]);
+}
+
+// Whether a script was registered for `pattern` (and is now gone).
+async function unregisterShop(pattern) {
+  const id = SHOP_SCRIPT_PREFIX + pattern;
+  const existing = await ext.scripting.getRegisteredContentScripts({ ids: [id] });
+  if (!existing.length) return false;
+  await ext.scripting.unregisterContentScripts({ ids: [id] });
+  return true;
+}
+
+// Access the user takes back in the browser's settings takes the button away with it.
+ext.permissions.onRemoved.addListener((removed) => {
+  for (const origin of (removed && removed.origins) || []) unregisterShop(origin).catch(ignore);
+});
+
+function messageOf(e) {
+  return String(e && e.message ? e.message : e);
+}
 
 // Any page: the click granted activeTab, so the content script can be injected to read it.
 async function startInTab(tab, extra) {
@@ -46,7 +158,7 @@ async function startInTab(tab, extra) {
     await ext.scripting.executeScript({ target: { tabId: tab.id }, files: ['content.js'] });
     await ext.tabs.sendMessage(tab.id, { kind: 'haul-start', extra });
   } catch (e) {
-    badge(tab.id, 'error', `haul cannot read this page: ${e && e.message ? e.message : e}`);
+    badge(tab.id, 'error', `haul cannot read this page: ${messageOf(e)}`);
   }
 }
 
@@ -117,7 +229,7 @@ function grab(ui, tabId, request) {
   try {
     native = ext.runtime.connectNative(HOST);
   } catch (e) {
-    const message = String(e && e.message ? e.message : e);
+    const message = messageOf(e);
     fail(message, fixFor(message));
     return;
   }

@@ -1,7 +1,9 @@
 // haul content script: one "Save with haul" button on product pages.
 //
-// Declared in the manifest for the supported marketplaces; the toolbar action and the context
-// menu inject the same file into any other page (activeTab + scripting) and send "haul-start".
+// Declared in the manifest for the supported marketplaces' product pages, and registered for the
+// shops the user turned the button on for; the toolbar action and the context menu inject the
+// same file into any other page (activeTab + scripting) and send "haul-start". "haul-hide" takes
+// the button off the page (the user turned it off for this shop).
 // A click collects the page (URL, title, outerHTML) and the media URLs the DOM shows, hands them
 // to the background script, and shows what comes back. All site-specific work happens in haul
 // itself; this file only reads the DOM.
@@ -211,6 +213,8 @@
     if (msg && msg.kind === 'haul-start') {
       mount();
       grab(msg.extra || null);
+    } else if (msg && msg.kind === 'haul-hide' && !busy) {
+      root.remove();
     }
   });
 })();

@@ -41,11 +41,10 @@ pub fn chrome_origins(paths: &Paths) -> Vec<String> {
                 role: FileRole::ChromiumManifest,
                 ..
             } = a
+                && let Some(m) = read_manifest(path)
             {
-                if let Some(m) = read_manifest(path) {
-                    for o in m.allowed_origins.unwrap_or_default() {
-                        add(&o);
-                    }
+                for o in m.allowed_origins.unwrap_or_default() {
+                    add(&o);
                 }
             }
         }

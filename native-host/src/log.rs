@@ -45,10 +45,10 @@ impl Logger {
             std::process::id()
         );
         let _ = std::io::stderr().write_all(line.as_bytes());
-        if let Ok(mut guard) = self.file.lock() {
-            if let Some(f) = guard.as_mut() {
-                let _ = f.write_all(line.as_bytes());
-            }
+        if let Ok(mut guard) = self.file.lock()
+            && let Some(f) = guard.as_mut()
+        {
+            let _ = f.write_all(line.as_bytes());
         }
     }
 }

@@ -80,6 +80,9 @@ pub struct Launch {
     pub trusted_spki: Vec<String>,
     /// Extra environment; it reaches the native hosts Chromium starts.
     pub env: Vec<(String, OsString)>,
+    /// Lets the DevTools client act on extensions (`--enable-unsafe-extension-debugging`), as
+    /// [`Browser::click_extension_action`] needs.
+    pub extension_debugging: bool,
 }
 
 /// A headless Chromium with one page open.
@@ -89,6 +92,10 @@ pub struct Browser {
     replies: Receiver<Value>,
     next_id: u64,
     session: Option<String>,
+    /// The open page's target, for commands about the tab rather than its document.
+    target: Option<String>,
+    /// A session with the extension's service worker ([`Browser::eval_in_extension`]).
+    worker: Option<String>,
     errors: Vec<String>,
     profile: PathBuf,
     _temporary_profile: Option<tempfile::TempDir>,
@@ -160,6 +167,9 @@ impl Browser {
         if let Some(ext) = &launch.extension {
             command.arg(format!("--load-extension={}", ext.display()));
             command.arg(format!("--disable-extensions-except={}", ext.display()));
+        }
+        if launch.extension_debugging {
+            command.arg("--enable-unsafe-extension-debugging");
         }
         if let Some(rules) = &launch.resolver_rules {
             command.arg(format!("--host-resolver-rules={rules}"));
@@ -234,6 +244,8 @@ impl Browser {
             replies,
             next_id: 0,
             session: None,
+            target: None,
+            worker: None,
             errors: Vec::new(),
             profile,
             _temporary_profile: temporary_profile,
@@ -312,10 +324,15 @@ impl Browser {
         }
     }
 
-    /// Opens `url` in a new page of `width` × `height` CSS pixels, which later calls act on.
+    /// Opens `url` in a new page of `width` × `height` CSS pixels, which later calls act on
+    /// (the page opened before, if any, is closed).
     pub fn open(&mut self, url: &str, width: u32, height: u32) {
+        if let Some(old) = self.target.take() {
+            self.command("Target.closeTarget", json!({"targetId": old}), None);
+        }
         let target = self.command("Target.createTarget", json!({"url": "about:blank"}), None);
         let target_id = target["targetId"].clone();
+        self.target = target_id.as_str().map(str::to_string);
         let attached = self.command(
             "Target.attachToTarget",
             json!({"targetId": target_id, "flatten": true}),
@@ -395,6 +412,100 @@ impl Browser {
                 "Input.dispatchMouseEvent",
                 json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
             );
+        }
+    }
+
+    /// Clicks the toolbar button of the extension `extension_id` for the open page, as a person
+    /// would (its `action.onClicked` runs with activeTab granted for the tab). Headless Chromium
+    /// draws no toolbar, so this is DevTools' `Extensions.triggerAction`, which runs the same
+    /// code path as a click; it needs [`Launch::extension_debugging`].
+    ///
+    /// The command wants the page's *tab* target, which DevTools lists beside the page target
+    /// without saying which is whose: it is the one tab showing the page's address.
+    pub fn click_extension_action(&mut self, extension_id: &str) {
+        let page = self.target.clone().expect("a page is open");
+        let targets = self.command("Target.getTargets", json!({"filter": [{}]}), None);
+        let infos = targets["targetInfos"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let url_of = |id: &str| {
+            infos
+                .iter()
+                .find(|t| t["targetId"] == id)
+                .and_then(|t| t["url"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let url = url_of(&page);
+        let tabs: Vec<&str> = infos
+            .iter()
+            .filter(|t| t["type"] == "tab" && t["url"] == url.as_str())
+            .filter_map(|t| t["targetId"].as_str())
+            .collect();
+        let [tab] = tabs[..] else {
+            panic!("one tab shows {url}: {infos:?}");
+        };
+        let tab = tab.to_string();
+        self.command(
+            "Extensions.triggerAction",
+            json!({"id": extension_id, "targetId": tab}),
+            None,
+        );
+    }
+
+    /// Evaluates `expression` (awaiting a promise) in the service worker of the extension
+    /// `extension_id` and returns its value or the script error. (It runs without a user
+    /// gesture: APIs that want one, like `permissions.request`, refuse.)
+    pub fn eval_in_extension(
+        &mut self,
+        extension_id: &str,
+        expression: &str,
+    ) -> Result<Value, String> {
+        if self.worker.is_none() {
+            let prefix = format!("chrome-extension://{extension_id}/");
+            let targets = self.command("Target.getTargets", json!({}), None);
+            let worker = targets["targetInfos"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|t| {
+                    t["type"] == "service_worker"
+                        && t["url"].as_str().is_some_and(|u| u.starts_with(&prefix))
+                })
+                .and_then(|t| t["targetId"].as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| panic!("{extension_id} has a running service worker"));
+            let attached = self.command(
+                "Target.attachToTarget",
+                json!({"targetId": worker, "flatten": true}),
+                None,
+            );
+            self.worker = attached["sessionId"].as_str().map(str::to_string);
+            // A worker that has just started may not have its extension APIs bound yet.
+            let ready = "typeof chrome === 'object' && !!chrome.runtime?.id && !!chrome.tabs";
+            let deadline = Instant::now() + COMMAND_TIMEOUT;
+            while self.worker_eval(ready) != Ok(Value::Bool(true)) {
+                assert!(
+                    Instant::now() < deadline,
+                    "{extension_id}'s service worker never had its extension APIs"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        self.worker_eval(expression)
+    }
+
+    fn worker_eval(&mut self, expression: &str) -> Result<Value, String> {
+        let worker = self.worker.clone();
+        let result = self.command(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            worker.as_deref(),
+        );
+        match result.get("exceptionDetails") {
+            Some(e) => Err(e.to_string()),
+            None => Ok(result["result"]["value"].clone()),
         }
     }
 

@@ -39,8 +39,14 @@ pub struct TestCa {
 }
 
 impl TestCa {
-    /// Makes a fresh CA and server certificate.
+    /// Makes a fresh CA and server certificate for [`SERVER_NAMES`].
     pub fn new() -> TestCa {
+        TestCa::with_names(&[])
+    }
+
+    /// Makes a fresh CA and a server certificate for [`SERVER_NAMES`] and `extra` (the hosts of
+    /// saved pages a test serves).
+    pub fn with_names(extra: &[&str]) -> TestCa {
         let ca_key = KeyPair::generate().expect("generate CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -55,7 +61,12 @@ impl TestCa {
         let ca = CertifiedIssuer::self_signed(ca_params, ca_key).expect("self-sign CA");
 
         let server_key = KeyPair::generate().expect("generate server key");
-        let names: Vec<String> = SERVER_NAMES.iter().map(|s| s.to_string()).collect();
+        let mut names: Vec<String> = SERVER_NAMES.iter().map(|s| s.to_string()).collect();
+        for name in extra {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
         let mut params = CertificateParams::new(names).expect("server params");
         params
             .distinguished_name

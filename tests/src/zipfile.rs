@@ -41,9 +41,18 @@ pub fn manifest(entries: &[ZipEntry]) -> serde_json::Value {
 
 /// The source URL of every file a manifest lists, in package order.
 pub fn saved_urls(manifest: &serde_json::Value) -> Vec<&str> {
-    manifest["files"]
+    urls_of(manifest, "files")
+}
+
+/// The source URL of every item a manifest lists as not saved (`failed`), in order.
+pub fn failed_urls(manifest: &serde_json::Value) -> Vec<&str> {
+    urls_of(manifest, "failed")
+}
+
+fn urls_of<'a>(manifest: &'a serde_json::Value, list: &str) -> Vec<&'a str> {
+    manifest[list]
         .as_array()
-        .expect("manifest.json lists its files")
+        .unwrap_or_else(|| panic!("manifest.json has its {list:?} list"))
         .iter()
         .filter_map(|f| f["url"].as_str())
         .collect()

@@ -1,10 +1,13 @@
 //! The extension stub as shipped: its id is the one haul allows, both manifests agree, the
-//! content script runs on every supported product URL (and only there), and the code makes no
-//! requests of its own.
+//! content script runs on the product pages of exactly the sites in haul's registry (and only
+//! there, by the browser's own match rule), other shops get the button only per shop and on
+//! request, and the code makes no requests of its own.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use base64::Engine;
+use haul::extract::match_pattern;
 use haul_protocol::{DEV_EXTENSION_ID, FIREFOX_ADDON_ID, HOST_NAME};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -53,6 +56,7 @@ fn chrome_and_firefox_manifests_agree() {
         "description",
         "permissions",
         "host_permissions",
+        "optional_host_permissions",
         "content_scripts",
         "action",
     ] {
@@ -61,85 +65,99 @@ fn chrome_and_firefox_manifests_agree() {
     assert_eq!(chrome["version"], haul_protocol::VERSION);
     assert_eq!(chrome["background"]["service_worker"], "background.js");
     assert_eq!(firefox["background"]["scripts"][0], "background.js");
-    assert_eq!(
-        firefox["browser_specific_settings"]["gecko"]["id"],
-        FIREFOX_ADDON_ID
-    );
+    let gecko = &firefox["browser_specific_settings"]["gecko"];
+    assert_eq!(gecko["id"], FIREFOX_ADDON_ID);
+    // Firefox reads `optional_host_permissions` from 128 on (earlier ones ignore the key, so
+    // the per-shop request could not be granted); from 127 on it grants the manifest's host
+    // permissions and content-script matches at install, so product pages get the button
+    // without a visit to the add-ons manager. 128 is also an ESR.
+    assert_eq!(gecko["strict_min_version"], "128.0");
     assert!(firefox.get("key").is_none());
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 #[test]
 fn permissions_are_the_minimum() {
     let m = json("manifest.json");
-    let mut perms: Vec<&str> = m["permissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap())
-        .collect();
+    let mut perms = strings(&m["permissions"]);
     perms.sort();
     assert_eq!(
         perms,
         ["activeTab", "contextMenus", "nativeMessaging", "scripting"]
     );
-    for p in m["host_permissions"].as_array().unwrap() {
-        let p = p.as_str().unwrap();
-        let host = p
-            .strip_prefix("https://")
-            .and_then(|r| r.split('/').next())
-            .unwrap_or_else(|| panic!("{p} is not an https pattern"));
-        let host = host.trim_start_matches("*.");
+    // Any other shop: the toolbar button and the context menu work through activeTab; the
+    // button on a shop's pages is asked for per shop, when the user chooses it, never up front.
+    assert_eq!(
+        strings(&m["optional_host_permissions"]),
+        ["https://*/*", "http://*/*"]
+    );
+    for p in strings(&m["host_permissions"]) {
         assert!(
-            host.starts_with("amazon.")
-                || host.starts_with("aliexpress.")
-                || host == "alibaba.com"
-                || host == "detail.1688.com",
-            "{p} is not a supported marketplace"
+            p.starts_with("https://*.") && p.ends_with("/*"),
+            "{p} is a marketplace's origin"
         );
     }
 }
 
-/// Chrome's match patterns, enough for `https://HOST/PATH` patterns with `*.` hosts and `*`
-/// paths.
-fn matches(pattern: &str, url: &str) -> bool {
-    let (Some(p), Some(u)) = (
-        pattern.strip_prefix("https://"),
-        url.strip_prefix("https://"),
-    ) else {
-        return false;
-    };
-    let (p_host, p_path) = p.split_at(p.find('/').unwrap());
-    let (u_host, u_path) = u.split_at(u.find('/').unwrap_or(u.len()));
-    let host_ok = match p_host.strip_prefix("*.") {
-        Some(base) => u_host == base || u_host.ends_with(&format!(".{base}")),
-        None => u_host == p_host,
-    };
-    host_ok && glob(p_path.as_bytes(), u_path.as_bytes())
+/// `"key": [..]` as JSON to paste into both manifests.
+fn paste(key: &str, values: &[String]) -> String {
+    let list = serde_json::to_string_pretty(values).unwrap_or_default();
+    format!("\"{key}\": {list}")
 }
 
-fn glob(p: &[u8], s: &[u8]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|i| glob(rest, &s[i..])),
-        Some((c, rest)) => s.first() == Some(c) && glob(rest, &s[1..]),
+/// The manifests list exactly the product pages (content script) and origins (host
+/// permissions) of haul's site registry, so a site added to haul gets the button and a site
+/// removed loses it.
+#[test]
+fn the_manifests_list_exactly_the_registry_s_sites() {
+    let sites = haul::extract::sites();
+    let patterns: Vec<String> = sites.iter().flat_map(|s| s.patterns.clone()).collect();
+    let origins: Vec<String> = sites.iter().flat_map(|s| s.origins.clone()).collect();
+    for name in ["manifest.json", "manifest.firefox.json"] {
+        let m = json(name);
+        let scripts = m["content_scripts"].as_array().expect("content_scripts");
+        assert_eq!(scripts.len(), 1, "{name}: one content script");
+        let listed: BTreeSet<&str> = strings(&scripts[0]["matches"]).into_iter().collect();
+        let wanted: BTreeSet<&str> = patterns.iter().map(String::as_str).collect();
+        assert!(
+            listed == wanted,
+            "{name}: the content script's matches differ from haul's site registry \
+             (haul::extract::sites)\n  missing: {:?}\n  not a site's: {:?}\nPaste this as the \
+             content script's \"matches\" in both manifests:\n{}",
+            wanted.difference(&listed).collect::<Vec<_>>(),
+            listed.difference(&wanted).collect::<Vec<_>>(),
+            paste("matches", &patterns)
+        );
+        let listed: BTreeSet<&str> = strings(&m["host_permissions"]).into_iter().collect();
+        let wanted: BTreeSet<&str> = origins.iter().map(String::as_str).collect();
+        assert!(
+            listed == wanted,
+            "{name}: host_permissions differ from haul's site registry (haul::extract::sites)\n  \
+             missing: {:?}\n  not a site's: {:?}\nPaste this into both manifests:\n{}",
+            wanted.difference(&listed).collect::<Vec<_>>(),
+            listed.difference(&wanted).collect::<Vec<_>>(),
+            paste("host_permissions", &origins)
+        );
     }
 }
 
-fn content_matches() -> Vec<String> {
-    json("manifest.json")["content_scripts"][0]["matches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
-}
-
+/// Whether the manifest's content script runs on `url`, by the browser's rule.
 fn covered(url: &str) -> bool {
-    content_matches().iter().any(|p| matches(p, url))
+    strings(&json("manifest.json")["content_scripts"][0]["matches"])
+        .iter()
+        .any(|p| match_pattern::matches(p, url))
 }
 
 #[test]
 fn the_button_appears_on_every_supported_product_page() {
+    for site in haul::extract::sites() {
+        assert!(covered(site.example), "{}: {}", site.name, site.example);
+    }
     let amazon = [
         "com", "co.uk", "de", "fr", "it", "es", "nl", "se", "pl", "com.tr", "ae", "sa", "in",
         "co.jp", "com.au", "sg", "ca", "com.mx", "com.br", "eg", "com.be",
@@ -162,6 +180,11 @@ fn the_button_appears_on_every_supported_product_page() {
         "https://aliexpress.ru/item/1005001234567890.html",
         "https://www.alibaba.com/product-detail/Some-Thing_1600123456789.html",
         "https://detail.1688.com/offer/123456789.html",
+        "https://www.ebay.com/itm/123456789012",
+        "https://www.ebay.co.uk/itm/Some-Title/123456789012?hash=item1",
+        "https://www.ebay.de/p/12345678",
+        "https://www.etsy.com/listing/1234567/brass-lamp",
+        "https://www.etsy.com/de-en/listing/1234567/brass-lamp",
     ] {
         assert!(covered(url), "{url}");
     }
@@ -172,9 +195,36 @@ fn the_button_appears_on_every_supported_product_page() {
         "https://www.example.com/dp/B000TEST01",
         "https://www.amazon.com.evil.example/dp/B000TEST01",
         "https://s.1688.com/selloffer/offer_search.htm",
+        "https://www.ebay.com/sch/i.html?_nkw=lamp",
+        "https://www.etsy.com/shop/SomeShop",
+        "https://shop.example/products/lamp",
     ] {
         assert!(!covered(url), "{url} must not get the button");
     }
+}
+
+/// What "Show the haul button on this shop" rests on, named where a reader of the manifest
+/// test looks: the per-shop permission is asked for in the click's handler, the script is
+/// registered for that origin only and persists, and taking either back removes it.
+#[test]
+fn the_button_on_another_shop_is_asked_for_per_shop() {
+    let background = text("background.js");
+    for needed in [
+        "contexts: ['action']",
+        "Show the haul button on this shop",
+        "Stop showing the haul button on this shop",
+        ".request({ origins: [pattern] })",
+        "if (granted) return buttonOnShop(tab, pattern);",
+        "registerContentScripts([",
+        "matches: [pattern]",
+        "persistAcrossSessions: true",
+        "unregisterContentScripts({ ids: [id] })",
+        ".remove({ origins: [pattern] })",
+        "permissions.onRemoved",
+    ] {
+        assert!(background.contains(needed), "background.js: {needed}");
+    }
+    assert!(text("content.js").contains("'haul-hide'"));
 }
 
 #[test]

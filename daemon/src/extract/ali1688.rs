@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::embedded::{blobs_after, json_string_values, text};
 use super::page::{Page, capture, regex, selector};
-use super::{Extractor, Found, host_is};
+use super::{Extractor, Found};
 use crate::media::Role;
 
 pub struct Ali1688;
@@ -31,8 +31,16 @@ impl Extractor for Ali1688 {
         "1688"
     }
 
-    fn handles(&self, host: &str) -> bool {
-        host_is(host, "1688.com")
+    fn domains(&self) -> &'static [&'static str] {
+        &["1688.com"]
+    }
+
+    fn product_paths(&self) -> &'static [&'static str] {
+        &["/offer/*"]
+    }
+
+    fn example(&self) -> &'static str {
+        "https://detail.1688.com/offer/775610063728.html"
     }
 
     fn product_id_in(&self, address: &str) -> Option<String> {

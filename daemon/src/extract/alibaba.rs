@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::embedded::{blobs_after, path, text};
 use super::page::{Page, capture, regex, selector, text_of};
-use super::{Extractor, Found, host_is};
+use super::{Extractor, Found};
 use crate::media::Role;
 
 pub struct Alibaba;
@@ -29,8 +29,16 @@ impl Extractor for Alibaba {
         "alibaba"
     }
 
-    fn handles(&self, host: &str) -> bool {
-        host_is(host, "alibaba.com")
+    fn domains(&self) -> &'static [&'static str] {
+        &["alibaba.com"]
+    }
+
+    fn product_paths(&self) -> &'static [&'static str] {
+        &["/product-detail/*"]
+    }
+
+    fn example(&self) -> &'static str {
+        "https://www.alibaba.com/product-detail/Wholesale-Custom-New-Design-Luxury-Sneakers_1600691082191.html"
     }
 
     fn product_id_in(&self, address: &str) -> Option<String> {

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::embedded::{self, blobs_after, find_all, path, text};
 use super::page::{Page, capture, regex, selector};
-use super::{Extractor, Found, host_is};
+use super::{Extractor, Found};
 use crate::media::Role;
 
 pub struct AliExpress;
@@ -36,10 +36,16 @@ impl Extractor for AliExpress {
         "aliexpress"
     }
 
-    fn handles(&self, host: &str) -> bool {
-        ["aliexpress.com", "aliexpress.us", "aliexpress.ru"]
-            .iter()
-            .any(|d| host_is(host, d))
+    fn domains(&self) -> &'static [&'static str] {
+        &["aliexpress.com", "aliexpress.us", "aliexpress.ru"]
+    }
+
+    fn product_paths(&self) -> &'static [&'static str] {
+        &["/item/*"]
+    }
+
+    fn example(&self) -> &'static str {
+        "https://www.aliexpress.com/item/1005003340501584.html"
     }
 
     fn product_id_in(&self, address: &str) -> Option<String> {
@@ -200,10 +206,10 @@ fn dom_gallery(page: &Page<'_>, found: &mut Found) {
             found.image(Role::Gallery, url);
         }
     }
-    if !found.has_images() {
-        if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
-            found.image(Role::Main, url);
-        }
+    if !found.has_images()
+        && let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u))
+    {
+        found.image(Role::Main, url);
     }
 }
 

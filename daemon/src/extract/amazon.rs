@@ -30,15 +30,37 @@ use serde_json::{Map, Value};
 
 use super::embedded::{blobs_after, json_in_js_strings_after, number, text, truthy};
 use super::page::{Page, capture, regex, selector, text_of};
-use super::{Extractor, Found, host_is};
+use super::{Extractor, Found};
 use crate::media::Role;
 
 pub struct Amazon;
 
-/// Amazon's storefront domains (`amazon.<tld>`).
-const TLDS: &[&str] = &[
-    "com", "ca", "com.mx", "com.br", "co.uk", "ie", "de", "fr", "it", "es", "nl", "se", "pl",
-    "com.be", "com.tr", "ae", "sa", "eg", "in", "co.jp", "cn", "com.au", "sg", "co.za",
+/// Amazon's storefronts, one per country.
+const DOMAINS: &[&str] = &[
+    "amazon.com",
+    "amazon.ca",
+    "amazon.com.mx",
+    "amazon.com.br",
+    "amazon.co.uk",
+    "amazon.ie",
+    "amazon.de",
+    "amazon.fr",
+    "amazon.it",
+    "amazon.es",
+    "amazon.nl",
+    "amazon.se",
+    "amazon.pl",
+    "amazon.com.be",
+    "amazon.com.tr",
+    "amazon.ae",
+    "amazon.sa",
+    "amazon.eg",
+    "amazon.in",
+    "amazon.co.jp",
+    "amazon.cn",
+    "amazon.com.au",
+    "amazon.sg",
+    "amazon.co.za",
 ];
 
 impl Extractor for Amazon {
@@ -46,9 +68,17 @@ impl Extractor for Amazon {
         "amazon"
     }
 
-    fn handles(&self, host: &str) -> bool {
-        TLDS.iter()
-            .any(|tld| host_is(host, &format!("amazon.{tld}")))
+    fn domains(&self) -> &'static [&'static str] {
+        DOMAINS
+    }
+
+    fn product_paths(&self) -> &'static [&'static str] {
+        // `/<title slug>/dp/…` is how search results link; `/gp/aw/d/` is the phone layout.
+        &["/dp/*", "/*/dp/*", "/gp/product/*", "/gp/aw/d/*"]
+    }
+
+    fn example(&self) -> &'static str {
+        "https://www.amazon.com/Gorilla-6012110-Black-2-Pack-Piece/dp/B00N150YS4"
     }
 
     fn product_id_in(&self, address: &str) -> Option<String> {
@@ -150,15 +180,15 @@ impl Btf {
                     .and_then(Value::as_object)
                     .filter(|m| !m.is_empty())
             };
-            if btf.color_images.is_empty() {
-                if let Some(m) = object("colorImages") {
-                    btf.color_images = m.clone();
-                }
+            if btf.color_images.is_empty()
+                && let Some(m) = object("colorImages")
+            {
+                btf.color_images = m.clone();
             }
-            if btf.color_to_asin.is_empty() {
-                if let Some(m) = object("colorToAsin") {
-                    btf.color_to_asin = m.clone();
-                }
+            if btf.color_to_asin.is_empty()
+                && let Some(m) = object("colorToAsin")
+            {
+                btf.color_to_asin = m.clone();
             }
             if btf.landing.is_none() {
                 btf.landing = v.get("landingAsinColor").and_then(text);

@@ -245,10 +245,10 @@ fn amazon_largest(parts: &Parts) -> Option<String> {
 fn amazon_asset(parts: &Parts) -> Option<String> {
     let path = amazon_path(&parts.path);
     if let Some(file) = path.strip_prefix("/images/I/") {
-        if !file.contains('/') {
-            if let Some((id, _)) = split_id_ext(file) {
-                return Some(format!("amazon:I:{}", amazon_id(id)));
-            }
+        if !file.contains('/')
+            && let Some((id, _)) = split_id_ext(file)
+        {
+            return Some(format!("amazon:I:{}", amazon_id(id)));
         }
         return None;
     }
@@ -282,12 +282,12 @@ fn alicdn_path(path: &str) -> String {
             // Keep the extension, drop the `_…` that follows it.
             file.truncate(m.end() - 1);
         }
-        if let Some(c) = ALI_1688_SIZE.captures(&file) {
-            if let (Some(whole), Some(ext)) = (c.get(0), c.get(1)) {
-                let ext = ext.as_str().to_string();
-                file.truncate(whole.start());
-                file.push_str(&ext);
-            }
+        if let Some(c) = ALI_1688_SIZE.captures(&file)
+            && let (Some(whole), Some(ext)) = (c.get(0), c.get(1))
+        {
+            let ext = ext.as_str().to_string();
+            file.truncate(whole.start());
+            file.push_str(&ext);
         }
         if file.len() == before {
             break;

@@ -29,8 +29,16 @@ impl Extractor for Ebay {
         "ebay"
     }
 
-    fn handles(&self, host: &str) -> bool {
-        is_ebay_host(host)
+    fn domains(&self) -> &'static [&'static str] {
+        DOMAINS
+    }
+
+    fn product_paths(&self) -> &'static [&'static str] {
+        &["/itm/*", "/p/*"]
+    }
+
+    fn example(&self) -> &'static str {
+        "https://www.ebay.com/itm/Outdoor-Wicker-Patio-Furniture-Sofa-3-Seater-Luxury-Comfort-Brown-Wicker-Couch-/381228738769"
     }
 
     fn product_id_in(&self, address: &str) -> Option<String> {
@@ -49,14 +57,28 @@ impl Extractor for Ebay {
     }
 }
 
-/// `ebay.<tld>` or `ebay.<sld>.<tld>`, any subdomain (`www.`, `m.`, `cgi.`).
-fn is_ebay_host(host: &str) -> bool {
-    let labels: Vec<&str> = host.split('.').collect();
-    labels
-        .iter()
-        .position(|l| *l == "ebay")
-        .is_some_and(|i| (1..=2).contains(&(labels.len() - i - 1)))
-}
+/// eBay's country sites, each with its subdomains (`www.`, `m.`, `cgi.`, Belgium's `befr.` and
+/// `benl.`).
+const DOMAINS: &[&str] = &[
+    "ebay.com",
+    "ebay.ca",
+    "ebay.co.uk",
+    "ebay.ie",
+    "ebay.de",
+    "ebay.at",
+    "ebay.ch",
+    "ebay.fr",
+    "ebay.be",
+    "ebay.nl",
+    "ebay.it",
+    "ebay.es",
+    "ebay.pl",
+    "ebay.com.au",
+    "ebay.com.hk",
+    "ebay.com.sg",
+    "ebay.com.my",
+    "ebay.ph",
+];
 
 /// A listing's address: `/itm/<id>` or `/itm/<slug>/<id>`.
 static ITEM: LazyLock<Regex> = LazyLock::new(|| regex(r"/itm/(?:[^/?#]+/)?(\d{9,15})(?:[/?#]|$)"));
@@ -120,10 +142,10 @@ fn images(page: &Page<'_>, found: &mut Found) {
             found.product_image(url);
         }
     }
-    if !found.has_images() {
-        if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
-            found.product_image(url);
-        }
+    if !found.has_images()
+        && let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u))
+    {
+        found.product_image(url);
     }
 }
 
@@ -202,11 +224,22 @@ mod tests {
 
     #[test]
     fn ebay_hosts() {
-        for h in ["ebay.com", "www.ebay.co.uk", "m.ebay.de", "cgi.ebay.com.au"] {
-            assert!(is_ebay_host(h), "{h}");
+        for h in [
+            "ebay.com",
+            "www.ebay.co.uk",
+            "m.ebay.de",
+            "cgi.ebay.com.au",
+            "befr.ebay.be",
+        ] {
+            assert!(Ebay.handles(h), "{h}");
         }
-        for h in ["ebayimg.com", "notebay.com", "ebay.example.co.uk.evil.com"] {
-            assert!(!is_ebay_host(h), "{h}");
+        for h in [
+            "ebayimg.com",
+            "notebay.com",
+            "ebay.example.co.uk.evil.com",
+            "ebay.example",
+        ] {
+            assert!(!Ebay.handles(h), "{h}");
         }
     }
 }

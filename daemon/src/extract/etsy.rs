@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::embedded::{blobs_after, text};
 use super::page::{Page, capture, regex, selector, text_of};
-use super::{Extractor, Found, host_is};
+use super::{Extractor, Found};
 use crate::media::Role;
 
 pub struct Etsy;
@@ -28,8 +28,17 @@ impl Extractor for Etsy {
         "etsy"
     }
 
-    fn handles(&self, host: &str) -> bool {
-        host_is(host, "etsy.com")
+    fn domains(&self) -> &'static [&'static str] {
+        &["etsy.com"]
+    }
+
+    fn product_paths(&self) -> &'static [&'static str] {
+        // Localised listings live under a language or region prefix: `/es/listing/…`.
+        &["/listing/*", "/*/listing/*"]
+    }
+
+    fn example(&self) -> &'static str {
+        "https://www.etsy.com/es/listing/550571276/el-original-he-y-hay-calabaza-decoracion"
     }
 
     fn product_id_in(&self, address: &str) -> Option<String> {
@@ -117,10 +126,10 @@ fn images(page: &Page<'_>, found: &mut Found) {
             }
         }
     }
-    if !found.has_images() {
-        if let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u)) {
-            found.product_image(url);
-        }
+    if !found.has_images()
+        && let Some(url) = page.meta("og:image").and_then(|u| page.absolute(&u))
+    {
+        found.product_image(url);
     }
 }
 

@@ -35,6 +35,7 @@
 
 pub mod cdn;
 pub mod embedded;
+pub mod match_pattern;
 pub mod page;
 pub mod rendition;
 
@@ -97,12 +98,59 @@ impl Extraction {
 }
 
 /// A site extractor: one per marketplace, one file each, listed in [`SITES`].
+///
+/// Besides reading pages, each extractor says where its product pages live ([`domains`],
+/// [`product_paths`]) and gives one [`example`] of them. That is all the browser extension and
+/// the registry's self-test need ([`sites`]): the extension's manifests list exactly these
+/// sites' product pages, checked by the suite, so a new site cannot be forgotten there.
+///
+/// [`domains`]: Extractor::domains
+/// [`product_paths`]: Extractor::product_paths
+/// [`example`]: Extractor::example
 pub trait Extractor: Sync {
     /// The `site` name reported in [`Extraction::site`].
     fn site(&self) -> &'static str;
 
+    // The next three describe where the site's product pages are. Every extractor in `SITES`
+    // gives all three (the registry's tests fail on an empty one); only the generic extractor,
+    // which belongs to no site, keeps the empty defaults.
+
+    /// The domains this site's pages live on, each with all its subdomains (`amazon.co.uk`
+    /// covers `www.amazon.co.uk` and `smile.amazon.co.uk`).
+    fn domains(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The paths of this site's product pages as browser match-pattern globs (`*` is any run
+    /// of characters; the query string is part of what they match), e.g. `/dp/*`.
+    fn product_paths(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The address of one real product page of this site: the registry's self-test checks it is
+    /// this site's and no other's, and the suite's real-browser test serves the site's saved
+    /// page there.
+    fn example(&self) -> &'static str {
+        ""
+    }
+
+    /// Browser match patterns (Chrome's and Firefox's syntax, [`match_pattern`]) of this site's
+    /// product pages: `https://*.<domain><path>` for each of its domains and product paths.
+    fn match_patterns(&self) -> Vec<String> {
+        self.domains()
+            .iter()
+            .flat_map(|domain| {
+                self.product_paths()
+                    .iter()
+                    .map(move |path| format!("https://*.{domain}{path}"))
+            })
+            .collect()
+    }
+
     /// Whether pages from `host` (lower-case, without `www.`) are this site's.
-    fn handles(&self, host: &str) -> bool;
+    fn handles(&self, host: &str) -> bool {
+        self.domains().iter().any(|domain| host_is(host, domain))
+    }
 
     /// Whether a page with no address looks like this site's (a saved fragment, a page saved
     /// without its URL). Checked only when neither a URL nor the page names an address.
@@ -120,8 +168,9 @@ pub trait Extractor: Sync {
     fn extract(&self, page: &Page<'_>, found: &mut Found);
 }
 
-/// The site extractors, tried in order. Adding a site is one file (plus its `mod` line) and one
-/// line here.
+/// The site extractors, tried in order: the single list of the sites haul knows. Adding a site
+/// is one file (plus its `mod` line) and one line here; `docs/architecture.md` ("Adding a
+/// site") lists what else follows from it.
 static SITES: &[&dyn Extractor] = &[
     &amazon::Amazon,
     &aliexpress::AliExpress,
@@ -130,6 +179,39 @@ static SITES: &[&dyn Extractor] = &[
     &ebay::Ebay,
     &etsy::Etsy,
 ];
+
+/// A site haul has an extractor for, as the browser extension and the docs see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// As in [`Extraction::site`].
+    pub name: &'static str,
+    /// The address of one real product page of the site.
+    pub example: &'static str,
+    /// Browser match patterns of the site's product pages ([`Extractor::match_patterns`]):
+    /// where the extension's content script shows the button.
+    pub patterns: Vec<String>,
+    /// The host permissions those pages need: `https://*.<domain>/*` for each domain, in
+    /// order (browsers ignore the path of a host permission).
+    pub origins: Vec<String>,
+}
+
+/// Every site of [`SITES`], in order, with its example and the match patterns of its product
+/// pages (what the extension's content script and host permissions must list).
+pub fn sites() -> Vec<Site> {
+    SITES
+        .iter()
+        .map(|site| Site {
+            name: site.site(),
+            example: site.example(),
+            patterns: site.match_patterns(),
+            origins: site
+                .domains()
+                .iter()
+                .map(|domain| format!("https://*.{domain}/*"))
+                .collect(),
+        })
+        .collect()
+}
 
 /// The [`Extraction::site`] name of every site extractor in [`SITES`], in the order they are
 /// tried (the generic fallback is not a site). Tests use it to demand that each site has its
@@ -489,6 +571,100 @@ pub fn slug(title: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The registry checks itself: each site's example is its own product page, by the address
+    /// rules haul uses ([`product_page`]) and by the browser's match patterns the extension
+    /// uses — and nobody else's, so no two sites can claim one page.
+    #[test]
+    fn every_example_is_its_own_site_s_product_page_and_no_other_s() {
+        let mut names = HashSet::new();
+        for site in SITES {
+            let (name, example) = (site.site(), site.example());
+            assert!(names.insert(name), "{name} is listed twice");
+            assert_eq!(
+                product_page(example).map(|p| p.site),
+                Some(name),
+                "{name}'s example {example} is a {name} product page"
+            );
+            let host = url::Url::parse(example)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .unwrap_or_default();
+            let host = host.strip_prefix("www.").unwrap_or(&host);
+            let claims = |other: &dyn Extractor| -> bool {
+                other.handles(host) && other.product_id_in(example).is_some()
+            };
+            let matched = |other: &dyn Extractor| -> Vec<String> {
+                other
+                    .match_patterns()
+                    .into_iter()
+                    .filter(|p| match_pattern::matches(p, example))
+                    .collect()
+            };
+            assert!(
+                !matched(*site).is_empty(),
+                "{name}'s example {example} matches none of its patterns {:?}",
+                site.match_patterns()
+            );
+            for other in SITES.iter().filter(|o| o.site() != name) {
+                assert!(
+                    !claims(*other),
+                    "{}'s address rules also claim {name}'s example {example}",
+                    other.site()
+                );
+                assert_eq!(
+                    matched(*other),
+                    Vec::<String>::new(),
+                    "{}'s patterns also match {name}'s example {example}",
+                    other.site()
+                );
+            }
+        }
+    }
+
+    /// Every domain a site's patterns name is read as that site's and no other's, so the
+    /// button only appears where haul reads the page with the same site's extractor.
+    #[test]
+    fn every_domain_belongs_to_one_site() {
+        for site in SITES {
+            for domain in site.domains() {
+                let owners: Vec<&str> = SITES
+                    .iter()
+                    .filter(|s| s.handles(domain) || s.handles(&format!("www.{domain}")))
+                    .map(|s| s.site())
+                    .collect();
+                assert_eq!(owners, vec![site.site()], "{domain}");
+            }
+            assert!(!site.domains().is_empty(), "{} has domains", site.site());
+            assert!(!site.product_paths().is_empty(), "{}", site.site());
+            for path in site.product_paths() {
+                assert!(path.starts_with('/') && path.ends_with('*'), "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn sites_describe_the_registry_for_the_extension() {
+        let all = sites();
+        let names: Vec<&str> = all.iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            ["amazon", "aliexpress", "alibaba", "1688", "ebay", "etsy"]
+        );
+        let ebay = &all[4];
+        assert!(
+            ebay.patterns
+                .contains(&"https://*.ebay.com/itm/*".to_string())
+        );
+        assert!(ebay.origins.contains(&"https://*.ebay.co.uk/*".to_string()));
+        let amazon = &all[0];
+        assert_eq!(amazon.origins.len() * 4, amazon.patterns.len());
+        assert!(
+            amazon
+                .patterns
+                .contains(&"https://*.amazon.co.jp/*/dp/*".to_string())
+        );
+    }
 
     #[test]
     fn product_pages_are_known_by_their_address() {

@@ -197,16 +197,16 @@ pub fn check_install(env: &InstallEnv, opts: &DoctorOptions) -> InstallCheck {
                 browsers,
                 ..
             } = a
+                && browsers.is_empty()
+                && !targets.iter().any(|t| &t.file == path)
             {
-                if browsers.is_empty() && !targets.iter().any(|t| &t.file == path) {
-                    targets.push(ManifestTarget {
-                        file: path.clone(),
-                        family: Family::Chromium,
-                        browsers: Vec::new(),
-                        registry_keys: Vec::new(),
-                        user_data_dir: true,
-                    });
-                }
+                targets.push(ManifestTarget {
+                    file: path.clone(),
+                    family: Family::Chromium,
+                    browsers: Vec::new(),
+                    registry_keys: Vec::new(),
+                    user_data_dir: true,
+                });
             }
         }
     }

@@ -311,15 +311,15 @@ pub fn manifest_targets(
             }
         };
         let t = &mut targets[i];
-        if let Some(b) = browser {
-            if !t.browsers.contains(&b) {
-                t.browsers.push(b);
-            }
+        if let Some(b) = browser
+            && !t.browsers.contains(&b)
+        {
+            t.browsers.push(b);
         }
-        if let Some(k) = key {
-            if !t.registry_keys.contains(&k) {
-                t.registry_keys.push(k);
-            }
+        if let Some(k) = key
+            && !t.registry_keys.contains(&k)
+        {
+            t.registry_keys.push(k);
         }
     };
     for &browser in browsers {
