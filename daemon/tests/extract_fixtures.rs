@@ -5,7 +5,7 @@
 //! has a table `src/extract/<x>.pages.toml` beside it, one `[[page]]` per saved page, and the
 //! runner [`saved_pages_match_their_tables`] checks every page of every table, reporting all of a
 //! page's mismatches at once. A new site adds its table and nothing here;
-//! [`every_site_has_one_table`] fails when a site of the registry (`extract::site_names`) has no
+//! [`every_site_has_one_table`] fails when a site of the registry (`extract::sites`) has no
 //! table, or a table names a site the registry does not have. Each page's `evidence` says where
 //! its numbers come from — which blob or DOM element of the page was read by hand and what was
 //! counted there; the counts were cross-checked against PROVENANCE.md's tables. The keys of a
@@ -159,7 +159,7 @@ fn tables() -> Vec<(String, Table)> {
 #[test]
 fn every_site_has_one_table() {
     let tables = tables();
-    let sites: Vec<&str> = extract::site_names().collect();
+    let sites: Vec<&str> = extract::sites().iter().map(|s| s.name).collect();
     let mut problems = Vec::new();
     for site in &sites {
         let owners: Vec<&str> = tables

@@ -213,13 +213,6 @@ pub fn sites() -> Vec<Site> {
         .collect()
 }
 
-/// The [`Extraction::site`] name of every site extractor in [`SITES`], in the order they are
-/// tried (the generic fallback is not a site). Tests use it to demand that each site has its
-/// table of saved pages, so the registry stays the one list of sites.
-pub fn site_names() -> impl Iterator<Item = &'static str> {
-    SITES.iter().map(|s| s.site())
-}
-
 /// Most media items one page yields (a real page has at most a few hundred).
 pub const MAX_ITEMS: usize = 2_000;
 

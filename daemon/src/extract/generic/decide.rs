@@ -17,6 +17,8 @@
 //!    in the URL ([`rendition::size_of`]), the bare file beside its resized copies, and within
 //!    one slot the attribute that says larger (a zoom attribute, the link around a thumbnail).
 //!
+//! A page that plays a single video file plays the product's, wherever it is.
+//!
 //! Pictures that only appear inside links to other pages, in the header, navigation or footer,
 //! or whose names say they are shop furniture, are never the product's. When a page names no
 //! seed, nothing is taken and the result says why: a short, right answer beats the page's clutter.
@@ -117,9 +119,25 @@ pub(super) fn decide(layout: &Layout<'_>, mentions: &[Mention], hints: &Hints) -
         let element = mentions.get(m)?.element?;
         (clean(m) && galleries.iter().any(|&g| layout.contains(g, element))).then_some(element)
     });
+    // A page that plays one video file, outside any gallery, plays the product's; of several,
+    // only the gallery's are known to be.
+    let video = |m: usize| mentions.get(m).is_some_and(|x| x.kind == MediaKind::Video);
+    let videos_shown = ordered(&|m| {
+        (clean(m) && video(m))
+            .then(|| mentions.get(m)?.element)
+            .flatten()
+    });
+    let lone_video = match videos_shown.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
     // The main picture first, then the gallery in the page's order, then seeds it does not show.
     let mut ordered: Vec<usize> = seeds.first().copied().into_iter().collect();
-    for i in shown_in_gallery.into_iter().chain(seeds.iter().copied()) {
+    for i in shown_in_gallery
+        .into_iter()
+        .chain(seeds.iter().copied())
+        .chain(lone_video)
+    {
         if !ordered.contains(&i) {
             ordered.push(i);
         }
