@@ -695,6 +695,52 @@ fn binary_garbage() {
     );
 }
 
+/// A page built to make the generic extractor's work explode: one picture named in fifty
+/// thousand sizes, product data listing fifty thousand pictures, thousands of tiles sharing one
+/// lazy-loading stand-in, a folder of thousands of numbered files. It ends, bounded, with the
+/// product's pictures.
+#[test]
+fn a_page_that_names_pictures_by_the_ten_thousand() {
+    let mut html =
+        String::from("<html><head><title>Lamp</title><script type=\"application/ld+json\">");
+    let data: Vec<String> = (0..50_000)
+        .map(|i| format!("\"https://img.shop.example/p/lamp-{i}.jpg\""))
+        .collect();
+    html.push_str(&format!(
+        r#"{{"@type":"Product","name":"Lamp","image":[{}]}}</script></head><body><div class="gallery">"#,
+        data.join(",")
+    ));
+    for w in 0..50_000 {
+        html.push_str(&format!(
+            r#"<img src="https://img.shop.example/p/lamp-0.jpg?w={w}" srcset="https://img.shop.example/p/lamp-0.jpg?w={} 2x">"#,
+            w + 1
+        ));
+    }
+    html.push_str("</div><h1>Lamp</h1><div class=\"related\">");
+    for i in 0..5_000 {
+        html.push_str(&format!(
+            r#"<a href="/p/other-{i}"><img src="/static/lazy.png" data-src="https://img.shop.example/o/{i}_{}.jpg"></a>"#,
+            100 + i % 900
+        ));
+    }
+    html.push_str("</div></body></html>");
+    let e = timed(
+        "pictures by the ten thousand",
+        &html,
+        Some("https://shop.example/p/lamp"),
+    );
+    assert_eq!(e.media.len(), extract::MAX_ITEMS, "capped, with a warning");
+    assert!(
+        e.media.iter().all(|m| m.url.contains("/p/lamp-")),
+        "only the product's"
+    );
+    assert!(
+        e.warnings.iter().any(|w| w.contains("more than")),
+        "{:?}",
+        e.warnings
+    );
+}
+
 #[test]
 fn fifty_megabytes_of_nested_tags() {
     let deep = "<div><span>".repeat(50 * 1024 * 1024 / 11);

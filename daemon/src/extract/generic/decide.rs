@@ -132,13 +132,17 @@ pub(super) fn decide(layout: &Layout<'_>, mentions: &[Mention], hints: &Hints) -
         _ => None,
     };
     // The main picture first, then the gallery in the page's order, then seeds it does not show.
-    let mut ordered: Vec<usize> = seeds.first().copied().into_iter().collect();
-    for i in shown_in_gallery
+    let mut ordered: Vec<usize> = Vec::new();
+    let mut placed = HashSet::new();
+    for i in seeds
+        .first()
+        .copied()
         .into_iter()
+        .chain(shown_in_gallery)
         .chain(seeds.iter().copied())
         .chain(lone_video)
     {
-        if !ordered.contains(&i) {
+        if placed.insert(i) {
             ordered.push(i);
         }
     }
@@ -465,36 +469,52 @@ const MAX_GALLERY_TEXT: usize = 400;
 /// The URL of a picture's largest rendition (module doc, step 4). `learned` holds the sizes
 /// the page's own file names showed for some mentions ([`rendition::numbered_renditions`]).
 fn largest(picture: &Picture, mentions: &[Mention], learned: &HashMap<usize, u32>) -> String {
-    let ms: Vec<&Mention> = picture
+    /// One mention, weighed.
+    struct Seen<'m> {
+        mention: &'m Mention,
+        /// Its URL at its CDN's largest.
+        url: String,
+        /// Its file, whatever size ([`cdn::asset_id`]).
+        file: String,
+        /// The size the page's file names showed for it.
+        learned: Option<u32>,
+    }
+    // A hostile page can name one picture thousands of times; the first mentions decide.
+    let seen: Vec<Seen<'_>> = picture
         .mentions
         .iter()
-        .filter_map(|&m| mentions.get(m))
+        .take(MAX_WEIGHED)
+        .filter_map(|&m| {
+            let mention = mentions.get(m)?;
+            let url = cdn::largest(&mention.url);
+            Some(Seen {
+                file: cdn::asset_id(&url),
+                url,
+                mention,
+                learned: learned.get(&m).copied(),
+            })
+        })
         .collect();
-    let learned_size = |url: &str| -> Option<u32> {
-        picture
-            .mentions
-            .iter()
-            .filter(|&&m| mentions.get(m).is_some_and(|m| cdn::largest(&m.url) == url))
-            .filter_map(|m| learned.get(m).copied())
-            .max()
-    };
-    let urls: Vec<String> = {
-        let mut seen = HashSet::new();
-        ms.iter()
-            .map(|m| cdn::largest(&m.url))
-            .filter(|u| seen.insert(u.clone()))
-            .collect()
-    };
+    let mut urls: Vec<&str> = Vec::new();
+    for s in &seen {
+        if !urls.contains(&s.url.as_str()) {
+            urls.push(&s.url);
+        }
+    }
+    let of_url = |url: &str| -> Vec<&Seen<'_>> { seen.iter().filter(|s| s.url == url).collect() };
     // Within a slot, an attribute that says larger beats one that says smaller — and every
     // copy of the smaller file with it (the same file on another host, in another size).
-    let file = |u: &str| cdn::asset_id(&cdn::largest(u));
     let dominated = |url: &str| -> bool {
-        let own = file(url);
-        ms.iter().any(|small| {
-            small.slot.is_some()
-                && file(&small.url) == own
-                && ms.iter().any(|big| {
-                    big.slot == small.slot && big.weight > small.weight && file(&big.url) != own
+        let Some(own) = of_url(url).first().map(|s| s.file.as_str()) else {
+            return false;
+        };
+        seen.iter().any(|small| {
+            small.mention.slot.is_some()
+                && small.file == own
+                && seen.iter().any(|big| {
+                    big.mention.slot == small.mention.slot
+                        && big.mention.weight > small.mention.weight
+                        && big.file != own
                 })
         })
     };
@@ -504,23 +524,16 @@ fn largest(picture: &Picture, mentions: &[Mention], learned: &HashMap<usize, u32
         let path = parsed.path().split(';').next().unwrap_or("");
         Some(format!("{}{path}", parsed.host_str()?))
     };
-    let is_bare = |u: &str| !rendition::asks_for_a_size(u);
     let size = |url: &str| -> u64 {
-        let stated = ms
-            .iter()
-            .filter(|m| cdn::largest(&m.url) == url)
-            .filter_map(|m| m.width)
-            .max();
-        match stated
-            .or_else(|| learned_size(url))
-            .or_else(|| rendition::size_of(url))
-        {
+        let stated = of_url(url).iter().filter_map(|s| s.mention.width).max();
+        let learned = of_url(url).iter().filter_map(|s| s.learned).max();
+        match stated.or(learned).or_else(|| rendition::size_of(url)) {
             Some(n) => u64::from(n),
             // The file as uploaded beside resized copies of it (`x.jpg` beside `x.jpg?w=600`,
             // `…/image` beside `…/image;s=780x0`) is the largest.
-            None if is_bare(url)
+            None if !rendition::asks_for_a_size(url)
                 && urls.iter().any(|o| {
-                    o != url && bare_of(o) == bare_of(url) && rendition::size_of(o).is_some()
+                    *o != url && bare_of(o) == bare_of(url) && rendition::size_of(o).is_some()
                 }) =>
             {
                 u64::MAX
@@ -531,24 +544,29 @@ fn largest(picture: &Picture, mentions: &[Mention], learned: &HashMap<usize, u32
     // Where sizes say nothing: a zoom attribute's rendition, then the product data's (shops list
     // large ones there), then the attribute that says larger.
     let weight = |url: &str| -> (bool, bool, u8) {
-        let of_url = || ms.iter().filter(|m| cdn::largest(&m.url) == url);
-        let most = of_url().map(|m| m.weight).max().unwrap_or(0);
+        let these = of_url(url);
+        let most = these.iter().map(|s| s.mention.weight).max().unwrap_or(0);
         (
             most >= ZOOM_WEIGHT,
-            of_url().any(|m| m.source == Source::ProductData),
+            these
+                .iter()
+                .any(|s| s.mention.source == Source::ProductData),
             most,
         )
     };
-    let mut candidates: Vec<&String> = urls.iter().filter(|u| !dominated(u)).collect();
+    let mut candidates: Vec<&str> = urls.iter().copied().filter(|u| !dominated(u)).collect();
     if candidates.is_empty() {
-        candidates = urls.iter().collect();
+        candidates = urls.clone();
     }
-    let mut best: Option<(&String, u64, (bool, bool, u8))> = None;
+    let mut best: Option<(&str, u64, (bool, bool, u8))> = None;
     for url in candidates {
         let (s, w) = (size(url), weight(url));
         if best.is_none_or(|(_, bs, bw)| (s, w) > (bs, bw)) {
             best = Some((url, s, w));
         }
     }
-    best.map(|(u, _, _)| u.clone()).unwrap_or_default()
+    best.map(|(u, _, _)| u.to_string()).unwrap_or_default()
 }
+
+/// Most mentions of one picture weighed for its largest rendition.
+const MAX_WEIGHED: usize = 256;

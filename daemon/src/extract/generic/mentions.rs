@@ -21,7 +21,7 @@ use super::layout::Layout;
 use crate::media::MediaKind;
 
 /// Where a mention comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Source {
     /// A JSON-LD `Product` (or a microdata `itemprop=image` inside a product) names it: the
     /// shop's own statement of the product's pictures.
@@ -198,6 +198,7 @@ pub(super) struct Collector<'l, 'p, 'h> {
     layout: &'l Layout<'p>,
     pub mentions: Vec<Mention>,
     slots: usize,
+    per_source: HashMap<Source, usize>,
 }
 
 impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
@@ -207,6 +208,7 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
             layout,
             mentions: Vec::new(),
             slots: 0,
+            per_source: HashMap::new(),
         }
     }
 
@@ -227,9 +229,13 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
         furniture: bool,
         alt: Option<&str>,
     ) {
-        if self.mentions.len() >= MAX_MENTIONS {
+        // Each source has a budget of its own, so product data listing thousands of pictures
+        // cannot crowd out the page's markup.
+        let used = self.per_source.entry(source).or_insert(0);
+        if *used >= MAX_MENTIONS {
             return;
         }
+        *used += 1;
         // `href="href=https://…"`: a broken attribute, not a path on this site.
         let trimmed = raw.trim_start();
         if trimmed.contains("://") && !trimmed.starts_with("http") {
@@ -546,7 +552,7 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
     }
 }
 
-/// Most mentions read from one page (real pages have a few thousand).
+/// Most mentions read from one page per source (real pages have a few thousand).
 const MAX_MENTIONS: usize = 50_000;
 /// Most script text scanned for media addresses.
 const SCRIPT_BYTES: usize = 8 << 20;
