@@ -81,6 +81,11 @@ const RENDER_PARAMS: &[&str] = &[
     "cb",
     "ts",
     "t",
+    // Adobe Dynamic Media (Scene7): `?$pdp$&wid=1000&resMode=sharp2&scl=1&bgc=255,255,255`.
+    "resmode",
+    "scl",
+    "bgc",
+    "layer",
 ];
 
 /// Words a path or file name uses for a rendition's size, with the longest side they stand for
@@ -345,7 +350,11 @@ pub fn picture_key(host: &str, path: &str, query: Option<&str>) -> String {
         let mut kept: Vec<(&str, &str)> = query_pairs(query)
             .filter(|(k, _)| {
                 let k = k.to_ascii_lowercase();
-                !SIZE_PARAMS.contains(&k.as_str()) && !RENDER_PARAMS.contains(&k.as_str())
+                // `$pdp_zoom$`: a Scene7 preset, a named rendition.
+                let preset = k.starts_with('$') && k.ends_with('$');
+                !preset
+                    && !SIZE_PARAMS.contains(&k.as_str())
+                    && !RENDER_PARAMS.contains(&k.as_str())
             })
             .collect();
         kept.sort_unstable();
@@ -403,9 +412,10 @@ pub fn asks_for_a_size(url: &str) -> bool {
     ];
     size_of(url).is_some()
         || url::Url::parse(url).is_ok_and(|u| {
-            u.query_pairs()
-                .any(|(k, _)| PRESETS.contains(&k.to_ascii_lowercase().as_str()))
-                || u.path().contains(';')
+            u.query_pairs().any(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                PRESETS.contains(&k.as_str()) || (k.starts_with('$') && k.ends_with('$'))
+            }) || u.path().contains(';')
         })
 }
 
@@ -635,6 +645,10 @@ mod tests {
             &[
                 "https://cdn.example/p.php?id=7&w=100",
                 "https://cdn.example/p.php?w=1200&id=7&quality=80",
+            ],
+            &[
+                "https://images.example.com/is/image/Shop/12345_A?$pdp_thumb$",
+                "https://images.example.com/is/image/Shop/12345_A?$pdp_zoom$&wid=2000&resMode=sharp2",
             ],
         ] {
             let keys: Vec<String> = group.iter().map(|u| key(u)).collect();
