@@ -192,6 +192,33 @@ fn attribute_weight(name: &str) -> u8 {
     }
 }
 
+/// Where and how a URL is mentioned: a [`Mention`] but for its URL.
+#[derive(Debug, Clone, Copy)]
+struct Context<'a> {
+    source: Source,
+    element: Option<usize>,
+    slot: Option<usize>,
+    width: Option<u32>,
+    weight: u8,
+    furniture: bool,
+    alt: Option<&'a str>,
+}
+
+impl Context<'_> {
+    /// A mention from `source` outside the markup, of the given weight.
+    fn of(source: Source, weight: u8) -> Context<'static> {
+        Context {
+            source,
+            element: None,
+            slot: None,
+            width: None,
+            weight,
+            furniture: false,
+            alt: None,
+        }
+    }
+}
+
 /// Collects the mentions of media on a page.
 pub(super) struct Collector<'l, 'p, 'h> {
     page: &'p Page<'h>,
@@ -217,21 +244,10 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
         self.slots
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        raw: &str,
-        source: Source,
-        element: Option<usize>,
-        slot: Option<usize>,
-        width: Option<u32>,
-        weight: u8,
-        furniture: bool,
-        alt: Option<&str>,
-    ) {
+    fn push(&mut self, raw: &str, at: Context<'_>) {
         // Each source has a budget of its own, so product data listing thousands of pictures
         // cannot crowd out the page's markup.
-        let used = self.per_source.entry(source).or_insert(0);
+        let used = self.per_source.entry(at.source).or_insert(0);
         if *used >= MAX_MENTIONS {
             return;
         }
@@ -247,13 +263,13 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
         self.mentions.push(Mention {
             kind: kind_of(&url),
             url,
-            source,
-            element,
-            slot,
-            width,
-            weight,
-            furniture,
-            alt: alt.map(str::to_string),
+            source: at.source,
+            element: at.element,
+            slot: at.slot,
+            width: at.width,
+            weight: at.weight,
+            furniture: at.furniture,
+            alt: at.alt.map(str::to_string),
         });
     }
 
@@ -293,6 +309,13 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
                     let declared = value
                         .attr("width")
                         .and_then(|w| w.trim().trim_end_matches("px").parse::<u32>().ok());
+                    let here = Context {
+                        element: Some(index),
+                        slot: Some(slot),
+                        furniture,
+                        alt,
+                        ..Context::of(Source::Dom, 1)
+                    };
                     for (name, raw) in value.attrs() {
                         let lower = name.to_ascii_lowercase();
                         if lower.contains("srcset") {
@@ -301,16 +324,7 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
                                 .take(64)
                                 .map(|(u, d)| (u, d.and_then(width_of_descriptor)))
                             {
-                                self.push(
-                                    url,
-                                    Source::Dom,
-                                    Some(index),
-                                    Some(slot),
-                                    width,
-                                    1,
-                                    furniture,
-                                    alt,
-                                );
+                                self.push(url, Context { width, ..here });
                             }
                         } else if (lower == "src" || looks_like_media_url(raw))
                             && !is_placeholder(raw)
@@ -324,20 +338,25 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
                             };
                             self.push(
                                 raw,
-                                Source::Dom,
-                                Some(index),
-                                Some(slot),
-                                width,
-                                weight,
-                                furniture,
-                                alt,
+                                Context {
+                                    slot: Some(slot),
+                                    width,
+                                    weight,
+                                    ..here
+                                },
                             );
                         }
                     }
                 }
                 "video" | "audio" => {
                     if let Some(src) = value.attr("src") {
-                        self.push(src, Source::Dom, Some(index), None, None, 1, false, None);
+                        self.push(
+                            src,
+                            Context {
+                                element: Some(index),
+                                ..Context::of(Source::Dom, 1)
+                            },
+                        );
                     }
                 }
                 _ => {
@@ -381,13 +400,12 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
                         };
                         self.push(
                             &url,
-                            Source::Dom,
-                            Some(index),
-                            Some(s),
-                            None,
-                            weight,
-                            own_words,
-                            None,
+                            Context {
+                                element: Some(index),
+                                slot: Some(s),
+                                furniture: own_words,
+                                ..Context::of(Source::Dom, weight)
+                            },
                         );
                     }
                 }
@@ -417,10 +435,10 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
     pub fn structured(&mut self, products: &[Value]) {
         for product in products {
             for url in image_urls(product.get("image")) {
-                self.push(&url, Source::ProductData, None, None, None, 2, false, None);
+                self.push(&url, Context::of(Source::ProductData, 2));
             }
             for url in image_urls(product.get("video")) {
-                self.push(&url, Source::ProductData, None, None, None, 2, false, None);
+                self.push(&url, Context::of(Source::ProductData, 2));
             }
         }
         // Microdata: `itemprop=image` of the page's product item (not of its video, brand or
@@ -438,7 +456,7 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
                     && self.item_of(index) == Some(item)
                     && let Some(url) = v.attr("content").or(v.attr("href")).or(v.attr("src"))
                 {
-                    self.push(url, Source::ProductData, None, None, None, 2, false, None);
+                    self.push(url, Context::of(Source::ProductData, 2));
                 }
             }
         }
@@ -450,20 +468,20 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
             "twitter:image:src",
         ] {
             for url in self.page.metas(key) {
-                self.push(&url, Source::ShareImage, None, None, None, 2, false, None);
+                self.push(&url, Context::of(Source::ShareImage, 2));
             }
         }
         for key in ["og:video:secure_url", "og:video:url", "og:video"] {
             for url in self.page.metas(key) {
                 if kind_of(&url) == MediaKind::Video {
-                    self.push(&url, Source::ShareImage, None, None, None, 2, false, None);
+                    self.push(&url, Context::of(Source::ShareImage, 2));
                 }
             }
         }
         static IMAGE_SRC: LazyLock<Selector> =
             LazyLock::new(|| selector("link[rel=image_src][href]"));
         if let Some(url) = self.page.attr(&IMAGE_SRC, "href") {
-            self.push(&url, Source::ShareImage, None, None, None, 2, false, None);
+            self.push(&url, Context::of(Source::ShareImage, 2));
         }
     }
 
@@ -538,7 +556,7 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
                     .replace("\\u002F", "/")
                     .replace("\\u002f", "/");
                 for m in URL.find_iter(&unescaped) {
-                    self.push(m.as_str(), Source::Script, None, None, None, 1, false, None);
+                    self.push(m.as_str(), Context::of(Source::Script, 1));
                 }
             }
         }
@@ -547,7 +565,7 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
     /// The URLs the browser showed.
     pub fn shown(&mut self) {
         for url in self.page.shown() {
-            self.push(url, Source::Shown, None, None, None, 1, false, None);
+            self.push(url, Context::of(Source::Shown, 1));
         }
     }
 }
