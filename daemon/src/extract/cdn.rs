@@ -20,6 +20,7 @@
 //! | `*.etsystatic.com` | `il_<W>x<H>.` → `il_fullxfull.` (listing photos), `iap_<W>x<H>.` → `iap_fullxfull.` (review photos, the size Etsy's API calls `image_url_fullxfull`) |
 //! | Shopify (`cdn.shopify.com/s/files/…`, `<store>/cdn/shop/…`) | drop `_<size>[@2x][_crop_<pos>][.progressive]` before the extension, a `.webp` after it, and the `width`/`height`/`crop` query parameters |
 //! | `*.walmartimages.com`, `*.kwcdn.com` (Temu) | drop the query (it only asks for a smaller rendition) |
+//! | JD (`img<N>.360buyimg.com`, `m.360buyimg.com`) | `/<path>/[s<W>x<H>_]jfs/….<ext>[.avif\|.webp\|!q70…]` → `/<path>/jfs/….<ext>`, and the fixed-size paths `/n0/`–`/n12/` → `/img/` (the unscaled path the page itself and JD's own front-end use); one picture whatever the host or path |
 //!
 //! Every other URL is returned unchanged: guessing at unknown hosts could only break links.
 
@@ -43,6 +44,7 @@ pub fn largest(url: &str) -> String {
         Family::Etsy => Some(etsy_largest(&parts)),
         Family::Shopify => shopify_largest(&parts),
         Family::QueryOnly => Some(format!("https://{}{}", parts.host, parts.path)),
+        Family::Jd => jd_largest(&parts),
         Family::Other => None,
     };
     rewritten.unwrap_or_else(|| url.to_string())
@@ -65,6 +67,7 @@ pub fn asset_id(url: &str) -> String {
         Family::Etsy => etsy_asset(&parts),
         Family::Shopify => shopify_path(&parts.path).map(|p| format!("shopify:{p}")),
         Family::QueryOnly => Some(format!("{}{}", parts.host, parts.path)),
+        Family::Jd => jd_asset(&parts),
         Family::Other => None,
     };
     if let Some(id) = specific {
@@ -122,6 +125,7 @@ enum Family {
     Etsy,
     Shopify,
     QueryOnly,
+    Jd,
     Other,
 }
 
@@ -182,6 +186,8 @@ fn family_of(host: &str, path: &str) -> Family {
         Family::Shopify
     } else if host_is(host, "walmartimages.com") || host_is(host, "kwcdn.com") {
         Family::QueryOnly
+    } else if is_jd_image_host(host) {
+        Family::Jd
     } else {
         Family::Other
     }
@@ -326,6 +332,50 @@ fn taobao_video_id(parts: &Parts) -> Option<String> {
     let file = parts.path.rsplit('/').next()?;
     let id = file.strip_suffix(".mp4")?;
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.to_string())
+}
+
+// ---- JD (360buyimg) ----------------------------------------------------------------------------
+
+/// JD's picture hosts: `img10.360buyimg.com` … `img30.360buyimg.com` (one pool: JD's own
+/// front-end spreads files over them by name) and the mobile `m.360buyimg.com`. Not
+/// `storage.`/`misc.`/`static.360buyimg.com`, which serve scripts and styles.
+fn is_jd_image_host(host: &str) -> bool {
+    let Some(name) = host.strip_suffix(".360buyimg.com") else {
+        return false;
+    };
+    name == "m"
+        || name
+            .strip_prefix("img")
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `/<path>/[s<W>x<H>_]jfs/<file>.<ext>[<format or quality>]`: the business path (`n1`, `img`,
+/// `sku`, `cms`, …), a size request, the file in JD's file system, and what JD's front-end
+/// appends to ask for another format or quality (`.avif`, `.webp`, `!q70.jpg`, `!cc_…`).
+static JD_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    crate::extract::page::regex(
+        r"^/([A-Za-z0-9_-]+)/(?:s\d+x\d+_)?(jfs/.+?\.(?i:jpe?g|png|gif|webp|bmp))(?:[.!][^/]*)?$",
+    )
+});
+/// The fixed-size paths (`n1` is 350 px, `n5` 50 px, …); `img` serves the file unscaled.
+static JD_SIZED_PATH: LazyLock<Regex> =
+    LazyLock::new(|| crate::extract::page::regex(r"^n\d{1,2}$"));
+
+fn jd_largest(parts: &Parts) -> Option<String> {
+    let c = JD_PATH.captures(&parts.path)?;
+    let biz = c.get(1)?.as_str();
+    let file = c.get(2)?.as_str();
+    let biz = if JD_SIZED_PATH.is_match(biz) {
+        "img"
+    } else {
+        biz
+    };
+    Some(format!("https://{}/{biz}/{file}", parts.host))
+}
+
+fn jd_asset(parts: &Parts) -> Option<String> {
+    let c = JD_PATH.captures(&parts.path)?;
+    Some(format!("jd:{}", c.get(2)?.as_str()))
 }
 
 // ---- eBay --------------------------------------------------------------------------------------
@@ -547,6 +597,63 @@ mod tests {
             "https://s.alicdn.com/@sc04/kf/Hefe9a2c3c4ae4928a62c43c513313d96e.png_480x480.jpg",
             "https://s.alicdn.com/@sc04/kf/Hefe9a2c3c4ae4928a62c43c513313d96e.png",
         );
+    }
+
+    #[test]
+    fn taobao_and_tmall_sizes_are_alicdn_s() {
+        // Taobao's thumbnails, booth and swatches; Tmall's thumbnails and swatches.
+        let taobao = "https://gd4.alicdn.com/imgextra/i4/134583372/TB2bje8gS_I8KJjy0FoXXaFnVXa_!!134583372.jpg";
+        for suffix in [
+            "_50x50.jpg",
+            "_50x50.jpg_.webp",
+            "_400x400.jpg",
+            "_30x30.jpg",
+            "",
+        ] {
+            big(&format!("{taobao}{suffix}"), taobao);
+        }
+        // The same file on another of Taobao's mirrors is the same picture.
+        assert_eq!(asset_id(taobao), asset_id(&taobao.replace("gd4.", "gd1.")));
+        let tmall = "https://img.alicdn.com/imgextra/i1/1917047079/O1CN01aeFudA22AEJ9sojJP_!!2-item_pic.png";
+        big(&format!("{tmall}_40x40q90.jpg"), tmall);
+        big(
+            "https://img.alicdn.com/imgextra/i3/2616970884/O1CN01TOc9jZ1IOujNdnN64_!!2616970884.jpg_60x60q90.jpg",
+            "https://img.alicdn.com/imgextra/i3/2616970884/O1CN01TOc9jZ1IOujNdnN64_!!2616970884.jpg",
+        );
+    }
+
+    #[test]
+    fn jd_sizes_formats_and_paths() {
+        let want = "https://img14.360buyimg.com/img/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg";
+        for input in [
+            "https://img14.360buyimg.com/img/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg.avif",
+            "https://img14.360buyimg.com/n1/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg",
+            "https://img14.360buyimg.com/n0/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg.webp",
+            "https://img14.360buyimg.com/n9/s40x40_jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg!q70.jpg",
+            "http://img14.360buyimg.com/img/s800x800_jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg!cc_50x50.dpg",
+        ] {
+            big(input, want);
+        }
+        // Any host of the pool and any path: one picture.
+        let other = "https://img30.360buyimg.com/jdg/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg";
+        assert_eq!(
+            largest(other),
+            other,
+            "a business path that is not a size stays"
+        );
+        assert_eq!(asset_id(other), asset_id(want));
+        assert_ne!(
+            asset_id(want),
+            asset_id("https://img14.360buyimg.com/img/jfs/t1/1/2/3/4/other.jpg")
+        );
+        // Scripts and styles on JD's static hosts, and paths outside its file system, are left.
+        for u in [
+            "https://storage.360buyimg.com/retail-mall/x/n1/jfs/a.jpg",
+            "https://img14.360buyimg.com/n1/g10/M00/a.jpg",
+            "https://img14.360buyimg.com.example/n1/jfs/a.jpg.avif",
+        ] {
+            assert_eq!(largest(u), u);
+        }
     }
 
     #[test]
@@ -794,6 +901,19 @@ mod tests {
                     }
                     u
                 }),
+            (
+                prop::sample::select(vec!["img10", "img14", "img30", "m"]),
+                prop::sample::select(vec!["n0", "n1", "n5", "n12", "img", "sku", "cms"]),
+                prop::option::of("s[0-9]{2,4}x[0-9]{2,4}_"),
+                "[A-Za-z0-9]{1,16}",
+                prop::sample::select(vec!["jpg", "png", "gif", "webp"]),
+                prop::option::of(prop::sample::select(vec![".avif", ".webp", "!q70.jpg", "!cc_5x5", ".dpg"])),
+            )
+                .prop_map(|(host, path, size, name, ext, tail)| format!(
+                    "https://{host}.360buyimg.com/{path}/{}jfs/t1/1/2/{name}.{ext}{}",
+                    size.unwrap_or_default(),
+                    tail.unwrap_or_default()
+                )),
         ]
     }
 
@@ -854,6 +974,7 @@ mod tests {
             host in prop::sample::select(vec![
                 "m.media-amazon.com", "ae01.alicdn.com", "cbu01.alicdn.com", "i.ebayimg.com",
                 "i.etsystatic.com", "cdn.shopify.com", "i5.walmartimages.com",
+                "img14.360buyimg.com",
             ]),
             path in "(/[A-Za-z0-9._~!$&'()*+,;=:@%-]{0,20}){0,5}",
             query in prop::option::of("[A-Za-z0-9=&_-]{0,20}"),
