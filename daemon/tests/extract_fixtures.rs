@@ -445,6 +445,10 @@ fn is_highest_resolution(url: &str) -> bool {
     if url.contains("etsystatic.com") {
         return file.starts_with("il_fullxfull.") || file.starts_with("iap_fullxfull.");
     }
+    if url.contains("360buyimg.com/") {
+        // JD: the unscaled `/img/` path, no size request, the stored format.
+        return url.contains("/img/jfs/") && file.matches('.').count() == 1 && !file.contains('!');
+    }
     true
 }
 
@@ -516,6 +520,12 @@ fn check_common(e: &Extraction) -> Vec<String> {
     fail(
         e.title.as_deref().is_some_and(|t| !t.is_empty()),
         "title".into(),
+    );
+    // A replacement character means the page was decoded in the wrong charset (GBK read as
+    // UTF-8): the title would reach the manifest and the package's name broken.
+    fail(
+        !e.title.as_deref().unwrap_or_default().contains('\u{FFFD}'),
+        format!("title without replacement characters: {:?}", e.title),
     );
     fail(
         e.slug.as_deref().is_some_and(|s| !s.is_empty()),
@@ -825,6 +835,8 @@ fn truncated_pages_give_what_they_hold() {
         "alibaba/1688-buttons-775610063728.html",
         "ebay/com-wicker-sofa-381228738769.html",
         "etsy/com-decal-230389421.html",
+        "tmall/detail-iphone11-605258110430.html",
+        "jd/item-aircon-100121438395.html",
     ] {
         let html = extract::read_page_file(&dir.join(rel)).unwrap_or_default();
         let whole = extract::extract(&html, None).media.len();

@@ -46,6 +46,9 @@ mod amazon;
 mod ebay;
 mod etsy;
 mod generic;
+mod jd;
+mod taobao;
+mod tmall;
 
 use std::collections::{HashMap, HashSet};
 
@@ -59,7 +62,8 @@ pub use page::{Page, PageReadError, read_page_file};
 /// What a page holds: the product and its media, best quality first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Extraction {
-    /// `amazon`, `aliexpress`, `alibaba`, `1688`, `ebay`, `etsy` or `generic`.
+    /// `amazon`, `aliexpress`, `alibaba`, `1688`, `ebay`, `etsy`, `taobao`, `tmall`, `jd` or
+    /// `generic`.
     pub site: String,
     pub product_id: Option<String>,
     pub title: Option<String>,
@@ -178,6 +182,9 @@ static SITES: &[&dyn Extractor] = &[
     &ali1688::Ali1688,
     &ebay::Ebay,
     &etsy::Etsy,
+    &taobao::Taobao,
+    &tmall::Tmall,
+    &jd::Jd,
 ];
 
 /// A site haul has an extractor for, as the browser extension and the docs see it.
@@ -642,7 +649,17 @@ mod tests {
         let names: Vec<&str> = all.iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            ["amazon", "aliexpress", "alibaba", "1688", "ebay", "etsy"]
+            [
+                "amazon",
+                "aliexpress",
+                "alibaba",
+                "1688",
+                "ebay",
+                "etsy",
+                "taobao",
+                "tmall",
+                "jd"
+            ]
         );
         let ebay = &all[4];
         assert!(
@@ -698,6 +715,26 @@ mod tests {
                 "etsy",
                 "1234567",
             ),
+            (
+                "https://item.taobao.com/item.htm?spm=a1z10&id=562283240178&ns=1",
+                "taobao",
+                "562283240178",
+            ),
+            (
+                "https://detail.tmall.com/item.htm?id=605258110430",
+                "tmall",
+                "605258110430",
+            ),
+            (
+                "https://detail.tmall.hk/hk/item.htm?id=605258110430#detail",
+                "tmall",
+                "605258110430",
+            ),
+            (
+                "https://item.jd.com/100121438395.html?bbtf=1",
+                "jd",
+                "100121438395",
+            ),
         ] {
             assert_eq!(page(url), Some((site, id.to_string())), "{url}");
         }
@@ -706,6 +743,13 @@ mod tests {
             "https://ae01.alicdn.com/kf/Sabc.jpg",
             "https://www.amazon.com/s?k=dog+vest",
             "https://www.aliexpress.com/store/123456",
+            "https://s.taobao.com/search?q=keyboard",
+            "https://item.taobao.com/item.htm?spm=a1z10&itemid=562283240178",
+            "https://list.tmall.com/search_product.htm?q=iphone",
+            "https://gd4.alicdn.com/imgextra/i4/134583372/TB2b.jpg",
+            "https://www.jd.com/allSort.html",
+            "https://item.jd.com/100121438395.html.bak",
+            "https://img14.360buyimg.com/img/jfs/t1/1/a.jpg",
             "https://shop.example/products/lamp",
             "ftp://www.amazon.com/dp/B0BRZXRBZL",
             "not a url",
@@ -853,6 +897,11 @@ mod tests {
             ("https://detail.1688.com/offer/1.html", "1688"),
             ("https://www.ebay.co.uk/itm/1", "ebay"),
             ("https://www.etsy.com/listing/1/x", "etsy"),
+            ("https://item.taobao.com/item.htm?id=1", "taobao"),
+            ("https://world.taobao.com/item/1.htm", "taobao"),
+            ("https://detail.tmall.com/item.htm?id=1", "tmall"),
+            ("https://item.jd.com/1.html", "jd"),
+            ("https://www.jd.com/", "generic"),
             ("https://shop.example/products/x", "generic"),
             ("https://notamazon.com/dp/B000000000", "generic"),
         ];
