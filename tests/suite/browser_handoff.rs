@@ -79,6 +79,12 @@ const SAVED_PAGES: &[(&str, &str)] = &[
     ("ebay", "ebay/com-wicker-sofa-381228738769.html"),
     // ~2020 etsy.com/es listing.
     ("etsy", "etsy/es-pumpkin-mat-550571276.html"),
+    // 2020 item.taobao.com: `auctionImages`, a colour swatch.
+    ("taobao", "taobao/item-keyboard-case-562283240178.html"),
+    // detail.tmall.com, GBK: `propertyPics`, six colours.
+    ("tmall", "tmall/detail-iphone11-605258110430.html"),
+    // 2026 item.jd.com: `imageList`'s bare paths on JD's picture host.
+    ("jd", "jd/item-aircon-100121438395.html"),
 ];
 
 /// A shop haul has no extractor for (an IKEA product page), saved through the toolbar button.

@@ -185,6 +185,10 @@ fn the_button_appears_on_every_supported_product_page() {
         "https://www.ebay.de/p/12345678",
         "https://www.etsy.com/listing/1234567/brass-lamp",
         "https://www.etsy.com/de-en/listing/1234567/brass-lamp",
+        "https://item.taobao.com/item.htm?spm=a1z10&id=562283240178",
+        "https://detail.tmall.com/item.htm?id=605258110430&skuId=4241372909671",
+        "https://detail.tmall.hk/hk/item.htm?id=605258110430",
+        "https://item.jd.com/100121438395.html",
     ] {
         assert!(covered(url), "{url}");
     }
@@ -198,6 +202,10 @@ fn the_button_appears_on_every_supported_product_page() {
         "https://www.ebay.com/sch/i.html?_nkw=lamp",
         "https://www.etsy.com/shop/SomeShop",
         "https://shop.example/products/lamp",
+        "https://s.taobao.com/search?q=keyboard",
+        "https://list.tmall.com/search_product.htm?q=iphone",
+        "https://www.jd.com/",
+        "https://search.jd.com/Search?keyword=aircon",
     ] {
         assert!(!covered(url), "{url} must not get the button");
     }
