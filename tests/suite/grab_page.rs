@@ -32,13 +32,19 @@ pub(crate) const CDN: &str = "m.media-amazon.com";
 
 /// The saved page, or `None` (after saying so) when `../shared/fixtures` is absent.
 pub(crate) fn fixture_page() -> Option<PathBuf> {
+    fixture(PAGE)
+}
+
+/// The saved page `rel` under `../shared/fixtures/pages/`, or `None` (after saying so) when it
+/// is absent.
+pub(crate) fn fixture(rel: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("..")
         .join("shared")
         .join("fixtures")
         .join("pages")
-        .join(PAGE);
+        .join(rel);
     if path.is_file() {
         Some(path)
     } else {
