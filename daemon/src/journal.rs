@@ -22,17 +22,18 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::media::Role;
+use crate::media::{Include, Role};
 use crate::package::naming::Naming;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
 /// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        2,
+        r#"
 ALTER TABLE items ADD COLUMN warning TEXT;
 ALTER TABLE jobs ADD COLUMN removed_at INTEGER;
 ALTER TABLE jobs ADD COLUMN removed_note TEXT;
@@ -48,7 +49,14 @@ CREATE TABLE IF NOT EXISTS inbox_inputs (
     finished_at INTEGER
 );
 "#,
-)];
+    ),
+    (
+        3,
+        r#"
+ALTER TABLE jobs ADD COLUMN excluded TEXT;
+"#,
+    ),
+];
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS jobs (
@@ -183,6 +191,10 @@ pub struct JobRequest {
     /// fixed when the job is accepted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub as_given: bool,
+    /// The roles to save, fixed when the job is accepted (jobs journaled before this existed
+    /// save every role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Include>,
 }
 
 /// One of the user's own image files, with the entry name the inbox chose for it.
@@ -256,6 +268,18 @@ pub struct JobRecord {
     /// (deleted by the user, or removed by `retention_days`).
     pub removed_at: Option<i64>,
     pub removed_note: Option<String>,
+    /// What the page offered in roles the request's `include` leaves out: never downloaded,
+    /// listed in the manifest.
+    pub excluded: Vec<ExcludedItem>,
+}
+
+/// A medium of the page the user chose not to save (its role is not in `include`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExcludedItem {
+    pub url: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 /// What the page said about the product.
@@ -581,7 +605,13 @@ impl Journal {
     }
 
     /// Records what the page said and creates the job's items, in one transaction.
-    pub fn plan_job(&self, job: JobId, product: &ProductInfo, items: &[NewItem]) -> Result<()> {
+    pub fn plan_job(
+        &self,
+        job: JobId,
+        product: &ProductInfo,
+        items: &[NewItem],
+        excluded: &[ExcludedItem],
+    ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().doing("planning a job")?;
         {
@@ -608,8 +638,17 @@ impl Journal {
         }
         let changed = tx
             .execute(
-                "UPDATE jobs SET planned = 1, site = ?2, product_id = ?3, title = ?4, page_url = ?5 WHERE id = ?1",
-                params![job, product.site, product.product_id, product.title, product.page_url],
+                "UPDATE jobs SET planned = 1, site = ?2, product_id = ?3, title = ?4, page_url = ?5,
+                    excluded = ?6 WHERE id = ?1",
+                params![
+                    job,
+                    product.site,
+                    product.product_id,
+                    product.title,
+                    product.page_url,
+                    (!excluded.is_empty())
+                        .then(|| serde_json::to_string(excluded).unwrap_or_default())
+                ],
             )
             .doing("planning a job")?;
         if changed == 0 {
@@ -974,7 +1013,8 @@ impl Journal {
 
 const JOB_COLUMNS: &str =
     "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
-    staging, output, error, created_at, started_at, finished_at, removed_at, removed_note";
+    staging, output, error, created_at, started_at, finished_at, removed_at, removed_note,
+    excluded";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let state: String = r.get(1)?;
@@ -982,6 +1022,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let mode: String = r.get(5)?;
     let staging: Option<String> = r.get(11)?;
     let output: Option<String> = r.get(12)?;
+    let excluded: Option<String> = r.get(19)?;
     let build = || -> Result<JobRecord> {
         Ok(JobRecord {
             id: r.get(0).doing("reading a job")?,
@@ -1010,6 +1051,11 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
             finished_at: r.get(16).doing("reading a job")?,
             removed_at: r.get(17).doing("reading a job")?,
             removed_note: r.get(18).doing("reading a job")?,
+            excluded: excluded
+                .map(|s| serde_json::from_str(&s))
+                .transpose()
+                .map_err(|e| JournalError::Corrupt(format!("job excluded: {e}")))?
+                .unwrap_or_default(),
         })
     };
     Ok(build())
@@ -1139,6 +1185,11 @@ mod tests {
                     item("https://a.example/1.jpg", Role::Main),
                     item("https://a.example/2.jpg", Role::Gallery),
                 ],
+                &[ExcludedItem {
+                    url: "https://a.example/review-1.jpg".into(),
+                    role: Role::Review,
+                    variant: None,
+                }],
             )
             .unwrap();
             j.set_job_state(id, JobState::Running, None).unwrap();
@@ -1166,6 +1217,8 @@ mod tests {
         assert_eq!(job.state, JobState::Running);
         assert!(job.planned);
         assert_eq!(job.product.site.as_deref(), Some("amazon"));
+        assert_eq!(job.excluded.len(), 1);
+        assert_eq!(job.excluded[0].role, Role::Review);
         assert!(job.started_at.is_some());
         assert_eq!(j.unfinished_jobs().unwrap(), vec![id]);
         let items = j.items(id).unwrap();
@@ -1255,6 +1308,7 @@ mod tests {
                 item("https://a.example/1.jpg", Role::Main),
                 item("https://a.example/2.jpg", Role::Gallery),
             ],
+            &[],
         )
         .unwrap();
         j.item_failed(b, 1, "the server answered 404 Not Found")

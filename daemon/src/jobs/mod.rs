@@ -41,6 +41,7 @@ use crate::fetch::Fetcher;
 use crate::journal::{
     InputJobs, JobRequest, Journal, JournalError, LocalFile, NewJob, RequestedMedia,
 };
+use crate::media::Include;
 use crate::package::naming::Naming;
 use crate::process::StripOptions;
 
@@ -94,6 +95,8 @@ pub struct Submission {
     pub sku: Option<String>,
     /// Save listed links exactly as given (default: the config's `keep_links_as_given`).
     pub as_given: Option<bool>,
+    /// The roles to save (default: the config's `include`).
+    pub include: Option<Include>,
 }
 
 /// The product page a grab asks for by its address alone — its page address without HTML or
@@ -307,6 +310,7 @@ impl Engine {
                 as_given: submission
                     .as_given
                     .unwrap_or(self.inner.config.keep_links_as_given),
+                include: Some(submission.include.unwrap_or(self.inner.config.include)),
             },
             out_dir: submission
                 .out_dir

@@ -16,12 +16,14 @@
 //!    first image is the main image, the other images the gallery. The same asset listed twice
 //!    is saved once.
 //! 4. Items are ordered by role (main, gallery, variants grouped by label, …), the package order.
+//! 5. Items in roles the request's `include` leaves out (the user's choice) are set aside: never
+//!    downloaded, listed in the manifest.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use crate::extract::{self, Extraction, cdn};
-use crate::journal::{JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
+use crate::journal::{ExcludedItem, JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
 use crate::media::{MediaKind, Role};
 
 /// What a job will save.
@@ -29,13 +31,36 @@ use crate::media::{MediaKind, Role};
 pub(super) struct Plan {
     pub product: ProductInfo,
     pub items: Vec<NewItem>,
+    /// What the page offered in roles the request's `include` leaves out.
+    pub excluded: Vec<ExcludedItem>,
     /// What the page extraction could not read (for the log).
     pub warnings: Vec<String>,
 }
 
 /// Plans `request` with the page `fetched` for it, else its saved page, if any (reading and
-/// extracting are CPU and disk work: call it on the blocking pool).
+/// extracting are CPU and disk work: call it on the blocking pool). Media in roles the request's
+/// `include` leaves out become [`Plan::excluded`] (step 5).
 pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
+    let mut plan = plan_every_role(request, fetched);
+    let include = request.include.unwrap_or_default();
+    if !include.is_all() {
+        let (items, excluded): (Vec<NewItem>, Vec<NewItem>) = std::mem::take(&mut plan.items)
+            .into_iter()
+            .partition(|i| include.contains(i.role));
+        plan.items = items;
+        plan.excluded = excluded
+            .into_iter()
+            .map(|i| ExcludedItem {
+                url: i.url,
+                role: i.role,
+                variant: i.variant,
+            })
+            .collect();
+    }
+    plan
+}
+
+fn plan_every_role(request: &JobRequest, fetched: Option<&str>) -> Plan {
     if !request.local_files.is_empty() {
         return Plan {
             product: ProductInfo {
@@ -43,6 +68,7 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 ..Default::default()
             },
             items: local_items(&request.local_files),
+            excluded: Vec::new(),
             warnings: Vec::new(),
         };
     }
@@ -82,6 +108,7 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
             Plan {
                 product,
                 items,
+                excluded: Vec::new(),
                 warnings,
             }
         }
@@ -104,6 +131,7 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                     page_url: request.page_url.clone(),
                 },
                 items: list_items(&listed, request.as_given),
+                excluded: Vec::new(),
                 warnings,
             }
         }
@@ -378,6 +406,36 @@ mod tests {
                 .any(|w| w.starts_with("3 of the 7 media the browser listed")),
             "{:?}",
             plan.warnings
+        );
+    }
+
+    #[test]
+    fn roles_left_out_by_choice_are_set_aside_not_planned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = saved_request(dir.path(), vec![media("https://img.example/clip.mp4")]);
+        request.media[0].chosen = true;
+        request.include = Some("gallery,video".parse().unwrap());
+        let plan = plan(&request, None);
+        let kept: Vec<(Role, &str)> = plan
+            .items
+            .iter()
+            .map(|i| (i.role, i.url.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (Role::Gallery, "https://img.example/lamp-b.jpg"),
+                (Role::Video, "https://img.example/clip.mp4"),
+            ]
+        );
+        let excluded: Vec<(Role, &str)> = plan
+            .excluded
+            .iter()
+            .map(|i| (i.role, i.url.as_str()))
+            .collect();
+        assert_eq!(
+            excluded,
+            [(Role::Main, "https://img.example/lamp-a.jpg?w=400")]
         );
     }
 

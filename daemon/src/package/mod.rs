@@ -69,6 +69,9 @@ pub struct Manifest {
     /// images only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<ManifestLeftOut>,
+    /// What the page offered in roles the user chose not to save (`include`); never downloaded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_included: Vec<ManifestNotIncluded>,
     /// What the user should know about the package (limits, conversions, fallbacks).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -103,6 +106,14 @@ pub struct ManifestLeftOut {
     pub variant: Option<String>,
     pub variant_id: Option<String>,
     pub content_type: String,
+}
+
+/// A medium of the page the user chose not to save.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestNotIncluded {
+    pub url: String,
+    pub role: String,
+    pub variant: Option<String>,
 }
 
 /// An item that could not be saved.
@@ -144,22 +155,37 @@ impl Manifest {
             ];
             push_csv_row(&mut out, &row);
         }
+        // Media that are not in the package: only their address, role, status and why.
+        let mut unsaved =
+            |url: &str, role: &str, variant: &Option<String>, status: &str, why: &str| {
+                let none = String::new;
+                let row = [
+                    none(),
+                    url.to_string(),
+                    role.to_string(),
+                    variant.clone().unwrap_or_default(),
+                    none(),
+                    none(),
+                    none(),
+                    none(),
+                    none(),
+                    none(),
+                    status.to_string(),
+                    why.to_string(),
+                ];
+                push_csv_row(&mut out, &row);
+            };
         for f in &self.failed {
-            let row = [
-                String::new(),
-                f.url.clone(),
-                f.role.clone(),
-                f.variant.clone().unwrap_or_default(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                "failed".into(),
-                f.reason.clone(),
-            ];
-            push_csv_row(&mut out, &row);
+            unsaved(&f.url, &f.role, &f.variant, "failed", &f.reason);
+        }
+        for n in &self.not_included {
+            unsaved(
+                &n.url,
+                &n.role,
+                &n.variant,
+                "not included",
+                "left out by choice (include)",
+            );
         }
         out.into_bytes()
     }
