@@ -486,3 +486,85 @@ async fn haul_grab_of_a_product_address_fetches_the_page() {
     assert_eq!(m.server.hits("/dp/B0ROBOT503"), 2, "fetched as a page");
     daemon.stop().await;
 }
+
+/// A page address of a shop haul has no extractor for, listed in a URL list: the page is fetched
+/// and read by the generic extractor, and its product — not the page's other products — saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_page_of_any_shop_is_fetched_and_its_product_saved() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(&ca, "");
+    for (path, seed) in [
+        ("/img/lamp-a.jpg", 1),
+        ("/img/lamp-b.jpg", 2),
+        ("/img/desk.jpg", 3),
+        ("/img/loose.jpg", 4),
+    ] {
+        server.add(
+            path,
+            Route::ok(images::jpeg_with_metadata(64, 48, seed), "image/jpeg"),
+        );
+    }
+    let page = format!(
+        r#"<!doctype html><html><head><title>Brass Lamp | Shop</title>
+        <script type="application/ld+json">{{"@type":"Product","name":"Brass Lamp","sku":"LAMP9",
+          "image":"{a}"}}</script></head><body>
+        <div class="gallery"><img src="{a}" alt="Brass Lamp"><img src="{b}" alt="Brass Lamp"></div>
+        <h1>Brass Lamp</h1>
+        <div class="related"><a href="/shop/desk.html"><img src="{c}" alt="Oak Desk"></a></div>
+        </body></html>"#,
+        a = server.url("/img/lamp-a.jpg"),
+        b = server.url("/img/lamp-b.jpg"),
+        c = server.url("/img/desk.jpg"),
+    );
+    server.add(
+        "/shop/lamp.html",
+        Route::ok(page, "text/html; charset=utf-8"),
+    );
+    let list = home.root().join("things.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n{}\n",
+            server.url("/shop/lamp.html"),
+            server.url("/img/loose.jpg")
+        ),
+    )
+    .unwrap();
+
+    let out = run_haul(&home, &["grab", "--list", &list.display().to_string()]).await;
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut outputs = home.outputs();
+    outputs.sort();
+    let names: Vec<String> = outputs
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["generic-LAMP9-brass-lamp.zip", "things.zip"]);
+    let product = manifest(&read_zip(&outputs[0]));
+    let saved: Vec<&str> = product["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["url"].as_str())
+        .collect();
+    assert_eq!(
+        saved,
+        [
+            server.url("/img/lamp-a.jpg").as_str(),
+            server.url("/img/lamp-b.jpg").as_str()
+        ]
+    );
+    assert_eq!(server.hits("/shop/lamp.html"), 1);
+    assert_eq!(
+        server.hits("/img/desk.jpg"),
+        0,
+        "the other product is not asked for"
+    );
+    assert_eq!(server.hits("/img/loose.jpg"), 1);
+}

@@ -84,6 +84,12 @@ pub fn asset_id(url: &str) -> String {
     }
 }
 
+/// Whether `url` is on a media CDN these rules know (Amazon's, alicdn, eBay's, Etsy's, Shopify's
+/// files, Walmart's, Temu's): a file there is media, never a page.
+pub fn is_known_media_host(url: &str) -> bool {
+    Parts::parse(url).is_some_and(|p| p.family != Family::Other)
+}
+
 /// Whether `url` looks like a media file rather than a script, style sheet or document that
 /// happens to live on a media host (Amazon serves JS bundles under `/images/I/`).
 pub fn is_probably_media(url: &str) -> bool {

@@ -310,6 +310,27 @@ fn site_of(host: &str) -> Option<&'static dyn Extractor> {
     SITES.iter().copied().find(|s| s.handles(host))
 }
 
+/// Whether `url` names a web page to fetch and read rather than a media file: a product page of
+/// a site haul knows ([`product_page`]), or on any shop an address whose path ends as pages do —
+/// in `/`, or in `.html`, `.htm`, `.php`, `.asp`, `.aspx`, `.jsp`, `.shtml` — outside the media
+/// CDNs [`cdn`] knows. An address without an extension (`…/image`, `…/is/image/Shop/123`) is
+/// taken as media, as a file server's may be.
+pub fn names_a_page(url: &str) -> bool {
+    if product_page(url).is_some() {
+        return true;
+    }
+    let Ok(parsed) = url::Url::parse(url.trim()) else {
+        return false;
+    };
+    if !matches!(parsed.scheme(), "http" | "https") || cdn::is_known_media_host(url) {
+        return false;
+    }
+    let path = parsed.path().to_ascii_lowercase();
+    let file = path.rsplit('/').next().unwrap_or("");
+    let page_ext = [".html", ".htm", ".php", ".asp", ".aspx", ".jsp", ".shtml"];
+    (path.len() > 1 && path.ends_with('/')) || page_ext.iter().any(|e| file.ends_with(e))
+}
+
 /// A product page of a site haul knows, found by its address alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductPage {
@@ -657,6 +678,31 @@ mod tests {
                 .patterns
                 .contains(&"https://*.amazon.co.jp/*/dp/*".to_string())
         );
+    }
+
+    #[test]
+    fn page_addresses_of_any_shop_are_pages_media_files_are_not() {
+        for page in [
+            "https://www.amazon.com/dp/B0BRZXRBZL",
+            "https://www.ikea.com/gb/en/p/fjantig-hook-black-60347102/",
+            "https://www.zalando.ie/esprit-chinos-camel-es122e05o-b11.html",
+            "https://www.spartoo.pt/Tommy-Jeans-OFLEKI-x3410048.php",
+            "https://shop.example/product.aspx?id=7",
+        ] {
+            assert!(names_a_page(page), "{page}");
+        }
+        for media in [
+            "https://img.shop.example/p/lamp.jpg",
+            "https://apollo.example.net/v1/files/hkvrcyj7vklz-PK/image",
+            "https://images.shop.example/is/image/Shop/12345_A?$pdp$",
+            "https://cdn.shopify.com/s/files/1/1/products/mug.html",
+            "https://m.media-amazon.com/images/I/81abc._AC_SX679_.jpg",
+            "https://shop.example/",
+            "ftp://shop.example/p/",
+            "not a url",
+        ] {
+            assert!(!names_a_page(media), "{media}");
+        }
     }
 
     #[test]

@@ -100,8 +100,8 @@ pub struct Submission {
 }
 
 /// The product page a grab asks for by its address alone — its page address without HTML or
-/// media, or its one media URL — when it is a product page of a shop haul reads
-/// ([`crate::extract::product_page`]). Such a grab fetches the page and extracts it, whoever
+/// media, or its one media URL — when it names a page ([`crate::extract::names_a_page`]: a
+/// product page of a shop haul reads, or a page address of any shop). Such a grab fetches the page and extracts it, whoever
 /// sent it: `haul grab <address>`, the status page's form, a socket client. A browser always
 /// sends the HTML it has.
 fn lone_product_address(submission: &Submission) -> Option<String> {
@@ -111,7 +111,7 @@ fn lone_product_address(submission: &Submission) -> Option<String> {
         _ => return None,
     };
     let address = address.trim();
-    crate::extract::product_page(address).map(|_| address.to_string())
+    crate::extract::names_a_page(address).then(|| address.to_string())
 }
 
 /// Engine failures (per-item failures are not errors: they end up in the manifest).
