@@ -15,7 +15,8 @@
 //!    largest rendition the page mentions.
 //!
 //! The product's name and id come from its JSON-LD (`name`, `sku`/`productID`/`mpn`), else
-//! `og:title` and the page title.
+//! `og:title` and the page title. A JSON-LD `ProductGroup` also names its variants' pictures,
+//! which become labelled variant pictures.
 
 mod decide;
 mod layout;
