@@ -68,10 +68,15 @@ pub struct Extraction {
     pub slug: Option<String>,
     pub page_url: Option<String>,
     pub media: Vec<ExtractedMedia>,
-    /// Other ids the page gives the same product (AliExpress pages can carry two), after
-    /// `product_id`, which is the canonical one.
+    /// Other ids the page gives the same product (AliExpress pages can carry two; an Amazon page
+    /// whose hidden ASIN field disagrees with the address opened), after `product_id`, which is
+    /// the one the package is named by.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_ids: Vec<String>,
+    /// The product's variation family, where the site has one that is not itself a product
+    /// (Amazon's parent ASIN: nobody can buy it, so it never names the package).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
     /// What could not be read, for the user (never fatal).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -88,6 +93,10 @@ pub struct ExtractedMedia {
     pub variant: Option<String>,
     /// The variant's own product id (Amazon: its ASIN), for `Role::Variant`.
     pub variant_id: Option<String>,
+    /// The picture's code in the page's own image set, where the site names one: Amazon's image
+    /// variant code (`MAIN`, `PT01`…, `FRNT`, `PS01`), which Seller Central uses too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl Extraction {
@@ -369,6 +378,7 @@ pub(crate) fn host_is(host: &str, domain: &str) -> bool {
 pub struct Found {
     product_id: Option<String>,
     other_ids: Vec<String>,
+    parent_id: Option<String>,
     title: Option<String>,
     page_url: Option<String>,
     items: Vec<ExtractedMedia>,
@@ -394,6 +404,15 @@ impl Found {
         }
     }
 
+    /// Records the product's variation family (the first one recorded wins; never the product
+    /// id itself).
+    pub fn parent_id(&mut self, id: impl AsRef<str>) {
+        let id = id.as_ref().trim();
+        if self.parent_id.is_none() && !id.is_empty() && self.product_id.as_deref() != Some(id) {
+            self.parent_id = Some(id.to_string());
+        }
+    }
+
     /// Records the title (the first non-empty one wins).
     pub fn title(&mut self, title: impl AsRef<str>) {
         let t = page::clean_text(title.as_ref());
@@ -411,26 +430,43 @@ impl Found {
 
     /// Adds an image (an absolute URL; anything else is dropped when finishing).
     pub fn image(&mut self, role: Role, url: impl Into<String>) {
-        self.push(MediaKind::Image, role, url.into(), None, None);
+        self.push(MediaKind::Image, role, url.into(), None, None, None);
     }
 
     /// Adds an image of the product as opened: the first one becomes `main`, the rest `gallery`.
     pub fn product_image(&mut self, url: impl Into<String>) {
+        self.product_image_coded(url, None);
+    }
+
+    /// [`Found::product_image`] with the picture's code in the page's image set
+    /// ([`ExtractedMedia::code`]).
+    pub fn product_image_coded(&mut self, url: impl Into<String>, code: Option<&str>) {
         let role = if self.count(Role::Main) == 0 {
             Role::Main
         } else {
             Role::Gallery
         };
-        self.image(role, url);
+        self.push(MediaKind::Image, role, url.into(), None, None, code);
     }
 
     /// Adds a video.
     pub fn video(&mut self, role: Role, url: impl Into<String>) {
-        self.push(MediaKind::Video, role, url.into(), None, None);
+        self.push(MediaKind::Video, role, url.into(), None, None, None);
     }
 
     /// Adds an image of the variant labelled `label` (with its own id, if the site has one).
     pub fn variant_image(&mut self, url: impl Into<String>, label: &str, id: Option<&str>) {
+        self.variant_image_coded(url, label, id, None);
+    }
+
+    /// [`Found::variant_image`] with the picture's code in the variant's image set.
+    pub fn variant_image_coded(
+        &mut self,
+        url: impl Into<String>,
+        label: &str,
+        id: Option<&str>,
+        code: Option<&str>,
+    ) {
         let label = page::clean_text(label);
         let id = id
             .map(str::trim)
@@ -442,6 +478,7 @@ impl Found {
             url.into(),
             (!label.is_empty()).then_some(label),
             id,
+            code,
         );
     }
 
@@ -470,7 +507,12 @@ impl Found {
         url: String,
         variant: Option<String>,
         variant_id: Option<String>,
+        code: Option<&str>,
     ) {
+        // A code is a short token (`PT05`); anything else the page put there is not one.
+        let code = code
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| (1..=8).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric()));
         // Bound memory on hostile pages; `finish` reports the cut.
         if self.items.len() <= MAX_ITEMS * 4 {
             *self.per_role.entry(role).or_insert(0) += 1;
@@ -480,6 +522,7 @@ impl Found {
                 url,
                 variant,
                 variant_id,
+                code,
             });
         }
     }
@@ -540,6 +583,10 @@ impl Found {
             items.truncate(MAX_ITEMS);
         }
         let page_url = page.url().map(|u| u.to_string()).or(self.page_url);
+        // A family is never its own member: a page whose only id is the parent's names itself.
+        let parent_id = self
+            .parent_id
+            .filter(|p| self.product_id.as_ref() != Some(p));
         let slug = self.title.as_deref().and_then(slug);
         Extraction {
             site: site.to_string(),
@@ -549,6 +596,7 @@ impl Found {
             page_url,
             media: items,
             other_ids: self.other_ids,
+            parent_id,
             warnings,
         }
     }

@@ -282,11 +282,11 @@ fn assign_by_skus_csv(
         };
         let slot = match slot_col.map(cell).filter(|s| !s.is_empty()) {
             None => None,
-            Some(text) => match parse_slot(text) {
+            Some(text) => match SellerSlot::parse(text) {
                 Some(slot) => Some(slot),
                 None => {
                     problems.push(format!(
-                        "skus.csv line {line}: slot {text:?} is not MAIN, PT01–PT08 or SWCH"
+                        "skus.csv line {line}: slot {text:?} is not a Seller Central image code (MAIN, PT01–PT99, SWCH, FRNT, FACT, INGR, …)"
                     ));
                     continue;
                 }
@@ -305,20 +305,6 @@ fn assign_by_skus_csv(
         }
     }
     Ok(assigned)
-}
-
-/// `MAIN`, `PT01`…`PT99` (`PT1` too), `SWCH`, in any case.
-fn parse_slot(text: &str) -> Option<SellerSlot> {
-    let upper = text.trim().to_ascii_uppercase();
-    match upper.as_str() {
-        "MAIN" => Some(SellerSlot::Main),
-        "SWCH" => Some(SellerSlot::Swatch),
-        _ => upper
-            .strip_prefix("PT")
-            .and_then(|n| n.parse::<u16>().ok())
-            .filter(|n| (1..=99).contains(n))
-            .map(SellerSlot::Other),
-    }
 }
 
 /// Gives every image its slot: the ones `skus.csv` placed keep theirs; the rest of each SKU, in

@@ -60,7 +60,15 @@ pub struct Entry {
 pub struct Manifest {
     pub generator: String,
     pub site: Option<String>,
+    /// The product the package is named by: the page's own (on Amazon the ASIN of the variant
+    /// the page shows, never its variation family's).
     pub product_id: Option<String>,
+    /// The product's variation family (Amazon's parent ASIN), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// Other ids the page gives the same product.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_ids: Vec<String>,
     pub title: Option<String>,
     pub page_url: Option<String>,
     pub files: Vec<ManifestFile>,
@@ -80,11 +88,15 @@ pub struct Manifest {
 /// A stored file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ManifestFile {
+    /// The entry's path inside the package (`02.jpg`, `review/01.jpg`).
     pub name: String,
     pub url: String,
     pub role: String,
     pub variant: Option<String>,
     pub variant_id: Option<String>,
+    /// The picture's code on its page or spreadsheet (Amazon's `PT05`, `FRNT`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     pub bytes: u64,
     pub width: Option<u32>,
     pub height: Option<u32>,
@@ -267,7 +279,8 @@ pub fn write_zip(
     file.sync_all().map_err(io_err)
 }
 
-/// Writes the package as a folder at `temp` (created here) and syncs its files.
+/// Writes the package as a folder at `temp` (created here, with the role folders its entry names
+/// hold: `review/01.jpg`) and syncs its files and folders.
 pub fn write_folder(
     temp: &Path,
     entries: &[Entry],
@@ -279,6 +292,16 @@ pub fn write_folder(
         move |source| PackageError::Io { path, source }
     };
     std::fs::create_dir(temp).map_err(io_err(temp))?;
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        if let Some((folder, _)) = entry.name.rsplit_once('/') {
+            let path = temp.join(folder);
+            if !folders.contains(&path) {
+                std::fs::create_dir_all(&path).map_err(io_err(&path))?;
+                folders.push(path);
+            }
+        }
+    }
     let write_one =
         |name: &str, fill: &mut dyn FnMut(&mut BufWriter<File>) -> Result<(), PackageError>| {
             let path = temp.join(name);
@@ -307,6 +330,9 @@ pub fn write_folder(
         write_one(name, &mut |out| {
             out.write_all(&body).map_err(io_err(&temp.join(name)))
         })?;
+    }
+    for folder in &folders {
+        sync_dir(folder).map_err(io_err(folder))?;
     }
     sync_dir(temp).map_err(io_err(temp))
 }
