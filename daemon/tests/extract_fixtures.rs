@@ -60,8 +60,9 @@ struct Table {
     pages: Vec<PageExpect>,
 }
 
-/// What one saved page must yield. Only `file`, `evidence`, `product_id`, `counts` and `main` are
-/// required; every other key is checked only when given.
+/// What one saved page must yield. Only `file`, `evidence`, `product_id` and `counts` are
+/// required; `main` is too, except on a page without product pictures (a reviews page); every
+/// other key is checked only when given.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PageExpect {
@@ -75,6 +76,8 @@ struct PageExpect {
     /// [`Extraction::other_ids`], in order; none given means none.
     #[serde(default)]
     other_ids: Vec<String>,
+    /// [`Extraction::parent_id`]; none given means none.
+    parent_id: Option<String>,
     /// [`Extraction::page_url`]: the address given, else the page's canonical link or `og:url`.
     page_url: Option<String>,
     /// The whole title, or (`title_prefix`) how it starts; `slug_prefix`: how the slug starts.
@@ -86,8 +89,8 @@ struct PageExpect {
     /// Video items per role, for the roles listed (a review can be a video).
     #[serde(default)]
     videos: BTreeMap<Role, usize>,
-    /// The main picture's URL.
-    main: String,
+    /// The main picture's URL; none given means the page has no main picture.
+    main: Option<String>,
     /// A role's URLs, exactly and in order.
     #[serde(default)]
     urls: BTreeMap<Role, Vec<String>>,
@@ -100,6 +103,10 @@ struct PageExpect {
     /// A role's asset ids ([`cdn::asset_id`]), exactly and in order.
     #[serde(default)]
     asset_ids: BTreeMap<Role, Vec<String>>,
+    /// A role's picture codes ([`extract::ExtractedMedia::code`]; `""` for none), exactly and
+    /// in order.
+    #[serde(default)]
+    codes: BTreeMap<Role, Vec<String>>,
     /// Text no media URL may contain.
     #[serde(default)]
     absent: Vec<String>,
@@ -113,13 +120,14 @@ struct PageExpect {
     variant_items: Vec<VariantItem>,
 }
 
-/// A variant item that must be found: its label and id, and its URL when given.
+/// A variant item that must be found: its label and id, and its URL and code when given.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VariantItem {
     label: String,
     id: String,
     url: Option<String>,
+    code: Option<String>,
 }
 
 /// Every role, for counts where a role left out means none.
@@ -285,6 +293,7 @@ fn check_page(site: &str, p: &PageExpect, e: &Extraction) -> Vec<String> {
         e.product_id.as_deref(),
     );
     expect_eq(out, "other_ids", &p.other_ids, &e.other_ids);
+    expect_eq(out, "parent_id", &p.parent_id, &e.parent_id);
     if let Some(page_url) = &p.page_url {
         expect_eq(
             out,
@@ -334,8 +343,8 @@ fn check_page(site: &str, p: &PageExpect, e: &Extraction) -> Vec<String> {
     expect_eq(
         out,
         "main",
-        &[p.main.as_str()][..],
-        &urls(e, Role::Main)[..],
+        &p.main.as_deref().into_iter().collect::<Vec<_>>(),
+        &urls(e, Role::Main),
     );
     for (role, expected) in &p.urls {
         expect_eq(
@@ -368,6 +377,15 @@ fn check_page(site: &str, p: &PageExpect, e: &Extraction) -> Vec<String> {
     for (role, expected) in &p.asset_ids {
         let got: Vec<String> = urls(e, *role).into_iter().map(cdn::asset_id).collect();
         expect_eq(out, &format!("asset_ids.{}", role.as_str()), expected, &got);
+    }
+    for (role, expected) in &p.codes {
+        let got: Vec<&str> = e
+            .media
+            .iter()
+            .filter(|m| m.role == *role)
+            .map(|m| m.code.as_deref().unwrap_or(""))
+            .collect();
+        expect_eq(out, &format!("codes.{}", role.as_str()), expected, &got);
     }
     for text in &p.absent {
         for m in e.media.iter().filter(|m| m.url.contains(text.as_str())) {
@@ -406,6 +424,7 @@ fn check_page(site: &str, p: &PageExpect, e: &Extraction) -> Vec<String> {
                 && m.variant.as_deref() == Some(want.label.as_str())
                 && m.variant_id.as_deref() == Some(want.id.as_str())
                 && want.url.as_ref().is_none_or(|u| *u == m.url)
+                && (want.code.is_none() || want.code == m.code)
         });
         if !found {
             out.push(format!("variant_items: no variant item {want:?}"));
@@ -456,16 +475,30 @@ fn check_common(e: &Extraction) -> Vec<String> {
             problems.push(what);
         }
     };
-    fail(e.count(Role::Main) == 1, "exactly one main image".into());
-    let first = e.media.first();
-    fail(
-        first.is_some_and(|m| m.role == Role::Main),
-        "main comes first".into(),
-    );
-    fail(
-        first.is_some_and(|m| m.kind == MediaKind::Image),
-        "main is an image".into(),
-    );
+    // A page of the product's pictures has exactly one main picture, first; a page without
+    // any (a reviews page: its customers' pictures only) has none.
+    let pictures_of_the_product = e
+        .media
+        .iter()
+        .any(|m| matches!(m.role, Role::Main | Role::Gallery | Role::Variant));
+    if pictures_of_the_product {
+        fail(e.count(Role::Main) == 1, "exactly one main image".into());
+        let first = e.media.first();
+        fail(
+            first.is_some_and(|m| m.role == Role::Main),
+            "main comes first".into(),
+        );
+        fail(
+            first.is_some_and(|m| m.kind == MediaKind::Image),
+            "main is an image".into(),
+        );
+    } else {
+        fail(
+            e.count(Role::Main) == 0,
+            "no main image without a gallery".into(),
+        );
+        fail(!e.media.is_empty(), "some media".into());
+    }
     let roles: Vec<Role> = e.media.iter().map(|m| m.role).collect();
     fail(
         roles.windows(2).all(|w| w[0] <= w[1]),
@@ -608,6 +641,9 @@ fn cli_prints_json_for_a_gzipped_page() {
         v["media"][0]["url"],
         "https://m.media-amazon.com/images/I/71p1Oe9knSL.jpg"
     );
+    // Amazon's own: the variation family, and each picture's code in its image set.
+    assert_eq!(v["parent_id"], "B0B31MHVGM");
+    assert_eq!(v["media"][0]["code"], "MAIN");
 
     let human = std::process::Command::new(env!("CARGO_BIN_EXE_haul"))
         .arg("extract")

@@ -73,6 +73,9 @@ pub fn asset_id(url: &str) -> String {
     if let Some(id) = taobao_video_id(&parts) {
         return format!("taobao-video:{id}");
     }
+    if let Some(id) = amazon_video_id(&parts) {
+        return format!("amazon-video:{id}");
+    }
     // Unknown host: the address without what only picks a rendition (sizes, formats, mirrors —
     // `rendition`). Signed CDN URLs (CloudFront) keep their identity in the path; the query is
     // a signature that changes with every page load.
@@ -264,6 +267,42 @@ fn amazon_asset(parts: &Parts) -> Option<String> {
         return Some(format!("amazon:aplus:{id}"));
     }
     None
+}
+
+/// Amazon's video service keeps every rendition of one video — an MP4
+/// (`default.jobtemplate.mp4.480.mp4`, `ShortForm-Generic-480p-….mp4`) and an HLS playlist
+/// (`default.jobtemplate.hls.m3u8`) — in one job folder named by a UUID, under
+/// `m.media-amazon.com/images/S/vse-vms-transcoding-artifact-<region>-prod/` (older pages: a
+/// CloudFront host). One video, whichever rendition a page links: the es window-robot page links
+/// `97cc908b-…/default.jobtemplate.mp4.480.mp4` in its image block and
+/// `97cc908b-…/default.jobtemplate.hls.m3u8` in its player.
+fn amazon_video_id(parts: &Parts) -> Option<String> {
+    let vse = match parts.family {
+        Family::Amazon => amazon_path(&parts.path).starts_with("/images/S/vse-vms-transcoding-"),
+        Family::Other if parts.host.ends_with(".cloudfront.net") => {
+            let file = parts.path.rsplit('/').next().unwrap_or("");
+            file.starts_with("ShortForm-") || file.contains(".jobtemplate.")
+        }
+        _ => false,
+    };
+    if !vse {
+        return None;
+    }
+    parts
+        .path
+        .split('/')
+        .find(|segment| is_uuid(segment))
+        .map(str::to_ascii_lowercase)
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 // ---- alicdn (AliExpress, Alibaba, 1688) --------------------------------------------------------
@@ -560,6 +599,29 @@ mod tests {
         // `largest` works on absolute URLs; the page layer adds `https:` to `//…`.
         let rel = "//s.alicdn.com/@sc04/kf/H1.jpg_80x80.jpg";
         assert_eq!(largest(rel), rel);
+    }
+
+    #[test]
+    fn an_amazon_video_as_mp4_and_as_hls_is_one_asset() {
+        let vse = "https://m.media-amazon.com/images/S/vse-vms-transcoding-artifact-eu-west-1-prod/97cc908b-62b3-41ef-82b0-fbe4971e597f";
+        let mp4 = format!("{vse}/default.jobtemplate.mp4.480.mp4");
+        let hls = format!("{vse}/default.jobtemplate.hls.m3u8");
+        assert_eq!(asset_id(&mp4), asset_id(&hls));
+        assert_eq!(largest(&hls), hls, "both renditions are kept as linked");
+        let other = "https://m.media-amazon.com/images/S/vse-vms-transcoding-artifact-us-east-1-prod/6816d1a0-2caa-4593-96d3-8849666e4efb/default.jobtemplate.hls.m3u8";
+        assert_ne!(asset_id(&hls), asset_id(other));
+        let cf = "https://d2y5sgsy8bbmb8.cloudfront.net/v2/99a9b1d4-ba67-51ac-a9fc-03282acc46f5";
+        assert_eq!(
+            asset_id(&format!(
+                "{cf}/ShortForm-Generic-480p-16-9-1409173089793-rpcbe5.mp4"
+            )),
+            asset_id(&format!("{cf}/default.jobtemplate.hls.m3u8"))
+        );
+        // Other CloudFront files keep their own identity.
+        assert_ne!(
+            asset_id("https://x.cloudfront.net/99a9b1d4-ba67-51ac-a9fc-03282acc46f5/a.mp4"),
+            asset_id("https://x.cloudfront.net/99a9b1d4-ba67-51ac-a9fc-03282acc46f5/b.mp4")
+        );
     }
 
     #[test]
