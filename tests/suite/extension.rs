@@ -168,6 +168,8 @@ fn the_button_appears_on_every_supported_product_page() {
             "/dp/B000TEST01?th=1",
             "/Some-Product-Title/dp/B000TEST01/ref=sr_1_1",
             "/gp/product/B000TEST01",
+            // A product's reviews: its customers' photos.
+            "/Some-Product-Title/product-reviews/B000TEST01?pageNumber=2",
         ] {
             let url = format!("https://www.amazon.{tld}{path}");
             assert!(covered(&url), "{url}");

@@ -720,12 +720,13 @@ mod tests {
         );
         assert!(ebay.origins.contains(&"https://*.ebay.co.uk/*".to_string()));
         let amazon = &all[0];
-        assert_eq!(amazon.origins.len() * 4, amazon.patterns.len());
-        assert!(
-            amazon
-                .patterns
-                .contains(&"https://*.amazon.co.jp/*/dp/*".to_string())
-        );
+        assert_eq!(amazon.origins.len() * 6, amazon.patterns.len());
+        for pattern in [
+            "https://*.amazon.co.jp/*/dp/*",
+            "https://*.amazon.de/*/product-reviews/*",
+        ] {
+            assert!(amazon.patterns.contains(&pattern.to_string()), "{pattern}");
+        }
     }
 
     #[test]
@@ -766,6 +767,11 @@ mod tests {
                 "https://amazon.co.uk/gp/product/B07PXGQC1Q",
                 "amazon",
                 "B07PXGQC1Q",
+            ),
+            (
+                "https://www.amazon.com/EMUST-Adjustable/product-reviews/B0BRZXRBZL?pageNumber=2",
+                "amazon",
+                "B0BRZXRBZL",
             ),
             (
                 "https://www.aliexpress.com/item/1005006127233431.html?spm=a2g0o",
