@@ -445,6 +445,92 @@ mod tests {
         assert_eq!(out, "\"a,b\",\"say \"\"hi\"\"\",'=HYPERLINK(1),plain\r\n");
     }
 
+    fn manifest_of(files: &[&str]) -> Manifest {
+        Manifest {
+            generator: "haul test".into(),
+            site: Some("amazon".into()),
+            product_id: Some("B0BRZXRBZL".into()),
+            parent_id: Some("B08SC8HR3V".into()),
+            other_ids: Vec::new(),
+            title: None,
+            page_url: None,
+            files: files
+                .iter()
+                .map(|name| ManifestFile {
+                    name: name.to_string(),
+                    url: format!("https://x.example/{name}"),
+                    role: "review".into(),
+                    variant: None,
+                    variant_id: None,
+                    code: None,
+                    bytes: 4,
+                    width: None,
+                    height: None,
+                    content_type: "video/mp4".into(),
+                    sha256: String::new(),
+                    warnings: Vec::new(),
+                    converted_from: None,
+                })
+                .collect(),
+            failed: Vec::new(),
+            left_out: Vec::new(),
+            not_included: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn role_folders_inside_zips_and_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("1.part");
+        std::fs::write(&source, b"clip").unwrap();
+        let names = [
+            "01-main.mp4",
+            "review/01.mp4",
+            "review/02.mp4",
+            "video/01.mp4",
+        ];
+        let entries: Vec<Entry> = names
+            .iter()
+            .map(|name| Entry {
+                name: name.to_string(),
+                source: source.clone(),
+                format: Format::Mp4,
+            })
+            .collect();
+        let manifest = manifest_of(&names);
+        let zip = dir.path().join("p.zip");
+        write_zip(&zip, &entries, &manifest, StripOptions::default()).unwrap();
+        let archive = zip::ZipArchive::new(File::open(&zip).unwrap()).unwrap();
+        let in_zip: Vec<String> = archive
+            .file_names()
+            .map(|n| n.unwrap().into_owned())
+            .collect();
+        assert_eq!(
+            in_zip,
+            [
+                "01-main.mp4",
+                "review/01.mp4",
+                "review/02.mp4",
+                "video/01.mp4",
+                "manifest.json",
+                "manifest.csv"
+            ]
+        );
+        let folder = dir.path().join("p");
+        write_folder(&folder, &entries, &manifest, StripOptions::default()).unwrap();
+        assert_eq!(
+            std::fs::read(folder.join("review/02.mp4")).unwrap(),
+            b"clip"
+        );
+        assert_eq!(std::fs::read(folder.join("video/01.mp4")).unwrap(), b"clip");
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(json["parent_id"], "B08SC8HR3V");
+        assert_eq!(json["files"][1]["name"], "review/01.mp4");
+        assert!(json.get("other_ids").is_none(), "empty lists are left out");
+    }
+
     #[test]
     fn free_names_and_noreplace_publish() {
         let dir = tempfile::tempdir().unwrap();
