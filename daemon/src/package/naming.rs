@@ -457,7 +457,7 @@ impl SellerSlot {
             "SWCH" => Some(SellerSlot::Swatch),
             code => {
                 if let Some(named) = NAMED_CODES.iter().find(|c| **c == code) {
-                    Some(SellerSlot::Named(*named))
+                    Some(SellerSlot::Named(named))
                 } else if let Some(n) = numbered("PT", 99) {
                     Some(SellerSlot::Other(n))
                 } else if let Some(n) = numbered("IN", 99) {
