@@ -996,21 +996,14 @@ mod tests {
             coded(Role::Description, "PT03"),
         ];
         let named = name_entries(&Naming::AmazonUpload, &AMAZON, &entries);
-        let got: Vec<Option<&str>> = named.names.iter().map(|n| n.as_deref()).collect();
-        assert_eq!(
-            got,
-            [
-                Some("B0BRZXRBZL.MAIN.jpg"),
-                Some("B0BRZXRBZL.PT01.jpg"),
-                Some("B0BRZXRBZL.FRNT.jpg"),
-                Some("B0BRZXRBZL.PT02.jpg"),
-                Some("B0BRZXRBZL.PT12.jpg"),
-                Some("B0BRZXRBZL.PS01.jpg"),
-                Some("B0BRZXRBZL.PT03.jpg"),
-                Some("B0BRZXRBZL.PT04.jpg"),
-                None,
-            ]
-        );
+        let expected: Vec<Option<String>> = [
+            "MAIN", "PT01", "FRNT", "PT02", "PT12", "PS01", "PT03", "PT04",
+        ]
+        .iter()
+        .map(|code| Some(format!("B0BRZXRBZL.{code}.jpg")))
+        .chain([None])
+        .collect();
+        assert_eq!(named.names, expected);
         let notes = named.notes.join("\n");
         assert!(notes.contains("PT09–PT99"), "{notes}");
         // A variant set whose page gives no MAIN code keeps its codes and is noted.
