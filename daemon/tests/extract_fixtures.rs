@@ -218,7 +218,10 @@ fn every_site_has_one_table() {
             if let (path, true) = page_path(&page.file)
                 && !path.is_file()
             {
-                problems.push(format!("{name}: page {} is not in the repository", page.file));
+                problems.push(format!(
+                    "{name}: page {} is not in the repository",
+                    page.file
+                ));
             }
         }
     }

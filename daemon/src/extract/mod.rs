@@ -110,8 +110,10 @@ impl Extraction {
 /// [`product_paths`]) and gives one [`example`] of them. That is all the browser extension and
 /// the registry's self-test need ([`sites`]): the extension's manifests list exactly these
 /// sites' product pages, checked by the suite, so a new site cannot be forgotten there. A
-/// platform extractor has none of the three — its stores live on any domain — and instead
-/// [`recognizes`] its stores' product pages.
+/// platform extractor has no domains and no example — its stores live on any domain, so it
+/// has no browser match patterns either — and [`recognizes`] its stores' product pages; its
+/// `product_paths`, where it has fixed ones (Shopify's `/products/*`), tell a product page's
+/// address on any store ([`names_a_page`]).
 ///
 /// [`recognizes`]: Extractor::recognizes
 /// [`domains`]: Extractor::domains
@@ -123,7 +125,8 @@ pub trait Extractor: Sync {
 
     // The next three describe where the site's product pages are. Every extractor in `SITES`
     // gives all three (the registry's tests fail on an empty one); platforms and the generic
-    // extractor, which belong to no domain, keep the empty defaults (the tests fail otherwise).
+    // extractor, which belong to no domain, keep the empty `domains` and `example` (the tests
+    // fail otherwise), and a platform's `product_paths` hold on every host.
 
     /// The domains this site's pages live on, each with all its subdomains (`amazon.co.uk`
     /// covers `www.amazon.co.uk` and `smile.amazon.co.uk`).
@@ -339,9 +342,10 @@ fn site_of(host: &str) -> Option<&'static dyn Extractor> {
 
 /// Whether `url` names a web page to fetch and read rather than a media file: a product page of
 /// a site haul knows ([`product_page`]), or on any shop an address whose path ends as pages do —
-/// in `/`, or in `.html`, `.htm`, `.php`, `.asp`, `.aspx`, `.jsp`, `.shtml` — outside the media
-/// CDNs [`cdn`] knows. An address without an extension (`…/image`, `…/is/image/Shop/123`) is
-/// taken as media, as a file server's may be.
+/// in `/`, or in `.html`, `.htm`, `.php`, `.asp`, `.aspx`, `.jsp`, `.shtml` — or is a product
+/// path of a platform ([`PLATFORMS`]: a Shopify store's `/products/<handle>`), outside the media
+/// CDNs [`cdn`] knows. Any other address without an extension (`…/image`,
+/// `…/is/image/Shop/123`) is taken as media, as a file server's may be.
 pub fn names_a_page(url: &str) -> bool {
     if product_page(url).is_some() {
         return true;
@@ -355,7 +359,16 @@ pub fn names_a_page(url: &str) -> bool {
     let path = parsed.path().to_ascii_lowercase();
     let file = path.rsplit('/').next().unwrap_or("");
     let page_ext = [".html", ".htm", ".php", ".asp", ".aspx", ".jsp", ".shtml"];
-    (path.len() > 1 && path.ends_with('/')) || page_ext.iter().any(|e| file.ends_with(e))
+    // A platform's product path names a page on every store, unless it names a file there
+    // (Shopify's `/products/<handle>.js` is the product's JSON).
+    let platform_page = !file.contains('.')
+        && PLATFORMS
+            .iter()
+            .flat_map(|p| p.product_paths())
+            .any(|glob| match_pattern::matches(&format!("*://*{glob}"), url.trim()));
+    (path.len() > 1 && path.ends_with('/'))
+        || page_ext.iter().any(|e| file.ends_with(e))
+        || platform_page
 }
 
 /// A product page of a site haul knows, found by its address alone.
@@ -707,8 +720,10 @@ mod tests {
             assert!(names.insert(name), "{name} is listed twice");
             assert_ne!(name, generic::Generic.site());
             assert!(platform.domains().is_empty(), "{name} has no domains");
-            assert!(platform.product_paths().is_empty(), "{name}");
             assert_eq!(platform.example(), "", "{name}");
+            for path in platform.product_paths() {
+                assert!(path.starts_with('/') && path.ends_with('*'), "{path}");
+            }
             assert!(platform.match_patterns().is_empty(), "{name}");
             assert!(!platform.handles("shop.example"), "{name}");
             assert_eq!(
@@ -742,7 +757,11 @@ mod tests {
                 assert_eq!(others, Vec::<&str>::new(), "{name}'s page is only {name}'s");
             }
             let at_amazon = Page::parse(html, Some("https://www.amazon.com/dp/B000000000"), &mut w);
-            assert_eq!(choose(&at_amazon).site(), "amazon", "{name} at a site's address");
+            assert_eq!(
+                choose(&at_amazon).site(),
+                "amazon",
+                "{name} at a site's address"
+            );
             let e = extract(html, Some("https://lamps.example/products/lamp"));
             assert_eq!(
                 (e.site.as_str(), e.title.as_deref(), e.media.len()),
@@ -791,6 +810,9 @@ mod tests {
             "https://www.zalando.ie/esprit-chinos-camel-es122e05o-b11.html",
             "https://www.spartoo.pt/Tommy-Jeans-OFLEKI-x3410048.php",
             "https://shop.example/product.aspx?id=7",
+            // Shopify's product path, on any store.
+            "https://mediamarkt.pt/products/aspirador-robot-roborock-s6-pure-preto",
+            "https://totes.example/collections/bags/products/canvas-tote?variant=22",
         ] {
             assert!(names_a_page(page), "{page}");
         }
@@ -799,6 +821,9 @@ mod tests {
             "https://apollo.example.net/v1/files/hkvrcyj7vklz-PK/image",
             "https://images.shop.example/is/image/Shop/12345_A?$pdp$",
             "https://cdn.shopify.com/s/files/1/1/products/mug.html",
+            "https://totes.example/cdn/shop/products/tote.jpg",
+            "https://totes.example/products/canvas-tote.js",
+            "https://totes.example/products",
             "https://m.media-amazon.com/images/I/81abc._AC_SX679_.jpg",
             "https://shop.example/",
             "ftp://shop.example/p/",

@@ -49,6 +49,11 @@ impl Extractor for Shopify {
         "shopify"
     }
 
+    fn product_paths(&self) -> &'static [&'static str] {
+        // Every store's product pages, also inside a collection.
+        &["/products/*", "/collections/*/products/*"]
+    }
+
     fn recognizes(&self, page: &Page<'_>) -> bool {
         is_shopify(page) && PRODUCT.is_match(page.raw())
     }
@@ -277,7 +282,10 @@ impl Variants {
                 .unwrap_or(true)
         };
         let opened = asked
-            .and_then(|id| all.iter().position(|v| v.id.as_deref() == Some(id.as_str())))
+            .and_then(|id| {
+                all.iter()
+                    .position(|v| v.id.as_deref() == Some(id.as_str()))
+            })
             .or_else(|| (0..all.len()).find(available))
             .or_else(|| (!all.is_empty()).then_some(0));
         let mut by_picture: HashMap<String, Vec<usize>> = HashMap::new();
@@ -390,7 +398,12 @@ mod tests {
         assert_eq!(e.product_id.as_deref(), Some("7001"));
         assert_eq!(e.title.as_deref(), Some("Canvas Tote"));
         let s = |r: Role, f: &str, l: Option<&str>, id: Option<&str>| {
-            (r, f.to_string(), l.map(str::to_string), id.map(str::to_string))
+            (
+                r,
+                f.to_string(),
+                l.map(str::to_string),
+                id.map(str::to_string),
+            )
         };
         // Opened with the first available variant, Sand / L: Sand's picture is the gallery's.
         assert_eq!(
@@ -401,12 +414,19 @@ mod tests {
                 s(Role::Gallery, "sand.jpg?v=1", None, None),
                 s(Role::Gallery, "tote-3d.png?v=1", None, None),
                 s(Role::Variant, "navy.jpg?v=1", Some("Navy"), None),
-                s(Role::Variant, "olive.jpg?v=1", Some("Olive / S"), Some("31")),
+                s(
+                    Role::Variant,
+                    "olive.jpg?v=1",
+                    Some("Olive / S"),
+                    Some("31")
+                ),
                 s(Role::Video, "abc.HD-1080p.mp4", None, None),
             ]
         );
         assert!(
-            e.warnings.iter().any(|w| w.contains("3D model") && w.contains("glb")),
+            e.warnings
+                .iter()
+                .any(|w| w.contains("3D model") && w.contains("glb")),
             "{:?}",
             e.warnings
         );
@@ -437,7 +457,10 @@ mod tests {
     #[test]
     fn the_page_s_own_product_is_the_one_its_address_names() {
         let html = store_page();
-        let e = extract(&html, Some("https://totes.example/collections/all/products/other"));
+        let e = extract(
+            &html,
+            Some("https://totes.example/collections/all/products/other"),
+        );
         assert_eq!(e.product_id.as_deref(), Some("9"));
         // Without an address naming one, the first product object is the page's.
         let e = extract(&html.replace("canonical", "x"), None);
@@ -450,7 +473,10 @@ mod tests {
         let html = r#"<script src="//cdn.shopify.com/s/shopify/option_selection.js"></script><script>
             var product = {"id":5,"title":"Été","handle":"été","variants":[{"id":6,"title":"Default Title","option1":"Default Title","featured_image":null}],
             "images":["\/\/cdn.shopify.com\/s\/files\/1\/0002\/products\/a_1024x1024.jpg?v=3","\/\/cdn.shopify.com\/s\/files\/1\/0002\/products\/81j_2BZhrlxkL._SL1000.jpg?v=3"]};</script>"#;
-        let e = extract(html, Some("https://boutique.example/products/%C3%A9t%C3%A9"));
+        let e = extract(
+            html,
+            Some("https://boutique.example/products/%C3%A9t%C3%A9"),
+        );
         assert_eq!(e.product_id.as_deref(), Some("5"));
         let urls: Vec<&str> = e.media.iter().map(|m| m.url.as_str()).collect();
         assert_eq!(
@@ -469,12 +495,19 @@ mod tests {
         let mut w = Vec::new();
         let product = r#"{"id":1,"title":"T","handle":"t","variants":[]}"#;
         let cases = [
-            (format!("<script>Shopify.shop='s';var p={product};</script>"), true),
+            (
+                format!("<script>Shopify.shop='s';var p={product};</script>"),
+                true,
+            ),
             (format!("<script>var p={product};</script>"), false),
             ("<script>Shopify.shop='s';</script>".to_string(), false),
         ];
         for (html, yes) in cases {
-            assert_eq!(Shopify.recognizes(&Page::parse(&html, None, &mut w)), yes, "{html}");
+            assert_eq!(
+                Shopify.recognizes(&Page::parse(&html, None, &mut w)),
+                yes,
+                "{html}"
+            );
         }
     }
 }

@@ -8,19 +8,30 @@ use super::{Found, cdn};
 /// Variant pictures collected one variant at a time, added to a [`Found`] grouped by picture.
 #[derive(Default)]
 pub(crate) struct VariantPictures {
-    /// In first-seen order: the picture's URL, its asset id, and its variants' values and ids.
-    pictures: Vec<(String, String, Vec<(Vec<String>, Option<String>)>)>,
+    /// In first-seen order.
+    pictures: Vec<Picture>,
+}
+
+/// One picture and the variants that show it.
+struct Picture {
+    url: String,
+    /// [`cdn::asset_id`] of `url`: the same picture at another size or address is this one.
+    asset: String,
+    /// Each variant's option values and its id.
+    variants: Vec<(Vec<String>, Option<String>)>,
 }
 
 impl VariantPictures {
     /// A variant with option `values` (in the shop's option order) and its own `id` shows `url`.
     pub(crate) fn add(&mut self, url: &str, values: Vec<String>, id: Option<String>) {
         let asset = cdn::asset_id(url);
-        match self.pictures.iter_mut().find(|(_, a, _)| *a == asset) {
-            Some((_, _, variants)) => variants.push((values, id)),
-            None => self
-                .pictures
-                .push((url.to_string(), asset, vec![(values, id)])),
+        match self.pictures.iter_mut().find(|p| p.asset == asset) {
+            Some(picture) => picture.variants.push((values, id)),
+            None => self.pictures.push(Picture {
+                url: url.to_string(),
+                asset,
+                variants: vec![(values, id)],
+            }),
         }
     }
 
@@ -28,7 +39,7 @@ impl VariantPictures {
     /// the same position (all of one variant's values; the first variant's when they share
     /// none; its id when it has no values), with the variant's id when it is one variant's.
     pub(crate) fn add_to(self, found: &mut Found) {
-        for (url, _, variants) in self.pictures {
+        for Picture { url, variants, .. } in self.pictures {
             let Some(((first, first_id), rest)) = variants.split_first() else {
                 continue;
             };
@@ -80,11 +91,31 @@ mod tests {
     fn a_shared_picture_is_labelled_with_what_its_variants_share() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let mut p = VariantPictures::default();
-        p.add("https://x.example/red.jpg", v(&["Red", "S"]), Some("1".into()));
-        p.add("https://x.example/blue.jpg", v(&["Blue", "S"]), Some("2".into()));
-        p.add("https://x.example/red.jpg", v(&["Red", "M"]), Some("3".into()));
-        p.add("https://x.example/odd.jpg", v(&["Green", "S"]), Some("4".into()));
-        p.add("https://x.example/odd.jpg", v(&["Pink", "M"]), Some("5".into()));
+        p.add(
+            "https://x.example/red.jpg",
+            v(&["Red", "S"]),
+            Some("1".into()),
+        );
+        p.add(
+            "https://x.example/blue.jpg",
+            v(&["Blue", "S"]),
+            Some("2".into()),
+        );
+        p.add(
+            "https://x.example/red.jpg",
+            v(&["Red", "M"]),
+            Some("3".into()),
+        );
+        p.add(
+            "https://x.example/odd.jpg",
+            v(&["Green", "S"]),
+            Some("4".into()),
+        );
+        p.add(
+            "https://x.example/odd.jpg",
+            v(&["Pink", "M"]),
+            Some("5".into()),
+        );
         p.add("https://x.example/any.jpg", v(&[]), Some("6".into()));
         let s = |u: &str, l: &str, id: Option<&str>| {
             (

@@ -125,7 +125,11 @@ fn gallery(page: &Page<'_>, found: &mut Found) {
 
 /// A link to a picture file, not to a page (themes link the gallery to attachment pages too).
 fn looks_like_a_picture(url: &str) -> bool {
-    let path = url.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     [".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif"]
         .iter()
         .any(|ext| path.ends_with(ext))
@@ -256,7 +260,12 @@ mod tests {
                 (Role::Main, "hoodie-2.jpg", None, None),
                 (Role::Gallery, "hoodie-back.jpg", None, None),
                 (Role::Variant, "hoodie-green-1.jpg", Some("Green"), None),
-                (Role::Variant, "hoodie-blue-1.jpg", Some("Blue / No"), Some("46")),
+                (
+                    Role::Variant,
+                    "hoodie-blue-1.jpg",
+                    Some("Blue / No"),
+                    Some("46")
+                ),
                 (
                     Role::Variant,
                     "hoodie-with-logo-2.jpg",
@@ -285,7 +294,9 @@ mod tests {
         let e = extract(&broken, Some("https://w.example/product/a/"));
         assert_eq!(e.media.len(), 1);
         assert!(
-            e.warnings.iter().any(|w| w.contains("data-product_variations")),
+            e.warnings
+                .iter()
+                .any(|w| w.contains("data-product_variations")),
             "{:?}",
             e.warnings
         );
@@ -302,7 +313,11 @@ mod tests {
             (r#"<div class="woocommerce-product-gallery"></div>"#, false),
             (r#"<p>Powered by WooCommerce</p>"#, false),
         ] {
-            assert_eq!(WooCommerce.recognizes(&Page::parse(html, None, &mut w)), yes, "{html}");
+            assert_eq!(
+                WooCommerce.recognizes(&Page::parse(html, None, &mut w)),
+                yes,
+                "{html}"
+            );
         }
     }
 }
