@@ -6,8 +6,11 @@
 //! `new Shopify.OptionSelectors('productSelect', { product: {…} })`, an app's
 //! `_BISConfig.product = {…}`). Whatever the theme calls it, the object opens with
 //! `{"id":<number>,"title":"…","handle":"…"`, which is how it is found. A page that embeds several
-//! (quick views of other products) names its own in its address, `/products/<handle>`; without
-//! that the first is the page's. Sources, all from that object:
+//! (quick views of other products) names its own: in its address, `/products/<handle>`, or in
+//! Shopify's analytics data (`"pageType":"product","resourceType":"product","resourceId":<id>`);
+//! without either the first is the page's. A page that analytics data calls something other than
+//! a product page (a collection, the home page) is not claimed, whatever products it embeds.
+//! Sources, all from the page's product object:
 //!
 //! * **id, title** — its `id` and `title`;
 //! * **gallery** — its `media` in order: pictures (`src`, at the address `images` gives the
@@ -37,7 +40,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::embedded::{json_starting_at, text};
-use super::page::{Page, regex};
+use super::page::{Page, capture, regex};
 use super::variant_pictures::VariantPictures;
 use super::{Extractor, Found, cdn};
 use crate::media::Role;
@@ -55,7 +58,9 @@ impl Extractor for Shopify {
     }
 
     fn recognizes(&self, page: &Page<'_>) -> bool {
-        is_shopify(page) && PRODUCT.is_match(page.raw())
+        is_shopify(page)
+            && capture(&PAGE_TYPE, page.raw()).is_none_or(|t| t == "product")
+            && PRODUCT.is_match(page.raw())
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {
@@ -82,6 +87,13 @@ static PRODUCT: LazyLock<Regex> = LazyLock::new(|| {
     regex(r#"\{\s*"id"\s*:\s*\d+\s*,\s*"title"\s*:\s*"(?:[^"\\]|\\.)*"\s*,\s*"handle"\s*:\s*""#)
 });
 
+/// Shopify's analytics data on every store page: `"page":{"pageType":"product",…}`.
+static PAGE_TYPE: LazyLock<Regex> = LazyLock::new(|| regex(r#""pageType"\s*:\s*"(\w+)""#));
+
+/// The product the analytics data says the page is about.
+static RESOURCE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#""resourceType"\s*:\s*"product"\s*,\s*"resourceId"\s*:\s*(\d+)"#));
+
 /// Whether the page comes from a Shopify store: its scripts, its CDN or its own `/cdn/shop/`
 /// path (newer stores serve their files from their own domain).
 fn is_shopify(page: &Page<'_>) -> bool {
@@ -96,20 +108,24 @@ fn is_shopify(page: &Page<'_>) -> bool {
     .any(|mark| page.has(mark))
 }
 
-/// The page's product object: the one whose handle the page's address names, else the first.
+/// The page's product object: the one whose handle the page's address names, else the one the
+/// analytics data names, else the first.
 fn product(page: &Page<'_>) -> Option<Value> {
-    let mut all = json_starting_at(page.raw(), &PRODUCT)
+    let all: Vec<Value> = json_starting_at(page.raw(), &PRODUCT)
         .into_iter()
-        .filter(|p| p.get("variants").is_some_and(Value::is_array));
-    let first = all.next()?;
-    let Some(handle) = page_handle(page) else {
-        return Some(first);
+        .filter(|p| p.get("variants").is_some_and(Value::is_array))
+        .collect();
+    let handle = page_handle(page);
+    let resource = capture(&RESOURCE, page.raw());
+    let by = |key: &str, wanted: &Option<String>| {
+        let wanted = wanted.as_deref()?;
+        all.iter()
+            .position(|p| p.get(key).and_then(text).as_deref() == Some(wanted))
     };
-    let named = |p: &Value| p.get("handle").and_then(Value::as_str) == Some(handle.as_str());
-    if named(&first) {
-        return Some(first);
-    }
-    all.find(named).or(Some(first))
+    let index = by("handle", &handle)
+        .or_else(|| by("id", &resource))
+        .unwrap_or(0);
+    all.into_iter().nth(index)
 }
 
 /// `<handle>` of a `/products/<handle>` address (also `/collections/<c>/products/<handle>`),
@@ -462,10 +478,14 @@ mod tests {
             Some("https://totes.example/collections/all/products/other"),
         );
         assert_eq!(e.product_id.as_deref(), Some("9"));
-        // Without an address naming one, the first product object is the page's.
-        let e = extract(&html.replace("canonical", "x"), None);
+        // Without an address naming one, the one Shopify's analytics data names, else the first.
+        let addressless = html.replace("canonical", "x");
+        let e = extract(&addressless, None);
         assert_eq!(e.site, "shopify");
         assert_eq!(e.product_id.as_deref(), Some("9"));
+        let analytics = r#"<script>var meta = {"page":{"pageType":"product","resourceType":"product","resourceId":7001}};</script>"#;
+        let e = extract(&format!("{addressless}{analytics}"), None);
+        assert_eq!(e.product_id.as_deref(), Some("7001"));
     }
 
     #[test]
@@ -501,6 +521,19 @@ mod tests {
             ),
             (format!("<script>var p={product};</script>"), false),
             ("<script>Shopify.shop='s';</script>".to_string(), false),
+            // A collection page embedding its products' objects is not a product page.
+            (
+                format!(
+                    r#"<script>Shopify.shop='s';var p={product};var meta={{"page":{{"pageType":"collection","resourceType":"collection","resourceId":4}}}};</script>"#
+                ),
+                false,
+            ),
+            (
+                format!(
+                    r#"<script>Shopify.shop='s';var p={product};var meta={{"page":{{"pageType":"product"}}}};</script>"#
+                ),
+                true,
+            ),
         ];
         for (html, yes) in cases {
             assert_eq!(
