@@ -101,6 +101,19 @@ impl Extraction {
     pub fn count(&self, role: Role) -> usize {
         self.media.iter().filter(|m| m.role == role).count()
     }
+
+    /// Each item's role, file name (the URL's last segment), variant label and id: what an
+    /// extractor's unit test compares.
+    #[cfg(test)]
+    pub(crate) fn by_file(&self) -> Vec<(Role, &str, Option<&str>, Option<&str>)> {
+        self.media
+            .iter()
+            .map(|m| {
+                let file = m.url.rsplit('/').next().unwrap_or("");
+                (m.role, file, m.variant.as_deref(), m.variant_id.as_deref())
+            })
+            .collect()
+    }
 }
 
 /// An extractor: one per marketplace (listed in [`SITES`]) or shop platform (listed in

@@ -362,7 +362,7 @@ fn option_values(variant: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::{ExtractedMedia, extract};
+    use crate::extract::extract;
 
     /// A product of a store on its own domain, as Liquid prints it: three colours in two sizes,
     /// each colour's picture featured by both its sizes, a video and a 3D model in `media`.
@@ -396,16 +396,6 @@ mod tests {
         )
     }
 
-    fn summary(media: &[ExtractedMedia]) -> Vec<(Role, String, Option<String>, Option<String>)> {
-        media
-            .iter()
-            .map(|m| {
-                let file = m.url.rsplit('/').next().unwrap_or("").to_string();
-                (m.role, file, m.variant.clone(), m.variant_id.clone())
-            })
-            .collect()
-    }
-
     #[test]
     fn the_product_json_gives_gallery_videos_and_each_other_variant_s_picture() {
         let html = store_page();
@@ -413,30 +403,22 @@ mod tests {
         assert_eq!(e.site, "shopify");
         assert_eq!(e.product_id.as_deref(), Some("7001"));
         assert_eq!(e.title.as_deref(), Some("Canvas Tote"));
-        let s = |r: Role, f: &str, l: Option<&str>, id: Option<&str>| {
-            (
-                r,
-                f.to_string(),
-                l.map(str::to_string),
-                id.map(str::to_string),
-            )
-        };
         // Opened with the first available variant, Sand / L: Sand's picture is the gallery's.
         assert_eq!(
-            summary(&e.media),
+            e.by_file(),
             vec![
                 // The address `images` gives, not `media`'s later cache-buster.
-                s(Role::Main, "front.jpg?v=0", None, None),
-                s(Role::Gallery, "sand.jpg?v=1", None, None),
-                s(Role::Gallery, "tote-3d.png?v=1", None, None),
-                s(Role::Variant, "navy.jpg?v=1", Some("Navy"), None),
-                s(
+                (Role::Main, "front.jpg?v=0", None, None),
+                (Role::Gallery, "sand.jpg?v=1", None, None),
+                (Role::Gallery, "tote-3d.png?v=1", None, None),
+                (Role::Variant, "navy.jpg?v=1", Some("Navy"), None),
+                (
                     Role::Variant,
                     "olive.jpg?v=1",
                     Some("Olive / S"),
                     Some("31")
                 ),
-                s(Role::Video, "abc.HD-1080p.mp4", None, None),
+                (Role::Video, "abc.HD-1080p.mp4", None, None),
             ]
         );
         assert!(
@@ -455,16 +437,17 @@ mod tests {
             &html,
             Some("https://totes.example/products/canvas-tote?variant=22"),
         );
-        let variants: Vec<(String, Option<String>)> = summary(&e.media)
+        let variants: Vec<_> = e
+            .by_file()
             .into_iter()
             .filter(|m| m.0 == Role::Variant)
             .map(|m| (m.1, m.2))
             .collect();
         assert_eq!(
             variants,
-            vec![
-                ("sand.jpg?v=1".to_string(), Some("Sand".to_string())),
-                ("olive.jpg?v=1".to_string(), Some("Olive / S".to_string())),
+            [
+                ("sand.jpg?v=1", Some("Sand")),
+                ("olive.jpg?v=1", Some("Olive / S"))
             ]
         );
         assert_eq!(e.count(Role::Gallery), 2, "navy and the model's preview");

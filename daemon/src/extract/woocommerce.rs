@@ -242,20 +242,8 @@ mod tests {
         assert_eq!(e.site, "woocommerce");
         assert_eq!(e.product_id.as_deref(), Some("42"));
         assert_eq!(e.title.as_deref(), Some("Hoodie"));
-        let got: Vec<(Role, &str, Option<&str>, Option<&str>)> = e
-            .media
-            .iter()
-            .map(|m| {
-                (
-                    m.role,
-                    m.url.rsplit('/').next().unwrap_or(""),
-                    m.variant.as_deref(),
-                    m.variant_id.as_deref(),
-                )
-            })
-            .collect();
         assert_eq!(
-            got,
+            e.by_file(),
             vec![
                 (Role::Main, "hoodie-2.jpg", None, None),
                 (Role::Gallery, "hoodie-back.jpg", None, None),
