@@ -706,6 +706,18 @@ mod tests {
             "https://shop.example/cdn/shop/products/mug.jpg?width=100&height=100&crop=center",
             "https://shop.example/cdn/shop/products/mug.jpg",
         );
+        // A store's own file name that looks like an Amazon rendition (mediamarkt.pt uploaded
+        // Amazon's pictures under their Amazon names): only Shopify's own size goes.
+        let named = "https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL._SL1000.jpg?v=1553183235";
+        big(
+            "https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL._SL1000_1024x1024.jpg?v=1553183235",
+            named,
+        );
+        assert_eq!(largest(named), named);
+        assert_ne!(
+            asset_id(named),
+            asset_id("https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL.jpg")
+        );
     }
 
     #[test]
