@@ -18,6 +18,7 @@ use haul_protocol::paths::Paths;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::media::Include;
 use crate::package::naming::Naming;
 use crate::process::preset::{self, Preset, PresetConfig, PresetError};
 
@@ -49,6 +50,9 @@ pub struct Config {
     /// Save links from URL lists, spreadsheets and `haul grab URL` exactly as given, instead of
     /// rewriting each to the largest size its CDN serves (`…_AC_SX679_.jpg` → `….jpg`).
     pub keep_links_as_given: bool,
+    /// The roles grabs save: `["main", "gallery", "variant", "video", "description", "review"]`
+    /// (all, the default) or some of them.
+    pub include: Include,
 
     /// Allow downloads from loopback, private, link-local and other non-public addresses.
     pub allow_private_networks: bool,
@@ -115,6 +119,7 @@ impl Default for Config {
             presets: BTreeMap::new(),
             naming: Naming::Default,
             keep_links_as_given: false,
+            include: Include::ALL,
             allow_private_networks: false,
             extra_ca_file: None,
             resolve: BTreeMap::new(),
@@ -330,6 +335,17 @@ package = "both"
         assert_eq!(c.naming.to_string(), "{product_id}_{index}");
         let err = parse("\nnaming = \"{sku}\"").unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("{sku}"), "{err}");
+    }
+
+    #[test]
+    fn include_is_a_list_of_roles() {
+        assert!(parse("").unwrap().include.is_all());
+        let c = parse("include = [\"main\", \"gallery\"]").unwrap();
+        assert_eq!(c.include.to_string(), "main,gallery");
+        let err = parse("\ninclude = [\"main\", \"photos\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains("photos"), "{err}");
     }
 
     #[test]

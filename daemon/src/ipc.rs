@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::jobs::{Engine, EngineError, JobEvent, Submission};
 use crate::journal::RequestedMedia;
+use crate::media::Include;
 use crate::package::naming::Naming;
 
 /// Time a client has to say `hello`.
@@ -295,6 +296,11 @@ impl Connection {
             Some(Ok(naming)) => Some(naming),
             Some(Err(e)) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
         };
+        let include = match grab.options.include.map(Include::try_from) {
+            None => None,
+            Some(Ok(include)) => Some(include),
+            Some(Err(e)) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
+        };
         let page = grab.page.unwrap_or_default();
         let submission = Submission {
             page_url: Some(page.url).filter(|u| !u.is_empty()),
@@ -308,6 +314,7 @@ impl Connection {
                     kind: m.kind,
                     role: None,
                     chosen: m.chosen,
+                    code: None,
                 })
                 .collect(),
             name: grab.options.name,
@@ -321,6 +328,7 @@ impl Connection {
             naming,
             sku: None,
             as_given: grab.options.as_given,
+            include,
         };
         match self.engine.submit(submission) {
             Ok(job) => {

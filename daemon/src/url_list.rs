@@ -49,9 +49,9 @@ pub fn parse(text: &str) -> (Vec<ListedUrl>, Vec<BadLine>) {
     (urls, bad)
 }
 
-/// Listed URLs split into the product pages of shops haul reads (each a product of its own, whose
-/// page is fetched and extracted — [`crate::extract::product_page`]), once each, and the rest:
-/// media to save together.
+/// Listed URLs split into page addresses (each a product of its own, whose page is fetched and
+/// extracted — [`crate::extract::names_a_page`]: product pages of the shops haul reads, and page
+/// addresses of any shop), once each, and the rest: media to save together.
 pub fn split_product_pages(
     urls: impl IntoIterator<Item = String>,
 ) -> (Vec<String>, Vec<RequestedMedia>) {
@@ -59,7 +59,7 @@ pub fn split_product_pages(
     let mut seen = std::collections::HashSet::new();
     let mut media = Vec::new();
     for url in urls {
-        if crate::extract::product_page(&url).is_none() {
+        if !crate::extract::names_a_page(&url) {
             media.push(RequestedMedia::link(url));
         } else if seen.insert(url.clone()) {
             pages.push(url);

@@ -91,7 +91,7 @@ async fn a_grab_packages_every_file_stripped_named_and_described() {
             "01-main.jpg",
             "02.png",
             "03.webp",
-            "video-01.mp4",
+            "video/01.mp4",
             "manifest.json",
             "manifest.csv"
         ]
@@ -545,4 +545,90 @@ async fn listed_links_are_saved_at_their_largest_or_exactly_as_given() {
         assert_eq!(server.hits(large), 1, "{large} not asked for again");
     }
     daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_left_out_by_choice_are_never_downloaded_and_listed_in_the_manifest() {
+    let s = setup("").await;
+    s.server.add(
+        "/shop/lamp-a.jpg",
+        Route::ok(images::jpeg_with_metadata(64, 48, 1), "image/jpeg"),
+    );
+    s.server.add(
+        "/shop/lamp-b.jpg",
+        Route::ok(images::jpeg_with_metadata(64, 48, 2), "image/jpeg"),
+    );
+    s.server.add(
+        "/shop/lamp.mp4",
+        Route::ok(fake_mp4(20_000, 3), "video/mp4"),
+    );
+    let html = format!(
+        r#"<html><head><title>Lamp</title><script type="application/ld+json">{{"@type":"Product",
+        "name":"Brass Lamp","sku":"LAMP7","image":["{a}","{b}"]}}</script></head>
+        <body><video src="{v}"></video></body></html>"#,
+        a = s.server.url("/shop/lamp-a.jpg"),
+        b = s.server.url("/shop/lamp-b.jpg"),
+        v = s.server.url("/shop/lamp.mp4"),
+    );
+    let mut grab = media_grab(&[], "lamp");
+    grab.page = Some(haul_protocol::message::Page {
+        url: "https://shop.example/products/lamp".into(),
+        title: Some("Lamp".into()),
+        html: Some(html),
+    });
+    grab.options.include = Some(vec!["video".into()]);
+    let (_, finished) = grab_and_wait(&s.home.paths, grab, JOB_TIMEOUT).await;
+    assert_eq!(finished.status, JobState::Complete, "{finished:?}");
+    assert_eq!(finished.total, 1, "only the video is planned");
+    assert_eq!(s.server.hits("/shop/lamp-a.jpg"), 0);
+    assert_eq!(s.server.hits("/shop/lamp-b.jpg"), 0);
+    let entries = read_zip(std::path::Path::new(
+        finished.output.as_deref().expect("a package"),
+    ));
+    let m = manifest(&entries);
+    let files = m["files"].as_array().expect("files");
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["role"], "video");
+    let not_included: Vec<(&str, &str)> = m["not_included"]
+        .as_array()
+        .expect("not_included")
+        .iter()
+        .map(|x| {
+            (
+                x["role"].as_str().unwrap_or_default(),
+                x["url"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        not_included,
+        [
+            ("main", s.server.url("/shop/lamp-a.jpg").as_str()),
+            ("gallery", s.server.url("/shop/lamp-b.jpg").as_str()),
+        ]
+    );
+    assert!(
+        m["notes"].as_array().is_some_and(|n| n
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("include")))),
+        "{m}"
+    );
+
+    // An unknown role is refused before anything runs, naming it.
+    let mut bad = media_grab(&[s.server.url("/shop/lamp-a.jpg")], "bad");
+    bad.options.include = Some(vec!["photos".into()]);
+    let (mut conn, _) = haul_tests::daemon::connect(&s.home.paths)
+        .await
+        .expect("connect to the daemon");
+    haul_protocol::socket::send(&mut conn, &haul_protocol::message::Request::Grab(bad))
+        .await
+        .expect("send grab");
+    let reply = haul_protocol::socket::recv(&mut conn)
+        .await
+        .expect("a reply");
+    assert!(
+        matches!(&reply, Some(Reply::Error(e)) if e.message.contains("photos")),
+        "{reply:?}"
+    );
+    s.daemon.stop().await;
 }

@@ -240,6 +240,38 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
         browser.eval("document.querySelector('.job .meta')?.textContent ?? ''")
     );
 
+    // The form's choice of what to save: only the main picture of the next links.
+    let side_hits = server.hits("/shop/chair-side.jpg");
+    browser.eval("document.querySelector('.add').open = true");
+    browser.type_into(
+        "#add-urls",
+        &format!(
+            "{} {}",
+            server.url("/shop/chair-main.png"),
+            server.url("/shop/chair-side.jpg")
+        ),
+    );
+    browser.type_into("#add-name", "Only the main picture");
+    browser.click("#add-roles input[value=gallery]");
+    browser.click("#add-form button[type=submit]");
+    let only_main = browser.wait_until(
+        &format!(
+            "(document.querySelector('.job .label')?.textContent ?? '').includes('Only the main') && {JOB_STATE} === 'complete'"
+        ),
+        WAIT,
+    );
+    assert!(only_main.is_some(), "the second job ends complete");
+    let newest = api.get("/api/v1/jobs?limit=1").await.json()["jobs"][0].clone();
+    assert_eq!(
+        newest["total"], 1,
+        "only the main picture was planned: {newest}"
+    );
+    assert_eq!(
+        server.hits("/shop/chair-side.jpg"),
+        side_hits,
+        "the left-out picture was not downloaded"
+    );
+
     let errors = browser.page_errors();
     assert!(
         errors.is_empty(),

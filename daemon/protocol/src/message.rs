@@ -163,6 +163,11 @@ pub struct GrabOptions {
     /// (default: the daemon's config, `keep_links_as_given`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_given: Option<bool>,
+    /// The roles to save (`main`, `gallery`, `variant`, `video`, `description`, `review`);
+    /// the page's media in other roles are left out and listed in the manifest (default: the
+    /// daemon's config, `include`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
 }
 
 /// What a finished job leaves in the output folder.

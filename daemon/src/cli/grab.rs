@@ -11,6 +11,7 @@ use anyhow::{Context as _, bail};
 use haul::daemon::{DaemonError, EngineLock};
 use haul::jobs::{Engine, JobEvent, Submission};
 use haul::journal::{Journal, RequestedMedia};
+use haul::media::{Include, IncludeError};
 use haul::package::naming::Naming;
 use haul::url_list;
 use haul_protocol::message::{
@@ -51,12 +52,18 @@ pub struct Args {
     /// Package as a ZIP (default), a plain folder, or both.
     #[arg(long, value_enum)]
     package: Option<PackageArg>,
-    /// How files inside the package are named: `default` (01-main.jpg, 02.jpg, video-01.mp4, …),
-    /// `amazon-upload` (Seller Central's <ASIN>.MAIN.jpg, .PT01.jpg, …), or a template such as
+    /// How files inside the package are named: `default` (01-main.jpg, 02.jpg, …, then a folder
+    /// per role: video/01.mp4, review/01.jpg, …), `amazon-upload` (Seller Central's
+    /// <ASIN>.MAIN.jpg, .PT01.jpg, …, the page's own codes kept), or a template such as
     /// '{product_id}_{role}_{index}.{ext}' (fields: {site} {product_id} {role} {index} {variant}
     /// {ext}). Default: `naming` in the config.
     #[arg(long, value_name = "NAMING", value_parser = parse_naming)]
     naming: Option<Naming>,
+    /// Save only media of these roles, e.g. `main,gallery,video` (any of main, gallery, variant,
+    /// video, description, review); the page's other media are left out and listed in the
+    /// manifest. Default: `include` in the config (every role).
+    #[arg(long, value_name = "ROLES", value_parser = parse_include)]
+    include: Option<Include>,
     /// Save the media URLs exactly as given. Without it, each is saved in the largest size its
     /// CDN serves (an Amazon `…_AC_SX679_.jpg` as `….jpg`, an eBay `s-l500` as `s-l1600`).
     /// Default: `keep_links_as_given` in the config.
@@ -65,6 +72,10 @@ pub struct Args {
     /// Print the result as one JSON document instead of progress bars and a summary.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_include(text: &str) -> Result<Include, String> {
+    text.parse().map_err(|e: IncludeError| e.to_string())
 }
 
 fn parse_naming(text: &str) -> Result<Naming, String> {
@@ -133,6 +144,7 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
         package,
         naming: args.naming.clone(),
         as_given: args.as_given.then_some(true),
+        include: args.include,
         ..Default::default()
     };
     let mut jobs = Vec::new();
@@ -295,6 +307,7 @@ async fn via_daemon(
                 package: job.package,
                 naming: job.naming.map(|n| n.to_string()),
                 as_given: job.as_given,
+                include: job.include.map(Vec::<String>::from),
             },
         };
         socket::send(&mut conn, &Request::Grab(grab)).await?;

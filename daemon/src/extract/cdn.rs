@@ -76,6 +76,9 @@ pub fn asset_id(url: &str) -> String {
     if let Some(id) = taobao_video_id(&parts) {
         return format!("taobao-video:{id}");
     }
+    if let Some(id) = amazon_video_id(&parts) {
+        return format!("amazon-video:{id}");
+    }
     // Unknown host: the address without what only picks a rendition (sizes, formats, mirrors —
     // `rendition`). Signed CDN URLs (CloudFront) keep their identity in the path; the query is
     // a signature that changes with every page load.
@@ -85,6 +88,12 @@ pub fn asset_id(url: &str) -> String {
     } else {
         rendition::picture_key(&parts.host, &parts.path, query)
     }
+}
+
+/// Whether `url` is on a media CDN these rules know (Amazon's, alicdn, eBay's, Etsy's, Shopify's
+/// files, Walmart's, Temu's): a file there is media, never a page.
+pub fn is_known_media_host(url: &str) -> bool {
+    Parts::parse(url).is_some_and(|p| p.family != Family::Other)
 }
 
 /// Whether `url` looks like a media file rather than a script, style sheet or document that
@@ -264,6 +273,42 @@ fn amazon_asset(parts: &Parts) -> Option<String> {
         return Some(format!("amazon:aplus:{id}"));
     }
     None
+}
+
+/// Amazon's video service keeps every rendition of one video — an MP4
+/// (`default.jobtemplate.mp4.480.mp4`, `ShortForm-Generic-480p-….mp4`) and an HLS playlist
+/// (`default.jobtemplate.hls.m3u8`) — in one job folder named by a UUID, under
+/// `m.media-amazon.com/images/S/vse-vms-transcoding-artifact-<region>-prod/` (older pages: a
+/// CloudFront host). One video, whichever rendition a page links: the es window-robot page links
+/// `97cc908b-…/default.jobtemplate.mp4.480.mp4` in its image block and
+/// `97cc908b-…/default.jobtemplate.hls.m3u8` in its player.
+fn amazon_video_id(parts: &Parts) -> Option<String> {
+    let vse = match parts.family {
+        Family::Amazon => amazon_path(&parts.path).starts_with("/images/S/vse-vms-transcoding-"),
+        Family::Other if parts.host.ends_with(".cloudfront.net") => {
+            let file = parts.path.rsplit('/').next().unwrap_or("");
+            file.starts_with("ShortForm-") || file.contains(".jobtemplate.")
+        }
+        _ => false,
+    };
+    if !vse {
+        return None;
+    }
+    parts
+        .path
+        .split('/')
+        .find(|segment| is_uuid(segment))
+        .map(str::to_ascii_lowercase)
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 // ---- alicdn (AliExpress, Alibaba, 1688) --------------------------------------------------------
@@ -664,6 +709,29 @@ mod tests {
     }
 
     #[test]
+    fn an_amazon_video_as_mp4_and_as_hls_is_one_asset() {
+        let vse = "https://m.media-amazon.com/images/S/vse-vms-transcoding-artifact-eu-west-1-prod/97cc908b-62b3-41ef-82b0-fbe4971e597f";
+        let mp4 = format!("{vse}/default.jobtemplate.mp4.480.mp4");
+        let hls = format!("{vse}/default.jobtemplate.hls.m3u8");
+        assert_eq!(asset_id(&mp4), asset_id(&hls));
+        assert_eq!(largest(&hls), hls, "both renditions are kept as linked");
+        let other = "https://m.media-amazon.com/images/S/vse-vms-transcoding-artifact-us-east-1-prod/6816d1a0-2caa-4593-96d3-8849666e4efb/default.jobtemplate.hls.m3u8";
+        assert_ne!(asset_id(&hls), asset_id(other));
+        let cf = "https://d2y5sgsy8bbmb8.cloudfront.net/v2/99a9b1d4-ba67-51ac-a9fc-03282acc46f5";
+        assert_eq!(
+            asset_id(&format!(
+                "{cf}/ShortForm-Generic-480p-16-9-1409173089793-rpcbe5.mp4"
+            )),
+            asset_id(&format!("{cf}/default.jobtemplate.hls.m3u8"))
+        );
+        // Other CloudFront files keep their own identity.
+        assert_ne!(
+            asset_id("https://x.cloudfront.net/99a9b1d4-ba67-51ac-a9fc-03282acc46f5/a.mp4"),
+            asset_id("https://x.cloudfront.net/99a9b1d4-ba67-51ac-a9fc-03282acc46f5/b.mp4")
+        );
+    }
+
+    #[test]
     fn alicdn_mirrors_are_one_asset() {
         let a = "https://s.alicdn.com/@sc04/kf/H1.jpg_80x80.jpg";
         let b = "https://sc04.alicdn.com/kf/H1.jpg";
@@ -744,6 +812,18 @@ mod tests {
         big(
             "https://shop.example/cdn/shop/products/mug.jpg?width=100&height=100&crop=center",
             "https://shop.example/cdn/shop/products/mug.jpg",
+        );
+        // A store's own file name that looks like an Amazon rendition (mediamarkt.pt uploaded
+        // Amazon's pictures under their Amazon names): only Shopify's own size goes.
+        let named = "https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL._SL1000.jpg?v=1553183235";
+        big(
+            "https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL._SL1000_1024x1024.jpg?v=1553183235",
+            named,
+        );
+        assert_eq!(largest(named), named);
+        assert_ne!(
+            asset_id(named),
+            asset_id("https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL.jpg")
         );
     }
 

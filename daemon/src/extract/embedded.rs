@@ -83,18 +83,30 @@ fn scan_json_at<T: serde::de::DeserializeOwned>(
 /// order (at most [`MAX_MARKERS`] matches and [`SCAN_BUDGET`] bytes are tried). The marker's
 /// match must end where the value begins (whitespace allowed).
 pub fn json_after(text: &str, marker: &Regex) -> Vec<Value> {
-    values_after(text, marker)
+    json_at_matches(text, marker, |m| m.end())
 }
 
-/// [`json_after`] for any shape `T`: the values that parse as `T`.
-fn values_after<T: serde::de::DeserializeOwned>(text: &str, marker: &Regex) -> Vec<T> {
+/// Every object/array that a match of `marker` opens (the match starts at its `{` or `[`, as
+/// `\{"id":\d+,"title":` opens a Shopify product) and that parses as JSON, in page order,
+/// bounded like [`json_after`]. For values no fixed text precedes, only their own first keys.
+pub fn json_starting_at(text: &str, marker: &Regex) -> Vec<Value> {
+    json_at_matches(text, marker, |m| m.start())
+}
+
+/// The values (of shape `T`) at `at(match)` for the first [`MAX_MARKERS`] matches of `marker`, within
+/// [`SCAN_BUDGET`].
+fn json_at_matches<T: serde::de::DeserializeOwned>(
+    text: &str,
+    marker: &Regex,
+    at: fn(&regex::Match<'_>) -> usize,
+) -> Vec<T> {
     let mut spent = 0usize;
     let mut out = Vec::new();
     for m in marker.find_iter(text).take(MAX_MARKERS) {
         if spent > SCAN_BUDGET {
             break;
         }
-        let (value, scanned) = scan_json_at(text, m.end());
+        let (value, scanned) = scan_json_at(text, at(&m));
         spent += scanned;
         out.extend(value.map(|(v, _)| v));
     }
@@ -305,7 +317,9 @@ impl<'de> serde::Deserialize<'de> for Ordered {
 /// The first object/array right after a match of `marker` (as [`json_after`]) that parses as
 /// `T` — for shapes whose order [`Value`] would lose (a list of [`Ordered`] objects).
 pub fn parsed_after<T: serde::de::DeserializeOwned>(text: &str, marker: &Regex) -> Option<T> {
-    values_after(text, marker).into_iter().next()
+    json_at_matches(text, marker, |m| m.end())
+        .into_iter()
+        .next()
 }
 
 /// Every value stored under `key` anywhere inside `value` (depth-first, page order).
@@ -383,6 +397,17 @@ mod tests {
         assert_eq!(balanced_end("{ never closed", 0), None);
         assert_eq!(balanced_end("abc", 1), None);
         assert_eq!(balanced_end("", 5), None);
+    }
+
+    #[test]
+    fn json_starting_at_a_marker_that_opens_it() {
+        let t = r#"var a = {"id":1,"title":"A","handle":"a","variants":[{"id":2,"title":"B"}]}; b({"id":3,"title":"C","handle":"c"});"#;
+        let re = regex(r#"\{"id":\d+,"title":"[^"]*","handle":"#);
+        let v = json_starting_at(t, &re);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0]["handle"], "a");
+        assert_eq!(v[0]["variants"][0]["id"], 2);
+        assert_eq!(v[1]["id"], 3);
     }
 
     #[test]

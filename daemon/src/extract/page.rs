@@ -169,6 +169,9 @@ pub struct Page<'a> {
     raw: &'a str,
     dom: Html,
     url: Option<Url>,
+    /// `url` is the address the caller gave (where the user opened the page), not one the page
+    /// names itself.
+    opened: bool,
     /// Media URLs a browser showed on the page, absolute (see [`super::extract_shown`]).
     shown: Vec<String>,
 }
@@ -194,6 +197,7 @@ impl<'a> Page<'a> {
             raw,
             dom,
             url: None,
+            opened: false,
             shown: Vec::new(),
         };
         let given = url.and_then(|u| {
@@ -209,6 +213,7 @@ impl<'a> Page<'a> {
                 "the page address {raw:?} is not an http(s) URL; using the page's own address"
             ));
         }
+        page.opened = given.is_some();
         page.url = given.or_else(|| {
             let found = page
                 .canonical()
@@ -301,6 +306,12 @@ impl<'a> Page<'a> {
             .filter(|c| !c.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// The address the user opened the page at, when the caller gave it (the browser's address
+    /// bar, `haul extract --url`); `None` when only the page names its address.
+    pub fn opened(&self) -> Option<&Url> {
+        self.url.as_ref().filter(|_| self.opened)
     }
 
     /// Group 1 of `re` in the page's canonical link, its address and its `og:url`, in that order

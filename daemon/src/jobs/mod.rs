@@ -41,6 +41,7 @@ use crate::fetch::Fetcher;
 use crate::journal::{
     InputJobs, JobRequest, Journal, JournalError, LocalFile, NewJob, RequestedMedia,
 };
+use crate::media::Include;
 use crate::package::naming::Naming;
 use crate::process::StripOptions;
 
@@ -94,11 +95,13 @@ pub struct Submission {
     pub sku: Option<String>,
     /// Save listed links exactly as given (default: the config's `keep_links_as_given`).
     pub as_given: Option<bool>,
+    /// The roles to save (default: the config's `include`).
+    pub include: Option<Include>,
 }
 
 /// The product page a grab asks for by its address alone — its page address without HTML or
-/// media, or its one media URL — when it is a product page of a shop haul reads
-/// ([`crate::extract::product_page`]). Such a grab fetches the page and extracts it, whoever
+/// media, or its one media URL — when it names a page ([`crate::extract::names_a_page`]: a
+/// product page of a shop haul reads, or a page address of any shop). Such a grab fetches the page and extracts it, whoever
 /// sent it: `haul grab <address>`, the status page's form, a socket client. A browser always
 /// sends the HTML it has.
 fn lone_product_address(submission: &Submission) -> Option<String> {
@@ -108,7 +111,7 @@ fn lone_product_address(submission: &Submission) -> Option<String> {
         _ => return None,
     };
     let address = address.trim();
-    crate::extract::product_page(address).map(|_| address.to_string())
+    crate::extract::names_a_page(address).then(|| address.to_string())
 }
 
 /// Engine failures (per-item failures are not errors: they end up in the manifest).
@@ -307,6 +310,7 @@ impl Engine {
                 as_given: submission
                     .as_given
                     .unwrap_or(self.inner.config.keep_links_as_given),
+                include: Some(submission.include.unwrap_or(self.inner.config.include)),
             },
             out_dir: submission
                 .out_dir

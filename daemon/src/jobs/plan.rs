@@ -16,12 +16,14 @@
 //!    first image is the main image, the other images the gallery. The same asset listed twice
 //!    is saved once.
 //! 4. Items are ordered by role (main, gallery, variants grouped by label, …), the package order.
+//! 5. Items in roles the request's `include` leaves out (the user's choice) are set aside: never
+//!    downloaded, listed in the manifest.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use crate::extract::{self, Extraction, cdn};
-use crate::journal::{JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
+use crate::journal::{ExcludedItem, JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
 use crate::media::{MediaKind, Role};
 
 /// What a job will save.
@@ -29,13 +31,36 @@ use crate::media::{MediaKind, Role};
 pub(super) struct Plan {
     pub product: ProductInfo,
     pub items: Vec<NewItem>,
+    /// What the page offered in roles the request's `include` leaves out.
+    pub excluded: Vec<ExcludedItem>,
     /// What the page extraction could not read (for the log).
     pub warnings: Vec<String>,
 }
 
 /// Plans `request` with the page `fetched` for it, else its saved page, if any (reading and
-/// extracting are CPU and disk work: call it on the blocking pool).
+/// extracting are CPU and disk work: call it on the blocking pool). Media in roles the request's
+/// `include` leaves out become [`Plan::excluded`] (step 5).
 pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
+    let mut plan = plan_every_role(request, fetched);
+    let include = request.include.unwrap_or_default();
+    if !include.is_all() {
+        let (items, excluded): (Vec<NewItem>, Vec<NewItem>) = std::mem::take(&mut plan.items)
+            .into_iter()
+            .partition(|i| include.contains(i.role));
+        plan.items = items;
+        plan.excluded = excluded
+            .into_iter()
+            .map(|i| ExcludedItem {
+                url: i.url,
+                role: i.role,
+                variant: i.variant,
+            })
+            .collect();
+    }
+    plan
+}
+
+fn plan_every_role(request: &JobRequest, fetched: Option<&str>) -> Plan {
     if !request.local_files.is_empty() {
         return Plan {
             product: ProductInfo {
@@ -43,6 +68,7 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 ..Default::default()
             },
             items: local_items(&request.local_files),
+            excluded: Vec::new(),
             warnings: Vec::new(),
         };
     }
@@ -68,6 +94,8 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
             let product = ProductInfo {
                 site: Some(e.site.clone()),
                 product_id: e.product_id.clone(),
+                parent_id: e.parent_id.clone(),
+                other_ids: e.other_ids.clone(),
                 title: e.title.clone().or_else(|| request.page_title.clone()),
                 page_url: e.page_url.clone().or_else(|| request.page_url.clone()),
             };
@@ -82,6 +110,7 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
             Plan {
                 product,
                 items,
+                excluded: Vec::new(),
                 warnings,
             }
         }
@@ -102,8 +131,10 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                     product_id: request.sku.clone(),
                     title: request.page_title.clone(),
                     page_url: request.page_url.clone(),
+                    ..Default::default()
                 },
                 items: list_items(&listed, request.as_given),
+                excluded: Vec::new(),
                 warnings,
             }
         }
@@ -128,6 +159,7 @@ fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> (Vec<NewItem>, u
             role: m.role,
             variant: m.variant.clone(),
             variant_id: m.variant_id.clone(),
+            code: m.code.clone(),
         })
         .collect();
     let mut roles = RolesByOrder {
@@ -150,6 +182,7 @@ fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> (Vec<NewItem>, u
             role: roles.next(kind),
             variant: None,
             variant_id: None,
+            code: None,
         });
     }
     // Stable: the extraction's order within a role (variants grouped by label) is kept, and
@@ -195,6 +228,7 @@ fn list_items(media: &[RequestedMedia], as_given: bool) -> Vec<NewItem> {
                 role: m.role.unwrap_or_else(|| roles.next(kind)),
                 variant: None,
                 variant_id: None,
+                code: m.code.clone(),
             }
         })
         .collect()
@@ -211,6 +245,7 @@ fn local_items(files: &[LocalFile]) -> Vec<NewItem> {
             role: if f.main { Role::Main } else { Role::Gallery },
             variant: None,
             variant_id: None,
+            code: None,
         })
         .collect()
 }
@@ -378,6 +413,36 @@ mod tests {
                 .any(|w| w.starts_with("3 of the 7 media the browser listed")),
             "{:?}",
             plan.warnings
+        );
+    }
+
+    #[test]
+    fn roles_left_out_by_choice_are_set_aside_not_planned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = saved_request(dir.path(), vec![media("https://img.example/clip.mp4")]);
+        request.media[0].chosen = true;
+        request.include = Some("gallery,video".parse().unwrap());
+        let plan = plan(&request, None);
+        let kept: Vec<(Role, &str)> = plan
+            .items
+            .iter()
+            .map(|i| (i.role, i.url.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (Role::Gallery, "https://img.example/lamp-b.jpg"),
+                (Role::Video, "https://img.example/clip.mp4"),
+            ]
+        );
+        let excluded: Vec<(Role, &str)> = plan
+            .excluded
+            .iter()
+            .map(|i| (i.role, i.url.as_str()))
+            .collect();
+        assert_eq!(
+            excluded,
+            [(Role::Main, "https://img.example/lamp-a.jpg?w=400")]
         );
     }
 

@@ -21,7 +21,8 @@ use crate::journal::{
 use crate::media::MediaKind;
 use crate::package::naming::{self, EntrySpec, Naming, ProductNames};
 use crate::package::{
-    self, Entry, Manifest, ManifestFailure, ManifestFile, ManifestLeftOut, PackageError,
+    self, Entry, Manifest, ManifestFailure, ManifestFile, ManifestLeftOut, ManifestNotIncluded,
+    PackageError,
 };
 use crate::process::{self, convert};
 
@@ -112,7 +113,7 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
             let plan = plan::plan(&request, fetched.as_ref().map(|p| p.html.as_str()));
             // A fetched page without a single product medium was not the product page.
             let wall = fetched
-                .filter(|_| plan.items.is_empty())
+                .filter(|_| plan.items.is_empty() && plan.excluded.is_empty())
                 .map(|p| fetch::page::describe_wall(&p.html));
             (plan, wall)
         })
@@ -124,7 +125,9 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         for warning in &plan.warnings {
             tracing::info!(job = id, warning = %warning, "while reading the page");
         }
-        inner.journal.plan_job(id, &plan.product, &plan.items)?;
+        inner
+            .journal
+            .plan_job(id, &plan.product, &plan.items, &plan.excluded)?;
         job = inner.journal.job(id)?;
     }
     inner.journal.set_job_state(id, JobState::Running, None)?;
@@ -662,6 +665,7 @@ fn contents(
             role: s.item.role,
             variant: s.item.variant.as_deref(),
             variant_id: s.item.variant_id.as_deref(),
+            code: s.item.code.as_deref(),
             ext: &s.saved.ext,
         })
         .collect();
@@ -689,6 +693,8 @@ fn contents(
         generator: concat!("haul ", env!("CARGO_PKG_VERSION")).to_string(),
         site: job.product.site.clone(),
         product_id: job.product.product_id.clone(),
+        parent_id: job.product.parent_id.clone(),
+        other_ids: job.product.other_ids.clone(),
         title: job.product.title.clone(),
         page_url: job.product.page_url.clone(),
         files: Vec::new(),
@@ -703,8 +709,25 @@ fn contents(
             })
             .collect(),
         left_out: Vec::new(),
+        not_included: job
+            .excluded
+            .iter()
+            .map(|x| ManifestNotIncluded {
+                url: x.url.clone(),
+                role: x.role.as_str().to_string(),
+                variant: x.variant.clone(),
+            })
+            .collect(),
         notes: named.notes,
     };
+    if !manifest.not_included.is_empty() {
+        let include = job.request.include.unwrap_or_default();
+        manifest.notes.push(format!(
+            "{} media of the page are not in the package by choice: only {include} were saved \
+             (include)",
+            manifest.not_included.len()
+        ));
+    }
     let mut entries = Vec::with_capacity(stored.len());
     for (s, name) in stored.into_iter().zip(named.names) {
         let Some(name) = name else {
@@ -723,6 +746,7 @@ fn contents(
             role: s.item.role.as_str().to_string(),
             variant: s.item.variant,
             variant_id: s.item.variant_id,
+            code: s.item.code,
             bytes: s.saved.bytes,
             width: s.saved.width,
             height: s.saved.height,

@@ -22,6 +22,7 @@ use super::open::{self, Show};
 use super::thumbs;
 use crate::jobs::{EngineError, ManageError, Submission};
 use crate::journal::{ItemRecord, JobRecord, RequestedMedia};
+use crate::media::Include;
 use crate::package::naming::Naming;
 
 /// Jobs listed when the request does not say.
@@ -301,6 +302,12 @@ pub struct CreateJob {
     /// How files inside the package are named: `default`, `amazon-upload`, or a template such
     /// as `{product_id}_{role}_{index}.{ext}` (default: the config's).
     pub naming: Option<String>,
+    /// The roles to save: some of `main`, `gallery`, `variant`, `video`, `description`,
+    /// `review` (default: the config's `include`, every role).
+    pub include: Option<Vec<String>>,
+    /// Save the URLs exactly as given instead of at the largest size their CDN serves (default:
+    /// the config's `keep_links_as_given`).
+    pub as_given: Option<bool>,
 }
 
 /// A job was created.
@@ -538,6 +545,11 @@ pub async fn create_job(
         .map(str::parse::<Naming>)
         .transpose()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let include = body
+        .include
+        .map(Include::try_from)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let page = body.page;
     let submission = Submission {
         page_url: page.as_ref().map(|p| p.url.trim().to_string()),
@@ -552,6 +564,8 @@ pub async fn create_job(
         out_dir: None,
         package: body.package.map(Into::into),
         naming,
+        include,
+        as_given: body.as_given,
         ..Default::default()
     };
     let engine = state.engine().clone();

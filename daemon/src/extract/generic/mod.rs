@@ -15,7 +15,8 @@
 //!    largest rendition the page mentions.
 //!
 //! The product's name and id come from its JSON-LD (`name`, `sku`/`productID`/`mpn`), else
-//! `og:title` and the page title.
+//! `og:title` and the page title. A JSON-LD `ProductGroup` also names its variants' pictures,
+//! which become labelled variant pictures.
 
 mod decide;
 mod layout;
@@ -29,6 +30,7 @@ use scraper::Selector;
 use serde_json::Value;
 
 use super::embedded::text;
+use super::etsy::image_urls;
 use super::page::{Page, selector};
 use super::{Extractor, Found};
 use crate::media::Role;
@@ -55,7 +57,7 @@ impl Extractor for Generic {
             if let Some(name) = product.get("name").and_then(text) {
                 found.title(name);
             }
-            if let Some(id) = ["sku", "productID", "mpn"]
+            if let Some(id) = ["sku", "productID", "productGroupID", "mpn"]
                 .iter()
                 .find_map(|k| product.get(*k).and_then(text))
             {
@@ -82,6 +84,9 @@ impl Extractor for Generic {
         }
         if let Some(note) = decision.note {
             found.warn(note);
+        }
+        for product in &products {
+            data_variants(product, page, found);
         }
 
         if let Some(t) = page.meta("og:title") {
@@ -203,9 +208,52 @@ fn product_names(product: Option<&Value>, page: &Page<'_>) -> Vec<String> {
     out
 }
 
+/// The variants a JSON-LD product lists as this page's (a `ProductGroup`'s `hasVariant`, as
+/// Google documents them): each variant's pictures, labelled by what the group varies by
+/// (`variesBy`: colour, size, …), else its colour, else its name, with its SKU as its id. A
+/// picture that is also the product's own stays in the gallery (`Found` keeps its first role).
+fn data_variants(product: &Value, page: &Page<'_>, found: &mut Found) {
+    let Some(Value::Array(variants)) = product.get("hasVariant") else {
+        return;
+    };
+    let varies_by: Vec<String> = match product.get("variesBy") {
+        Some(Value::Array(v)) => v.iter().filter_map(text).collect(),
+        Some(v) => text(v).into_iter().collect(),
+        None => Vec::new(),
+    }
+    .into_iter()
+    .map(|p| p.rsplit('/').next().unwrap_or(&p).to_string())
+    .collect();
+    for variant in variants.iter().take(super::MAX_ITEMS) {
+        let by: Vec<String> = varies_by
+            .iter()
+            .filter_map(|p| variant.get(p.as_str()).and_then(text))
+            .collect();
+        let label = if by.is_empty() {
+            ["color", "name"]
+                .iter()
+                .find_map(|k| variant.get(*k).and_then(text))
+                .unwrap_or_default()
+        } else {
+            by.join(" / ")
+        };
+        let id = variant.get("sku").and_then(text);
+        for url in image_urls(variant.get("image")) {
+            if let Some(url) = page.absolute(&url) {
+                found.variant_image(url, &label, id.as_deref());
+            }
+        }
+    }
+}
+
 fn is_product(kind: Option<&Value>) -> bool {
     match kind {
-        Some(Value::String(s)) => s == "Product" || s.ends_with("/Product"),
+        Some(Value::String(s)) => {
+            s == "Product"
+                || s.ends_with("/Product")
+                || s == "ProductGroup"
+                || s.ends_with("/ProductGroup")
+        }
         Some(Value::Array(kinds)) => kinds.iter().any(|k| is_product(Some(k))),
         _ => false,
     }
@@ -338,6 +386,55 @@ mod tests {
         assert_eq!(
             media(&e),
             vec![(Role::Main, "https://files.example.net/services/380/1.jpg")]
+        );
+    }
+
+    /// A `ProductGroup` as Google's structured-data documentation writes one: the page's product
+    /// and its variants, each with its own pictures.
+    #[test]
+    fn a_product_groups_variants_are_labelled_variant_pictures() {
+        let html = r#"<html><head><title>Wool coat</title><script type="application/ld+json">
+            {"@context":"https://schema.org","@type":"ProductGroup","name":"Wool winter coat",
+             "productGroupID":"44E01","variesBy":["https://schema.org/size","https://schema.org/color"],
+             "image":"https://img.shop.example/coat.jpg",
+             "hasVariant":[
+               {"@type":"Product","sku":"44E01-M11000","name":"Small green coat","size":"small",
+                "color":"green","image":"https://img.shop.example/coat_small_green.jpg"},
+               {"@type":"Product","sku":"44E01-K11000","name":"Small dark blue coat","size":"small",
+                "color":"dark blue","image":["https://img.shop.example/coat_small_blue.jpg",
+                "https://img.shop.example/coat.jpg"]}]}
+            </script></head><body></body></html>"#;
+        let e = extract(html, Some("https://shop.example/coats/44E01"));
+        assert_eq!(e.product_id.as_deref(), Some("44E01"));
+        let got: Vec<(Role, &str, Option<&str>, Option<&str>)> = e
+            .media
+            .iter()
+            .map(|m| {
+                (
+                    m.role,
+                    m.url.as_str(),
+                    m.variant.as_deref(),
+                    m.variant_id.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Role::Main, "https://img.shop.example/coat.jpg", None, None),
+                (
+                    Role::Variant,
+                    "https://img.shop.example/coat_small_green.jpg",
+                    Some("small / green"),
+                    Some("44E01-M11000")
+                ),
+                (
+                    Role::Variant,
+                    "https://img.shop.example/coat_small_blue.jpg",
+                    Some("small / dark blue"),
+                    Some("44E01-K11000")
+                ),
+            ]
         );
     }
 

@@ -527,9 +527,20 @@
       return;
     }
     const name = $('add-name').value.trim();
+    const boxes = [...$('add-roles').querySelectorAll('input[name="role"]')];
+    const include = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (!include.length) {
+      toast('Choose at least one kind of picture or video to save.', 'bad');
+      return;
+    }
+    const body = { urls };
+    if (name) body.name = name;
+    // Every box ticked: the daemon's own setting (`include` in its config) decides.
+    if (include.length < boxes.length) body.include = include;
+    if ($('add-as-given').checked) body.as_given = true;
     const button = ev.target.querySelector('button[type="submit"]');
     act(button, async () => {
-      await api('POST', '/api/v1/jobs', name ? { urls, name } : { urls });
+      await api('POST', '/api/v1/jobs', body);
       $('add-urls').value = '';
       $('add-name').value = '';
       await reload();
