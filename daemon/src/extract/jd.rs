@@ -218,39 +218,27 @@ mod tests {
         assert_eq!(e.site, "jd");
         assert_eq!(e.product_id.as_deref(), Some("100000000001"));
         assert_eq!(e.title.as_deref(), Some("空调 Air"));
-        let got: Vec<(Role, &str, Option<&str>, Option<&str>)> = e
-            .media
-            .iter()
-            .map(|m| {
-                (
-                    m.role,
-                    m.url.as_str(),
-                    m.variant.as_deref(),
-                    m.variant_id.as_deref(),
-                )
-            })
-            .collect();
         assert_eq!(
-            got,
+            e.by_file(),
             vec![
-                (
-                    Role::Main,
-                    "https://img14.360buyimg.com/img/jfs/t1/1/2/3/4/aaa.jpg",
-                    None,
-                    None
-                ),
+                (Role::Main, "aaa.jpg", None, None),
                 (
                     Role::Variant,
-                    "https://img14.360buyimg.com/img/jfs/t1/9/9/9/9/bbb.jpg",
+                    "bbb.jpg",
                     Some("黑色 大"),
                     Some("100000000002")
                 ),
-                (
-                    Role::Variant,
-                    "https://img13.360buyimg.com/img/jfs/t1/8/8/8/8/ccc.png",
-                    Some("红色"),
-                    Some("100000000003")
-                ),
+                (Role::Variant, "ccc.png", Some("红色"), Some("100000000003")),
+            ]
+        );
+        // On JD's picture hosts, at the unscaled path, without size, format or quality.
+        let urls: Vec<&str> = e.media.iter().map(|m| m.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            vec![
+                "https://img14.360buyimg.com/img/jfs/t1/1/2/3/4/aaa.jpg",
+                "https://img14.360buyimg.com/img/jfs/t1/9/9/9/9/bbb.jpg",
+                "https://img13.360buyimg.com/img/jfs/t1/8/8/8/8/ccc.png",
             ]
         );
         assert_eq!(cdn::asset_id(&e.media[1].url), "jd:jfs/t1/9/9/9/9/bbb.jpg");
