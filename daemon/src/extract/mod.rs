@@ -37,6 +37,7 @@
 
 pub mod cdn;
 pub mod embedded;
+pub mod facts;
 pub mod match_pattern;
 pub mod page;
 pub mod rendition;
@@ -61,6 +62,7 @@ use serde::Serialize;
 
 use crate::media::{MediaKind, Role};
 
+pub use facts::ProductFacts;
 pub(crate) use generic::is_shop_furniture;
 pub use page::{Page, PageReadError, read_page_file};
 
@@ -86,6 +88,8 @@ pub struct Extraction {
     /// (Amazon's parent ASIN: nobody can buy it, so it never names the package).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
+    /// What the page says the product is and costs ([`facts`]); absent facts are `null`.
+    pub product: ProductFacts,
     /// What could not be read, for the user (never fatal).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -304,8 +308,12 @@ pub fn extract_shown(html: &str, page_url: Option<&str>, shown: &[&str]) -> Extr
         ));
         generic::Generic.extract(&page, &mut found);
     }
+    let from_site = std::mem::take(&mut found.facts);
     let mut extraction = found.finish(extractor.site(), &page);
     enlarge(&mut extraction.media, &page);
+    let mut product = facts::of_page(&page, from_site);
+    product.finish(&extraction);
+    extraction.product = product;
     warnings.append(&mut extraction.warnings);
     extraction.warnings = warnings;
     if extraction.media.is_empty() {
@@ -444,9 +452,16 @@ pub struct Found {
     /// Candidates per role, so role checks stay O(1) per push.
     per_role: HashMap<Role, usize>,
     warnings: Vec<String>,
+    facts: ProductFacts,
 }
 
 impl Found {
+    /// The product's facts as the site's own data gives them; [`facts`] fills the rest from
+    /// the page's structured data and what it shows.
+    pub fn facts(&mut self) -> &mut ProductFacts {
+        &mut self.facts
+    }
+
     /// Records a product id. The first one recorded wins (extractors offer the canonical id
     /// first); different later ones are kept as [`Extraction::other_ids`].
     pub fn product_id(&mut self, id: impl AsRef<str>) {
@@ -656,6 +671,7 @@ impl Found {
             media: items,
             other_ids: self.other_ids,
             parent_id,
+            product: ProductFacts::default(),
             warnings,
         }
     }

@@ -398,6 +398,54 @@ impl<'a> Page<'a> {
             .or_else(|| from(&LAST))
     }
 
+    /// The page's own product in its JSON-LD (`Product`, or `ProductGroup` with its variants):
+    /// where a page describes several (its recommendations too), the one whose address is the
+    /// page's, else whose name the page's title holds, else the first.
+    pub fn json_ld_product(&self) -> Option<Value> {
+        let products: Vec<Value> = self
+            .json_ld()
+            .into_iter()
+            .filter(|v| is_product(v.get("@type")))
+            .collect();
+        if products.len() < 2 {
+            return products.into_iter().next();
+        }
+        static TITLE: std::sync::LazyLock<Selector> =
+            std::sync::LazyLock::new(|| selector("title"));
+        let path = |u: &str| {
+            Url::parse(u)
+                .ok()
+                .map(|u| u.path().trim_end_matches('/').to_string())
+        };
+        let here = self
+            .url()
+            .map(|u| u.path().trim_end_matches('/').to_string());
+        let title = self
+            .meta("og:title")
+            .into_iter()
+            .chain(self.first(&TITLE).map(|t| t.text().collect::<String>()))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        let text_of = |v: Option<&Value>| v.and_then(super::embedded::text);
+        let at_this_address = products.iter().position(|p| {
+            ["url", "@id"]
+                .iter()
+                .filter_map(|k| text_of(p.get(*k)))
+                .filter_map(|u| self.absolute(&u))
+                .any(|u| here.is_some() && path(&u) == here)
+        });
+        let named_in_title = || {
+            products.iter().position(|p| {
+                text_of(p.get("name")).is_some_and(|n| {
+                    !n.trim().is_empty() && title.contains(&n.trim().to_lowercase())
+                })
+            })
+        };
+        let at = at_this_address.or_else(named_in_title).unwrap_or(0);
+        products.into_iter().nth(at)
+    }
+
     /// Every parsed `<script type="application/ld+json">` value (arrays and `@graph` flattened).
     pub fn json_ld(&self) -> Vec<Value> {
         static LD: std::sync::LazyLock<Selector> =
@@ -423,6 +471,18 @@ impl<'a> Page<'a> {
             }
         }
         out
+    }
+}
+
+/// Whether a JSON-LD `@type` is a product (`Product`, `ProductGroup`, or a list holding one).
+fn is_product(kind: Option<&Value>) -> bool {
+    match kind {
+        Some(Value::String(s)) => {
+            let s = s.rsplit('/').next().unwrap_or(s);
+            s == "Product" || s == "ProductGroup"
+        }
+        Some(Value::Array(kinds)) => kinds.iter().any(|k| is_product(Some(k))),
+        _ => false,
     }
 }
 

@@ -47,12 +47,7 @@ impl Extractor for Generic {
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {
-        let products: Vec<Value> = page
-            .json_ld()
-            .into_iter()
-            .filter(|v| is_product(v.get("@type")))
-            .collect();
-        let products: Vec<Value> = main_product(products, page).into_iter().collect();
+        let products: Vec<Value> = page.json_ld_product().into_iter().collect();
         for product in &products {
             if let Some(name) = product.get("name").and_then(text) {
                 found.title(name);
@@ -96,46 +91,6 @@ impl Extractor for Generic {
             found.title(t.text().collect::<String>());
         }
     }
-}
-
-/// The page's own product among the JSON-LD products it lists (some shops describe their
-/// recommendations too): the one whose address is the page's, else whose name the page's title
-/// holds, else the first.
-fn main_product(products: Vec<Value>, page: &Page<'_>) -> Option<Value> {
-    if products.len() < 2 {
-        return products.into_iter().next();
-    }
-    let path = |u: &str| {
-        url::Url::parse(u)
-            .ok()
-            .map(|u| u.path().trim_end_matches('/').to_string())
-    };
-    let here = page
-        .url()
-        .map(|u| u.path().trim_end_matches('/').to_string());
-    let title = page
-        .meta("og:title")
-        .into_iter()
-        .chain(page.first(&TITLE).map(|t| t.text().collect::<String>()))
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    let at_this_address = products.iter().position(|p| {
-        ["url", "@id"]
-            .iter()
-            .filter_map(|k| p.get(*k).and_then(text))
-            .filter_map(|u| page.absolute(&u))
-            .any(|u| here.is_some() && path(&u) == here)
-    });
-    let named_in_title = || {
-        products.iter().position(|p| {
-            p.get("name")
-                .and_then(text)
-                .is_some_and(|n| !n.trim().is_empty() && title.contains(&n.trim().to_lowercase()))
-        })
-    };
-    let at = at_this_address.or_else(named_in_title).unwrap_or(0);
-    products.into_iter().nth(at)
 }
 
 static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
@@ -243,19 +198,6 @@ fn data_variants(product: &Value, page: &Page<'_>, found: &mut Found) {
                 found.variant_image(url, &label, id.as_deref());
             }
         }
-    }
-}
-
-fn is_product(kind: Option<&Value>) -> bool {
-    match kind {
-        Some(Value::String(s)) => {
-            s == "Product"
-                || s.ends_with("/Product")
-                || s == "ProductGroup"
-                || s.ends_with("/ProductGroup")
-        }
-        Some(Value::Array(kinds)) => kinds.iter().any(|k| is_product(Some(k))),
-        _ => false,
     }
 }
 

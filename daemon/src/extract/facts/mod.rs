@@ -1,0 +1,267 @@
+//! What a product page says the product is and costs: its name, brand, price and currency,
+//! availability, SKU, GTIN and MPN, description, bullet points, specifications, categories,
+//! rating, seller and variants — `product` in every extraction, `product.json` in every package.
+//!
+//! A fact the page does not state is absent, never guessed. Sources, best first; each fills
+//! only what the ones before left empty:
+//!
+//! 1. the site extractor, from its marketplace's own state data ([`super::Found::facts`]);
+//! 2. the page's structured data ([`structured`]): JSON-LD, microdata and RDFa of the page's own
+//!    product, then OpenGraph and product meta tags;
+//! 3. what the page shows ([`visible`]): the price and availability beside the product's title
+//!    and buy button, and an identifier in the page's own address.
+//!
+//! Prices are decimal strings without grouping, the price a buyer pays now (`"1299.00"`;
+//! [`price::parse_amount`] reads `1.299,00 €` and the like); currencies are ISO 4217 codes, from
+//! a symbol only where it names one currency or the page's country settles it.
+
+pub mod price;
+mod structured;
+mod visible;
+
+use serde::Serialize;
+
+use super::page::Page;
+
+/// The product as its page describes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProductFacts {
+    pub name: Option<String>,
+    pub brand: Option<String>,
+    /// The price a buyer pays now, as a decimal string (`"1299.00"`).
+    pub price: Option<String>,
+    /// ISO 4217 (`"EUR"`).
+    pub currency: Option<String>,
+    pub availability: Option<Availability>,
+    pub sku: Option<String>,
+    pub gtin: Option<String>,
+    pub mpn: Option<String>,
+    pub description: Option<String>,
+    /// The bullet points.
+    pub features: Vec<String>,
+    pub specs: Vec<Spec>,
+    /// From the broadest to the narrowest (breadcrumbs), or as the data lists them.
+    pub categories: Vec<String>,
+    /// The average rating as written (`"4.6"`), on the page's own scale.
+    pub rating: Option<String>,
+    pub review_count: Option<u64>,
+    pub seller: Option<String>,
+    pub variants: Vec<VariantFacts>,
+}
+
+/// A specification: a name and its value (`Weight`, `1.2 kg`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Spec {
+    pub name: String,
+    pub value: String,
+}
+
+/// One variant of the product (a colour, a size, a combination).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VariantFacts {
+    /// The variant's own id (its SKU on most shops, an ASIN on Amazon).
+    pub id: Option<String>,
+    pub label: Option<String>,
+    /// What sets it apart: name/value pairs such as `color` / `Red`.
+    pub attributes: Vec<Spec>,
+    pub price: Option<String>,
+    pub sku: Option<String>,
+    pub availability: Option<Availability>,
+    /// The URLs of its pictures among the extraction's media.
+    pub pictures: Vec<String>,
+}
+
+/// Whether the product can be bought, as schema.org names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Availability {
+    InStock,
+    OutOfStock,
+    PreOrder,
+    BackOrder,
+    Discontinued,
+    LimitedAvailability,
+}
+
+impl Availability {
+    /// The availability a schema.org value (`https://schema.org/InStock`, `InStock`) or an
+    /// OpenGraph one (`in stock`, `oos`, `preorder`) names.
+    pub fn parse(value: &str) -> Option<Availability> {
+        let v = value.trim();
+        let last = v.rsplit(['/', ':']).next().unwrap_or(v);
+        let key: String = last
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        Some(match key.as_str() {
+            // Classifieds say "not sold" and "sold".
+            "instock" | "instoreonly" | "onlineonly" | "available" | "availablefororder"
+            | "notsold" => Availability::InStock,
+            "outofstock" | "oos" | "soldout" | "unavailable" | "notavailable" | "sold" => {
+                Availability::OutOfStock
+            }
+            "preorder" | "presale" => Availability::PreOrder,
+            "backorder" => Availability::BackOrder,
+            "discontinued" => Availability::Discontinued,
+            "limitedavailability" => Availability::LimitedAvailability,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::InStock => "InStock",
+            Availability::OutOfStock => "OutOfStock",
+            Availability::PreOrder => "PreOrder",
+            Availability::BackOrder => "BackOrder",
+            Availability::Discontinued => "Discontinued",
+            Availability::LimitedAvailability => "LimitedAvailability",
+        }
+    }
+}
+
+impl ProductFacts {
+    /// Fills what is still absent from `other` (the earlier source wins every field).
+    pub fn fill(&mut self, other: ProductFacts) {
+        fn opt<T>(mine: &mut Option<T>, theirs: Option<T>) {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        fn list<T>(mine: &mut Vec<T>, theirs: Vec<T>) {
+            if mine.is_empty() {
+                *mine = theirs;
+            }
+        }
+        opt(&mut self.name, other.name);
+        opt(&mut self.brand, other.brand);
+        // A price and its currency come from one source, or the currency could be another's.
+        if self.price.is_none() {
+            self.price = other.price;
+            if self.currency.is_none() {
+                self.currency = other.currency;
+            }
+        }
+        opt(&mut self.availability, other.availability);
+        opt(&mut self.sku, other.sku);
+        opt(&mut self.gtin, other.gtin);
+        opt(&mut self.mpn, other.mpn);
+        opt(&mut self.description, other.description);
+        list(&mut self.features, other.features);
+        list(&mut self.specs, other.specs);
+        list(&mut self.categories, other.categories);
+        opt(&mut self.rating, other.rating);
+        opt(&mut self.review_count, other.review_count);
+        opt(&mut self.seller, other.seller);
+        list(&mut self.variants, other.variants);
+    }
+}
+
+impl ProductFacts {
+    /// Ties the facts to the extraction they belong to: the product's name is its title where
+    /// no source named it, and a variant's pictures are the extraction's own media URLs.
+    pub fn finish(&mut self, extraction: &super::Extraction) {
+        if self.name.is_none() {
+            self.name = extraction.title.clone();
+        }
+        let known: std::collections::HashMap<String, &str> = extraction
+            .media
+            .iter()
+            .map(|m| (super::cdn::asset_id(&m.url), m.url.as_str()))
+            .collect();
+        for variant in &mut self.variants {
+            variant.pictures = std::mem::take(&mut variant.pictures)
+                .iter()
+                .filter_map(|u| known.get(&super::cdn::asset_id(&super::cdn::largest(u))))
+                .map(|u| (*u).to_string())
+                .collect();
+        }
+    }
+}
+
+/// The facts of `page`, the site extractor's first (module doc).
+pub fn of_page(page: &Page<'_>, from_site: ProductFacts) -> ProductFacts {
+    let mut facts = from_site;
+    let shown = visible::facts(page, &ProductFacts::default());
+    // The code a shop shows its customers under a label ("Product code: 141677") is its SKU
+    // as the shop means it, even where its data carries another one for search engines.
+    if facts.sku.is_none() {
+        facts.sku = shown.sku.clone();
+    }
+    facts.fill(structured::facts(page));
+    facts.fill(shown);
+    facts
+}
+
+/// A text with runs of whitespace made one space, trimmed; `None` when nothing is left.
+fn clean(text: &str) -> Option<String> {
+    let t = super::page::clean_text(text);
+    (!t.is_empty()).then_some(t)
+}
+
+/// The page's country as its address or language gives it (ISO 3166 alpha-2, lower-case):
+/// the address's country-code top-level domain (`.ca`, `.com.au`), else the region of its
+/// `<html lang>` (`en-CA`).
+fn country_of(page: &Page<'_>) -> Option<String> {
+    let host = page.host()?;
+    let tld = host.rsplit('.').next()?;
+    if tld.len() == 2 && tld != "co" && tld != "io" && tld != "tv" && tld != "me" {
+        return Some(if tld == "uk" {
+            "gb".into()
+        } else {
+            tld.to_string()
+        });
+    }
+    static HTML: std::sync::LazyLock<scraper::Selector> =
+        std::sync::LazyLock::new(|| super::page::selector("html[lang]"));
+    let lang = page.attr(&HTML, "lang")?;
+    let region = lang.split(['-', '_']).nth(1)?;
+    (region.len() == 2).then(|| region.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn availability_in_schema_and_opengraph_words() {
+        for (v, want) in [
+            ("https://schema.org/InStock", Some(Availability::InStock)),
+            (
+                "http://schema.org/OutOfStock",
+                Some(Availability::OutOfStock),
+            ),
+            ("InStock", Some(Availability::InStock)),
+            ("in stock", Some(Availability::InStock)),
+            ("oos", Some(Availability::OutOfStock)),
+            ("schema:PreOrder", Some(Availability::PreOrder)),
+            ("SoldOut", Some(Availability::OutOfStock)),
+            ("maybe", None),
+        ] {
+            assert_eq!(Availability::parse(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn the_first_source_wins_and_a_price_keeps_its_currency() {
+        let mut a = ProductFacts {
+            name: Some("From the site".into()),
+            price: Some("10.00".into()),
+            ..Default::default()
+        };
+        a.fill(ProductFacts {
+            name: Some("From data".into()),
+            brand: Some("Acme".into()),
+            price: Some("12.00".into()),
+            currency: Some("USD".into()),
+            ..Default::default()
+        });
+        assert_eq!(a.name.as_deref(), Some("From the site"));
+        assert_eq!(a.brand.as_deref(), Some("Acme"));
+        assert_eq!(a.price.as_deref(), Some("10.00"));
+        assert_eq!(
+            a.currency, None,
+            "another source's currency is not this price's"
+        );
+    }
+}
