@@ -111,6 +111,10 @@ struct PageExpect {
     /// Variant items that must be there.
     #[serde(default)]
     variant_items: Vec<VariantItem>,
+    /// [`Extraction::links`]' addresses (a video platform's pages), exactly and in order; none
+    /// given means none.
+    #[serde(default)]
+    links: Vec<String>,
 }
 
 /// A variant item that must be found: its label and id, and its URL when given.
@@ -400,6 +404,8 @@ fn check_page(site: &str, p: &PageExpect, e: &Extraction) -> Vec<String> {
             }
         }
     }
+    let links: Vec<&str> = e.links.iter().map(|l| l.url.as_str()).collect();
+    expect_eq(out, "links", &p.links, &links);
     for want in &p.variant_items {
         let found = e.media.iter().any(|m| {
             m.role == Role::Variant
@@ -512,6 +518,22 @@ fn check_common(e: &Extraction) -> Vec<String> {
             closed.insert(w[0]);
             fail(!closed.contains(w[1]), format!("variant {} is split", w[1]));
         }
+    }
+    // Links: a video platform's pages, each once, never also a file to download.
+    let mut pages = HashSet::new();
+    for l in &e.links {
+        fail(
+            pages.insert(l.url.as_str()),
+            format!("one link per page, repeated: {}", l.url),
+        );
+        fail(
+            l.url.starts_with("https://") && !l.platform.is_empty(),
+            format!("a link is a platform's https page: {l:?}"),
+        );
+        fail(
+            !e.media.iter().any(|m| m.url == l.url),
+            format!("a link is not also downloaded: {}", l.url),
+        );
     }
     fail(
         e.title.as_deref().is_some_and(|t| !t.is_empty()),

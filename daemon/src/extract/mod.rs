@@ -32,26 +32,33 @@
 //! gallery and one variant's set is listed once, as gallery. So `variant` lists what the
 //! variants add to the page as opened, and a grab never downloads a file twice. (1688 shows every
 //! SKU picture in its main gallery, so its variant pictures are gallery items.)
+//!
+//! **Links, not files.** A product video the page embeds from a video platform (a YouTube
+//! player) is not a file haul downloads: it is reported in `links`, the address of the video's
+//! page on the platform ([`video_platform`]), and listed in the package's manifest.
 
 pub mod cdn;
 pub mod embedded;
 pub mod match_pattern;
 pub mod page;
 pub mod rendition;
+pub mod video_platform;
 
 mod ali1688;
 mod alibaba;
 mod aliexpress;
 mod amazon;
+mod bestbuy;
 mod ebay;
 mod etsy;
 mod generic;
+mod wayfair;
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::media::{MediaKind, Role};
+use crate::media::{Link, MediaKind, Role};
 
 pub(crate) use generic::is_shop_furniture;
 pub use page::{Page, PageReadError, read_page_file};
@@ -59,7 +66,7 @@ pub use page::{Page, PageReadError, read_page_file};
 /// What a page holds: the product and its media, best quality first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Extraction {
-    /// `amazon`, `aliexpress`, `alibaba`, `1688`, `ebay`, `etsy` or `generic`.
+    /// The site's name in [`SITES`] (`amazon`, `aliexpress`, `wayfair`, `bestbuy`, …) or `generic`.
     pub site: String,
     pub product_id: Option<String>,
     pub title: Option<String>,
@@ -68,6 +75,9 @@ pub struct Extraction {
     pub slug: Option<String>,
     pub page_url: Option<String>,
     pub media: Vec<ExtractedMedia>,
+    /// The product's media that live on a video platform: the pages that play them, recorded
+    /// instead of downloaded ([`video_platform`]), each once.
+    pub links: Vec<Link>,
     /// Other ids the page gives the same product (AliExpress pages can carry two), after
     /// `product_id`, which is the canonical one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -178,6 +188,8 @@ static SITES: &[&dyn Extractor] = &[
     &ali1688::Ali1688,
     &ebay::Ebay,
     &etsy::Etsy,
+    &wayfair::Wayfair,
+    &bestbuy::BestBuy,
 ];
 
 /// A site haul has an extractor for, as the browser extension and the docs see it.
@@ -252,7 +264,7 @@ pub fn extract_shown(html: &str, page_url: Option<&str>, shown: &[&str]) -> Extr
     enlarge(&mut extraction.media, &page);
     warnings.append(&mut extraction.warnings);
     extraction.warnings = warnings;
-    if extraction.media.is_empty() {
+    if extraction.media.is_empty() && extraction.links.is_empty() {
         extraction
             .warnings
             .push("no media found on the page".to_string());
@@ -372,6 +384,7 @@ pub struct Found {
     title: Option<String>,
     page_url: Option<String>,
     items: Vec<ExtractedMedia>,
+    links: Vec<Link>,
     /// Candidates per role, so role checks stay O(1) per push.
     per_role: HashMap<Role, usize>,
     warnings: Vec<String>,
@@ -443,6 +456,22 @@ impl Found {
             (!label.is_empty()).then_some(label),
             id,
         );
+    }
+
+    /// Records a medium of the product on a video platform — a player, a watch address or a
+    /// player's still ([`video_platform::link_of`]) — as a link to its page there. Other
+    /// addresses are not links and are dropped.
+    pub fn link(&mut self, role: Role, url: &str) {
+        if let Some(link) = video_platform::link_of(url) {
+            self.add_link(Link { role, ..link });
+        }
+    }
+
+    /// Records a link an extractor has built itself (from a platform's video id).
+    pub fn add_link(&mut self, link: Link) {
+        if self.links.len() < MAX_ITEMS && !self.links.iter().any(|l| l.url == link.url) {
+            self.links.push(link);
+        }
     }
 
     /// Notes something the user should know (a source that was present but unreadable, …).
@@ -548,6 +577,7 @@ impl Found {
             slug,
             page_url,
             media: items,
+            links: self.links,
             other_ids: self.other_ids,
             warnings,
         }
@@ -663,7 +693,16 @@ mod tests {
         let names: Vec<&str> = all.iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            ["amazon", "aliexpress", "alibaba", "1688", "ebay", "etsy"]
+            [
+                "amazon",
+                "aliexpress",
+                "alibaba",
+                "1688",
+                "ebay",
+                "etsy",
+                "wayfair",
+                "bestbuy"
+            ]
         );
         let ebay = &all[4];
         assert!(
@@ -899,6 +938,9 @@ mod tests {
             ("https://detail.1688.com/offer/1.html", "1688"),
             ("https://www.ebay.co.uk/itm/1", "ebay"),
             ("https://www.etsy.com/listing/1/x", "etsy"),
+            ("https://www.wayfair.com/furniture/pdp/x-w1.html", "wayfair"),
+            ("https://www.bestbuy.com/product/x/JJ858RL86Q", "bestbuy"),
+            ("https://www.bestbuy.ca/en-ca/product/x/12222651", "bestbuy"),
             ("https://shop.example/products/x", "generic"),
             ("https://notamazon.com/dp/B000000000", "generic"),
         ];
