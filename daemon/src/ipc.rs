@@ -314,6 +314,7 @@ impl Connection {
                     kind: m.kind,
                     role: None,
                     chosen: m.chosen,
+                    code: None,
                 })
                 .collect(),
             name: grab.options.name,

@@ -26,7 +26,7 @@ use crate::media::{Include, Role};
 use crate::package::naming::Naming;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
 /// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
@@ -54,6 +54,14 @@ CREATE TABLE IF NOT EXISTS inbox_inputs (
         3,
         r#"
 ALTER TABLE jobs ADD COLUMN excluded TEXT;
+"#,
+    ),
+    (
+        4,
+        r#"
+ALTER TABLE jobs ADD COLUMN parent_id TEXT;
+ALTER TABLE jobs ADD COLUMN other_ids TEXT;
+ALTER TABLE items ADD COLUMN code TEXT;
 "#,
     ),
 ];
@@ -222,6 +230,9 @@ pub struct RequestedMedia {
     /// page's extraction does not count it as the product's.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub chosen: bool,
+    /// The Seller Central code its spreadsheet column gives it (`other_image_url5` → `PT05`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl RequestedMedia {
@@ -232,6 +243,7 @@ impl RequestedMedia {
             kind: None,
             role: None,
             chosen: false,
+            code: None,
         }
     }
 }
@@ -287,6 +299,10 @@ pub struct ExcludedItem {
 pub struct ProductInfo {
     pub site: Option<String>,
     pub product_id: Option<String>,
+    /// The product's variation family (Amazon's parent ASIN), when it has one.
+    pub parent_id: Option<String>,
+    /// Other ids the page gives the same product.
+    pub other_ids: Vec<String>,
     pub title: Option<String>,
     pub page_url: Option<String>,
 }
@@ -347,6 +363,8 @@ pub struct NewItem {
     pub role: Role,
     pub variant: Option<String>,
     pub variant_id: Option<String>,
+    /// The picture's code on its page or spreadsheet (Amazon's `PT05`, …).
+    pub code: Option<String>,
 }
 
 /// An item as journaled.
@@ -359,6 +377,8 @@ pub struct ItemRecord {
     pub role: Role,
     pub variant: Option<String>,
     pub variant_id: Option<String>,
+    /// The picture's code on its page or spreadsheet (Amazon's `PT05`, …).
+    pub code: Option<String>,
     pub state: ItemState,
     /// Full size announced by the server.
     pub size: Option<u64>,
@@ -617,8 +637,8 @@ impl Journal {
         {
             let mut insert = tx
                 .prepare(
-                    "INSERT OR REPLACE INTO items (job_id, idx, url, kind, role, variant, variant_id, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT OR REPLACE INTO items (job_id, idx, url, kind, role, variant, variant_id, state, code)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .doing("planning a job")?;
             for (idx, item) in items.iter().enumerate() {
@@ -631,7 +651,8 @@ impl Journal {
                         item.role.as_str(),
                         item.variant,
                         item.variant_id,
-                        ItemState::Pending.as_str()
+                        ItemState::Pending.as_str(),
+                        item.code
                     ])
                     .doing("planning a job")?;
             }
@@ -639,7 +660,8 @@ impl Journal {
         let changed = tx
             .execute(
                 "UPDATE jobs SET planned = 1, site = ?2, product_id = ?3, title = ?4, page_url = ?5,
-                    excluded = ?6 WHERE id = ?1",
+                    excluded = ?6, parent_id = ?7, other_ids = ?8
+                 WHERE id = ?1",
                 params![
                     job,
                     product.site,
@@ -647,7 +669,9 @@ impl Journal {
                     product.title,
                     product.page_url,
                     (!excluded.is_empty())
-                        .then(|| serde_json::to_string(excluded).unwrap_or_default())
+                        .then(|| serde_json::to_string(excluded).unwrap_or_default()),
+                    product.parent_id,
+                    (!product.other_ids.is_empty()).then(|| product.other_ids.join("\n"))
                 ],
             )
             .doing("planning a job")?;
@@ -1014,7 +1038,7 @@ impl Journal {
 const JOB_COLUMNS: &str =
     "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
     staging, output, error, created_at, started_at, finished_at, removed_at, removed_note,
-    excluded";
+    excluded, parent_id, other_ids";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let state: String = r.get(1)?;
@@ -1037,6 +1061,12 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
             product: ProductInfo {
                 site: r.get(7).doing("reading a job")?,
                 product_id: r.get(8).doing("reading a job")?,
+                parent_id: r.get(20).doing("reading a job")?,
+                other_ids: r
+                    .get::<_, Option<String>>(21)
+                    .doing("reading a job")?
+                    .map(|ids| ids.lines().map(str::to_string).collect())
+                    .unwrap_or_default(),
                 title: r.get(9).doing("reading a job")?,
                 page_url: r.get(10).doing("reading a job")?,
             },
@@ -1064,7 +1094,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
 const ITEM_COLUMNS: &str =
     "job_id, idx, url, kind, role, variant, variant_id, state, size, validator, final_url,
     bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at,
-    warning";
+    warning, code";
 
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
     let kind: String = r.get(3)?;
@@ -1104,6 +1134,7 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
         },
         variant: r.get(5)?,
         variant_id: r.get(6)?,
+        code: r.get(22)?,
         state: match ItemState::parse(&state) {
             Some(state) => state,
             None => return Ok(Err(JournalError::Corrupt(format!("item state {state:?}")))),
@@ -1165,6 +1196,7 @@ mod tests {
             role,
             variant: None,
             variant_id: None,
+            code: None,
         }
     }
 
@@ -1179,10 +1211,16 @@ mod tests {
                 id,
                 &ProductInfo {
                     site: Some("amazon".into()),
+                    product_id: Some("B0CHILD001".into()),
+                    parent_id: Some("B0PARENT01".into()),
+                    other_ids: vec!["B0ALIAS001".into(), "B0ALIAS002".into()],
                     ..Default::default()
                 },
                 &[
-                    item("https://a.example/1.jpg", Role::Main),
+                    NewItem {
+                        code: Some("MAIN".into()),
+                        ..item("https://a.example/1.jpg", Role::Main)
+                    },
                     item("https://a.example/2.jpg", Role::Gallery),
                 ],
                 &[ExcludedItem {
@@ -1219,6 +1257,8 @@ mod tests {
         assert_eq!(job.product.site.as_deref(), Some("amazon"));
         assert_eq!(job.excluded.len(), 1);
         assert_eq!(job.excluded[0].role, Role::Review);
+        assert_eq!(job.product.parent_id.as_deref(), Some("B0PARENT01"));
+        assert_eq!(job.product.other_ids, ["B0ALIAS001", "B0ALIAS002"]);
         assert!(job.started_at.is_some());
         assert_eq!(j.unfinished_jobs().unwrap(), vec![id]);
         let items = j.items(id).unwrap();
@@ -1231,6 +1271,8 @@ mod tests {
             ["small", "grey border"]
         );
         assert_eq!(items[0].attempts, 1);
+        assert_eq!(items[0].code.as_deref(), Some("MAIN"));
+        assert_eq!(items[1].code, None);
         assert_eq!(items[1].state, ItemState::Failed);
         assert_eq!(items[1].error.as_deref(), Some("404 Not Found"));
 

@@ -1,6 +1,6 @@
 //! What a job saves: media items with a kind and a role. Extraction assigns roles from the page;
 //! a plain URL list gets them from its order (first image main, the rest gallery, videos video).
-//! Packaging names entries by role (`01-main.jpg`, `02.jpg`, `video-01.mp4`, …).
+//! Packaging names entries by role (`01-main.jpg`, `02.jpg`, `video/01.mp4`, `review/01.jpg`, …).
 //!
 //! A product video a page embeds from a video platform (a YouTube player) is not a file haul
 //! downloads: it is a [`Link`] to its page there, journaled with the job and listed in the

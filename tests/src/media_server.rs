@@ -164,7 +164,9 @@ impl MediaServer {
         self.state.lock().unwrap().fallback = Some(Arc::new(make));
     }
 
-    /// Adds (or replaces) a route at `path` (starting with `/`).
+    /// Adds (or replaces) a route at `path` (starting with `/`). A `path` with a query
+    /// (`/item.htm?id=1`) answers that query only, before a route of the bare path: shops such
+    /// as Taobao and Tmall name every product page `/item.htm`.
     pub fn add(&self, path: &str, route: Route) {
         self.state
             .lock()
@@ -208,6 +210,7 @@ impl Drop for MediaServer {
 
 fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
+    let with_query = req.uri().path_and_query().map(|p| p.as_str().to_string());
     let header = |name: header::HeaderName| {
         req.headers()
             .get(name)
@@ -232,7 +235,11 @@ fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response
             *n += 1;
             *n
         };
-        let route = match (s.routes.get(&path).cloned(), s.fallback.clone()) {
+        let exact = with_query.as_ref().and_then(|p| s.routes.get(p));
+        let route = match (
+            exact.or_else(|| s.routes.get(&path)).cloned(),
+            s.fallback.clone(),
+        ) {
             (Some(route), _) => Some(route),
             (None, Some(make)) => {
                 let route = make(&path);

@@ -168,6 +168,8 @@ fn the_button_appears_on_every_supported_product_page() {
             "/dp/B000TEST01?th=1",
             "/Some-Product-Title/dp/B000TEST01/ref=sr_1_1",
             "/gp/product/B000TEST01",
+            // A product's reviews: its customers' photos.
+            "/Some-Product-Title/product-reviews/B000TEST01?pageNumber=2",
         ] {
             let url = format!("https://www.amazon.{tld}{path}");
             assert!(covered(&url), "{url}");
@@ -185,6 +187,10 @@ fn the_button_appears_on_every_supported_product_page() {
         "https://www.ebay.de/p/12345678",
         "https://www.etsy.com/listing/1234567/brass-lamp",
         "https://www.etsy.com/de-en/listing/1234567/brass-lamp",
+        "https://item.taobao.com/item.htm?spm=a1z10&id=562283240178",
+        "https://detail.tmall.com/item.htm?id=605258110430&skuId=4241372909671",
+        "https://detail.tmall.hk/hk/item.htm?id=605258110430",
+        "https://item.jd.com/100121438395.html",
     ] {
         assert!(covered(url), "{url}");
     }
@@ -198,8 +204,44 @@ fn the_button_appears_on_every_supported_product_page() {
         "https://www.ebay.com/sch/i.html?_nkw=lamp",
         "https://www.etsy.com/shop/SomeShop",
         "https://shop.example/products/lamp",
+        "https://s.taobao.com/search?q=keyboard",
+        "https://list.tmall.com/search_product.htm?q=iphone",
+        "https://www.jd.com/",
+        "https://search.jd.com/Search?keyword=aircon",
     ] {
         assert!(!covered(url), "{url} must not get the button");
+    }
+}
+
+/// Shop platforms' stores (Shopify, WooCommerce) live on their own domains: no match pattern
+/// could list them, so the manifest shows them no button and asks for no access to them; the
+/// toolbar button and "Show the haul button on this shop" (below) reach them, and haul reads
+/// their pages with the platform's extractor (`haul::extract::platforms`).
+#[test]
+fn platform_stores_get_the_button_per_shop_not_from_the_manifest() {
+    assert_eq!(haul::extract::platforms(), ["shopify", "woocommerce"]);
+    let manifest = json("manifest.json");
+    let origins = strings(&manifest["host_permissions"]);
+    for url in [
+        "https://mediamarkt.pt/products/micro-ondas-panasonic-nn-k35hwmebg-800w-23l",
+        "https://totes.example/collections/bags/products/canvas-tote?variant=22",
+        "https://woo-demo.example/product/hoodie/",
+    ] {
+        assert!(!covered(url), "{url}: no in-page button from the manifest");
+        assert!(
+            !origins.iter().any(|o| match_pattern::matches(o, url)),
+            "{url}: no host permission in the manifest"
+        );
+        assert!(
+            haul::extract::names_a_page(url),
+            "{url}: haul grab reads it as a page"
+        );
+    }
+    for platform_host in ["*.myshopify.com", "cdn.shopify.com", "*.shopify.com"] {
+        assert!(
+            !origins.iter().any(|o| o.contains(platform_host)),
+            "{platform_host}"
+        );
     }
 }
 

@@ -91,7 +91,7 @@ async fn a_grab_packages_every_file_stripped_named_and_described() {
             "01-main.jpg",
             "02.png",
             "03.webp",
-            "video-01.mp4",
+            "video/01.mp4",
             "manifest.json",
             "manifest.csv"
         ]

@@ -32,13 +32,19 @@ pub(crate) const CDN: &str = "m.media-amazon.com";
 
 /// The saved page, or `None` (after saying so) when `../shared/fixtures` is absent.
 pub(crate) fn fixture_page() -> Option<PathBuf> {
+    fixture(PAGE)
+}
+
+/// The saved page `rel` under `../shared/fixtures/pages/`, or `None` (after saying so) when it
+/// is absent.
+pub(crate) fn fixture(rel: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("..")
         .join("shared")
         .join("fixtures")
         .join("pages")
-        .join(PAGE);
+        .join(rel);
     if path.is_file() {
         Some(path)
     } else {
@@ -154,37 +160,63 @@ async fn haul_grab_of_a_saved_page_packages_roles_and_variants() {
 
     let entries = the_vest_package(&m.home, &e);
     let got = names(&entries);
-    // The gallery reads in order, variants are labelled, every other role counts on its own.
+    // The listing's own pictures at the top, in order; every other role in its own folder,
+    // counting on its own; variants labelled.
     let galleries = e.count(Role::Main) + e.count(Role::Gallery);
     assert_eq!(got[0], "01-main.jpg");
     assert_eq!(got[1], "02.jpg");
     assert_eq!(got[2], "03.webp");
     assert_eq!(got[galleries - 1], format!("{galleries:02}.jpg"));
+    assert!(got[..galleries].iter().all(|n| !n.contains('/')), "{got:?}");
     let first_variant = e.media.iter().find(|m| m.role == Role::Variant).unwrap();
     let label = naming::slug(first_variant.variant.as_deref().unwrap(), 40);
-    assert_eq!(got[galleries], format!("variant-{label}-01.jpg"));
+    assert_eq!(got[galleries], format!("variant/{label}-01.jpg"));
     // The HLS video came out as one MPEG-TS file of both segments.
     let video = entries
         .iter()
-        .find(|z| z.name == "video-01.ts")
-        .expect("video-01.ts");
+        .find(|z| z.name == "video/01.ts")
+        .expect("video/01.ts");
     assert_eq!(video.data, [ts_segment(20, 0), ts_segment(20, 1)].concat());
-    assert!(got.contains(&"description-01.jpg"), "{got:?}");
-    assert!(got.contains(&"review-01.jpg"), "{got:?}");
+    // A+ pictures and customers' photos, each role in its folder, numbered in page order.
+    for (role, folder) in [(Role::Description, "description"), (Role::Review, "review")] {
+        let count = e.count(role);
+        assert!(count > 0, "the page has {folder} pictures");
+        let in_folder: Vec<&str> = got
+            .iter()
+            .copied()
+            .filter(|n| n.starts_with(&format!("{folder}/")))
+            .collect();
+        let expected: Vec<String> = (1..=count)
+            .map(|n| format!("{folder}/{n:02}.jpg"))
+            .collect();
+        assert_eq!(in_folder, expected, "{got:?}");
+    }
+    let folders: std::collections::BTreeSet<&str> = got
+        .iter()
+        .filter_map(|n| n.split_once('/').map(|(folder, _)| folder))
+        .collect();
+    assert_eq!(
+        folders.into_iter().collect::<Vec<_>>(),
+        ["description", "review", "variant", "video"]
+    );
 
     // The manifest: the product, and role, variant and variant id of every file.
     let manifest = manifest(&entries);
     assert_eq!(manifest["site"], "amazon");
     assert_eq!(manifest["product_id"], "B0BRZXRBZL");
+    assert_eq!(manifest["parent_id"], "B08SC8HR3V", "the variation family");
     assert_eq!(manifest["page_url"], PAGE_URL);
     let files = manifest["files"].as_array().unwrap();
     assert_eq!(files.len(), e.media.len());
-    for (file, medium) in files.iter().zip(&e.media) {
+    for ((file, medium), entry) in files.iter().zip(&e.media).zip(&got) {
+        assert_eq!(file["name"], *entry);
         assert_eq!(file["url"], medium.url.as_str());
         assert_eq!(file["role"], medium.role.as_str());
         assert_eq!(file["variant"].as_str(), medium.variant.as_deref());
         assert_eq!(file["variant_id"].as_str(), medium.variant_id.as_deref());
+        assert_eq!(file["code"].as_str(), medium.code.as_deref());
     }
+    assert_eq!(files[0]["code"], "MAIN");
     assert_eq!(
         files[galleries]["variant_id"].as_str(),
         first_variant.variant_id.as_deref()
@@ -279,24 +311,49 @@ async fn a_browser_grab_saves_the_page_product_and_names_for_seller_central() {
 
     let entries = read_zip(Path::new(finished.output.as_deref().unwrap()));
     let got = names(&entries);
-    let gallery = e.count(Role::Gallery);
+    // The page's own codes name its pictures — MAIN, PT01–PT03, PT05 and the product-safety
+    // PS01 — and the chosen picture, which has none, takes the free PT04.
+    let codes: Vec<&str> = e
+        .media
+        .iter()
+        .filter(|m| matches!(m.role, Role::Main | Role::Gallery))
+        .filter_map(|m| m.code.as_deref())
+        .collect();
+    assert_eq!(codes, ["MAIN", "PT01", "PT02", "PT03", "PT05", "PS01"]);
     assert_eq!(got[0], "B0BRZXRBZL.MAIN.jpg");
-    for n in 1..=gallery + 1 {
+    for code in codes.iter().chain(&["PT04"]) {
         assert!(
-            got.contains(&format!("B0BRZXRBZL.PT{n:02}.jpg").as_str()),
-            "PT{n:02} in {got:?}"
+            got.contains(&format!("B0BRZXRBZL.{code}.jpg").as_str()),
+            "{code} in {got:?}"
         );
     }
-    // Each variant with its own ASIN gets its own MAIN and PTnn set.
-    let first_variant = e.media.iter().find(|m| m.role == Role::Variant).unwrap();
-    let child = first_variant.variant_id.as_deref().unwrap();
-    assert!(
-        got.contains(&format!("{child}.MAIN.jpg").as_str()),
-        "{got:?}"
+    let manifest = manifest(&entries);
+    let name_of = |url: &str| -> String {
+        manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["url"] == url)
+            .and_then(|f| f["name"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        name_of(&format!("https://{CDN}/images/I/91ChosenXyz.jpg")),
+        "B0BRZXRBZL.PT04.jpg"
     );
+    // Each variant with its own ASIN gets its own set, each picture under its page code.
+    let mut children = 0;
+    for m in e.media.iter().filter(|m| m.role == Role::Variant) {
+        let (Some(child), Some(code)) = (m.variant_id.as_deref(), m.code.as_deref()) else {
+            continue;
+        };
+        assert_eq!(name_of(&m.url), format!("{child}.{code}.jpg"), "{}", m.url);
+        children += 1;
+    }
     assert!(
-        got.contains(&format!("{child}.PT01.jpg").as_str()),
-        "{got:?}"
+        children > 50,
+        "{children} variant pictures with their codes"
     );
     for name in &got[..got.len() - 2] {
         let parts: Vec<&str> = name.split('.').collect();
@@ -306,12 +363,11 @@ async fn a_browser_grab_saves_the_page_product_and_names_for_seller_central() {
             "{name}"
         );
         assert!(
-            parts[1] == "MAIN" || parts[1] == "SWCH" || parts[1].starts_with("PT"),
-            "{name}"
+            naming::SellerSlot::parse(parts[1]).is_some(),
+            "{name}: a Seller Central code"
         );
         assert!(["jpg", "png", "tif", "gif"].contains(&parts[2]), "{name}");
     }
-    let manifest = manifest(&entries);
     // The WebP gallery image was converted to JPEG.
     let converted: Vec<&serde_json::Value> = manifest["files"]
         .as_array()

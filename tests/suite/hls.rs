@@ -128,7 +128,7 @@ async fn an_fmp4_stream_is_joined_from_its_best_variant() {
     let (_, finished) = grab_and_wait(&home.paths, media_grab(&urls, "stream"), JOB_TIMEOUT).await;
     assert_eq!(finished.status, JobState::Complete, "{finished:?}");
     let zip = finished.output.as_deref().expect("a package");
-    let video = video_entry(std::path::Path::new(zip), "video-01.mp4");
+    let video = video_entry(std::path::Path::new(zip), "video/01.mp4");
     let expected = [init.clone(), seg1, seg2, packed.clone()].concat();
     assert_eq!(
         &video[4..8],
@@ -225,7 +225,7 @@ async fn a_ts_stream_becomes_one_ts_file_and_encrypted_streams_fail_clearly() {
     assert_eq!(server.hits("/enc/key.bin"), 0);
 
     let zip = finished.output.as_deref().expect("a package");
-    let video = video_entry(std::path::Path::new(zip), "video-01.ts");
+    let video = video_entry(std::path::Path::new(zip), "video/01.ts");
     assert_eq!(video.len(), segments.iter().map(Vec::len).sum::<usize>());
     assert_eq!(video.len() % 188, 0);
     assert!(
@@ -361,7 +361,7 @@ async fn sigkill_mid_stream_then_restart_joins_the_same_video() {
     .await
     .expect("the ZIP appears after the restart");
     assert_eq!(
-        video_entry(&zip, "video-01.ts"),
+        video_entry(&zip, "video/01.ts"),
         segments.concat(),
         "the resumed stream is exactly the joined segments"
     );

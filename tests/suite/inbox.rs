@@ -312,6 +312,77 @@ async fn a_listed_product_page_of_a_real_shop_is_fetched_and_extracted() {
     daemon.stop().await;
 }
 
+/// Tmall serves its pages in GBK. The saved Tmall page's own bytes, served at its product
+/// address with no charset in the `Content-Type` (the page's `<meta charset="gbk">`, 155 KB in,
+/// decides) for a URL list naming it: the package's manifest carries the page's Chinese title,
+/// with no replacement character, and the package is named after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_gbk_page_keeps_its_chinese_title_in_the_manifest() {
+    const PAGE: &str = "tmall/detail-iphone11-605258110430.html";
+    const TITLE: &str =
+        "【官网价直降】Apple/苹果 iPhone 11 4G全网通智能手机正品苏宁易购官方旗舰店苹果11";
+    let Some(path) = crate::grab_page::fixture(PAGE) else {
+        return;
+    };
+    let gbk = std::fs::read(&path).expect("fixture page reads");
+    assert!(
+        std::str::from_utf8(&gbk).is_err(),
+        "the saved page is GBK, not UTF-8"
+    );
+    let ca = TestCa::with_names(&["detail.tmall.com", "img.alicdn.com"]);
+    let server = MediaServer::start(&ca).await;
+    let port = server.addr.port();
+    let s = Setup {
+        home: TestHome::new(
+            &ca,
+            &format!(
+                "allow_private_networks = false\ninbox_settle_ms = 300\n[connect_to]\n\
+                 \"detail.tmall.com\" = \"127.0.0.1:{port}\"\n\"img.alicdn.com\" = \"127.0.0.1:{port}\"\n"
+            ),
+        ),
+        _ca: ca,
+        server,
+    };
+    s.server.add("/item.htm", Route::ok(gbk, "text/html"));
+    // Every picture of the page, each its own image.
+    s.server.set_fallback(|path| {
+        let seed = path
+            .bytes()
+            .fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
+        Route::ok(images::jpeg_with_metadata(40, 40, seed), "image/jpeg")
+    });
+    let daemon = InProcessDaemon::start(&s.home).await;
+    drop_file(
+        &s.inbox(),
+        "iphone.txt",
+        b"https://detail.tmall.com/item.htm?id=605258110430\n",
+    );
+    assert_eq!(
+        s.returned("iphone.txt").await,
+        "done",
+        "{:?}",
+        s.error_report("failed", "iphone.txt")
+    );
+    let zip = s.single_zip();
+    let m = manifest(&read_zip(&zip));
+    assert_eq!(m["site"], "tmall");
+    assert_eq!(m["product_id"], "605258110430");
+    assert_eq!(m["title"], TITLE);
+    let title = m["title"].as_str().unwrap_or_default();
+    assert!(!title.contains('\u{FFFD}'), "{title}");
+    let name = zip.file_name().unwrap_or_default().to_string_lossy();
+    assert!(
+        name.starts_with("tmall-605258110430-官网价直降-apple-苹果-iphone-11"),
+        "{name}"
+    );
+    assert_eq!(
+        m["files"].as_array().map(Vec::len),
+        Some(11),
+        "5 gallery + 6 colours"
+    );
+    daemon.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_written_slowly_is_taken_once_and_complete() {
     let s = setup(CONFIG).await;

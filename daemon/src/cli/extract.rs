@@ -64,6 +64,9 @@ fn human(e: &Extraction) -> String {
     if !e.other_ids.is_empty() {
         let _ = writeln!(s, "also known as: {}", e.other_ids.join(", "));
     }
+    if let Some(parent) = &e.parent_id {
+        let _ = writeln!(s, "variation family: {parent}");
+    }
     let images = e
         .media
         .iter()
@@ -95,7 +98,10 @@ fn human(e: &Extraction) -> String {
         }
         last_variant = variant;
         let indent = if variant.is_some() { "    " } else { "  " };
-        let _ = writeln!(s, "{indent}{:<5}  {}", m.kind.as_str(), m.url);
+        let _ = match &m.code {
+            Some(code) => writeln!(s, "{indent}{:<5}  {code:<4}  {}", m.kind.as_str(), m.url),
+            None => writeln!(s, "{indent}{:<5}  {}", m.kind.as_str(), m.url),
+        };
     }
     // A video platform's pages: listed in the manifest, never downloaded.
     if !e.links.is_empty() {

@@ -52,8 +52,9 @@ pub struct Args {
     /// Package as a ZIP (default), a plain folder, or both.
     #[arg(long, value_enum)]
     package: Option<PackageArg>,
-    /// How files inside the package are named: `default` (01-main.jpg, 02.jpg, video-01.mp4, …),
-    /// `amazon-upload` (Seller Central's <ASIN>.MAIN.jpg, .PT01.jpg, …), or a template such as
+    /// How files inside the package are named: `default` (01-main.jpg, 02.jpg, …, then a folder
+    /// per role: video/01.mp4, review/01.jpg, …), `amazon-upload` (Seller Central's
+    /// <ASIN>.MAIN.jpg, .PT01.jpg, …, the page's own codes kept), or a template such as
     /// '{product_id}_{role}_{index}.{ext}' (fields: {site} {product_id} {role} {index} {variant}
     /// {ext}). Default: `naming` in the config.
     #[arg(long, value_name = "NAMING", value_parser = parse_naming)]

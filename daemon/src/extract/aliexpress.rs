@@ -15,13 +15,17 @@
 //! * **DOM fallback** — the 2024+ rendered gallery (`[class*=magnifier--image]`,
 //!   `[class*=slider--img] img`), then `og:image`.
 //!
-//! Description images live behind `descriptionUrl` (another request) and reviews in an iframe:
-//! neither is in the page, so neither is extracted.
+//! * **description** — the seller's description as the page rendered it (`#product-description`,
+//!   the 2024 `.detail-desc-decorate-richtext`): its pictures, except those linking to other
+//!   items (the "related products" strips sellers put above and below).
+//!
+//! A page saved before the description loaded has it only behind `descriptionUrl` (another
+//! request, not made), and reviews live in an iframe: neither is extracted then.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
-use scraper::Selector;
+use scraper::{ElementRef, Selector};
 use serde_json::Value;
 
 use super::embedded::{self, blobs_after, find_all, path, text};
@@ -121,6 +125,7 @@ impl Extractor for AliExpress {
             variants(page, d, found);
             video(d, found);
         }
+        description(page, found);
         if let Some(t) = page.meta("og:title") {
             found.title(clean_og_title(&t));
         }
@@ -128,6 +133,40 @@ impl Extractor for AliExpress {
 }
 
 static ITEM_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"/item/(?:[^/?#]+/)?(\d{6,20})\.html"));
+
+/// The description's pictures (module doc). Only AliExpress's own CDN: a description can embed
+/// counters and badges from anywhere.
+fn description(page: &Page<'_>, found: &mut Found) {
+    static PICTURES: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "#product-description img, .product-description img, \
+             .detail-desc-decorate-richtext img",
+        )
+    });
+    for img in page.select(&PICTURES) {
+        let links_to_an_item = img
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .take(8)
+            .any(|e| {
+                e.value().name() == "a"
+                    && e.value().attr("href").is_some_and(|h| ITEM_ID.is_match(h))
+            });
+        if links_to_an_item {
+            continue;
+        }
+        let Some(url) = page.img_url(img) else {
+            continue;
+        };
+        let host = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_default();
+        if super::host_is(&host, "alicdn.com") || super::host_is(&host, "aliexpress-media.com") {
+            found.image(Role::Description, url);
+        }
+    }
+}
 
 fn ids_from_urls(page: &Page<'_>, found: &mut Found) {
     for id in page.address_ids(&ITEM_ID) {

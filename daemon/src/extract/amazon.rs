@@ -1,6 +1,9 @@
 //! Amazon, every locale (`extraction-rules.md` §1). Sources, best first:
 //!
-//! * **id** — the canonical link's `/dp/<ASIN>`, the page URL, `<input id="ASIN">`;
+//! * **id** — the page's own ASIN: the address the user opened, the image block's
+//!   `mediaAsin`/`landingAsin`, the canonical link's `/dp/<ASIN>` (`/product-reviews/<ASIN>` on
+//!   a reviews page), `<input id="ASIN">` — never the variation family's `parentAsin`, which is
+//!   recorded as the parent ([`ids`]);
 //! * **main + gallery** — ImageBlockATF `'colorImages': {'initial': [...]}` (each entry's
 //!   `hiRes`, else its biggest `main` rendition by area, else `large`); else ImageBlockBTF's
 //!   `colorImages` for the landing variant; else the old book layout's `'imageGalleryData'`;
@@ -11,15 +14,20 @@
 //! * **variants** — ImageBlockBTF (`jQuery.parseJSON('…')`, JS-decoded then JSON) `colorImages`,
 //!   one key per variation; the label is the variation's colour (from `"dimensions"` and
 //!   `"dimensionValuesDisplayData"`), or the whole key when the page has no colour dimension;
-//!   `variant_id` is the key's ASIN from `colorToAsin`;
+//!   `variant_id` is the key's ASIN from `colorToAsin`. Every image-block entry's `"variant"`
+//!   (`MAIN`, `PT01`…, `FRNT`, `PS01`) is kept as the picture's code, Seller Central's name for
+//!   its place in the set;
 //! * **videos** — `videos[]` of the parseJSON blobs with a `url`, kept when `groupType` is absent
-//!   or `IB_G1` ("videos for this product"; `IB_G2` are related/influencer videos); the video
+//!   or `IB_G1` ("videos for this product"; `IB_G2` are related/influencer videos) — unless the
+//!   carousel card of the same video lists products and none of them is this one; the video
 //!   carousel's `[data-video-url]` cards and `data-video-items` lists, kept when they are the
-//!   seller's/vendor's and about this product (`data-related-products` names it); customer
-//!   videos from reviews become `review` items; influencer videos are skipped;
+//!   seller's/vendor's and about this product (`data-related-products` names its ASIN, an alias
+//!   or its parent); customer videos from reviews become `review` items; influencer videos are
+//!   skipped. One video linked as MP4 here and as HLS there is one item (`cdn::asset_id`);
 //! * **description** — images inside the A+ / brand story / product description blocks, except the
 //!   comparison table's pictures of other products;
-//! * **review** — review image tiles and the customer-image carousel.
+//! * **review** — review image tiles and the customer-image carousel, on the product page and on
+//!   its reviews page (`/product-reviews/<ASIN>`, which holds nothing else of the product).
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -73,8 +81,16 @@ impl Extractor for Amazon {
     }
 
     fn product_paths(&self) -> &'static [&'static str] {
-        // `/<title slug>/dp/…` is how search results link; `/gp/aw/d/` is the phone layout.
-        &["/dp/*", "/*/dp/*", "/gp/product/*", "/gp/aw/d/*"]
+        // `/<title slug>/dp/…` is how search results link; `/gp/aw/d/` is the phone layout;
+        // `/product-reviews/…` is a product's reviews, with its customers' photos.
+        &[
+            "/dp/*",
+            "/*/dp/*",
+            "/gp/product/*",
+            "/gp/aw/d/*",
+            "/product-reviews/*",
+            "/*/product-reviews/*",
+        ]
     }
 
     fn example(&self) -> &'static str {
@@ -92,20 +108,20 @@ impl Extractor for Amazon {
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {
-        ids(page, found);
+        let ours = ids(page, found);
         let btf = Btf::read(page, found);
         title(page, &btf, found);
         gallery(page, &btf, found);
         variants(page, &btf, found);
-        let ours = our_asins(page);
         videos(page, &btf, &ours, found);
         description(page, found);
         reviews(page, found);
     }
 }
 
-static ASIN_IN_URL: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"/(?:dp|gp/product|gp/aw/d|o/ASIN)/([A-Z0-9]{10})(?:[/?#]|$)"));
+static ASIN_IN_URL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"/(?:dp|gp/product|gp/aw/d|o/ASIN|product-reviews)/([A-Z0-9]{10})(?:[/?#]|$)")
+});
 static ASIN: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Z0-9]{10}$"));
 
 static ASIN_INPUT: LazyLock<Selector> = LazyLock::new(|| selector("input#ASIN[value]"));
@@ -114,13 +130,46 @@ fn asin_in(url: &str) -> Option<String> {
     capture(&ASIN_IN_URL, url)
 }
 
-fn ids(page: &Page<'_>, found: &mut Found) {
-    for asin in page.address_ids(&ASIN_IN_URL) {
-        found.product_id(asin);
+/// Records the product's ASIN, its aliases and its variation family's parent ASIN, and returns
+/// them all: what "about this product" means for videos.
+///
+/// The package is named by the page's own ASIN — the one a customer buys and Seller Central
+/// files the pictures under. In order: the address the user opened (the browser's address bar
+/// follows the variant picked on the page), the image block's own `mediaAsin` / `landingAsin`
+/// / `currentAsin`, the canonical link, `og:url`, the hidden `<input id="ASIN">`. The first
+/// names the package; the others that differ are kept as aliases. The variation family's
+/// parent ASIN (`"parentAsin"`) is nobody's product: it never names the package while another
+/// ASIN is known (a page opened at the parent's address shows one of its children), and is
+/// recorded as the parent.
+fn ids(page: &Page<'_>, found: &mut Found) -> HashSet<String> {
+    static OWN: LazyLock<Regex> = LazyLock::new(|| {
+        regex(r#""(?:mediaAsin|landingAsin|currentAsin)"\s*:\s*"([A-Z0-9]{10})""#)
+    });
+    let parent = parent_asin(page);
+    let mut candidates: Vec<String> = page
+        .opened()
+        .and_then(|u| asin_in(u.as_str()))
+        .into_iter()
+        .collect();
+    candidates.extend(
+        OWN.captures_iter(page.raw())
+            .take(8)
+            .filter_map(|c| Some(c.get(1)?.as_str().to_string())),
+    );
+    candidates.extend(page.canonical().and_then(|u| asin_in(&u)));
+    candidates.extend(page.meta("og:url").and_then(|u| asin_in(&u)));
+    candidates.extend(page.attr(&ASIN_INPUT, "value").filter(|a| ASIN.is_match(a)));
+    let is_parent = |a: &String| parent.as_ref() == Some(a);
+    let only_the_parent = candidates.iter().all(is_parent);
+    for asin in &candidates {
+        if only_the_parent || !is_parent(asin) {
+            found.product_id(asin);
+        }
     }
-    if let Some(asin) = page.attr(&ASIN_INPUT, "value").filter(|a| ASIN.is_match(a)) {
-        found.product_id(asin);
+    if let Some(p) = &parent {
+        found.parent_id(p);
     }
+    candidates.into_iter().chain(parent).collect()
 }
 
 /// The product's parent ASIN (its variation family), when the page names one.
@@ -133,10 +182,15 @@ fn parent_asin(page: &Page<'_>) -> Option<String> {
 fn title(page: &Page<'_>, btf: &Btf, found: &mut Found) {
     static TITLE: LazyLock<Selector> =
         LazyLock::new(|| selector("#productTitle, #ebooksProductTitle, #btAsinTitle"));
+    // A reviews page names its product in the link back to it.
+    static REVIEWED: LazyLock<Selector> = LazyLock::new(|| selector("a[data-hook=product-link]"));
     static STRIP: LazyLock<Regex> = LazyLock::new(|| {
         regex(r"(?i)^\s*amazon\.[a-z.]+\s*:\s*|\s*:\s*amazon\.[a-z.]+(?:\s*:.*)?$")
     });
     if let Some(t) = page.first(&TITLE).map(text_of) {
+        found.title(t);
+    }
+    if let Some(t) = page.first(&REVIEWED).map(text_of) {
         found.title(t);
     }
     if let Some(t) = &btf.title {
@@ -233,12 +287,17 @@ fn entry_url(entry: &Value) -> Option<String> {
 }
 
 fn push_gallery(page: &Page<'_>, entries: &[Value], found: &mut Found) {
-    for url in entries
-        .iter()
-        .filter_map(|e| entry_url(e).and_then(|u| page.absolute(&u)))
-    {
-        found.product_image(url);
+    for entry in entries {
+        if let Some(url) = entry_url(entry).and_then(|u| page.absolute(&u)) {
+            found.product_image_coded(url, entry_code(entry).as_deref());
+        }
     }
+}
+
+/// The entry's image variant code (`"variant": "PT05"`): its place in its set, which Seller
+/// Central names the same way.
+fn entry_code(entry: &Value) -> Option<String> {
+    entry.get("variant").and_then(text)
 }
 
 fn gallery(page: &Page<'_>, btf: &Btf, found: &mut Found) {
@@ -380,7 +439,12 @@ fn variants(page: &Page<'_>, btf: &Btf, found: &mut Found) {
         let label = labels.label(key, asin.as_deref());
         for entry in entries.as_array().into_iter().flatten() {
             if let Some(url) = entry_url(entry).and_then(|u| page.absolute(&u)) {
-                found.variant_image(url, &label, asin.as_deref());
+                found.variant_image_coded(
+                    url,
+                    &label,
+                    asin.as_deref(),
+                    entry_code(entry).as_deref(),
+                );
             }
         }
     }
@@ -445,16 +509,8 @@ impl<'a> Labels<'a> {
     }
 }
 
-/// This product's ASIN(s) and its variation family's parent ASIN: what "about this product"
-/// means for videos and links.
-fn our_asins(page: &Page<'_>) -> HashSet<String> {
-    let mut ours: HashSet<String> = page.address_ids(&ASIN_IN_URL).into_iter().collect();
-    ours.extend(page.attr(&ASIN_INPUT, "value"));
-    ours.extend(parent_asin(page));
-    ours
-}
-
 fn videos(page: &Page<'_>, btf: &Btf, ours: &HashSet<String>, found: &mut Found) {
+    let cards = carousel(page, ours);
     for v in &btf.videos {
         let Some(url) = v.get("url").and_then(text).and_then(|u| page.absolute(&u)) else {
             continue;
@@ -462,12 +518,29 @@ fn videos(page: &Page<'_>, btf: &Btf, ours: &HashSet<String>, found: &mut Found)
         if v.get("isVideo").is_some_and(|f| !truthy(f)) {
             continue;
         }
+        // The image block lists "videos for this product" (`IB_G1`) with the carousel's
+        // videos of other products among them (the duct-tape page's second video is a wider
+        // tape's); the carousel card of the same video (`mediaObjectId` = its `data-asin`)
+        // says which products it is about.
+        let id = v.get("mediaObjectId").and_then(text);
+        let another_products = cards
+            .iter()
+            .any(|c| c.id.is_some() && c.id == id && c.about_this == Some(false));
         match v.get("groupType").and_then(text).as_deref() {
-            None | Some("IB_G1") => found.video(Role::Video, url),
-            Some(_) => {}
+            None | Some("IB_G1") if !another_products => found.video(Role::Video, url),
+            _ => {}
         }
     }
-    dom_videos(page, ours, found);
+    for card in cards {
+        match card.creator {
+            Creator::Customer if card.about_this != Some(false) => {
+                found.video(Role::Review, card.url)
+            }
+            Creator::Product if card.about_this == Some(true) => found.video(Role::Video, card.url),
+            _ => {}
+        }
+    }
+    video_items(page, found);
 }
 
 /// Who made a video, as the carousel attributes say.
@@ -478,31 +551,51 @@ enum Creator {
     Other,
 }
 
-fn dom_videos(page: &Page<'_>, ours: &HashSet<String>, found: &mut Found) {
-    static CARDS: LazyLock<Selector> = LazyLock::new(|| selector("[data-video-url]"));
-    static ITEMS: LazyLock<Selector> = LazyLock::new(|| selector("[data-video-items]"));
+/// One card of the video carousel (`[data-video-url]`).
+struct Card {
+    url: String,
+    /// The video's id (`data-asin`, despite its name: the `mediaObjectId` of the image block's
+    /// `videos[]`).
+    id: Option<String>,
+    creator: Creator,
+    /// Whether its related-products list names this product (its ASIN, an alias or its
+    /// parent); `None` when the card lists no products.
+    about_this: Option<bool>,
+}
 
-    for card in page.select(&CARDS) {
-        let a = |name: &str| card.value().attr(name).unwrap_or("").trim();
-        let Some(url) = page.absolute(a("data-video-url")) else {
-            continue;
-        };
-        let related = format!(
-            "{},{}",
-            a("data-related-products"),
-            a("data-related-products-asins")
-        );
-        let about_this = related.split(',').any(|r| ours.contains(r.trim()));
-        match classify(
-            a("data-creator-type"),
-            a("data-vendor-code"),
-            a("data-reference-url"),
-        ) {
-            Creator::Customer => found.video(Role::Review, url),
-            Creator::Product if about_this => found.video(Role::Video, url),
-            _ => {}
-        }
-    }
+/// The carousel's cards. It mixes this product's videos with other products' (review sites'
+/// and merchants' videos of competing products, each card naming the products it shows).
+fn carousel(page: &Page<'_>, ours: &HashSet<String>) -> Vec<Card> {
+    static CARDS: LazyLock<Selector> = LazyLock::new(|| selector("[data-video-url]"));
+    page.select(&CARDS)
+        .filter_map(|card| {
+            let a = |name: &str| card.value().attr(name).unwrap_or("").trim();
+            let url = page.absolute(a("data-video-url"))?;
+            let related: Vec<&str> = [a("data-related-products"), a("data-related-products-asins")]
+                .into_iter()
+                .flat_map(|list| list.split(','))
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .collect();
+            Some(Card {
+                url,
+                id: Some(a("data-asin").to_string()).filter(|id| !id.is_empty()),
+                creator: classify(
+                    a("data-creator-type"),
+                    a("data-vendor-code"),
+                    a("data-reference-url"),
+                ),
+                about_this: (!related.is_empty())
+                    .then(|| related.iter().any(|r| ours.contains(*r))),
+            })
+        })
+        .collect()
+}
+
+/// The `data-video-items` widget of pages saved without scripts: a JSON list of videos with
+/// their creators (no product lists).
+fn video_items(page: &Page<'_>, found: &mut Found) {
+    static ITEMS: LazyLock<Selector> = LazyLock::new(|| selector("[data-video-items]"));
     for el in page.select(&ITEMS) {
         let Some(items) = el
             .value()
@@ -716,6 +809,116 @@ mod tests {
                 .any(|w| w.contains("data-a-dynamic-image")),
             "{:?}",
             e.warnings
+        );
+    }
+
+    /// A variation page: the hidden field, the canonical link and the image block each name an
+    /// ASIN, and the family's parent is in the page data.
+    fn variation_page(hidden: &str, canonical: &str, media: &str) -> String {
+        format!(
+            r#"<html><head><link rel="canonical" href="https://www.amazon.com/x/dp/{canonical}"></head>
+            <body><input type="hidden" id="ASIN" value="{hidden}">
+            <script>var a = {{"mediaAsin":"{media}","parentAsin":"B0PARENT00"}};
+            var data = {{'colorImages': {{ 'initial': [{{"hiRes":"https://m.media-amazon.com/images/I/71Main0001L._AC_SL1500_.jpg","variant":"MAIN"}},
+                {{"hiRes":"https://m.media-amazon.com/images/I/71Side0002L._AC_SL1500_.jpg","variant":"pt09"}}] }}}};</script>
+            </body></html>"#
+        )
+    }
+
+    #[test]
+    fn the_package_is_named_by_the_page_s_own_asin_never_the_parent() {
+        let ids = |html: &str, opened: Option<&str>| {
+            let e = crate::extract::extract(html, opened);
+            (e.product_id, e.other_ids, e.parent_id)
+        };
+        let page = variation_page("B0CHILD001", "B0CHILD001", "B0CHILD001");
+        assert_eq!(
+            ids(&page, None),
+            (Some("B0CHILD001".into()), vec![], Some("B0PARENT00".into()))
+        );
+        // Opened at the family's address, the page shows (and is named by) a child.
+        assert_eq!(
+            ids(&page, Some("https://www.amazon.com/dp/B0PARENT00")),
+            (Some("B0CHILD001".into()), vec![], Some("B0PARENT00".into()))
+        );
+        // The hidden field and the canonical address disagree: the address the user opened
+        // wins and the others are aliases.
+        let page = variation_page("B0HIDDEN01", "B0CANON001", "B0CANON001");
+        assert_eq!(
+            ids(
+                &page,
+                Some("https://www.amazon.com/Vest/dp/B0HIDDEN01?th=1")
+            ),
+            (
+                Some("B0HIDDEN01".into()),
+                vec!["B0CANON001".to_string()],
+                Some("B0PARENT00".into())
+            )
+        );
+        assert_eq!(
+            ids(&page, Some("https://www.amazon.com/dp/B0CANON001")),
+            (
+                Some("B0CANON001".into()),
+                vec!["B0HIDDEN01".to_string()],
+                Some("B0PARENT00".into())
+            )
+        );
+        // Without an opened address, the image block's own ASIN comes first.
+        let page = variation_page("B0HIDDEN01", "B0CANON001", "B0MEDIA001");
+        assert_eq!(
+            ids(&page, None).0.as_deref(),
+            Some("B0MEDIA001"),
+            "the image block shows the media ASIN's pictures"
+        );
+        // A page whose only ASIN is its "parent" (a book, a Kindle edition) is that product.
+        let book = r#"<html><head><link rel="canonical" href="https://www.amazon.com/x/dp/B0BOOK0001"></head>
+            <script>var a = {"mediaAsin":"B0BOOK0001","parentAsin":"B0BOOK0001"};</script>
+            <img id="landingImage" src="https://m.media-amazon.com/images/I/71Book001L._SX300_.jpg"></html>"#;
+        assert_eq!(ids(book, None), (Some("B0BOOK0001".into()), vec![], None));
+        // The gallery's codes, as the page writes them.
+        let e = crate::extract::extract(&variation_page("B0C", "B0CHILD001", "B0CHILD001"), None);
+        let codes: Vec<Option<&str>> = e.media.iter().map(|m| m.code.as_deref()).collect();
+        assert_eq!(codes, [Some("MAIN"), Some("PT09")]);
+    }
+
+    #[test]
+    fn other_products_videos_are_left_out_and_one_video_is_saved_once() {
+        // The image block lists two "videos for this product"; the carousel says the second is
+        // about other products. The first is also a carousel card, as HLS of the same job.
+        let vse = "https://m.media-amazon.com/images/S/vse-vms-transcoding-artifact-us-east-1-prod";
+        let html = format!(
+            r#"<html><head><link rel="canonical" href="https://www.amazon.com/x/dp/B0OURS0001"></head><body>
+            <img id="landingImage" data-old-hires="https://m.media-amazon.com/images/I/71Main0001L.jpg">
+            <script>P.when('A').execute(function(){{ var obj = jQuery.parseJSON('{{"videos":[
+              {{"groupType":"IB_G1","url":"{vse}/11111111-1111-4111-8111-111111111111/default.jobtemplate.mp4.480.mp4","mediaObjectId":"aaaa"}},
+              {{"groupType":"IB_G1","url":"https://d2y5sgsy8bbmb8.cloudfront.net/v2/22222222-2222-4222-8222-222222222222/ShortForm-Generic-480p.mp4","mediaObjectId":"bbbb"}}
+            ]}}'); }});</script>
+            <div data-video-url="{vse}/11111111-1111-4111-8111-111111111111/default.jobtemplate.hls.m3u8" data-asin="aaaa"
+                 data-creator-type="Seller" data-related-products="B0OTHER001,B0OURS0001"></div>
+            <div data-video-url="https://d2y5sgsy8bbmb8.cloudfront.net/v2/22222222-2222-4222-8222-222222222222/ShortForm-Generic-480p.mp4"
+                 data-asin="bbbb" data-vendor-code="137GO" data-related-products="B0OTHER001,B0OTHER002"></div>
+            <div data-video-url="https://d2y5sgsy8bbmb8.cloudfront.net/v2/33333333-3333-4333-8333-333333333333/ShortForm-Generic-480p.mp4"
+                 data-asin="cccc" data-creator-type="Customer" data-reference-url="/gp/customer-reviews/R1"
+                 data-related-products-asins="B0OTHER003"></div>
+            </body></html>"#
+        );
+        let e = crate::extract::extract(&html, None);
+        let videos: Vec<(Role, &str)> = e
+            .media
+            .iter()
+            .filter(|m| m.kind == crate::media::MediaKind::Video)
+            .map(|m| (m.role, m.url.as_str()))
+            .collect();
+        assert_eq!(
+            videos,
+            [(
+                Role::Video,
+                format!(
+                    "{vse}/11111111-1111-4111-8111-111111111111/default.jobtemplate.mp4.480.mp4"
+                )
+                .as_str()
+            )],
+            "the product's video once; the other product's and a customer's video of another product are left out"
         );
     }
 

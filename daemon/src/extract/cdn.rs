@@ -20,6 +20,7 @@
 //! | `*.etsystatic.com` | `il_<W>x<H>.` → `il_fullxfull.` (listing photos), `iap_<W>x<H>.` → `iap_fullxfull.` (review photos, the size Etsy's API calls `image_url_fullxfull`) |
 //! | Shopify (`cdn.shopify.com/s/files/…`, `<store>/cdn/shop/…`) | drop `_<size>[@2x][_crop_<pos>][.progressive]` before the extension, a `.webp` after it, and the `width`/`height`/`crop` query parameters |
 //! | `*.walmartimages.com`, `*.kwcdn.com` (Temu) | drop the query (it only asks for a smaller rendition) |
+//! | JD (`img<N>.360buyimg.com`, `m.360buyimg.com`) | `/<path>/[s<W>x<H>_]jfs/….<ext>[.avif\|.webp\|!q70…]` → `/<path>/jfs/….<ext>`, and the fixed-size paths `/n0/`–`/n12/` → `/img/` (the unscaled path the page itself and JD's own front-end use); one picture whatever the host or path |
 //! | `*.wfcdn.com/im/` (Wayfair) | `/im/<n>/<steps>/<dir>/<imageId>/<name>`: steps made only of `resize-…`, `scale-…` and `compr-r<q>` → `compr-r85` (the form Wayfair's own pages give the picture with no size step: `wayfair.rs` has the evidence); the picture is its `imageId` |
 //! | `*.bbystatic.com/image2/` (Best Buy US) | drop the `;maxHeight=…;maxWidth=…` path parameters and the `?format=` query |
 //!
@@ -47,6 +48,7 @@ pub fn largest(url: &str) -> String {
         Family::Wayfair => wayfair_largest(&parts),
         Family::BestBuy => Some(format!("https://{}{}", parts.host, bestbuy_path(&parts))),
         Family::QueryOnly => Some(format!("https://{}{}", parts.host, parts.path)),
+        Family::Jd => jd_largest(&parts),
         Family::Other => None,
     };
     rewritten.unwrap_or_else(|| url.to_string())
@@ -71,6 +73,7 @@ pub fn asset_id(url: &str) -> String {
         Family::Wayfair => wayfair_image(&parts.path).map(|w| format!("wfcdn:{}", w.id)),
         Family::BestBuy => Some(format!("bbystatic:{}", bestbuy_path(&parts))),
         Family::QueryOnly => Some(format!("{}{}", parts.host, parts.path)),
+        Family::Jd => jd_asset(&parts),
         Family::Other => None,
     };
     if let Some(id) = specific {
@@ -78,6 +81,9 @@ pub fn asset_id(url: &str) -> String {
     }
     if let Some(id) = taobao_video_id(&parts) {
         return format!("taobao-video:{id}");
+    }
+    if let Some(id) = amazon_video_id(&parts) {
+        return format!("amazon-video:{id}");
     }
     // Unknown host: the address without what only picks a rendition (sizes, formats, mirrors —
     // `rendition`). Signed CDN URLs (CloudFront) keep their identity in the path; the query is
@@ -136,6 +142,7 @@ enum Family {
     Wayfair,
     BestBuy,
     QueryOnly,
+    Jd,
     Other,
 }
 
@@ -200,6 +207,8 @@ fn family_of(host: &str, path: &str) -> Family {
         Family::BestBuy
     } else if host_is(host, "walmartimages.com") || host_is(host, "kwcdn.com") {
         Family::QueryOnly
+    } else if is_jd_image_host(host) {
+        Family::Jd
     } else {
         Family::Other
     }
@@ -278,6 +287,42 @@ fn amazon_asset(parts: &Parts) -> Option<String> {
     None
 }
 
+/// Amazon's video service keeps every rendition of one video — an MP4
+/// (`default.jobtemplate.mp4.480.mp4`, `ShortForm-Generic-480p-….mp4`) and an HLS playlist
+/// (`default.jobtemplate.hls.m3u8`) — in one job folder named by a UUID, under
+/// `m.media-amazon.com/images/S/vse-vms-transcoding-artifact-<region>-prod/` (older pages: a
+/// CloudFront host). One video, whichever rendition a page links: the es window-robot page links
+/// `97cc908b-…/default.jobtemplate.mp4.480.mp4` in its image block and
+/// `97cc908b-…/default.jobtemplate.hls.m3u8` in its player.
+fn amazon_video_id(parts: &Parts) -> Option<String> {
+    let vse = match parts.family {
+        Family::Amazon => amazon_path(&parts.path).starts_with("/images/S/vse-vms-transcoding-"),
+        Family::Other if parts.host.ends_with(".cloudfront.net") => {
+            let file = parts.path.rsplit('/').next().unwrap_or("");
+            file.starts_with("ShortForm-") || file.contains(".jobtemplate.")
+        }
+        _ => false,
+    };
+    if !vse {
+        return None;
+    }
+    parts
+        .path
+        .split('/')
+        .find(|segment| is_uuid(segment))
+        .map(str::to_ascii_lowercase)
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 // ---- alicdn (AliExpress, Alibaba, 1688) --------------------------------------------------------
 
 static ALI_EXT_THEN_SUFFIX: LazyLock<Regex> =
@@ -344,6 +389,50 @@ fn taobao_video_id(parts: &Parts) -> Option<String> {
     let file = parts.path.rsplit('/').next()?;
     let id = file.strip_suffix(".mp4")?;
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.to_string())
+}
+
+// ---- JD (360buyimg) ----------------------------------------------------------------------------
+
+/// JD's picture hosts: `img10.360buyimg.com` … `img30.360buyimg.com` (one pool: JD's own
+/// front-end spreads files over them by name) and the mobile `m.360buyimg.com`. Not
+/// `storage.`/`misc.`/`static.360buyimg.com`, which serve scripts and styles.
+fn is_jd_image_host(host: &str) -> bool {
+    let Some(name) = host.strip_suffix(".360buyimg.com") else {
+        return false;
+    };
+    name == "m"
+        || name
+            .strip_prefix("img")
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `/<path>/[s<W>x<H>_]jfs/<file>.<ext>[<format or quality>]`: the business path (`n1`, `img`,
+/// `sku`, `cms`, …), a size request, the file in JD's file system, and what JD's front-end
+/// appends to ask for another format or quality (`.avif`, `.webp`, `!q70.jpg`, `!cc_…`).
+static JD_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    crate::extract::page::regex(
+        r"^/([A-Za-z0-9_-]+)/(?:s\d+x\d+_)?(jfs/.+?\.(?i:jpe?g|png|gif|webp|bmp))(?:[.!][^/]*)?$",
+    )
+});
+/// The fixed-size paths (`n1` is 350 px, `n5` 50 px, …); `img` serves the file unscaled.
+static JD_SIZED_PATH: LazyLock<Regex> =
+    LazyLock::new(|| crate::extract::page::regex(r"^n\d{1,2}$"));
+
+fn jd_largest(parts: &Parts) -> Option<String> {
+    let c = JD_PATH.captures(&parts.path)?;
+    let biz = c.get(1)?.as_str();
+    let file = c.get(2)?.as_str();
+    let biz = if JD_SIZED_PATH.is_match(biz) {
+        "img"
+    } else {
+        biz
+    };
+    Some(format!("https://{}/{biz}/{file}", parts.host))
+}
+
+fn jd_asset(parts: &Parts) -> Option<String> {
+    let c = JD_PATH.captures(&parts.path)?;
+    Some(format!("jd:{}", c.get(2)?.as_str()))
 }
 
 // ---- eBay --------------------------------------------------------------------------------------
@@ -634,10 +723,90 @@ mod tests {
     }
 
     #[test]
+    fn taobao_and_tmall_sizes_are_alicdn_s() {
+        // Taobao's thumbnails, booth and swatches; Tmall's thumbnails and swatches.
+        let taobao = "https://gd4.alicdn.com/imgextra/i4/134583372/TB2bje8gS_I8KJjy0FoXXaFnVXa_!!134583372.jpg";
+        for suffix in [
+            "_50x50.jpg",
+            "_50x50.jpg_.webp",
+            "_400x400.jpg",
+            "_30x30.jpg",
+            "",
+        ] {
+            big(&format!("{taobao}{suffix}"), taobao);
+        }
+        // The same file on another of Taobao's mirrors is the same picture.
+        assert_eq!(asset_id(taobao), asset_id(&taobao.replace("gd4.", "gd1.")));
+        let tmall = "https://img.alicdn.com/imgextra/i1/1917047079/O1CN01aeFudA22AEJ9sojJP_!!2-item_pic.png";
+        big(&format!("{tmall}_40x40q90.jpg"), tmall);
+        big(
+            "https://img.alicdn.com/imgextra/i3/2616970884/O1CN01TOc9jZ1IOujNdnN64_!!2616970884.jpg_60x60q90.jpg",
+            "https://img.alicdn.com/imgextra/i3/2616970884/O1CN01TOc9jZ1IOujNdnN64_!!2616970884.jpg",
+        );
+    }
+
+    #[test]
+    fn jd_sizes_formats_and_paths() {
+        let want = "https://img14.360buyimg.com/img/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg";
+        for input in [
+            "https://img14.360buyimg.com/img/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg.avif",
+            "https://img14.360buyimg.com/n1/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg",
+            "https://img14.360buyimg.com/n0/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg.webp",
+            "https://img14.360buyimg.com/n9/s40x40_jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg!q70.jpg",
+            "http://img14.360buyimg.com/img/s800x800_jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg!cc_50x50.dpg",
+        ] {
+            big(input, want);
+        }
+        // Any host of the pool and any path: one picture.
+        let other = "https://img30.360buyimg.com/jdg/jfs/t1/401590/30/16798/99164/69b3b0f8Fceed0c0d/0083320320d894cc.jpg";
+        assert_eq!(
+            largest(other),
+            other,
+            "a business path that is not a size stays"
+        );
+        assert_eq!(asset_id(other), asset_id(want));
+        assert_ne!(
+            asset_id(want),
+            asset_id("https://img14.360buyimg.com/img/jfs/t1/1/2/3/4/other.jpg")
+        );
+        // Scripts and styles on JD's static hosts, and paths outside its file system, are left.
+        for u in [
+            "https://storage.360buyimg.com/retail-mall/x/n1/jfs/a.jpg",
+            "https://img14.360buyimg.com/n1/g10/M00/a.jpg",
+            "https://img14.360buyimg.com.example/n1/jfs/a.jpg.avif",
+        ] {
+            assert_eq!(largest(u), u);
+        }
+    }
+
+    #[test]
     fn protocol_relative_urls_need_a_scheme_first() {
         // `largest` works on absolute URLs; the page layer adds `https:` to `//…`.
         let rel = "//s.alicdn.com/@sc04/kf/H1.jpg_80x80.jpg";
         assert_eq!(largest(rel), rel);
+    }
+
+    #[test]
+    fn an_amazon_video_as_mp4_and_as_hls_is_one_asset() {
+        let vse = "https://m.media-amazon.com/images/S/vse-vms-transcoding-artifact-eu-west-1-prod/97cc908b-62b3-41ef-82b0-fbe4971e597f";
+        let mp4 = format!("{vse}/default.jobtemplate.mp4.480.mp4");
+        let hls = format!("{vse}/default.jobtemplate.hls.m3u8");
+        assert_eq!(asset_id(&mp4), asset_id(&hls));
+        assert_eq!(largest(&hls), hls, "both renditions are kept as linked");
+        let other = "https://m.media-amazon.com/images/S/vse-vms-transcoding-artifact-us-east-1-prod/6816d1a0-2caa-4593-96d3-8849666e4efb/default.jobtemplate.hls.m3u8";
+        assert_ne!(asset_id(&hls), asset_id(other));
+        let cf = "https://d2y5sgsy8bbmb8.cloudfront.net/v2/99a9b1d4-ba67-51ac-a9fc-03282acc46f5";
+        assert_eq!(
+            asset_id(&format!(
+                "{cf}/ShortForm-Generic-480p-16-9-1409173089793-rpcbe5.mp4"
+            )),
+            asset_id(&format!("{cf}/default.jobtemplate.hls.m3u8"))
+        );
+        // Other CloudFront files keep their own identity.
+        assert_ne!(
+            asset_id("https://x.cloudfront.net/99a9b1d4-ba67-51ac-a9fc-03282acc46f5/a.mp4"),
+            asset_id("https://x.cloudfront.net/99a9b1d4-ba67-51ac-a9fc-03282acc46f5/b.mp4")
+        );
     }
 
     #[test]
@@ -721,6 +890,18 @@ mod tests {
         big(
             "https://shop.example/cdn/shop/products/mug.jpg?width=100&height=100&crop=center",
             "https://shop.example/cdn/shop/products/mug.jpg",
+        );
+        // A store's own file name that looks like an Amazon rendition (mediamarkt.pt uploaded
+        // Amazon's pictures under their Amazon names): only Shopify's own size goes.
+        let named = "https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL._SL1000.jpg?v=1553183235";
+        big(
+            "https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL._SL1000_1024x1024.jpg?v=1553183235",
+            named,
+        );
+        assert_eq!(largest(named), named);
+        assert_ne!(
+            asset_id(named),
+            asset_id("https://cdn.shopify.com/s/files/1/2700/1230/products/81j_2BZhrlxkL.jpg")
         );
     }
 
@@ -953,6 +1134,19 @@ mod tests {
                     }
                     u
                 }),
+            (
+                prop::sample::select(vec!["img10", "img14", "img30", "m"]),
+                prop::sample::select(vec!["n0", "n1", "n5", "n12", "img", "sku", "cms"]),
+                prop::option::of("s[0-9]{2,4}x[0-9]{2,4}_"),
+                "[A-Za-z0-9]{1,16}",
+                prop::sample::select(vec!["jpg", "png", "gif", "webp"]),
+                prop::option::of(prop::sample::select(vec![".avif", ".webp", "!q70.jpg", "!cc_5x5", ".dpg"])),
+            )
+                .prop_map(|(host, path, size, name, ext, tail)| format!(
+                    "https://{host}.360buyimg.com/{path}/{}jfs/t1/1/2/{name}.{ext}{}",
+                    size.unwrap_or_default(),
+                    tail.unwrap_or_default()
+                )),
         ]
     }
 
@@ -1013,7 +1207,7 @@ mod tests {
             host in prop::sample::select(vec![
                 "m.media-amazon.com", "ae01.alicdn.com", "cbu01.alicdn.com", "i.ebayimg.com",
                 "i.etsystatic.com", "cdn.shopify.com", "i5.walmartimages.com",
-                "secure.img1-fg.wfcdn.com", "pisces.bbystatic.com",
+                "secure.img1-fg.wfcdn.com", "pisces.bbystatic.com", "img14.360buyimg.com",
             ]),
             path in "(/[A-Za-z0-9._~!$&'()*+,;=:@%-]{0,20}){0,5}",
             query in prop::option::of("[A-Za-z0-9=&_-]{0,20}"),

@@ -63,8 +63,11 @@ pub fn json_at(text: &str, pos: usize) -> Option<(Value, usize)> {
     scan_json_at(text, pos).0
 }
 
-/// [`json_at`], also telling how many bytes were scanned to find out.
-fn scan_json_at(text: &str, pos: usize) -> (Option<(Value, usize)>, usize) {
+/// [`json_at`] for any shape `T`, also telling how many bytes were scanned to find out.
+fn scan_json_at<T: serde::de::DeserializeOwned>(
+    text: &str,
+    pos: usize,
+) -> (Option<(T, usize)>, usize) {
     let rest = text.get(pos..).unwrap_or("");
     let start = pos + (rest.len() - rest.trim_start().len());
     let Some(end) = balanced_end(text, start) else {
@@ -80,13 +83,30 @@ fn scan_json_at(text: &str, pos: usize) -> (Option<(Value, usize)>, usize) {
 /// order (at most [`MAX_MARKERS`] matches and [`SCAN_BUDGET`] bytes are tried). The marker's
 /// match must end where the value begins (whitespace allowed).
 pub fn json_after(text: &str, marker: &Regex) -> Vec<Value> {
+    json_at_matches(text, marker, |m| m.end())
+}
+
+/// Every object/array that a match of `marker` opens (the match starts at its `{` or `[`, as
+/// `\{"id":\d+,"title":` opens a Shopify product) and that parses as JSON, in page order,
+/// bounded like [`json_after`]. For values no fixed text precedes, only their own first keys.
+pub fn json_starting_at(text: &str, marker: &Regex) -> Vec<Value> {
+    json_at_matches(text, marker, |m| m.start())
+}
+
+/// The values (of shape `T`) at `at(match)` for the first [`MAX_MARKERS`] matches of `marker`, within
+/// [`SCAN_BUDGET`].
+fn json_at_matches<T: serde::de::DeserializeOwned>(
+    text: &str,
+    marker: &Regex,
+    at: fn(&regex::Match<'_>) -> usize,
+) -> Vec<T> {
     let mut spent = 0usize;
     let mut out = Vec::new();
     for m in marker.find_iter(text).take(MAX_MARKERS) {
         if spent > SCAN_BUDGET {
             break;
         }
-        let (value, scanned) = scan_json_at(text, m.end());
+        let (value, scanned) = scan_json_at(text, at(&m));
         spent += scanned;
         out.extend(value.map(|(v, _)| v));
     }
@@ -265,6 +285,43 @@ pub fn json_string_values(text: &str, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// A JSON object's entries in the order the page wrote them. `serde_json::Value` sorts an
+/// object's keys; where their order means something (JD's SKU dimensions: version, then
+/// style), read the object as this.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ordered(pub Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Ordered, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    out.push(entry);
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(Entries)
+    }
+}
+
+/// The first object/array right after a match of `marker` (as [`json_after`]) that parses as
+/// `T` — for shapes whose order [`Value`] would lose (a list of [`Ordered`] objects).
+pub fn parsed_after<T: serde::de::DeserializeOwned>(text: &str, marker: &Regex) -> Option<T> {
+    json_at_matches(text, marker, |m| m.end())
+        .into_iter()
+        .next()
+}
+
 /// Every value stored under `key` anywhere inside `value` (depth-first, page order).
 pub fn find_all<'a>(value: &'a Value, key: &str) -> Vec<&'a Value> {
     let mut out = Vec::new();
@@ -343,6 +400,17 @@ mod tests {
     }
 
     #[test]
+    fn json_starting_at_a_marker_that_opens_it() {
+        let t = r#"var a = {"id":1,"title":"A","handle":"a","variants":[{"id":2,"title":"B"}]}; b({"id":3,"title":"C","handle":"c"});"#;
+        let re = regex(r#"\{"id":\d+,"title":"[^"]*","handle":"#);
+        let v = json_starting_at(t, &re);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0]["handle"], "a");
+        assert_eq!(v[0]["variants"][0]["id"], 2);
+        assert_eq!(v[1]["id"], 3);
+    }
+
+    #[test]
     fn json_after_a_js_marker() {
         let t = "var data = {\n 'colorImages': { 'initial': [{\"hiRes\":\"x\"}] }, 'other': 1 };";
         let re = regex(r"'colorImages'\s*:\s*\{\s*'initial'\s*:\s*");
@@ -404,6 +472,26 @@ mod tests {
                 "http://i.ebayimg.com/images/g/x/s-l1600.jpg".to_string(),
                 "b/c".to_string()
             ]
+        );
+    }
+
+    #[test]
+    fn ordered_objects_keep_the_page_s_order() {
+        let t = r#"colorSize: [{"版本":"A","skuId":1,"款式":"B"}, {"z":"1","a":"2"}], x: 1"#;
+        let list: Vec<Ordered> = parsed_after(t, &regex(r"colorSize\s*:\s*")).unwrap_or_default();
+        let keys: Vec<Vec<&str>> = list
+            .iter()
+            .map(|o| o.0.iter().map(|(k, _)| k.as_str()).collect())
+            .collect();
+        assert_eq!(keys, vec![vec!["版本", "skuId", "款式"], vec!["z", "a"]]);
+        // Not an array of objects: nothing, not a panic.
+        assert_eq!(
+            parsed_after::<Vec<Ordered>>("colorSize: [1, 2]", &regex("colorSize: ")),
+            None
+        );
+        assert_eq!(
+            parsed_after::<Vec<Ordered>>("colorSize: [", &regex("colorSize: ")),
+            None
         );
     }
 

@@ -5,9 +5,11 @@
 //!
 //! 1. **Parse** the page, bounded ([`page`]): the raw text for embedded script data, the DOM for
 //!    attributes. The page address is the URL given, else the canonical link, else `og:url`.
-//! 2. **Choose the site** by the address's host ([`Extractor::handles`]); when the page has no
-//!    address at all, by what it contains ([`Extractor::recognizes`]); else the generic
-//!    extractor.
+//! 2. **Choose the extractor**: the site whose domain the address's host is ([`SITES`],
+//!    [`Extractor::handles`]); when the page has no address at all, the site whose page it looks
+//!    like ([`Extractor::recognizes`]); when no site claims it, the shop platform whose store it
+//!    comes from, known by the page itself ([`PLATFORMS`]: Shopify, WooCommerce); else the
+//!    generic extractor.
 //! 3. **Extract**: the site's [`Extractor`] reads the page's embedded JSON first, DOM attributes
 //!    next and plain `<img>`s last, each source falling through to the next when it is missing
 //!    or malformed, and reports candidates to a [`Found`]. When a site extractor finds no image
@@ -52,7 +54,13 @@ mod bestbuy;
 mod ebay;
 mod etsy;
 mod generic;
+mod jd;
+mod shopify;
+mod taobao;
+mod tmall;
+mod variant_pictures;
 mod wayfair;
+mod woocommerce;
 
 use std::collections::{HashMap, HashSet};
 
@@ -66,7 +74,8 @@ pub use page::{Page, PageReadError, read_page_file};
 /// What a page holds: the product and its media, best quality first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Extraction {
-    /// The site's name in [`SITES`] (`amazon`, `aliexpress`, `wayfair`, `bestbuy`, …) or `generic`.
+    /// The site (`amazon`, `aliexpress`, `alibaba`, `1688`, `ebay`, `etsy`, `taobao`, `tmall`,
+    /// `jd`, `wayfair`, `bestbuy`), the shop platform (`shopify`, `woocommerce`) or `generic`.
     pub site: String,
     pub product_id: Option<String>,
     pub title: Option<String>,
@@ -78,10 +87,15 @@ pub struct Extraction {
     /// The product's media that live on a video platform: the pages that play them, recorded
     /// instead of downloaded ([`video_platform`]), each once.
     pub links: Vec<Link>,
-    /// Other ids the page gives the same product (AliExpress pages can carry two), after
-    /// `product_id`, which is the canonical one.
+    /// Other ids the page gives the same product (AliExpress pages can carry two; an Amazon page
+    /// whose hidden ASIN field disagrees with the address opened), after `product_id`, which is
+    /// the one the package is named by.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_ids: Vec<String>,
+    /// The product's variation family, where the site has one that is not itself a product
+    /// (Amazon's parent ASIN: nobody can buy it, so it never names the package).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
     /// What could not be read, for the user (never fatal).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -98,6 +112,10 @@ pub struct ExtractedMedia {
     pub variant: Option<String>,
     /// The variant's own product id (Amazon: its ASIN), for `Role::Variant`.
     pub variant_id: Option<String>,
+    /// The picture's code in the page's own image set, where the site names one: Amazon's image
+    /// variant code (`MAIN`, `PT01`…, `FRNT`, `PS01`), which Seller Central uses too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl Extraction {
@@ -105,15 +123,34 @@ impl Extraction {
     pub fn count(&self, role: Role) -> usize {
         self.media.iter().filter(|m| m.role == role).count()
     }
+
+    /// Each item's role, file name (the URL's last segment), variant label and id: what an
+    /// extractor's unit test compares.
+    #[cfg(test)]
+    pub(crate) fn by_file(&self) -> Vec<(Role, &str, Option<&str>, Option<&str>)> {
+        self.media
+            .iter()
+            .map(|m| {
+                let file = m.url.rsplit('/').next().unwrap_or("");
+                (m.role, file, m.variant.as_deref(), m.variant_id.as_deref())
+            })
+            .collect()
+    }
 }
 
-/// A site extractor: one per marketplace, one file each, listed in [`SITES`].
+/// An extractor: one per marketplace (listed in [`SITES`]) or shop platform (listed in
+/// [`PLATFORMS`]), one file each.
 ///
-/// Besides reading pages, each extractor says where its product pages live ([`domains`],
+/// Besides reading pages, each site extractor says where its product pages live ([`domains`],
 /// [`product_paths`]) and gives one [`example`] of them. That is all the browser extension and
 /// the registry's self-test need ([`sites`]): the extension's manifests list exactly these
-/// sites' product pages, checked by the suite, so a new site cannot be forgotten there.
+/// sites' product pages, checked by the suite, so a new site cannot be forgotten there. A
+/// platform extractor has no domains and no example — its stores live on any domain, so it
+/// has no browser match patterns either — and [`recognizes`] its stores' product pages; its
+/// `product_paths`, where it has fixed ones (Shopify's `/products/*`), tell a product page's
+/// address on any store ([`names_a_page`]).
 ///
+/// [`recognizes`]: Extractor::recognizes
 /// [`domains`]: Extractor::domains
 /// [`product_paths`]: Extractor::product_paths
 /// [`example`]: Extractor::example
@@ -122,8 +159,9 @@ pub trait Extractor: Sync {
     fn site(&self) -> &'static str;
 
     // The next three describe where the site's product pages are. Every extractor in `SITES`
-    // gives all three (the registry's tests fail on an empty one); only the generic extractor,
-    // which belongs to no site, keeps the empty defaults.
+    // gives all three (the registry's tests fail on an empty one); platforms and the generic
+    // extractor, which belong to no domain, keep the empty `domains` and `example` (the tests
+    // fail otherwise), and a platform's `product_paths` hold on every host.
 
     /// The domains this site's pages live on, each with all its subdomains (`amazon.co.uk`
     /// covers `www.amazon.co.uk` and `smile.amazon.co.uk`).
@@ -162,8 +200,11 @@ pub trait Extractor: Sync {
         self.domains().iter().any(|domain| host_is(host, domain))
     }
 
-    /// Whether a page with no address looks like this site's (a saved fragment, a page saved
-    /// without its URL). Checked only when neither a URL nor the page names an address.
+    /// For a site: whether a page with no address looks like this site's (a saved fragment, a
+    /// page saved without its URL), checked only when neither a URL nor the page names an
+    /// address. For a platform: whether the page is a product page of one of its stores,
+    /// checked for every page no site claims — so it must hold the platform's own marks and the
+    /// product data it reads, not just mention the platform.
     fn recognizes(&self, _page: &Page<'_>) -> bool {
         false
     }
@@ -188,9 +229,24 @@ static SITES: &[&dyn Extractor] = &[
     &ali1688::Ali1688,
     &ebay::Ebay,
     &etsy::Etsy,
+    &taobao::Taobao,
+    &tmall::Tmall,
+    &jd::Jd,
     &wayfair::Wayfair,
     &bestbuy::BestBuy,
 ];
+
+/// The shop platforms haul reads, tried in order for a page no site claims: any store running
+/// one, on any domain, known by its page ([`Extractor::recognizes`]), not by an address list.
+/// They have no browser match patterns: the extension's toolbar button and its per-shop "Show
+/// the haul button on this shop" reach their stores. Adding one is, as for a site, one file, its
+/// table and one line here (`docs/architecture.md`, "Adding a site or a platform").
+static PLATFORMS: &[&dyn Extractor] = &[&shopify::Shopify, &woocommerce::WooCommerce];
+
+/// The names of the shop platforms of [`PLATFORMS`], in order (as in [`Extraction::site`]).
+pub fn platforms() -> Vec<&'static str> {
+    PLATFORMS.iter().map(|p| p.site()).collect()
+}
 
 /// A site haul has an extractor for, as the browser extension and the docs see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,11 +366,13 @@ fn looks_cut_short(html: &str) -> bool {
 fn choose(page: &Page<'_>) -> &'static dyn Extractor {
     let site = match page.host() {
         Some(host) => site_of(&host),
-        // Content decides only when nothing names the page: any shop's page may mention
-        // another marketplace.
+        // A site's content decides only when nothing names the page: any shop's page may
+        // mention another marketplace.
         None => SITES.iter().copied().find(|s| s.recognizes(page)),
     };
-    site.unwrap_or(&generic::Generic)
+    // No site claims the page: a platform's store is known by its own page, on any domain.
+    site.or_else(|| PLATFORMS.iter().copied().find(|p| p.recognizes(page)))
+        .unwrap_or(&generic::Generic)
 }
 
 /// The site extractor for pages from `host` (lower-case, without `www.`).
@@ -324,9 +382,10 @@ fn site_of(host: &str) -> Option<&'static dyn Extractor> {
 
 /// Whether `url` names a web page to fetch and read rather than a media file: a product page of
 /// a site haul knows ([`product_page`]), or on any shop an address whose path ends as pages do —
-/// in `/`, or in `.html`, `.htm`, `.php`, `.asp`, `.aspx`, `.jsp`, `.shtml` — outside the media
-/// CDNs [`cdn`] knows. An address without an extension (`…/image`, `…/is/image/Shop/123`) is
-/// taken as media, as a file server's may be.
+/// in `/`, or in `.html`, `.htm`, `.php`, `.asp`, `.aspx`, `.jsp`, `.shtml` — or is a product
+/// path of a platform ([`PLATFORMS`]: a Shopify store's `/products/<handle>`), outside the media
+/// CDNs [`cdn`] knows. Any other address without an extension (`…/image`,
+/// `…/is/image/Shop/123`) is taken as media, as a file server's may be.
 pub fn names_a_page(url: &str) -> bool {
     if product_page(url).is_some() {
         return true;
@@ -340,7 +399,16 @@ pub fn names_a_page(url: &str) -> bool {
     let path = parsed.path().to_ascii_lowercase();
     let file = path.rsplit('/').next().unwrap_or("");
     let page_ext = [".html", ".htm", ".php", ".asp", ".aspx", ".jsp", ".shtml"];
-    (path.len() > 1 && path.ends_with('/')) || page_ext.iter().any(|e| file.ends_with(e))
+    // A platform's product path names a page on every store, unless it names a file there
+    // (Shopify's `/products/<handle>.js` is the product's JSON).
+    let platform_page = !file.contains('.')
+        && PLATFORMS
+            .iter()
+            .flat_map(|p| p.product_paths())
+            .any(|glob| match_pattern::matches(&format!("*://*{glob}"), url.trim()));
+    (path.len() > 1 && path.ends_with('/'))
+        || page_ext.iter().any(|e| file.ends_with(e))
+        || platform_page
 }
 
 /// A product page of a site haul knows, found by its address alone.
@@ -381,6 +449,7 @@ pub(crate) fn host_is(host: &str, domain: &str) -> bool {
 pub struct Found {
     product_id: Option<String>,
     other_ids: Vec<String>,
+    parent_id: Option<String>,
     title: Option<String>,
     page_url: Option<String>,
     items: Vec<ExtractedMedia>,
@@ -407,6 +476,15 @@ impl Found {
         }
     }
 
+    /// Records the product's variation family (the first one recorded wins; never the product
+    /// id itself).
+    pub fn parent_id(&mut self, id: impl AsRef<str>) {
+        let id = id.as_ref().trim();
+        if self.parent_id.is_none() && !id.is_empty() && self.product_id.as_deref() != Some(id) {
+            self.parent_id = Some(id.to_string());
+        }
+    }
+
     /// Records the title (the first non-empty one wins).
     pub fn title(&mut self, title: impl AsRef<str>) {
         let t = page::clean_text(title.as_ref());
@@ -424,26 +502,43 @@ impl Found {
 
     /// Adds an image (an absolute URL; anything else is dropped when finishing).
     pub fn image(&mut self, role: Role, url: impl Into<String>) {
-        self.push(MediaKind::Image, role, url.into(), None, None);
+        self.push(MediaKind::Image, role, url.into(), None, None, None);
     }
 
     /// Adds an image of the product as opened: the first one becomes `main`, the rest `gallery`.
     pub fn product_image(&mut self, url: impl Into<String>) {
+        self.product_image_coded(url, None);
+    }
+
+    /// [`Found::product_image`] with the picture's code in the page's image set
+    /// ([`ExtractedMedia::code`]).
+    pub fn product_image_coded(&mut self, url: impl Into<String>, code: Option<&str>) {
         let role = if self.count(Role::Main) == 0 {
             Role::Main
         } else {
             Role::Gallery
         };
-        self.image(role, url);
+        self.push(MediaKind::Image, role, url.into(), None, None, code);
     }
 
     /// Adds a video.
     pub fn video(&mut self, role: Role, url: impl Into<String>) {
-        self.push(MediaKind::Video, role, url.into(), None, None);
+        self.push(MediaKind::Video, role, url.into(), None, None, None);
     }
 
     /// Adds an image of the variant labelled `label` (with its own id, if the site has one).
     pub fn variant_image(&mut self, url: impl Into<String>, label: &str, id: Option<&str>) {
+        self.variant_image_coded(url, label, id, None);
+    }
+
+    /// [`Found::variant_image`] with the picture's code in the variant's image set.
+    pub fn variant_image_coded(
+        &mut self,
+        url: impl Into<String>,
+        label: &str,
+        id: Option<&str>,
+        code: Option<&str>,
+    ) {
         let label = page::clean_text(label);
         let id = id
             .map(str::trim)
@@ -455,6 +550,7 @@ impl Found {
             url.into(),
             (!label.is_empty()).then_some(label),
             id,
+            code,
         );
     }
 
@@ -499,7 +595,12 @@ impl Found {
         url: String,
         variant: Option<String>,
         variant_id: Option<String>,
+        code: Option<&str>,
     ) {
+        // A code is a short token (`PT05`); anything else the page put there is not one.
+        let code = code
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| (1..=8).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric()));
         // Bound memory on hostile pages; `finish` reports the cut.
         if self.items.len() <= MAX_ITEMS * 4 {
             *self.per_role.entry(role).or_insert(0) += 1;
@@ -509,6 +610,7 @@ impl Found {
                 url,
                 variant,
                 variant_id,
+                code,
             });
         }
     }
@@ -569,6 +671,10 @@ impl Found {
             items.truncate(MAX_ITEMS);
         }
         let page_url = page.url().map(|u| u.to_string()).or(self.page_url);
+        // A family is never its own member: a page whose only id is the parent's names itself.
+        let parent_id = self
+            .parent_id
+            .filter(|p| self.product_id.as_ref() != Some(p));
         let slug = self.title.as_deref().and_then(slug);
         Extraction {
             site: site.to_string(),
@@ -579,6 +685,7 @@ impl Found {
             media: items,
             links: self.links,
             other_ids: self.other_ids,
+            parent_id,
             warnings,
         }
     }
@@ -687,6 +794,88 @@ mod tests {
         }
     }
 
+    /// A small product page of each platform's stores, as the platform prints it: every
+    /// platform of the registry has one here, so the tests below cover a new one.
+    const PLATFORM_PAGES: &[(&str, &str)] = &[
+        (
+            "shopify",
+            r#"<script>Shopify.shop = "s.myshopify.com";</script><script type="application/json" id="ProductJson">{"id":1,"title":"Lamp","handle":"lamp","variants":[{"id":2,"title":"Default Title"}],"images":["//cdn.shopify.com/s/files/1/0001/products/lamp.jpg"]}</script>"#,
+        ),
+        (
+            "woocommerce",
+            r#"<div class="woocommerce-product-gallery"><div class="woocommerce-product-gallery__image"><a href="https://w.example/wp-content/uploads/lamp.jpg"><img src="https://w.example/wp-content/uploads/lamp-600x600.jpg" data-large_image="https://w.example/wp-content/uploads/lamp.jpg"></a></div></div><h1 class="product_title">Lamp</h1>"#,
+        ),
+    ];
+
+    /// Platforms belong to no domain and have no browser match patterns (the extension's
+    /// per-shop button serves their stores), and no name is both a site's and a platform's.
+    #[test]
+    fn every_platform_claims_no_address_and_has_a_page_here() {
+        let mut names: HashSet<&str> = SITES.iter().map(|s| s.site()).collect();
+        for platform in PLATFORMS {
+            let name = platform.site();
+            assert!(names.insert(name), "{name} is listed twice");
+            assert_ne!(name, generic::Generic.site());
+            assert!(platform.domains().is_empty(), "{name} has no domains");
+            assert_eq!(platform.example(), "", "{name}");
+            for path in platform.product_paths() {
+                assert!(path.starts_with('/') && path.ends_with('*'), "{path}");
+            }
+            assert!(platform.match_patterns().is_empty(), "{name}");
+            assert!(!platform.handles("shop.example"), "{name}");
+            assert_eq!(
+                platform.product_id_in("https://shop.example/products/lamp"),
+                None,
+                "{name}"
+            );
+            assert!(
+                PLATFORM_PAGES.iter().any(|(n, _)| *n == name),
+                "{name} has a page in PLATFORM_PAGES"
+            );
+        }
+        assert_eq!(platforms(), ["shopify", "woocommerce"]);
+    }
+
+    /// A platform's page is chosen by what it holds when no site claims it — at any shop's
+    /// address and with none — and only by its own platform; a site's address still wins.
+    #[test]
+    fn platforms_are_chosen_by_the_page_when_no_site_claims_it() {
+        for (name, html) in PLATFORM_PAGES {
+            let mut w = Vec::new();
+            for url in [Some("https://lamps.example/products/lamp"), None] {
+                let page = Page::parse(html, url, &mut w);
+                assert_eq!(choose(&page).site(), *name, "{name} at {url:?}");
+                let others: Vec<&str> = SITES
+                    .iter()
+                    .chain(PLATFORMS)
+                    .filter(|e| e.site() != *name && e.recognizes(&page))
+                    .map(|e| e.site())
+                    .collect();
+                assert_eq!(others, Vec::<&str>::new(), "{name}'s page is only {name}'s");
+            }
+            let at_amazon = Page::parse(html, Some("https://www.amazon.com/dp/B000000000"), &mut w);
+            assert_eq!(
+                choose(&at_amazon).site(),
+                "amazon",
+                "{name} at a site's address"
+            );
+            let e = extract(html, Some("https://lamps.example/products/lamp"));
+            assert_eq!(
+                (e.site.as_str(), e.title.as_deref(), e.media.len()),
+                (*name, Some("Lamp"), 1),
+                "{e:?}"
+            );
+        }
+        // The generic extractor keeps every other shop's page.
+        let mut w = Vec::new();
+        let mention = Page::parse(
+            "<p>We moved from Shopify (cdn.shopify.com) and WooCommerce.</p>",
+            Some("https://lamps.example/p"),
+            &mut w,
+        );
+        assert_eq!(choose(&mention).site(), "generic");
+    }
+
     #[test]
     fn sites_describe_the_registry_for_the_extension() {
         let all = sites();
@@ -700,6 +889,9 @@ mod tests {
                 "1688",
                 "ebay",
                 "etsy",
+                "taobao",
+                "tmall",
+                "jd",
                 "wayfair",
                 "bestbuy"
             ]
@@ -711,12 +903,13 @@ mod tests {
         );
         assert!(ebay.origins.contains(&"https://*.ebay.co.uk/*".to_string()));
         let amazon = &all[0];
-        assert_eq!(amazon.origins.len() * 4, amazon.patterns.len());
-        assert!(
-            amazon
-                .patterns
-                .contains(&"https://*.amazon.co.jp/*/dp/*".to_string())
-        );
+        assert_eq!(amazon.origins.len() * 6, amazon.patterns.len());
+        for pattern in [
+            "https://*.amazon.co.jp/*/dp/*",
+            "https://*.amazon.de/*/product-reviews/*",
+        ] {
+            assert!(amazon.patterns.contains(&pattern.to_string()), "{pattern}");
+        }
     }
 
     #[test]
@@ -727,6 +920,9 @@ mod tests {
             "https://www.zalando.ie/esprit-chinos-camel-es122e05o-b11.html",
             "https://www.spartoo.pt/Tommy-Jeans-OFLEKI-x3410048.php",
             "https://shop.example/product.aspx?id=7",
+            // Shopify's product path, on any store.
+            "https://mediamarkt.pt/products/aspirador-robot-roborock-s6-pure-preto",
+            "https://totes.example/collections/bags/products/canvas-tote?variant=22",
         ] {
             assert!(names_a_page(page), "{page}");
         }
@@ -735,6 +931,9 @@ mod tests {
             "https://apollo.example.net/v1/files/hkvrcyj7vklz-PK/image",
             "https://images.shop.example/is/image/Shop/12345_A?$pdp$",
             "https://cdn.shopify.com/s/files/1/1/products/mug.html",
+            "https://totes.example/cdn/shop/products/tote.jpg",
+            "https://totes.example/products/canvas-tote.js",
+            "https://totes.example/products",
             "https://m.media-amazon.com/images/I/81abc._AC_SX679_.jpg",
             "https://shop.example/",
             "ftp://shop.example/p/",
@@ -757,6 +956,11 @@ mod tests {
                 "https://amazon.co.uk/gp/product/B07PXGQC1Q",
                 "amazon",
                 "B07PXGQC1Q",
+            ),
+            (
+                "https://www.amazon.com/EMUST-Adjustable/product-reviews/B0BRZXRBZL?pageNumber=2",
+                "amazon",
+                "B0BRZXRBZL",
             ),
             (
                 "https://www.aliexpress.com/item/1005006127233431.html?spm=a2g0o",
@@ -783,6 +987,26 @@ mod tests {
                 "etsy",
                 "1234567",
             ),
+            (
+                "https://item.taobao.com/item.htm?spm=a1z10&id=562283240178&ns=1",
+                "taobao",
+                "562283240178",
+            ),
+            (
+                "https://detail.tmall.com/item.htm?id=605258110430",
+                "tmall",
+                "605258110430",
+            ),
+            (
+                "https://detail.tmall.hk/hk/item.htm?id=605258110430#detail",
+                "tmall",
+                "605258110430",
+            ),
+            (
+                "https://item.jd.com/100121438395.html?bbtf=1",
+                "jd",
+                "100121438395",
+            ),
         ] {
             assert_eq!(page(url), Some((site, id.to_string())), "{url}");
         }
@@ -791,6 +1015,13 @@ mod tests {
             "https://ae01.alicdn.com/kf/Sabc.jpg",
             "https://www.amazon.com/s?k=dog+vest",
             "https://www.aliexpress.com/store/123456",
+            "https://s.taobao.com/search?q=keyboard",
+            "https://item.taobao.com/item.htm?spm=a1z10&itemid=562283240178",
+            "https://list.tmall.com/search_product.htm?q=iphone",
+            "https://gd4.alicdn.com/imgextra/i4/134583372/TB2b.jpg",
+            "https://www.jd.com/allSort.html",
+            "https://item.jd.com/100121438395.html.bak",
+            "https://img14.360buyimg.com/img/jfs/t1/1/a.jpg",
             "https://shop.example/products/lamp",
             "ftp://www.amazon.com/dp/B0BRZXRBZL",
             "not a url",
@@ -941,6 +1172,11 @@ mod tests {
             ("https://www.wayfair.com/furniture/pdp/x-w1.html", "wayfair"),
             ("https://www.bestbuy.com/product/x/JJ858RL86Q", "bestbuy"),
             ("https://www.bestbuy.ca/en-ca/product/x/12222651", "bestbuy"),
+            ("https://item.taobao.com/item.htm?id=1", "taobao"),
+            ("https://world.taobao.com/item/1.htm", "taobao"),
+            ("https://detail.tmall.com/item.htm?id=1", "tmall"),
+            ("https://item.jd.com/1.html", "jd"),
+            ("https://www.jd.com/", "generic"),
             ("https://shop.example/products/x", "generic"),
             ("https://notamazon.com/dp/B000000000", "generic"),
         ];

@@ -10,11 +10,16 @@
 //! [`MAX_PAGE_BYTES`].
 //!
 //! [`read_page_file`] is how the CLI (and the inbox) load a page: `.html`, `.htm` or gzip
-//! (`.html.gz`, recognised by its magic bytes), capped, decoded as lossy UTF-8.
+//! (`.html.gz`, recognised by its magic bytes), capped, and decoded by [`decode_page`] — the one
+//! place a page's bytes become text, for saved files and fetched pages alike. Taobao and Tmall
+//! serve GBK; a page read as UTF-8 regardless would lose every Chinese character of its title.
+//! (Pages from the browser arrive as text already: the browser decoded them.)
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use encoding_rs::{Encoding, UTF_8};
 use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
@@ -64,7 +69,7 @@ pub enum PageReadError {
 }
 
 /// Reads a saved page: plain or gzip-compressed (by content, whatever the name), at most
-/// [`MAX_PAGE_BYTES`] after decompression, invalid UTF-8 replaced.
+/// [`MAX_PAGE_BYTES`] after decompression, decoded by its declared charset ([`decode_page`]).
 pub fn read_page_file(path: &Path) -> Result<String, PageReadError> {
     let io = |source| PageReadError::Io {
         path: path.to_path_buf(),
@@ -99,8 +104,64 @@ pub fn read_page_file(path: &Path) -> Result<String, PageReadError> {
     } else {
         raw
     };
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(text.strip_prefix('\u{feff}').unwrap_or(&text).to_string())
+    Ok(decode_page(&bytes, None))
+}
+
+/// How far into a page its `<meta charset>` is looked for. Browsers switch encodings when the
+/// parser meets the tag, wherever it is; Tmall's comes after 150 KB of injected scripts, so the
+/// standard's 1 024-byte pre-scan would miss it.
+const CHARSET_SCAN_BYTES: usize = 1 << 20;
+
+/// A page's bytes as text, in the encoding a browser would pick, in this order:
+///
+/// 1. a byte-order mark;
+/// 2. the charset the server declared (`declared`: the `Content-Type` header, if any);
+/// 3. the page's own `<meta charset>` or `<meta http-equiv="Content-Type" content="…;
+///    charset=…">` (a UTF-16 label there means UTF-8, as the HTML standard says);
+/// 4. else UTF-8.
+///
+/// One exception to 2 and 3: bytes that are valid UTF-8 and not plain ASCII are read as UTF-8
+/// whatever is declared. A page re-saved as UTF-8 keeps its old `<meta charset="gbk">` — the
+/// saved Taobao page is one, and so is haul's own copy of every page it was handed as text —
+/// while GBK or Latin-1 text is practically never valid UTF-8. (Plain ASCII still follows the
+/// declaration: ISO-2022-JP is written in ASCII bytes.) Bytes the encoding cannot decode become
+/// U+FFFD.
+pub fn decode_page(bytes: &[u8], declared: Option<&str>) -> String {
+    if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
+        let body = bytes.get(bom..).unwrap_or_default();
+        return encoding.decode_without_bom_handling(body).0.into_owned();
+    }
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && !text.is_ascii()
+    {
+        return text.to_string();
+    }
+    let encoding = declared
+        .and_then(charset_in)
+        .and_then(|label| Encoding::for_label(label.as_bytes()))
+        .or_else(|| meta_charset(bytes))
+        .unwrap_or(UTF_8);
+    encoding.decode_without_bom_handling(bytes).0.into_owned()
+}
+
+/// The `charset=` parameter of a `Content-Type` value (or of a `<meta>` tag's text).
+fn charset_in(text: &str) -> Option<&str> {
+    static CHARSET: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#"(?i)charset\s*=\s*["']?\s*([a-z0-9_:.+-]+)"#));
+    Some(CHARSET.captures(text)?.get(1)?.as_str())
+}
+
+/// The encoding the first `<meta>` tag naming a charset declares, within
+/// [`CHARSET_SCAN_BYTES`].
+fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+    static META: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r#"(?i-u)<meta\s[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.+-]+)"#)
+            .expect("constant regex pattern is valid")
+    });
+    let head = bytes.get(..CHARSET_SCAN_BYTES).unwrap_or(bytes);
+    let label = META.captures(head)?.get(1)?.as_bytes();
+    // A page cannot be UTF-16 if an ASCII `<meta>` was read from it.
+    Encoding::for_label(label).map(Encoding::output_encoding)
 }
 
 /// A page being extracted.
@@ -108,6 +169,9 @@ pub struct Page<'a> {
     raw: &'a str,
     dom: Html,
     url: Option<Url>,
+    /// `url` is the address the caller gave (where the user opened the page), not one the page
+    /// names itself.
+    opened: bool,
     /// Media URLs a browser showed on the page, absolute (see [`super::extract_shown`]).
     shown: Vec<String>,
 }
@@ -133,6 +197,7 @@ impl<'a> Page<'a> {
             raw,
             dom,
             url: None,
+            opened: false,
             shown: Vec::new(),
         };
         let given = url.and_then(|u| {
@@ -148,6 +213,7 @@ impl<'a> Page<'a> {
                 "the page address {raw:?} is not an http(s) URL; using the page's own address"
             ));
         }
+        page.opened = given.is_some();
         page.url = given.or_else(|| {
             let found = page
                 .canonical()
@@ -240,6 +306,12 @@ impl<'a> Page<'a> {
             .filter(|c| !c.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// The address the user opened the page at, when the caller gave it (the browser's address
+    /// bar, `haul extract --url`); `None` when only the page names its address.
+    pub fn opened(&self) -> Option<&Url> {
+        self.url.as_ref().filter(|_| self.opened)
     }
 
     /// Group 1 of `re` in the page's canonical link, its address and its `og:url`, in that order
@@ -707,6 +779,58 @@ mod tests {
     fn prefix_respects_char_boundaries() {
         assert_eq!(prefix("héllo", 2), "h");
         assert_eq!(prefix("abc", 10), "abc");
+    }
+
+    #[test]
+    fn pages_are_decoded_by_their_declared_charset() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("<title>苹果 iPhone 11-tmall.com天猫</title>");
+        // Tmall's `<meta charset>` comes after 150 KB of injected scripts.
+        let mut page = b"<html><head><script>".to_vec();
+        page.extend(std::iter::repeat_n(b'x', 150_000));
+        page.extend_from_slice(b"</script><meta charset=\"gbk\">");
+        page.extend_from_slice(&gbk);
+        let text = decode_page(&page, None);
+        assert!(text.ends_with("<title>苹果 iPhone 11-tmall.com天猫</title>"));
+        assert!(!text.contains('\u{FFFD}'));
+        // `http-equiv`, and a label browsers know under another name.
+        let mut equiv =
+            b"<meta http-equiv=Content-Type content='text/html; charset=GB2312'>".to_vec();
+        equiv.extend_from_slice(&gbk);
+        assert!(decode_page(&equiv, None).contains("苹果"));
+        // The server's charset comes before the page's.
+        let mut declared = b"<meta charset=windows-1252>".to_vec();
+        declared.extend_from_slice(&gbk);
+        assert!(decode_page(&declared, Some("text/html; charset=GBK")).contains("天猫"));
+        assert!(!decode_page(&declared, None).contains("天猫"));
+        // A page re-saved as UTF-8 that still declares GBK (the saved Taobao page; haul's own
+        // copy of a page it was given as text) is UTF-8.
+        let resaved = "<meta charset=\"gbk\"><title>乳白亚克力外壳-淘宝网</title>";
+        assert_eq!(decode_page(resaved.as_bytes(), None), resaved);
+        assert_eq!(
+            decode_page(resaved.as_bytes(), Some("text/html; charset=gbk")),
+            resaved
+        );
+        // Plain ASCII follows its declaration: ISO-2022-JP is written in ASCII bytes.
+        assert_eq!(
+            decode_page(b"<meta charset=iso-2022-jp>\x1b$B$3$s\x1b(B", None),
+            "<meta charset=iso-2022-jp>こん"
+        );
+        // A UTF-16 label in a `<meta>` read as ASCII means UTF-8; a BOM decides over everything.
+        assert_eq!(
+            decode_page(b"<meta charset=utf-16>caf\xc3\xa9", None),
+            "<meta charset=utf-16>café"
+        );
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<p>é</p>".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(
+            decode_page(&utf16, Some("text/html; charset=gbk")),
+            "<p>é</p>"
+        );
+        // Nothing declared, not UTF-8: UTF-8 with replacements, as before.
+        assert_eq!(decode_page(b"caf\xe9", None), "caf\u{FFFD}");
+        assert_eq!(decode_page(b"", None), "");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::{FetchError, Fetcher, classify, read_body, status_error};
-use crate::extract::page::MAX_PAGE_BYTES;
+use crate::extract::page::{MAX_PAGE_BYTES, decode_page};
 
 /// The site kept its product page from haul; the user's browser can still get it.
 #[derive(Debug, Clone, Error)]
@@ -42,6 +42,8 @@ impl NotServed {
 /// A product page as the site served it (at most [`MAX_PAGE_BYTES`], like a saved page).
 #[derive(Debug, Clone)]
 pub struct FetchedPage {
+    /// The page as text, decoded by the charset the server or the page declares
+    /// ([`decode_page`]).
     pub html: String,
     /// The address after redirects.
     pub final_url: String,
@@ -114,7 +116,7 @@ impl Fetcher {
             .await?
             .ok_or_else(|| not_served(format!("the page is larger than {MAX_PAGE_BYTES} bytes")))?;
         Ok(FetchedPage {
-            html: String::from_utf8_lossy(&body).into_owned(),
+            html: decode_page(&body, content_type.as_deref()),
             final_url: final_url.to_string(),
         })
     }

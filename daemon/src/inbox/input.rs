@@ -282,11 +282,11 @@ fn assign_by_skus_csv(
         };
         let slot = match slot_col.map(cell).filter(|s| !s.is_empty()) {
             None => None,
-            Some(text) => match parse_slot(text) {
+            Some(text) => match SellerSlot::parse(text) {
                 Some(slot) => Some(slot),
                 None => {
                     problems.push(format!(
-                        "skus.csv line {line}: slot {text:?} is not MAIN, PT01–PT08 or SWCH"
+                        "skus.csv line {line}: slot {text:?} is not a Seller Central image code (MAIN, PT01–PT99, SWCH, FRNT, FACT, INGR, …)"
                     ));
                     continue;
                 }
@@ -305,20 +305,6 @@ fn assign_by_skus_csv(
         }
     }
     Ok(assigned)
-}
-
-/// `MAIN`, `PT01`…`PT99` (`PT1` too), `SWCH`, in any case.
-fn parse_slot(text: &str) -> Option<SellerSlot> {
-    let upper = text.trim().to_ascii_uppercase();
-    match upper.as_str() {
-        "MAIN" => Some(SellerSlot::Main),
-        "SWCH" => Some(SellerSlot::Swatch),
-        _ => upper
-            .strip_prefix("PT")
-            .and_then(|n| n.parse::<u16>().ok())
-            .filter(|n| (1..=99).contains(n))
-            .map(SellerSlot::Other),
-    }
 }
 
 /// Gives every image its slot: the ones `skus.csv` placed keep theirs; the rest of each SKU, in
@@ -363,7 +349,7 @@ fn slot_files(assigned: Vec<Assigned>, problems: &mut Vec<String>) -> Vec<LocalF
             .any(|s| matches!(s, SellerSlot::Other(n) if *n > naming::SELLER_CENTRAL_SHOWN))
         {
             problems.push(format!(
-                "{sku}: more than {} other images; Seller Central shows PT01–PT08 only",
+                "{sku}: images after PT{0:02}; Seller Central takes them, but a listing shows only PT01–PT{0:02}",
                 naming::SELLER_CENTRAL_SHOWN
             ));
         }
@@ -389,4 +375,42 @@ pub(super) fn stem(name: &str) -> &str {
         .map(|(s, _)| s)
         .filter(|s| !s.is_empty())
         .unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `skus.csv` names any Seller Central code; each image keeps the one it is given, the rest
+    /// fill `MAIN` and the free `PTnn`.
+    #[test]
+    fn skus_csv_slots_keep_their_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut images = Vec::new();
+        for name in ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"x").unwrap();
+            images.push((name.to_string(), path));
+        }
+        let csv = dir.path().join(SKUS_FILE);
+        std::fs::write(
+            &csv,
+            "file,sku,slot\na.jpg,BAR1,fact\nb.jpg,BAR1,PT12\nc.jpg,BAR1,\nd.jpg,BAR1,\ne.jpg,BAR1,PT00\n",
+        )
+        .unwrap();
+        let mut problems = Vec::new();
+        let assigned = assign_by_skus_csv(&csv, &images, &mut problems).unwrap();
+        let files = slot_files(assigned, &mut problems);
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["BAR1.MAIN", "BAR1.PT01", "BAR1.PT12", "BAR1.FACT"]);
+        assert!(files[0].main && !files[3].main);
+        let problems = problems.join("\n");
+        assert!(
+            problems.contains("line 6")
+                && problems.contains("\"PT00\" is not a Seller Central image code"),
+            "{problems}"
+        );
+        assert!(problems.contains("e.jpg: not listed"), "{problems}");
+        assert!(problems.contains("after PT08"), "{problems}");
+    }
 }

@@ -35,12 +35,27 @@ const MAX_ROWS: usize = 5_000;
 enum Column {
     Sku,
     Main,
-    /// An other image, by its number in the header (`other_image_url3` → 3).
+    /// One of Amazon's other-image columns, by its number in the header (`other_image_url3`
+    /// → 3): Seller Central's `PT03`.
     Other(u32),
+    /// A plainly numbered image column (`image3`, `image_url_3`): an other image, in the order
+    /// of the numbers.
+    Numbered(u32),
     Swatch,
 }
 
 impl Column {
+    /// The Seller Central code the column's image keeps: Amazon's `other_image_url5` is `PT05`,
+    /// whatever columns before it are empty — so a row that fills only `other_image_url3`
+    /// replaces PT03, not the main image. `MAIN` and `SWCH` follow from the role; plainly
+    /// numbered columns take the free `PTnn` in order.
+    fn code(self) -> Option<String> {
+        match self {
+            Column::Other(n) if (1..=99).contains(&n) => Some(format!("PT{n:02}")),
+            _ => None,
+        }
+    }
+
     /// The column a header cell names, if any.
     fn of(cell: &str) -> Option<Column> {
         let key = super::text::header_key(cell);
@@ -67,24 +82,28 @@ impl Column {
             return Some(Column::Swatch);
         }
         [
-            "other_product_image_locator",
-            "other_image_url",
-            "other_image",
-            "image_url",
-            "image",
+            ("other_product_image_locator", true),
+            ("other_image_url", true),
+            ("other_image", true),
+            ("image_url", false),
+            ("image", false),
         ]
         .iter()
-        .find_map(|prefix| key.strip_prefix(prefix))
-        .map(|rest| rest.trim_start_matches('_'))
-        .and_then(|rest| {
+        .find_map(|(prefix, amazon)| key.strip_prefix(prefix).map(|rest| (rest, *amazon)))
+        .and_then(|(rest, amazon)| {
+            let rest = rest.trim_start_matches('_');
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             let after = &rest[digits.len()..];
             // `other_product_image_locator_1_marketplace_id_…` carries more after the number.
-            (after.is_empty() || after.starts_with('_'))
+            let n: u32 = (after.is_empty() || after.starts_with('_'))
                 .then(|| digits.parse().ok())
-                .flatten()
+                .flatten()?;
+            Some(if amazon {
+                Column::Other(n)
+            } else {
+                Column::Numbered(n)
+            })
         })
-        .map(Column::Other)
     }
 }
 
@@ -206,8 +225,9 @@ fn product(header: &Header, cells: &[String]) -> Result<(String, Vec<RequestedMe
             role: Some(match column {
                 Column::Main => Role::Main,
                 Column::Swatch => Role::Swatch,
-                Column::Other(_) | Column::Sku => Role::Gallery,
+                Column::Other(_) | Column::Numbered(_) | Column::Sku => Role::Gallery,
             }),
+            code: column.code(),
         });
     }
     Ok((sku, media))
@@ -228,7 +248,10 @@ mod tests {
         assert_eq!(Column::of("Main Image URL"), Some(Column::Main));
         assert_eq!(Column::of("other_image_url8"), Some(Column::Other(8)));
         assert_eq!(Column::of("Other Image URL 2"), Some(Column::Other(2)));
-        assert_eq!(Column::of("image3"), Some(Column::Other(3)));
+        assert_eq!(Column::of("image3"), Some(Column::Numbered(3)));
+        assert_eq!(Column::of("image_url_2"), Some(Column::Numbered(2)));
+        assert_eq!(Column::Other(5).code().as_deref(), Some("PT05"));
+        assert_eq!(Column::Numbered(5).code(), None);
         assert_eq!(Column::of("swatch_image_url"), Some(Column::Swatch));
         assert_eq!(
             Column::of("other_product_image_locator_3[marketplace_id=X]#1.media_location"),
@@ -273,6 +296,8 @@ mod tests {
                 ("https://x/s.jpg", Some(Role::Swatch)),
             ]
         );
+        let codes: Vec<Option<&str>> = media.iter().map(|m| m.code.as_deref()).collect();
+        assert_eq!(codes, [None, Some("PT01"), Some("PT02"), None]);
         assert!(
             product(&header, &cells(&["", "https://x/s.jpg"]))
                 .unwrap_err()

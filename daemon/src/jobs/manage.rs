@@ -370,7 +370,7 @@ impl PackageReader {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
-    /// Every entry name.
+    /// Every file's entry name (`02.jpg`, `review/01.jpg`); folders are not entries.
     pub fn names(&mut self) -> io::Result<Vec<String>> {
         match self {
             PackageReader::Zip(z) => z
@@ -379,23 +379,27 @@ impl PackageReader {
                     n.map(|n| n.into_owned())
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
                 })
+                .filter(|n| !n.as_ref().is_ok_and(|n| n.ends_with('/')))
                 .collect(),
-            PackageReader::Folder(dir) => std::fs::read_dir(dir)?
-                .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
-                .collect(),
+            PackageReader::Folder(dir) => {
+                let mut names = Vec::new();
+                folder_names(dir, "", 0, &mut names)?;
+                Ok(names)
+            }
         }
     }
 
-    /// Calls `f` with a reader of the entry `name` — a plain file name, never a path.
+    /// Calls `f` with a reader of the entry `name` — a path inside the package (`02.jpg`,
+    /// `review/01.jpg`), never absolute, never climbing out with `..`.
     pub fn with_entry<T>(
         &mut self,
         name: &str,
         f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
     ) -> io::Result<T> {
-        if !is_plain_name(name) {
+        if !is_entry_name(name) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("{name:?} is not a plain file name"),
+                format!("{name:?} is not a file name inside the package"),
             ));
         }
         match self {
@@ -406,10 +410,21 @@ impl PackageReader {
                 f(&mut entry)
             }
             PackageReader::Folder(dir) => {
-                let path = dir.join(name);
-                // Never follow a link out of the package.
-                if !std::fs::symlink_metadata(&path)?.is_file() {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "not a file"));
+                // Never follow a link out of the package: every folder on the way is a real
+                // folder, and the entry a real file.
+                let mut path = dir.clone();
+                let mut parts = name.split('/').peekable();
+                while let Some(part) = parts.next() {
+                    path.push(part);
+                    let meta = std::fs::symlink_metadata(&path)?;
+                    let fits = if parts.peek().is_some() {
+                        meta.is_dir()
+                    } else {
+                        meta.is_file()
+                    };
+                    if !fits {
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, "not a file"));
+                    }
                 }
                 f(&mut File::open(path)?)
             }
@@ -457,6 +472,29 @@ impl PackageReader {
             })
             .collect())
     }
+}
+
+/// How deep a folder package's role folders are looked into (haul writes one level).
+const MAX_FOLDER_DEPTH: usize = 4;
+
+/// Appends the entry names under `dir` (its path inside the package is `prefix`) to `names`. A
+/// link counts as an entry (so the package is not what haul wrote), and is never followed.
+fn folder_names(dir: &Path, prefix: &str, depth: usize, names: &mut Vec<String>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() && depth < MAX_FOLDER_DEPTH {
+            folder_names(&entry.path(), &format!("{name}/"), depth + 1, names)?;
+        } else {
+            names.push(name);
+        }
+    }
+    Ok(())
+}
+
+/// An entry's path inside a package: plain components joined by `/`.
+fn is_entry_name(name: &str) -> bool {
+    name.split('/').all(is_plain_name)
 }
 
 /// One path component, no separators, no `..`, no NUL.
@@ -600,6 +638,52 @@ mod tests {
         assert!(is_plain_name("01-main.jpg"));
         for bad in ["", "..", ".", "../x", "a/b", "/etc/passwd", "a\\b", "a\0b"] {
             assert!(!is_plain_name(bad), "{bad:?}");
+        }
+        assert!(is_entry_name("01-main.jpg"));
+        assert!(is_entry_name("review/01.jpg"));
+        for bad in [
+            "",
+            "/x",
+            "x/",
+            "../x",
+            "review/../../x",
+            "a//b",
+            "a\\b",
+            "./x",
+            "a/./b",
+        ] {
+            assert!(!is_entry_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_folder_package_is_read_with_its_role_folders_and_no_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let package = dir.path().join("p");
+        std::fs::create_dir_all(package.join("review")).unwrap();
+        std::fs::write(package.join("01-main.jpg"), b"main").unwrap();
+        std::fs::write(package.join("review/01.jpg"), b"customer").unwrap();
+        let mut reader = PackageReader::open(&package).unwrap();
+        let mut names = reader.names().unwrap();
+        names.sort();
+        assert_eq!(names, ["01-main.jpg", "review/01.jpg"]);
+        let read = |reader: &mut PackageReader, name: &str| {
+            reader.with_entry(name, |r| {
+                let mut v = Vec::new();
+                r.read_to_end(&mut v)?;
+                Ok(v)
+            })
+        };
+        assert_eq!(read(&mut reader, "review/01.jpg").unwrap(), b"customer");
+        #[cfg(unix)]
+        {
+            let outside = dir.path().join("outside");
+            std::fs::create_dir(&outside).unwrap();
+            std::fs::write(outside.join("secret.jpg"), b"secret").unwrap();
+            std::os::unix::fs::symlink(&outside, package.join("video")).unwrap();
+            assert!(read(&mut reader, "video/secret.jpg").is_err());
+            let names = reader.names().unwrap();
+            assert!(names.contains(&"video".to_string()), "{names:?}");
         }
     }
 }

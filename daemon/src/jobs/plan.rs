@@ -94,6 +94,8 @@ fn plan_every_role(request: &JobRequest, fetched: Option<&str>) -> Plan {
             let product = ProductInfo {
                 site: Some(e.site.clone()),
                 product_id: e.product_id.clone(),
+                parent_id: e.parent_id.clone(),
+                other_ids: e.other_ids.clone(),
                 title: e.title.clone().or_else(|| request.page_title.clone()),
                 page_url: e.page_url.clone().or_else(|| request.page_url.clone()),
             };
@@ -129,6 +131,7 @@ fn plan_every_role(request: &JobRequest, fetched: Option<&str>) -> Plan {
                     product_id: request.sku.clone(),
                     title: request.page_title.clone(),
                     page_url: request.page_url.clone(),
+                    ..Default::default()
                 },
                 items: list_items(&listed, request.as_given),
                 excluded: Vec::new(),
@@ -156,6 +159,7 @@ fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> (Vec<NewItem>, u
             role: m.role,
             variant: m.variant.clone(),
             variant_id: m.variant_id.clone(),
+            code: m.code.clone(),
         })
         .collect();
     let mut roles = RolesByOrder {
@@ -178,6 +182,7 @@ fn merge(extraction: &Extraction, listed: &[RequestedMedia]) -> (Vec<NewItem>, u
             role: roles.next(kind),
             variant: None,
             variant_id: None,
+            code: None,
         });
     }
     // Stable: the extraction's order within a role (variants grouped by label) is kept, and
@@ -223,6 +228,7 @@ fn list_items(media: &[RequestedMedia], as_given: bool) -> Vec<NewItem> {
                 role: m.role.unwrap_or_else(|| roles.next(kind)),
                 variant: None,
                 variant_id: None,
+                code: m.code.clone(),
             }
         })
         .collect()
@@ -239,6 +245,7 @@ fn local_items(files: &[LocalFile]) -> Vec<NewItem> {
             role: if f.main { Role::Main } else { Role::Gallery },
             variant: None,
             variant_id: None,
+            code: None,
         })
         .collect()
 }

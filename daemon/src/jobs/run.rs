@@ -665,6 +665,7 @@ fn contents(
             role: s.item.role,
             variant: s.item.variant.as_deref(),
             variant_id: s.item.variant_id.as_deref(),
+            code: s.item.code.as_deref(),
             ext: &s.saved.ext,
         })
         .collect();
@@ -692,6 +693,8 @@ fn contents(
         generator: concat!("haul ", env!("CARGO_PKG_VERSION")).to_string(),
         site: job.product.site.clone(),
         product_id: job.product.product_id.clone(),
+        parent_id: job.product.parent_id.clone(),
+        other_ids: job.product.other_ids.clone(),
         title: job.product.title.clone(),
         page_url: job.product.page_url.clone(),
         files: Vec::new(),
@@ -743,6 +746,7 @@ fn contents(
             role: s.item.role.as_str().to_string(),
             variant: s.item.variant,
             variant_id: s.item.variant_id,
+            code: s.item.code,
             bytes: s.saved.bytes,
             width: s.saved.width,
             height: s.saved.height,

@@ -60,7 +60,15 @@ pub struct Entry {
 pub struct Manifest {
     pub generator: String,
     pub site: Option<String>,
+    /// The product the package is named by: the page's own (on Amazon the ASIN of the variant
+    /// the page shows, never its variation family's).
     pub product_id: Option<String>,
+    /// The product's variation family (Amazon's parent ASIN), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// Other ids the page gives the same product.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_ids: Vec<String>,
     pub title: Option<String>,
     pub page_url: Option<String>,
     pub files: Vec<ManifestFile>,
@@ -80,11 +88,15 @@ pub struct Manifest {
 /// A stored file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ManifestFile {
+    /// The entry's path inside the package (`02.jpg`, `review/01.jpg`).
     pub name: String,
     pub url: String,
     pub role: String,
     pub variant: Option<String>,
     pub variant_id: Option<String>,
+    /// The picture's code on its page or spreadsheet (Amazon's `PT05`, `FRNT`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     pub bytes: u64,
     pub width: Option<u32>,
     pub height: Option<u32>,
@@ -267,7 +279,8 @@ pub fn write_zip(
     file.sync_all().map_err(io_err)
 }
 
-/// Writes the package as a folder at `temp` (created here) and syncs its files.
+/// Writes the package as a folder at `temp` (created here, with the role folders its entry names
+/// hold: `review/01.jpg`) and syncs its files and folders.
 pub fn write_folder(
     temp: &Path,
     entries: &[Entry],
@@ -279,6 +292,16 @@ pub fn write_folder(
         move |source| PackageError::Io { path, source }
     };
     std::fs::create_dir(temp).map_err(io_err(temp))?;
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        if let Some((folder, _)) = entry.name.rsplit_once('/') {
+            let path = temp.join(folder);
+            if !folders.contains(&path) {
+                std::fs::create_dir_all(&path).map_err(io_err(&path))?;
+                folders.push(path);
+            }
+        }
+    }
     let write_one =
         |name: &str, fill: &mut dyn FnMut(&mut BufWriter<File>) -> Result<(), PackageError>| {
             let path = temp.join(name);
@@ -307,6 +330,9 @@ pub fn write_folder(
         write_one(name, &mut |out| {
             out.write_all(&body).map_err(io_err(&temp.join(name)))
         })?;
+    }
+    for folder in &folders {
+        sync_dir(folder).map_err(io_err(folder))?;
     }
     sync_dir(temp).map_err(io_err(temp))
 }
@@ -417,6 +443,92 @@ mod tests {
             ],
         );
         assert_eq!(out, "\"a,b\",\"say \"\"hi\"\"\",'=HYPERLINK(1),plain\r\n");
+    }
+
+    fn manifest_of(files: &[&str]) -> Manifest {
+        Manifest {
+            generator: "haul test".into(),
+            site: Some("amazon".into()),
+            product_id: Some("B0BRZXRBZL".into()),
+            parent_id: Some("B08SC8HR3V".into()),
+            other_ids: Vec::new(),
+            title: None,
+            page_url: None,
+            files: files
+                .iter()
+                .map(|name| ManifestFile {
+                    name: name.to_string(),
+                    url: format!("https://x.example/{name}"),
+                    role: "review".into(),
+                    variant: None,
+                    variant_id: None,
+                    code: None,
+                    bytes: 4,
+                    width: None,
+                    height: None,
+                    content_type: "video/mp4".into(),
+                    sha256: String::new(),
+                    warnings: Vec::new(),
+                    converted_from: None,
+                })
+                .collect(),
+            failed: Vec::new(),
+            left_out: Vec::new(),
+            not_included: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn role_folders_inside_zips_and_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("1.part");
+        std::fs::write(&source, b"clip").unwrap();
+        let names = [
+            "01-main.mp4",
+            "review/01.mp4",
+            "review/02.mp4",
+            "video/01.mp4",
+        ];
+        let entries: Vec<Entry> = names
+            .iter()
+            .map(|name| Entry {
+                name: name.to_string(),
+                source: source.clone(),
+                format: Format::Mp4,
+            })
+            .collect();
+        let manifest = manifest_of(&names);
+        let zip = dir.path().join("p.zip");
+        write_zip(&zip, &entries, &manifest, StripOptions::default()).unwrap();
+        let archive = zip::ZipArchive::new(File::open(&zip).unwrap()).unwrap();
+        let in_zip: Vec<String> = archive
+            .file_names()
+            .map(|n| n.unwrap().into_owned())
+            .collect();
+        assert_eq!(
+            in_zip,
+            [
+                "01-main.mp4",
+                "review/01.mp4",
+                "review/02.mp4",
+                "video/01.mp4",
+                "manifest.json",
+                "manifest.csv"
+            ]
+        );
+        let folder = dir.path().join("p");
+        write_folder(&folder, &entries, &manifest, StripOptions::default()).unwrap();
+        assert_eq!(
+            std::fs::read(folder.join("review/02.mp4")).unwrap(),
+            b"clip"
+        );
+        assert_eq!(std::fs::read(folder.join("video/01.mp4")).unwrap(), b"clip");
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(json["parent_id"], "B08SC8HR3V");
+        assert_eq!(json["files"][1]["name"], "review/01.mp4");
+        assert!(json.get("other_ids").is_none(), "empty lists are left out");
     }
 
     #[test]

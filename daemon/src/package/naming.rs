@@ -1,20 +1,26 @@
 //! Names: of the package (`<site>-<product id>-<slug>.zip`) and of the entries inside it, by one
 //! of three schemes ([`Naming`]):
 //!
-//! * `default` — roles in the names: `01-main.jpg`, `02.jpg`, …, `variant-red-01.jpg`,
-//!   `swatch-01.jpg`, `video-01.mp4`, `description-01.jpg`, `review-01.jpg`;
+//! * `default` — the product's own pictures at the top (`01-main.jpg`, `02.jpg`, …) and every
+//!   other role in a folder of its own: `variant/red-01.jpg`, `swatch/01.jpg`, `video/01.mp4`,
+//!   `description/01.jpg`, `review/01.jpg` — so the listing reads first and A+ pictures and
+//!   customer photos never mix with it;
 //! * `amazon-upload` — Seller Central's bulk image upload: a flat set of
-//!   `<ASIN or SKU>.MAIN.jpg`, `.PT01.jpg`–`.PT08.jpg` (more continue as `.PT09`…, with a note
-//!   that Seller Central shows eight), `.SWCH.jpg`; variants with their own ASIN get their own
-//!   `MAIN`/`PTnn` set. Only listing images belong in such an upload, so videos, description and
-//!   review images are left out (with a note). The slot rules are [`seller_slots`], usable on
-//!   their own for a SKU and a list of images;
-//! * a user template such as `{product_id}_{role}_{index}.{ext}` ([`Template`]).
+//!   `<ASIN or SKU>.<code>.jpg` — `MAIN`, `PT01`…, `SWCH` — because that upload reads the
+//!   identifier and code from the file name and wants nothing else in the ZIP. A picture whose
+//!   page or spreadsheet gives it a code keeps it (`PT12`, `FRNT`, `FACT`, `INGR`, …: see
+//!   [`SellerSlot`]); the others take `MAIN` and the free `PTnn` in order ([`seller_slots`]).
+//!   Images after `PT08` are noted (a listing shows eight). Variants with their own ASIN get their
+//!   own set. Only listing images belong in such an upload, so videos, description and review
+//!   images are left out (with a note; the manifest lists them);
+//! * a user template such as `{product_id}_{role}_{index}.{ext}` ([`Template`]): flat, as the
+//!   user wrote it.
 //!
 //! Every name that reaches the file system goes through [`sanitize`]: no path separators, no
 //! `..`, no control or Windows-forbidden characters, no Windows reserved device names, a length
 //! cap, and unique within the package (case-insensitively, for case-insensitive file systems) —
-//! page titles, variant labels, SKUs and templates are outside input.
+//! page titles, variant labels, SKUs and templates are outside input. The one `/` a name may
+//! hold is the default scheme's own role folder, which is haul's text, never the page's.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -226,6 +232,9 @@ pub struct EntrySpec<'a> {
     pub variant: Option<&'a str>,
     /// The variant's own product id (an Amazon child ASIN).
     pub variant_id: Option<&'a str>,
+    /// The picture's code where its page or spreadsheet gives one (Amazon's `PT05`, `FACT`, …):
+    /// `amazon-upload` keeps it ([`seller_slots`]).
+    pub code: Option<&'a str>,
     pub ext: &'a str,
 }
 
@@ -268,9 +277,10 @@ pub fn name_entries(
     named
 }
 
-/// Entry names by the default scheme. Images of the product (main, gallery) share one sequence
-/// so the gallery reads in order: `01-main.jpg`, `02.jpg`, …; every other role counts on its own
-/// (`video-01.mp4`), variants per label.
+/// Entry names by the default scheme. Images of the product (main, gallery) are the package's
+/// top level and share one sequence so the gallery reads in order: `01-main.jpg`, `02.jpg`, …;
+/// every other role has its own folder and counts on its own (`video/01.mp4`,
+/// `description/01.jpg`, `review/01.jpg`), variants per label (`variant/red-01.jpg`).
 fn default_names(entries: &[EntrySpec<'_>]) -> Vec<String> {
     let gallery_count = entries
         .iter()
@@ -292,10 +302,25 @@ fn default_names(entries: &[EntrySpec<'_>]) -> Vec<String> {
                         format!("{n}.{ext}")
                     }
                 }
-                _ => format!("{}-{}.{ext}", group_key(e), counter.next(e)),
+                Role::Variant => {
+                    let label = variant_label(e);
+                    let n = counter.next(e);
+                    if label.is_empty() {
+                        format!("{}/{n}.{ext}", e.role.as_str())
+                    } else {
+                        format!("{}/{label}-{n}.{ext}", e.role.as_str())
+                    }
+                }
+                _ => format!("{}/{}.{ext}", e.role.as_str(), counter.next(e)),
             }
         })
         .collect()
+}
+
+/// A variant's label as it appears in names (`Red / XL` → `red-xl`; empty when nothing of it
+/// is ASCII).
+fn variant_label(e: &EntrySpec<'_>) -> String {
+    e.variant.map(|l| slug(l, 40)).unwrap_or_default()
 }
 
 fn template_names(
@@ -359,27 +384,49 @@ fn pad_width(count: usize) -> usize {
 }
 
 fn group_key(e: &EntrySpec<'_>) -> String {
-    match (e.role, e.variant) {
-        (Role::Variant, Some(label)) => {
-            let label = slug(label, 40);
+    match e.role {
+        Role::Variant => {
+            let label = variant_label(e);
             if label.is_empty() {
                 "variant".to_string()
             } else {
                 format!("variant-{label}")
             }
         }
-        (role, _) => role.as_str().to_string(),
+        role => role.as_str().to_string(),
     }
 }
 
-/// A Seller Central image slot: `MAIN`, `PT01`…, `SWCH`.
+/// A Seller Central image slot: the four-character "variant code" between the identifier and
+/// the extension (`B000123456.PT02.jpg`), which says what the picture is.
+///
+/// The codes are Seller Central's own, from its help pages "Image variants" (the table of
+/// codes, e.g. sellercentral.amazon.ae help item 8HQAHPDXA9ANPH4) and "Name your image files"
+/// (sellercentral.amazon.com.au help item JV4FNMT7563SF5F): `MAIN`; `SWCH`; part shots `PT01`
+/// "and so on until `PT99`"; interior shots (book pages) `IN01`–`IN99`; angle shots `TOPP`,
+/// `BOTT`, `LEFT`, `RGHT`, `FRNT`, `BACK`, `SIDE`; `PAIR`; fact shots `FACT` (nutrition facts);
+/// the energy guide `EEGL`; and, in the table's newer versions, product safety and compliance
+/// `PS01`–`PS06`, ingredients `INGR` and multipacks `DTLS`. Amazon's product pages name each
+/// picture by the same codes (`"variant": "PT05"` in the image block), which is how a grabbed
+/// page's pictures keep their places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SellerSlot {
     Main,
-    /// `PTnn`, from 1. Seller Central shows 1–8 ([`SELLER_CENTRAL_SHOWN`]).
+    /// `PTnn`, 1–99. Seller Central shows 1–8 on a listing ([`SELLER_CENTRAL_SHOWN`]).
     Other(u16),
     Swatch,
+    /// `INnn`, 1–99: interior shots (sample pages of a book).
+    Interior(u16),
+    /// `PSnn`, 1–6: product safety and compliance images.
+    Safety(u16),
+    /// One of [`NAMED_CODES`]: angles (`FRNT`, `BACK`, …), `PAIR`, `FACT`, `INGR`, `EEGL`, `DTLS`.
+    Named(&'static str),
 }
+
+/// The codes of [`SellerSlot::Named`] (see [`SellerSlot`] for where they come from).
+pub const NAMED_CODES: &[&str] = &[
+    "TOPP", "BOTT", "LEFT", "RGHT", "FRNT", "BACK", "SIDE", "PAIR", "FACT", "INGR", "EEGL", "DTLS",
+];
 
 impl SellerSlot {
     /// The slot's code in a file name.
@@ -388,41 +435,94 @@ impl SellerSlot {
             SellerSlot::Main => "MAIN".to_string(),
             SellerSlot::Other(n) => format!("PT{n:02}"),
             SellerSlot::Swatch => "SWCH".to_string(),
+            SellerSlot::Interior(n) => format!("IN{n:02}"),
+            SellerSlot::Safety(n) => format!("PS{n:02}"),
+            SellerSlot::Named(code) => code.to_string(),
+        }
+    }
+
+    /// The slot a Seller Central code names (`MAIN`, `PT05`, `pt5`, `FACT`, …; any case), or
+    /// `None` for a code Seller Central does not know (`PT00`, `PS07`, `XXXX`).
+    pub fn parse(text: &str) -> Option<SellerSlot> {
+        let upper = text.trim().to_ascii_uppercase();
+        let numbered = |prefix: &str, max: u16| {
+            upper
+                .strip_prefix(prefix)
+                .filter(|n| !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|n| n.parse::<u16>().ok())
+                .filter(|n| (1..=max).contains(n))
+        };
+        match upper.as_str() {
+            "MAIN" => Some(SellerSlot::Main),
+            "SWCH" => Some(SellerSlot::Swatch),
+            code => {
+                if let Some(named) = NAMED_CODES.iter().find(|c| **c == code) {
+                    Some(SellerSlot::Named(named))
+                } else if let Some(n) = numbered("PT", 99) {
+                    Some(SellerSlot::Other(n))
+                } else if let Some(n) = numbered("IN", 99) {
+                    Some(SellerSlot::Interior(n))
+                } else {
+                    numbered("PS", 6).map(SellerSlot::Safety)
+                }
+            }
         }
     }
 }
 
-/// Seller Central slots for the images of one product (one ASIN or SKU), in order: the first
-/// `Main` image gets `MAIN` (the first gallery image when there is no `Main`), the other product
-/// images `PT01`, `PT02`, … in order, the first `Swatch` image `SWCH`. Images that have no slot
-/// (a second swatch; videos and other roles) get `None`.
+/// Seller Central slots for the images of one product (one ASIN or SKU), in order. Each image
+/// comes with its role and the code it already has, if any — the code the page gave it, or a
+/// spreadsheet's column (`other_image_url5` is `PT05`):
 ///
-/// A SKU package (a spreadsheet row of `main_image_url`, `other_image_url1`…, `swatch_image_url`)
-/// maps its columns to `Main`, `Gallery`… and `Swatch` and calls this directly.
-pub fn seller_slots(roles: &[Role]) -> Vec<Option<SellerSlot>> {
-    let is_product_image = |r: &Role| matches!(r, Role::Main | Role::Gallery | Role::Variant);
-    let main_at = roles
-        .iter()
-        .position(|r| *r == Role::Main)
-        .or_else(|| roles.iter().position(is_product_image));
-    let mut others = 0u16;
-    let mut swatch_taken = false;
-    roles
-        .iter()
-        .enumerate()
-        .map(|(i, role)| match role {
-            _ if Some(i) == main_at => Some(SellerSlot::Main),
-            r if is_product_image(r) => {
-                others = others.saturating_add(1);
-                Some(SellerSlot::Other(others))
+/// 1. a code an image carries keeps its meaning (`PT12` stays `PT12`, `FACT` stays `FACT`); when
+///    two images claim one code, the first keeps it and the other is placed as if it had none;
+/// 2. when no image claimed `MAIN`, the first `Main` image without a code gets it (the first
+///    product image without one when there is no `Main`);
+/// 3. the other product images without a code take the free `PTnn` in order, and the first
+///    `Swatch` image `SWCH` when it is free.
+///
+/// Images that get no slot (a second swatch, images past `PT99`, videos and other roles) get
+/// `None`.
+pub fn seller_slots(images: &[(Role, Option<SellerSlot>)]) -> Vec<Option<SellerSlot>> {
+    let is_product_image = |r: Role| matches!(r, Role::Main | Role::Gallery | Role::Variant);
+    let may_have_a_slot = |r: Role| is_product_image(r) || r == Role::Swatch;
+    let mut slots: Vec<Option<SellerSlot>> = vec![None; images.len()];
+    let mut taken = std::collections::HashSet::new();
+    for (slot, (role, code)) in slots.iter_mut().zip(images) {
+        if let Some(code) = code
+            && may_have_a_slot(*role)
+            && taken.insert(*code)
+        {
+            *slot = Some(*code);
+        }
+    }
+    if !taken.contains(&SellerSlot::Main) {
+        let free = |want: &dyn Fn(Role) -> bool| {
+            (0..images.len()).find(|&i| slots[i].is_none() && want(images[i].0))
+        };
+        if let Some(i) = free(&|r| r == Role::Main).or_else(|| free(&is_product_image)) {
+            slots[i] = Some(SellerSlot::Main);
+            taken.insert(SellerSlot::Main);
+        }
+    }
+    let mut next = 1u16;
+    for (slot, (role, _)) in slots.iter_mut().zip(images) {
+        if slot.is_some() {
+            continue;
+        }
+        if is_product_image(*role) {
+            while taken.contains(&SellerSlot::Other(next)) {
+                next += 1;
             }
-            Role::Swatch if !swatch_taken => {
-                swatch_taken = true;
-                Some(SellerSlot::Swatch)
+            if next <= 99 {
+                *slot = Some(SellerSlot::Other(next));
+                taken.insert(SellerSlot::Other(next));
             }
-            _ => None,
-        })
-        .collect()
+        } else if *role == Role::Swatch && taken.insert(SellerSlot::Swatch) {
+            *slot = Some(SellerSlot::Swatch);
+        }
+    }
+    slots
 }
 
 /// An identifier fit for Seller Central image names: an ASIN or SKU of ASCII letters and digits
@@ -500,24 +600,33 @@ fn amazon_upload_names(
         groups[group].1.push(i);
     }
     for (id, members) in &groups {
-        let roles: Vec<Role> = members.iter().map(|&i| entries[i].role).collect();
-        let slots = seller_slots(&roles);
+        let images: Vec<(Role, Option<SellerSlot>)> = members
+            .iter()
+            .map(|&i| (entries[i].role, entries[i].code.and_then(SellerSlot::parse)))
+            .collect();
+        let slots = seller_slots(&images);
         let mut shown_beyond = 0;
-        for (&i, slot) in members.iter().zip(slots) {
+        for (&i, slot) in members.iter().zip(&slots) {
             match slot {
                 Some(slot) => {
-                    if matches!(slot, SellerSlot::Other(n) if n > SELLER_CENTRAL_SHOWN) {
+                    if matches!(slot, SellerSlot::Other(n) if *n > SELLER_CENTRAL_SHOWN) {
                         shown_beyond += 1;
                     }
-                    names[i] = Some(amazon_upload_name(id, slot, entries[i].ext));
+                    names[i] = Some(amazon_upload_name(id, *slot, entries[i].ext));
                 }
-                None => left_out.push("extra swatch images"),
+                None if entries[i].role == Role::Swatch => left_out.push("extra swatch images"),
+                None => left_out.push("images past PT99"),
             }
         }
         if shown_beyond > 0 {
             notes.push(format!(
-                "{id} has {shown_beyond} image(s) after PT{SELLER_CENTRAL_SHOWN:02}; they are named PT{:02} onwards, but Seller Central shows only eight other images",
+                "{id} has {shown_beyond} image(s) in PT{:02}–PT99; Seller Central takes them, but a listing shows only eight other images",
                 SELLER_CENTRAL_SHOWN + 1
+            ));
+        }
+        if !members.is_empty() && !slots.contains(&Some(SellerSlot::Main)) {
+            notes.push(format!(
+                "{id} has no MAIN image in this package; uploading it leaves {id}'s MAIN image on Amazon as it is"
             ));
         }
     }
@@ -688,7 +797,15 @@ mod tests {
             role,
             variant,
             variant_id: None,
+            code: None,
             ext,
+        }
+    }
+
+    fn coded(role: Role, code: &'static str) -> EntrySpec<'static> {
+        EntrySpec {
+            code: Some(code),
+            ..spec(role, None, "jpg")
         }
     }
 
@@ -702,6 +819,7 @@ mod tests {
             role,
             variant: Some(variant),
             variant_id: Some(id),
+            code: None,
             ext,
         }
     }
@@ -747,13 +865,13 @@ mod tests {
                 "01-main.jpg",
                 "02.jpg",
                 "03.png",
-                "variant-red-xl-01.jpg",
-                "variant-red-xl-02.jpg",
-                "variant-blue-01.webp",
-                "swatch-01.jpg",
-                "video-01.mp4",
-                "description-01.jpg",
-                "review-01.jpg"
+                "variant/red-xl-01.jpg",
+                "variant/red-xl-02.jpg",
+                "variant/blue-01.webp",
+                "swatch/01.jpg",
+                "video/01.mp4",
+                "description/01.jpg",
+                "review/01.jpg"
             ]
         );
     }
@@ -778,13 +896,16 @@ mod tests {
                 spec(Role::Variant, Some("red?"), "jpg"),
             ],
         );
-        assert_eq!(got, ["variant-red-01.jpg", "variant-red-02.jpg"]);
+        assert_eq!(got, ["variant/red-01.jpg", "variant/red-02.jpg"]);
         let got = names(
             &Naming::Default,
             &AMAZON,
-            &[spec(Role::Variant, Some("红色"), "jpg")],
+            &[
+                spec(Role::Variant, Some("红色"), "jpg"),
+                spec(Role::Variant, Some("../.."), "jpg"),
+            ],
         );
-        assert_eq!(got, ["variant-01.jpg"]);
+        assert_eq!(got, ["variant/01.jpg", "variant/02.jpg"]);
     }
 
     #[test]
@@ -860,6 +981,88 @@ mod tests {
     }
 
     #[test]
+    fn amazon_upload_keeps_the_codes_a_page_gives() {
+        // The duct-tape page's own codes: MAIN, PT01, FRNT, PT12 and a product-safety PS01; a
+        // picture without a code fills the first free PTnn; a code twice keeps the first.
+        let entries = [
+            coded(Role::Main, "MAIN"),
+            coded(Role::Gallery, "PT01"),
+            coded(Role::Gallery, "FRNT"),
+            spec(Role::Gallery, None, "jpg"),
+            coded(Role::Gallery, "PT12"),
+            coded(Role::Gallery, "PS01"),
+            coded(Role::Gallery, "pt01"),
+            coded(Role::Gallery, "XYZW"),
+            coded(Role::Description, "PT03"),
+        ];
+        let named = name_entries(&Naming::AmazonUpload, &AMAZON, &entries);
+        let expected: Vec<Option<String>> = [
+            "MAIN", "PT01", "FRNT", "PT02", "PT12", "PS01", "PT03", "PT04",
+        ]
+        .iter()
+        .map(|code| Some(format!("B0BRZXRBZL.{code}.jpg")))
+        .chain([None])
+        .collect();
+        assert_eq!(named.names, expected);
+        let notes = named.notes.join("\n");
+        assert!(notes.contains("PT09–PT99"), "{notes}");
+        // A variant set whose page gives no MAIN code keeps its codes and is noted.
+        let child = [
+            EntrySpec {
+                code: Some("PT05"),
+                ..with_id(Role::Variant, "Red", "B0RED00001", "jpg")
+            },
+            EntrySpec {
+                code: Some("PT06"),
+                ..with_id(Role::Variant, "Red", "B0RED00001", "jpg")
+            },
+        ];
+        let named = name_entries(&Naming::AmazonUpload, &AMAZON, &child);
+        assert_eq!(
+            named.names,
+            [
+                Some("B0RED00001.PT05.jpg".to_string()),
+                Some("B0RED00001.PT06.jpg".to_string())
+            ]
+        );
+        assert!(
+            named
+                .notes
+                .iter()
+                .any(|n| n.contains("B0RED00001 has no MAIN")),
+            "{:?}",
+            named.notes
+        );
+    }
+
+    #[test]
+    fn seller_central_codes_parse() {
+        use SellerSlot::*;
+        for (text, slot) in [
+            ("MAIN", Main),
+            ("swch", Swatch),
+            ("PT01", Other(1)),
+            ("pt9", Other(9)),
+            ("PT15", Other(15)),
+            ("PT99", Other(99)),
+            ("IN03", Interior(3)),
+            ("PS06", Safety(6)),
+            ("FACT", Named("FACT")),
+            (" ingr ", Named("INGR")),
+            ("RGHT", Named("RGHT")),
+            ("DTLS", Named("DTLS")),
+        ] {
+            assert_eq!(SellerSlot::parse(text), Some(slot), "{text}");
+            assert_eq!(SellerSlot::parse(&slot.code()), Some(slot), "{text}");
+        }
+        for bad in [
+            "", "PT00", "PT100", "PT+1", "PS07", "IN0", "RIGHT", "PT1A", "pt 1",
+        ] {
+            assert_eq!(SellerSlot::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn amazon_upload_needs_a_clean_identifier() {
         let entries = [
             spec(Role::Main, None, "jpg"),
@@ -885,20 +1088,50 @@ mod tests {
     #[test]
     fn seller_slots_for_a_sku_row() {
         use SellerSlot::*;
+        let plain = |roles: &[Role]| -> Vec<(Role, Option<SellerSlot>)> {
+            roles.iter().map(|r| (*r, None)).collect()
+        };
         assert_eq!(
-            seller_slots(&[Role::Main, Role::Gallery, Role::Gallery, Role::Swatch]),
+            seller_slots(&plain(&[
+                Role::Main,
+                Role::Gallery,
+                Role::Gallery,
+                Role::Swatch
+            ])),
             [Some(Main), Some(Other(1)), Some(Other(2)), Some(Swatch)]
         );
         // No main image: the first product image is the main one; a second swatch has no slot.
         assert_eq!(
-            seller_slots(&[
+            seller_slots(&plain(&[
                 Role::Swatch,
                 Role::Gallery,
                 Role::Gallery,
                 Role::Swatch,
                 Role::Video
-            ]),
+            ])),
             [Some(Swatch), Some(Main), Some(Other(1)), None, None]
+        );
+        // A flat-file row that fills only `other_image_url3` updates PT03, not MAIN.
+        assert_eq!(
+            seller_slots(&[(Role::Gallery, Some(Other(3)))]),
+            [Some(Other(3))]
+        );
+        // Codes first, then MAIN, then the free PTnn around the codes.
+        assert_eq!(
+            seller_slots(&[
+                (Role::Gallery, Some(Other(1))),
+                (Role::Gallery, None),
+                (Role::Main, None),
+                (Role::Gallery, None),
+                (Role::Video, Some(Other(4))),
+            ]),
+            [
+                Some(Other(1)),
+                Some(Other(2)),
+                Some(Main),
+                Some(Other(3)),
+                None
+            ]
         );
         assert_eq!(Other(9).code(), "PT09");
         assert_eq!(amazon_upload_name("SKU1", Other(3), "JPG"), "SKU1.PT03.jpg");

@@ -1,0 +1,189 @@
+//! Taobao (`item.taobao.com/item.htm?id=<id>`). The page is server HTML, often GBK-encoded
+//! (decoded before it gets here: `page::decode_page`). Sources, best first:
+//!
+//! * **id** — `id=` of the canonical `item.htm` address, the page URL, then `g_config`'s
+//!   `itemId: '<id>'`;
+//! * **title** — the heading's `data-title` (`h3.tb-main-title`), else `<title>` without
+//!   "-淘宝网";
+//! * **gallery** — `g_config.idata.item.auctionImages` (the originals, first the main
+//!   picture), else the thumbnail strip `#J_UlThumb img` (`_50x50.jpg`, `_50x50.jpg_.webp`);
+//! * **variants** — the sale properties' swatches (`.J_TSaleProp li[data-value]`, the picture
+//!   as the link's `background:url(…_30x30.jpg)`), labelled with the value's name and with
+//!   `<propertyId>:<valueId>` (`1627207:12178081`) as the variant id.
+//!
+//! Every size suffix (`_50x50.jpg`, `_400x400.jpg`, `_.webp`) is alicdn's and is removed by
+//! `cdn::largest`. Description images are not in the page (a separate `descUrl` request).
+//! Tmall (`tmall.rs`) is Taobao's mall and shares the swatch markup, read here.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::Selector;
+
+use super::embedded::blobs_after;
+use super::page::{Page, capture, regex, selector, text_of};
+use super::{Extractor, Found};
+
+pub struct Taobao;
+
+impl Extractor for Taobao {
+    fn site(&self) -> &'static str {
+        "taobao"
+    }
+
+    fn domains(&self) -> &'static [&'static str] {
+        &["taobao.com"]
+    }
+
+    fn product_paths(&self) -> &'static [&'static str] {
+        &["/item.htm*"]
+    }
+
+    fn example(&self) -> &'static str {
+        "https://item.taobao.com/item.htm?id=562283240178"
+    }
+
+    fn product_id_in(&self, address: &str) -> Option<String> {
+        item_id_in(address)
+    }
+
+    fn recognizes(&self, page: &Page<'_>) -> bool {
+        page.has("g_config") && page.has("auctionImages")
+    }
+
+    fn extract(&self, page: &Page<'_>, found: &mut Found) {
+        static ITEM_ID: LazyLock<Regex> =
+            LazyLock::new(|| regex(r#"\bitemId\s*:\s*['"](\d{6,20})['"]"#));
+        static TITLE: LazyLock<Selector> =
+            LazyLock::new(|| selector("h3.tb-main-title[data-title]"));
+        static AUCTION_IMAGES: LazyLock<Regex> = LazyLock::new(|| regex(r"\bauctionImages\s*:\s*"));
+
+        item_ids(page, found);
+        if let Some(id) = capture(&ITEM_ID, page.raw()) {
+            found.product_id(id);
+        }
+        if let Some(t) = page.attr(&TITLE, "data-title") {
+            found.title(t);
+        }
+        let blobs = blobs_after(page.raw(), &AUCTION_IMAGES);
+        match blobs.first_strings() {
+            Some(list) => {
+                for url in list.iter().filter_map(|u| page.absolute(u)) {
+                    found.product_image(url);
+                }
+            }
+            None => {
+                if blobs.seen {
+                    found.warn("Taobao's auctionImages could not be parsed; using the thumbnails");
+                }
+                thumbnails(page, found);
+            }
+        }
+        swatches(page, found);
+        if let Some(t) = page_title(page, "-淘宝网") {
+            found.title(t);
+        }
+    }
+}
+
+/// The item id in a Taobao or Tmall product address: `item.htm?id=<id>` (other parameters may
+/// come first).
+pub(super) fn item_id_in(address: &str) -> Option<String> {
+    capture(&ITEM_URL, address)
+}
+
+static ITEM_URL: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"/item\.htm\?(?:[^#]*&)?id=(\d{6,20})(?:[&#]|$)"));
+
+/// The ids of the page's own addresses (canonical first).
+pub(super) fn item_ids(page: &Page<'_>, found: &mut Found) {
+    for id in page.address_ids(&ITEM_URL) {
+        found.product_id(id);
+    }
+}
+
+/// `<title>` without the marketplace's suffix (`-淘宝网`, `-tmall.com天猫`).
+pub(super) fn page_title(page: &Page<'_>, suffix: &str) -> Option<String> {
+    static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("head title"));
+    let title = text_of(page.first(&TITLE)?);
+    let title = title.trim_end_matches(suffix).trim();
+    (!title.is_empty()).then(|| title.to_string())
+}
+
+/// The gallery's thumbnail strip, when the page data is missing.
+pub(super) fn thumbnails(page: &Page<'_>, found: &mut Found) {
+    static THUMBS: LazyLock<Selector> = LazyLock::new(|| selector("#J_UlThumb img"));
+    for img in page.select(&THUMBS) {
+        if let Some(url) = page.img_url(img) {
+            found.product_image(url);
+        }
+    }
+}
+
+/// Every sale-property value the page shows, in page order, with its name
+/// (`1627207:28341` → `黑色`): the swatch's text, else its `title`.
+pub(super) fn value_names(page: &Page<'_>) -> ValueNames {
+    let mut names = ValueNames::default();
+    for li in page.select(&SALE_VALUES) {
+        let Some(id) = li.value().attr("data-value").map(str::trim) else {
+            continue;
+        };
+        let name = li
+            .select(&NAME)
+            .next()
+            .map(text_of)
+            .filter(|n| !n.is_empty())
+            .or_else(|| li.value().attr("title").map(str::to_string));
+        if let Some(name) = name
+            && names.position(id).is_none()
+        {
+            names.0.push((id.to_string(), name));
+        }
+    }
+    names
+}
+
+/// Sale-property values (`<propertyId>:<valueId>`) and their names, in page order.
+#[derive(Debug, Default)]
+pub(super) struct ValueNames(Vec<(String, String)>);
+
+impl ValueNames {
+    /// The name of the value `id`.
+    pub(super) fn name(&self, id: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(v, _)| v == id)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// Where the value `id` is in the page's order.
+    pub(super) fn position(&self, id: &str) -> Option<usize> {
+        self.0.iter().position(|(v, _)| v == id)
+    }
+}
+
+static SALE_VALUES: LazyLock<Selector> = LazyLock::new(|| selector(".J_TSaleProp li[data-value]"));
+static NAME: LazyLock<Selector> = LazyLock::new(|| selector("span"));
+
+/// Variant pictures from the sale properties' swatches: each value whose link shows a picture
+/// (`style="background:url(//…_30x30.jpg) …"`), labelled with its name and identified by its
+/// `data-value`.
+pub(super) fn swatches(page: &Page<'_>, found: &mut Found) {
+    static LINK: LazyLock<Selector> = LazyLock::new(|| selector("a[style]"));
+    static BACKGROUND: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#"url\(\s*['"]?([^'")\s]+)['"]?\s*\)"#));
+    let names = value_names(page);
+    for li in page.select(&SALE_VALUES) {
+        let Some(id) = li.value().attr("data-value").map(str::trim) else {
+            continue;
+        };
+        let url = li
+            .select(&LINK)
+            .filter_map(|a| a.value().attr("style"))
+            .find_map(|style| capture(&BACKGROUND, style))
+            .and_then(|u| page.absolute(&u));
+        let Some(url) = url else { continue };
+        let label = names.name(id).unwrap_or(id);
+        found.variant_image(url, label, Some(id));
+    }
+}
