@@ -15,16 +15,19 @@
 //!    ([`cdn::largest`]) unless the request asks for links as given; roles follow the order: the
 //!    first image is the main image, the other images the gallery. The same asset listed twice
 //!    is saved once.
+//! 3b. The product's videos on a video platform (a YouTube player the page embeds) are not
+//!    items: extraction reports them as links (`Extraction::links`), which go with the product
+//!    into the journal and the manifest and are never requested.
 //! 4. Items are ordered by role (main, gallery, variants grouped by label, …), the package order.
-//! 5. Items in roles the request's `include` leaves out (the user's choice) are set aside: never
-//!    downloaded, listed in the manifest.
+//! 5. Items (and links) in roles the request's `include` leaves out (the user's choice) are set
+//!    aside: never downloaded, listed in the manifest.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use crate::extract::{self, Extraction, cdn};
 use crate::journal::{ExcludedItem, JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
-use crate::media::{MediaKind, Role};
+use crate::media::{Link, MediaKind, Role};
 
 /// What a job will save.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +59,16 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 variant: i.variant,
             })
             .collect();
+        let (links, left_out) = std::mem::take(&mut plan.product.links)
+            .into_iter()
+            .partition(|l| include.contains(l.role));
+        plan.product.links = links;
+        plan.excluded
+            .extend(left_out.into_iter().map(|l: Link| ExcludedItem {
+                url: l.url,
+                role: l.role,
+                variant: None,
+            }));
     }
     plan
 }
@@ -98,6 +111,7 @@ fn plan_every_role(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 other_ids: e.other_ids.clone(),
                 title: e.title.clone().or_else(|| request.page_title.clone()),
                 page_url: e.page_url.clone().or_else(|| request.page_url.clone()),
+                links: e.links.clone(),
             };
             let (items, left_out) = merge(&e, &request.media);
             if left_out > 0 {
@@ -443,6 +457,57 @@ mod tests {
         assert_eq!(
             excluded,
             [(Role::Main, "https://img.example/lamp-a.jpg?w=400")]
+        );
+    }
+
+    /// A YouTube player in the gallery: a link of the product, never an item; left out by
+    /// choice like the media of its role.
+    #[test]
+    fn a_player_is_a_link_of_the_product_not_an_item() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("page.html");
+        std::fs::write(
+            &page,
+            PAGE.replace(
+                "<body></body>",
+                r#"<body><div class="gallery"><img src="https://img.example/lamp-a.jpg?w=400">
+                   <iframe src="https://www.youtube.com/embed/i7pXJC8wwLE"></iframe></div></body>"#,
+            ),
+        )
+        .unwrap();
+        let mut request = JobRequest {
+            page_file: Some(page),
+            ..Default::default()
+        };
+        let planned = plan(&request, None);
+        let links: Vec<(&str, Role)> = planned
+            .product
+            .links
+            .iter()
+            .map(|l| (l.url.as_str(), l.role))
+            .collect();
+        assert_eq!(
+            links,
+            [("https://www.youtube.com/watch?v=i7pXJC8wwLE", Role::Video)]
+        );
+        assert!(
+            planned.items.iter().all(|i| !i.url.contains("youtube")),
+            "{:?}",
+            planned.items
+        );
+        assert_eq!(planned.items.len(), 2);
+
+        request.include = Some("main,gallery".parse().unwrap());
+        let planned = plan(&request, None);
+        assert!(planned.product.links.is_empty());
+        let excluded: Vec<(Role, &str)> = planned
+            .excluded
+            .iter()
+            .map(|i| (i.role, i.url.as_str()))
+            .collect();
+        assert_eq!(
+            excluded,
+            [(Role::Video, "https://www.youtube.com/watch?v=i7pXJC8wwLE")]
         );
     }
 
