@@ -57,6 +57,14 @@ impl Extractor for BestBuy {
         &["/product/*", "/*/product/*"]
     }
 
+    /// Each store's own form only: `bestbuy.com/product/…` and `bestbuy.ca/<lang>/product/…`.
+    fn match_patterns(&self) -> Vec<String> {
+        vec![
+            "https://*.bestbuy.com/product/*".to_string(),
+            "https://*.bestbuy.ca/*/product/*".to_string(),
+        ]
+    }
+
     fn example(&self) -> &'static str {
         "https://www.bestbuy.com/product/anker-power-bank-20k-87w-built-in-usb-c-cable-black/JJ858RL86Q/sku/6644753"
     }
