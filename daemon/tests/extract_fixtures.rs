@@ -722,6 +722,46 @@ fn cli_prints_json_for_a_gzipped_page() {
     );
 }
 
+/// `haul extract` shows a video platform's page apart from the media, as a link not downloaded,
+/// in both its outputs.
+#[test]
+fn cli_shows_links_apart_from_the_media() {
+    let dir = fixtures_dir();
+    if !dir.is_dir() {
+        eprintln!("skipping: fixture folder {} is absent", dir.display());
+        return;
+    }
+    let run = |json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_haul"));
+        cmd.arg("extract")
+            .arg(dir.join("anyshop/bestbuy-2c42fb6035ff.html.gz"))
+            .args(["--url", "https://www.bestbuy.ca/en-ca/product/x/12222651"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("haul runs: {e}"));
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run(false);
+    assert!(text.contains("9 media: 9 images, 0 videos"), "{text}");
+    assert!(
+        text.contains(
+            "\nlinks (1), not downloaded\n  video  https://www.youtube.com/watch?v=i7pXJC8wwLE  (youtube)\n"
+        ),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&run(true)).unwrap_or_default();
+    assert_eq!(
+        v["links"],
+        serde_json::json!([{
+            "url": "https://www.youtube.com/watch?v=i7pXJC8wwLE",
+            "role": "video",
+            "platform": "youtube"
+        }])
+    );
+}
+
 #[test]
 fn cli_fails_clearly_on_an_unreadable_file() {
     let missing = std::env::temp_dir().join("haul-test-missing-page.html");
