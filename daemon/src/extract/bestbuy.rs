@@ -224,10 +224,11 @@ fn united_states(page: &Page<'_>, found: &mut Found) {
             found.add_link(link);
             continue;
         }
-        if el.value().name() == "img" && !is_captioned(el) {
-            if let Some(url) = page.img_url(el) {
-                found.product_image(url);
-            }
+        if el.value().name() == "img"
+            && !is_captioned(el)
+            && let Some(url) = page.img_url(el)
+        {
+            found.product_image(url);
         }
     }
     if !found.has_images()

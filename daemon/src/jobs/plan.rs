@@ -3,7 +3,10 @@
 //! 1. When the request carries the page's HTML (the extension sends it; `haul grab PAGE.html`
 //!    reads it from a file), the page is extracted ([`crate::extract`]): the site, product id
 //!    and title name the package, and every media item comes with its role, variant label and
-//!    variant id, already rewritten to the largest version its CDN serves.
+//!    variant id, already rewritten to the largest version its CDN serves. The product's videos on
+//!    a video platform (a YouTube player the page embeds) are not items: extraction reports them
+//!    as links (`Extraction::links`), which go with the product into the journal and the
+//!    manifest and are never requested.
 //! 2. Media URLs the request lists beside a page (what the browser's DOM showed) are evidence,
 //!    not an order: extraction decides which media are the product's, and a listed URL only
 //!    replaces an extracted one where it is the same picture in a larger size
@@ -15,9 +18,6 @@
 //!    ([`cdn::largest`]) unless the request asks for links as given; roles follow the order: the
 //!    first image is the main image, the other images the gallery. The same asset listed twice
 //!    is saved once.
-//! 3b. The product's videos on a video platform (a YouTube player the page embeds) are not
-//!    items: extraction reports them as links (`Extraction::links`), which go with the product
-//!    into the journal and the manifest and are never requested.
 //! 4. Items are ordered by role (main, gallery, variants grouped by label, …), the package order.
 //! 5. Items (and links) in roles the request's `include` leaves out (the user's choice) are set
 //!    aside: never downloaded, listed in the manifest.
