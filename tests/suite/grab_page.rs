@@ -143,6 +143,19 @@ pub(crate) fn extraction_of(path: &Path) -> Extraction {
     e
 }
 
+/// The package a successful `haul grab` (`out`) left in `home`'s output folder, its only one.
+fn the_one_package(home: &TestHome, out: &std::process::Output) -> PathBuf {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outputs = home.outputs();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    outputs[0].clone()
+}
+
 fn names(entries: &[ZipEntry]) -> Vec<&str> {
     entries.iter().map(|e| e.name.as_str()).collect()
 }
@@ -434,19 +447,12 @@ async fn a_saved_page_goes_through_the_running_daemon_with_a_naming_template() {
         &["grab", &page_arg, "--naming", "{product_id}_{role}_{index}"],
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let outputs = home.outputs();
-    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    let package = the_one_package(&home, &out);
     assert_eq!(
-        outputs[0].file_name().unwrap().to_string_lossy(),
+        package.file_name().unwrap().to_string_lossy(),
         "generic-LAMP42-brass-lamp-large.zip"
     );
-    let entries = read_zip(&outputs[0]);
+    let entries = read_zip(&package);
     assert_eq!(
         names(&entries),
         [
@@ -676,15 +682,7 @@ async fn a_youtube_player_is_listed_in_the_manifest_and_never_requested() {
         ],
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let outputs = home.outputs();
-    assert_eq!(outputs.len(), 1, "{outputs:?}");
-    let entries = read_zip(&outputs[0]);
+    let entries = read_zip(&the_one_package(&home, &out));
     assert_eq!(
         names(&entries),
         ["01-main.jpg", "02.jpg", "manifest.json", "manifest.csv"],

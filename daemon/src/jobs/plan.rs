@@ -365,6 +365,14 @@ mod tests {
           "sku": "LAMP1", "image": ["https://img.example/lamp-a.jpg?w=400", "https://img.example/lamp-b.jpg"]}</script>
         </head><body></body></html>"#;
 
+    /// What a plan sets aside by choice: each medium's role and address.
+    fn excluded(plan: &Plan) -> Vec<(Role, &str)> {
+        plan.excluded
+            .iter()
+            .map(|i| (i.role, i.url.as_str()))
+            .collect()
+    }
+
     fn saved_request(dir: &Path, listed: Vec<RequestedMedia>) -> JobRequest {
         let page = dir.join("page.html");
         std::fs::write(&page, PAGE).unwrap();
@@ -449,13 +457,8 @@ mod tests {
                 (Role::Video, "https://img.example/clip.mp4"),
             ]
         );
-        let excluded: Vec<(Role, &str)> = plan
-            .excluded
-            .iter()
-            .map(|i| (i.role, i.url.as_str()))
-            .collect();
         assert_eq!(
-            excluded,
+            excluded(&plan),
             [(Role::Main, "https://img.example/lamp-a.jpg?w=400")]
         );
     }
@@ -500,13 +503,8 @@ mod tests {
         request.include = Some("main,gallery".parse().unwrap());
         let planned = plan(&request, None);
         assert!(planned.product.links.is_empty());
-        let excluded: Vec<(Role, &str)> = planned
-            .excluded
-            .iter()
-            .map(|i| (i.role, i.url.as_str()))
-            .collect();
         assert_eq!(
-            excluded,
+            excluded(&planned),
             [(Role::Video, "https://www.youtube.com/watch?v=i7pXJC8wwLE")]
         );
     }
