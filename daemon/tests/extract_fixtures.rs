@@ -641,6 +641,83 @@ fn fixture(rel: &str, url: Option<&str>) -> Option<Extraction> {
     Some(e)
 }
 
+/// Every URL in every saved page (absolute and protocol-relative, JSON escapes undone): the
+/// size rules of one CDN never touch another's. A URL no rule knows comes back unchanged; one a
+/// rule knows stays that CDN's, names the same picture and is rewritten once for all.
+#[test]
+fn no_cdn_rule_touches_another_cdns_urls() {
+    let dir = fixtures_dir();
+    if !dir.is_dir() {
+        eprintln!("skipping: fixture folder {} is absent", dir.display());
+        return;
+    }
+    let url =
+        regex::Regex::new(r#"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?/[^\s"'<>\\()]*"#)
+            .expect("constant pattern");
+    let mut pages = vec![dir.clone()];
+    let mut files = Vec::new();
+    while let Some(d) = pages.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pages.push(path);
+            } else if path.to_string_lossy().contains(".htm") {
+                files.push(path);
+            }
+        }
+    }
+    let (mut checked, mut known) = (0usize, 0usize);
+    let mut problems = Vec::new();
+    for file in &files {
+        let html = extract::read_page_file(file).unwrap_or_else(|e| panic!("{e}"));
+        let text = html
+            .replace("\\/", "/")
+            .replace("\\u002F", "/")
+            .replace("&amp;", "&");
+        let mut seen = HashSet::new();
+        for m in url.find_iter(&text) {
+            let raw = m.as_str();
+            let u = if raw.starts_with("//") {
+                format!("https:{raw}")
+            } else {
+                raw.to_string()
+            };
+            if !seen.insert(u.clone()) {
+                continue;
+            }
+            checked += 1;
+            let large = cdn::largest(&u);
+            if cdn::is_known_media_host(&u) {
+                known += 1;
+                if !cdn::is_known_media_host(&large)
+                    || cdn::asset_id(&large) != cdn::asset_id(&u)
+                    || cdn::largest(&large) != large
+                {
+                    problems.push(format!("{u} → {large}"));
+                }
+            } else if large != u {
+                problems.push(format!("{u} (no rule's) → {large}"));
+            }
+        }
+    }
+    eprintln!(
+        "{checked} URLs of {} saved pages, {known} on CDNs with rules",
+        files.len()
+    );
+    assert!(checked > 10_000 && known > 1_000, "{checked} / {known}");
+    assert!(
+        problems.is_empty(),
+        "{} URLs rewritten across CDNs:\n{}",
+        problems.len(),
+        problems
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 // ---- the output contract and the CLI -----------------------------------------------------------
 
 /// `--json` is exactly the documented shape (plus the added `slug`): every media item has
