@@ -22,11 +22,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::media::{Include, Role};
+use crate::media::{Include, Link, Role};
 use crate::package::naming::Naming;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
 /// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
@@ -62,6 +62,12 @@ ALTER TABLE jobs ADD COLUMN excluded TEXT;
 ALTER TABLE jobs ADD COLUMN parent_id TEXT;
 ALTER TABLE jobs ADD COLUMN other_ids TEXT;
 ALTER TABLE items ADD COLUMN code TEXT;
+"#,
+    ),
+    (
+        5,
+        r#"
+ALTER TABLE jobs ADD COLUMN links TEXT;
 "#,
     ),
 ];
@@ -305,6 +311,9 @@ pub struct ProductInfo {
     pub other_ids: Vec<String>,
     pub title: Option<String>,
     pub page_url: Option<String>,
+    /// The product's videos on a video platform: the pages that play them, never downloaded,
+    /// listed in the manifest.
+    pub links: Vec<Link>,
 }
 
 /// Packages on their way into the output folder (a ZIP, a folder, or both): each is complete
@@ -660,7 +669,7 @@ impl Journal {
         let changed = tx
             .execute(
                 "UPDATE jobs SET planned = 1, site = ?2, product_id = ?3, title = ?4, page_url = ?5,
-                    excluded = ?6, parent_id = ?7, other_ids = ?8
+                    excluded = ?6, parent_id = ?7, other_ids = ?8, links = ?9
                  WHERE id = ?1",
                 params![
                     job,
@@ -671,7 +680,9 @@ impl Journal {
                     (!excluded.is_empty())
                         .then(|| serde_json::to_string(excluded).unwrap_or_default()),
                     product.parent_id,
-                    (!product.other_ids.is_empty()).then(|| product.other_ids.join("\n"))
+                    (!product.other_ids.is_empty()).then(|| product.other_ids.join("\n")),
+                    (!product.links.is_empty())
+                        .then(|| serde_json::to_string(&product.links).unwrap_or_default())
                 ],
             )
             .doing("planning a job")?;
@@ -1038,7 +1049,7 @@ impl Journal {
 const JOB_COLUMNS: &str =
     "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
     staging, output, error, created_at, started_at, finished_at, removed_at, removed_note,
-    excluded, parent_id, other_ids";
+    excluded, parent_id, other_ids, links";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let state: String = r.get(1)?;
@@ -1047,6 +1058,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let staging: Option<String> = r.get(11)?;
     let output: Option<String> = r.get(12)?;
     let excluded: Option<String> = r.get(19)?;
+    let links: Option<String> = r.get(22)?;
     let build = || -> Result<JobRecord> {
         Ok(JobRecord {
             id: r.get(0).doing("reading a job")?,
@@ -1069,6 +1081,11 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
                     .unwrap_or_default(),
                 title: r.get(9).doing("reading a job")?,
                 page_url: r.get(10).doing("reading a job")?,
+                links: links
+                    .map(|s| serde_json::from_str(&s))
+                    .transpose()
+                    .map_err(|e| JournalError::Corrupt(format!("job links: {e}")))?
+                    .unwrap_or_default(),
             },
             staging: staging
                 .map(|s| serde_json::from_str(&s))
@@ -1214,6 +1231,11 @@ mod tests {
                     product_id: Some("B0CHILD001".into()),
                     parent_id: Some("B0PARENT01".into()),
                     other_ids: vec!["B0ALIAS001".into(), "B0ALIAS002".into()],
+                    links: vec![Link {
+                        url: "https://www.youtube.com/watch?v=i7pXJC8wwLE".into(),
+                        role: Role::Video,
+                        platform: "youtube".into(),
+                    }],
                     ..Default::default()
                 },
                 &[
@@ -1259,6 +1281,14 @@ mod tests {
         assert_eq!(job.excluded[0].role, Role::Review);
         assert_eq!(job.product.parent_id.as_deref(), Some("B0PARENT01"));
         assert_eq!(job.product.other_ids, ["B0ALIAS001", "B0ALIAS002"]);
+        assert_eq!(
+            job.product
+                .links
+                .iter()
+                .map(|l| (l.url.as_str(), l.role))
+                .collect::<Vec<_>>(),
+            [("https://www.youtube.com/watch?v=i7pXJC8wwLE", Role::Video)]
+        );
         assert!(job.started_at.is_some());
         assert_eq!(j.unfinished_jobs().unwrap(), vec![id]);
         let items = j.items(id).unwrap();

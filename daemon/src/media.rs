@@ -1,6 +1,10 @@
 //! What a job saves: media items with a kind and a role. Extraction assigns roles from the page;
 //! a plain URL list gets them from its order (first image main, the rest gallery, videos video).
 //! Packaging names entries by role (`01-main.jpg`, `02.jpg`, `video/01.mp4`, `review/01.jpg`, …).
+//!
+//! A product video a page embeds from a video platform (a YouTube player) is not a file haul
+//! downloads: it is a [`Link`] to its page there, journaled with the job and listed in the
+//! manifest.
 
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +55,19 @@ impl Role {
             _ => return None,
         })
     }
+}
+
+/// A medium of the product that lives on a video platform: its page there, recorded (in the
+/// extraction, the journal and the package's manifest) instead of downloaded. The platform's
+/// player streams it under terms of its own, and haul asks nothing of the platform's servers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Link {
+    /// The page that plays the medium (`https://www.youtube.com/watch?v=…`).
+    pub url: String,
+    /// What it is to the product (`video`).
+    pub role: Role,
+    /// The platform, lower-case (`youtube`, `vimeo`).
+    pub platform: String,
 }
 
 /// The roles a job saves — `include` in the config, `haul grab --include`, the grab option

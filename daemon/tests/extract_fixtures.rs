@@ -131,6 +131,10 @@ struct PageExpect {
     /// Variant items that must be there.
     #[serde(default)]
     variant_items: Vec<VariantItem>,
+    /// [`Extraction::links`]' addresses (a video platform's pages), exactly and in order; none
+    /// given means none.
+    #[serde(default)]
+    links: Vec<String>,
 }
 
 /// A variant item that must be found: its label and id, and its URL and code when given.
@@ -450,6 +454,8 @@ fn check_page(site: &str, p: &PageExpect, e: &Extraction) -> Vec<String> {
             }
         }
     }
+    let links: Vec<&str> = e.links.iter().map(|l| l.url.as_str()).collect();
+    expect_eq(out, "links", &p.links, &links);
     for want in &p.variant_items {
         let found = e.media.iter().any(|m| {
             m.role == Role::Variant
@@ -581,6 +587,22 @@ fn check_common(e: &Extraction) -> Vec<String> {
             closed.insert(w[0]);
             fail(!closed.contains(w[1]), format!("variant {} is split", w[1]));
         }
+    }
+    // Links: a video platform's pages, each once, never also a file to download.
+    let mut pages = HashSet::new();
+    for l in &e.links {
+        fail(
+            pages.insert(l.url.as_str()),
+            format!("one link per page, repeated: {}", l.url),
+        );
+        fail(
+            l.url.starts_with("https://") && !l.platform.is_empty(),
+            format!("a link is a platform's https page: {l:?}"),
+        );
+        fail(
+            !e.media.iter().any(|m| m.url == l.url),
+            format!("a link is not also downloaded: {}", l.url),
+        );
     }
     fail(
         e.title.as_deref().is_some_and(|t| !t.is_empty()),
@@ -774,6 +796,46 @@ fn cli_prints_json_for_a_gzipped_page() {
     assert!(
         text.contains("\nmain (1)\n") && text.contains("\ngallery (5)\n"),
         "{text}"
+    );
+}
+
+/// `haul extract` shows a video platform's page apart from the media, as a link not downloaded,
+/// in both its outputs.
+#[test]
+fn cli_shows_links_apart_from_the_media() {
+    let dir = fixtures_dir();
+    if !dir.is_dir() {
+        eprintln!("skipping: fixture folder {} is absent", dir.display());
+        return;
+    }
+    let run = |json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_haul"));
+        cmd.arg("extract")
+            .arg(dir.join("anyshop/bestbuy-2c42fb6035ff.html.gz"))
+            .args(["--url", "https://www.bestbuy.ca/en-ca/product/x/12222651"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("haul runs: {e}"));
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run(false);
+    assert!(text.contains("9 media: 9 images, 0 videos"), "{text}");
+    assert!(
+        text.contains(
+            "\nlinks (1), not downloaded\n  video  https://www.youtube.com/watch?v=i7pXJC8wwLE  (youtube)\n"
+        ),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&run(true)).unwrap_or_default();
+    assert_eq!(
+        v["links"],
+        serde_json::json!([{
+            "url": "https://www.youtube.com/watch?v=i7pXJC8wwLE",
+            "role": "video",
+            "platform": "youtube"
+        }])
     );
 }
 

@@ -88,6 +88,13 @@ const SAVED_PAGES: &[(&str, &str)] = &[
     ("tmall", "tmall/detail-iphone11-605258110430.html"),
     // 2026 item.jd.com: `imageList`'s bare paths on JD's picture host.
     ("jd", "jd/item-aircon-100121438395.html"),
+    // 2021 wayfair.com: the image tray's ten pictures by id, JSON-LD names one.
+    ("wayfair", "wayfair/armchair-w005759888.html"),
+    // 2026 bestbuy.com, scripts emptied: the MediaGallery's six pictures among tiles.
+    (
+        "bestbuy",
+        "bestbuy/us-anker-powerbank.scripts-stripped.html",
+    ),
 ];
 
 /// Pages of shops no site extractor claims, saved one after another through the toolbar button

@@ -143,6 +143,19 @@ pub(crate) fn extraction_of(path: &Path) -> Extraction {
     e
 }
 
+/// The package a successful `haul grab` (`out`) left in `home`'s output folder, its only one.
+fn the_one_package(home: &TestHome, out: &std::process::Output) -> PathBuf {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outputs = home.outputs();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    outputs[0].clone()
+}
+
 fn names(entries: &[ZipEntry]) -> Vec<&str> {
     entries.iter().map(|e| e.name.as_str()).collect()
 }
@@ -434,19 +447,12 @@ async fn a_saved_page_goes_through_the_running_daemon_with_a_naming_template() {
         &["grab", &page_arg, "--naming", "{product_id}_{role}_{index}"],
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let outputs = home.outputs();
-    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    let package = the_one_package(&home, &out);
     assert_eq!(
-        outputs[0].file_name().unwrap().to_string_lossy(),
+        package.file_name().unwrap().to_string_lossy(),
         "generic-LAMP42-brass-lamp-large.zip"
     );
-    let entries = read_zip(&outputs[0]);
+    let entries = read_zip(&package);
     assert_eq!(
         names(&entries),
         [
@@ -623,4 +629,94 @@ async fn a_listed_page_of_any_shop_is_fetched_and_its_product_saved() {
         "the other product is not asked for"
     );
     assert_eq!(server.hits("/img/loose.jpg"), 1);
+}
+
+/// A product video a page embeds from YouTube is a link of the product, not a file: the grab's
+/// manifests list its watch page, and no request is made for it — not for the player, not for
+/// its still — although the test pins YouTube's names to the media server, where any request
+/// would be seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_youtube_player_is_listed_in_the_manifest_and_never_requested() {
+    const YOUTUBE: [&str; 2] = ["www.youtube.com", "i.ytimg.com"];
+    let ca = TestCa::with_names(&YOUTUBE);
+    let server = MediaServer::start(&ca).await;
+    let pins: String = ["media.test", YOUTUBE[0], YOUTUBE[1]]
+        .iter()
+        .map(|host| format!("\"{host}\" = \"127.0.0.1:{}\"\n", server.addr.port()))
+        .collect();
+    let home = TestHome::new(
+        &ca,
+        &format!("allow_private_networks = false\n[connect_to]\n{pins}"),
+    );
+    for (path, seed) in [("/p/lamp-1.jpg", 1), ("/p/lamp-2.jpg", 2)] {
+        server.add(
+            path,
+            Route::ok(images::jpeg_with_metadata(40, 30, seed), "image/jpeg"),
+        );
+    }
+    // Were haul to ask YouTube for anything, it would get an answer and the log would show it.
+    server.set_fallback(|_| Route::ok(images::jpeg_with_metadata(8, 8, 9), "image/jpeg"));
+    let page = home.root().join("lamp.html");
+    std::fs::write(
+        &page,
+        r#"<html><head><title>Brass Lamp | Shop</title>
+        <script type="application/ld+json">{"@context":"https://schema.org","@type":"Product",
+          "name":"Brass Lamp","sku":"LAMP-1","image":"https://media.test/p/lamp-1.jpg"}</script>
+        </head><body><main><div class="gallery">
+          <img src="https://media.test/p/lamp-1.jpg" alt="Brass Lamp">
+          <img src="https://media.test/p/lamp-2.jpg" alt="Brass Lamp">
+          <iframe src="https://www.youtube.com/embed/i7pXJC8wwLE?rel=0"></iframe>
+          <img src="https://i.ytimg.com/vi/i7pXJC8wwLE/hqdefault.jpg" alt="">
+        </div><h1>Brass Lamp</h1><form><button>Add to basket</button></form></main></body></html>"#,
+    )
+    .unwrap();
+
+    let page_arg = page.display().to_string();
+    let out = run_haul(
+        &home,
+        &[
+            "grab",
+            &page_arg,
+            "--url",
+            "https://shop.test/products/lamp",
+        ],
+    )
+    .await;
+    let entries = read_zip(&the_one_package(&home, &out));
+    assert_eq!(
+        names(&entries),
+        ["01-main.jpg", "02.jpg", "manifest.json", "manifest.csv"],
+        "the pictures are saved, the video is not a file"
+    );
+    let manifest = manifest(&entries);
+    assert_eq!(
+        manifest["links"],
+        serde_json::json!([{
+            "url": "https://www.youtube.com/watch?v=i7pXJC8wwLE",
+            "role": "video",
+            "platform": "youtube"
+        }])
+    );
+    assert!(manifest["failed"].as_array().unwrap().is_empty());
+    let csv = entries
+        .iter()
+        .find(|e| e.name == "manifest.csv")
+        .map(|e| String::from_utf8_lossy(&e.data).into_owned())
+        .unwrap();
+    assert!(
+        csv.lines().any(|row| row
+            .starts_with(",https://www.youtube.com/watch?v=i7pXJC8wwLE,video,")
+            && row.contains(",link,")),
+        "{csv}"
+    );
+
+    let log = server.log();
+    assert_eq!(log.len(), 2, "two pictures asked for: {log:?}");
+    for request in &log {
+        let host = request.host.as_deref().unwrap_or("");
+        assert!(
+            host.starts_with("media.test"),
+            "a request to {host}: {request:?}"
+        );
+    }
 }

@@ -12,8 +12,9 @@ use haul::extract::{self, Extraction};
 use haul::media::{MediaKind, Role};
 
 /// Print every photo and video a saved product page holds, in its best quality and with its role
-/// (main, gallery, variant, video, description, review). Reads the file only: nothing is
-/// downloaded and no network is used. Gzip-compressed pages (`.html.gz`) are read directly.
+/// (main, gallery, variant, video, description, review), and the links to videos the page embeds
+/// from a video platform (YouTube, Vimeo), which a grab lists but does not download. Reads the
+/// file only: nothing is downloaded and no network is used. Gzip-compressed pages (`.html.gz`) are read directly.
 #[derive(Debug, Parser)]
 pub struct Args {
     /// The saved page (`.html`, `.htm` or `.html.gz`).
@@ -25,7 +26,7 @@ pub struct Args {
     pub url: Option<String>,
 
     /// Print JSON: {"site", "product_id", "title", "page_url", "media": [{"kind", "role", "url",
-    /// "variant", "variant_id"}], …}.
+    /// "variant", "variant_id"}], "links": [{"url", "role", "platform"}], …}.
     #[arg(long)]
     pub json: bool,
 }
@@ -101,6 +102,13 @@ fn human(e: &Extraction) -> String {
             Some(code) => writeln!(s, "{indent}{:<5}  {code:<4}  {}", m.kind.as_str(), m.url),
             None => writeln!(s, "{indent}{:<5}  {}", m.kind.as_str(), m.url),
         };
+    }
+    // A video platform's pages: listed in the manifest, never downloaded.
+    if !e.links.is_empty() {
+        let _ = writeln!(s, "\nlinks ({}), not downloaded", e.links.len());
+        for l in &e.links {
+            let _ = writeln!(s, "  {:<5}  {}  ({})", l.role.as_str(), l.url, l.platform);
+        }
     }
     if !e.warnings.is_empty() {
         let _ = writeln!(s, "\nwarnings:");

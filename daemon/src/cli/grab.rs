@@ -30,9 +30,9 @@ use super::progress::Reporter;
 /// `.htm`, `.html.gz`) is read like the browser button's grab: every image and video it holds,
 /// in its best quality, named by role. Media URLs given on the command line form one product;
 /// each page and each list file is a product of its own, and several run at once. The address of
-/// a product page (Amazon, AliExpress, Alibaba, 1688, eBay, Etsy) is fetched and read like a
-/// saved page — shops often refuse their pages to programs, and then the browser button is the
-/// way. The result is a ZIP per product in the output folder, with a manifest; metadata (EXIF,
+/// a product page (Amazon, AliExpress, Wayfair, Best Buy, … any shop haul reads) is fetched and
+/// read like a saved page — shops often refuse their pages to programs, and then the browser
+/// button is the way. The result is a ZIP per product in the output folder, with a manifest; metadata (EXIF,
 /// GPS, XMP, IPTC) is removed.
 #[derive(Debug, clap::Args)]
 pub struct Args {

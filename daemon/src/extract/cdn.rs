@@ -21,6 +21,8 @@
 //! | Shopify (`cdn.shopify.com/s/files/…`, `<store>/cdn/shop/…`) | drop `_<size>[@2x][_crop_<pos>][.progressive]` before the extension, a `.webp` after it, and the `width`/`height`/`crop` query parameters |
 //! | `*.walmartimages.com`, `*.kwcdn.com` (Temu) | drop the query (it only asks for a smaller rendition) |
 //! | JD (`img<N>.360buyimg.com`, `m.360buyimg.com`) | `/<path>/[s<W>x<H>_]jfs/….<ext>[.avif\|.webp\|!q70…]` → `/<path>/jfs/….<ext>`, and the fixed-size paths `/n0/`–`/n12/` → `/img/` (the unscaled path the page itself and JD's own front-end use); one picture whatever the host or path |
+//! | `*.wfcdn.com/im/` (Wayfair) | `/im/<n>/<steps>/<dir>/<imageId>/<name>`: steps made only of `resize-…`, `scale-…` and `compr-r<q>` → `compr-r85` (the form Wayfair's own pages give the picture with no size step: `wayfair.rs` has the evidence); the picture is its `imageId` |
+//! | `*.bbystatic.com/image2/` (Best Buy US) | drop the `;maxHeight=…;maxWidth=…` path parameters and the `?format=` query |
 //!
 //! Every other URL is returned unchanged: guessing at unknown hosts could only break links.
 
@@ -43,6 +45,8 @@ pub fn largest(url: &str) -> String {
         Family::Ebay => ebay_largest(&parts),
         Family::Etsy => Some(etsy_largest(&parts)),
         Family::Shopify => shopify_largest(&parts),
+        Family::Wayfair => wayfair_largest(&parts),
+        Family::BestBuy => Some(format!("https://{}{}", parts.host, bestbuy_path(&parts))),
         Family::QueryOnly => Some(format!("https://{}{}", parts.host, parts.path)),
         Family::Jd => jd_largest(&parts),
         Family::Other => None,
@@ -66,6 +70,8 @@ pub fn asset_id(url: &str) -> String {
         Family::Ebay => ebay_asset(&parts),
         Family::Etsy => etsy_asset(&parts),
         Family::Shopify => shopify_path(&parts.path).map(|p| format!("shopify:{p}")),
+        Family::Wayfair => wayfair_image(&parts.path).map(|w| format!("wfcdn:{}", w.id)),
+        Family::BestBuy => Some(format!("bbystatic:{}", bestbuy_path(&parts))),
         Family::QueryOnly => Some(format!("{}{}", parts.host, parts.path)),
         Family::Jd => jd_asset(&parts),
         Family::Other => None,
@@ -133,6 +139,8 @@ enum Family {
     Ebay,
     Etsy,
     Shopify,
+    Wayfair,
+    BestBuy,
     QueryOnly,
     Jd,
     Other,
@@ -193,6 +201,10 @@ fn family_of(host: &str, path: &str) -> Family {
         || path.contains("/cdn/shop/files/")
     {
         Family::Shopify
+    } else if host_is(host, "wfcdn.com") && path.starts_with("/im/") {
+        Family::Wayfair
+    } else if host_is(host, "bbystatic.com") && path.starts_with("/image2/") {
+        Family::BestBuy
     } else if host_is(host, "walmartimages.com") || host_is(host, "kwcdn.com") {
         Family::QueryOnly
     } else if is_jd_image_host(host) {
@@ -542,6 +554,72 @@ fn shopify_largest(parts: &Parts) -> Option<String> {
     Some(format!("https://{}{path}{query}", parts.host))
 }
 
+// ---- Wayfair -----------------------------------------------------------------------------------
+
+static WAYFAIR_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::extract::page::regex(r"^/im/(\d{1,12})/([^/]+)/(\d{1,8})/(\d{1,12})/([^/]+)$")
+});
+static WAYFAIR_SIZE_STEP: LazyLock<Regex> = LazyLock::new(|| {
+    crate::extract::page::regex(r"^(?:(?:resize|scale)(?:-[hwp]\d{1,5})+|compr-r\d{1,3})$")
+});
+
+/// The transformation Wayfair's pages give a picture with no size step (`wayfair.rs`).
+pub(crate) const WAYFAIR_FULL: &str = "compr-r85";
+
+/// A Wayfair image address, `/im/<number>/<steps>/<imageId / 10000>/<imageId>/<name>`.
+pub(crate) struct WayfairImage<'a> {
+    pub number: &'a str,
+    pub steps: &'a str,
+    pub dir: &'a str,
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+pub(crate) fn wayfair_image(path: &str) -> Option<WayfairImage<'_>> {
+    let c = WAYFAIR_IMAGE.captures(path)?;
+    Some(WayfairImage {
+        number: c.get(1)?.as_str(),
+        steps: c.get(2)?.as_str(),
+        dir: c.get(3)?.as_str(),
+        id: c.get(4)?.as_str(),
+        name: c.get(5)?.as_str(),
+    })
+}
+
+/// The `/im/…` path of Wayfair picture `id` at its largest, with a page's `number` and `name`.
+pub(crate) fn wayfair_path(number: &str, id: u64, name: &str) -> String {
+    format!("/im/{number}/{WAYFAIR_FULL}/{}/{id}/{name}", id / 10_000)
+}
+
+fn wayfair_largest(parts: &Parts) -> Option<String> {
+    let image = wayfair_image(&parts.path)?;
+    // Steps are joined by `^`, which pages write escaped.
+    let only_sizes = image
+        .steps
+        .replace("%5E", "^")
+        .replace("%5e", "^")
+        .split('^')
+        .all(|step| WAYFAIR_SIZE_STEP.is_match(step));
+    let id: u64 = image.id.parse().ok()?;
+    // The folder is the id's ten-thousands; a path whose folder says otherwise is not one we know.
+    let dir_matches = image.dir.parse::<u64>().ok() == Some(id / 10_000);
+    (only_sizes && dir_matches).then(|| {
+        format!(
+            "https://{}{}",
+            parts.host,
+            wayfair_path(image.number, id, image.name)
+        )
+    })
+}
+
+// ---- Best Buy ----------------------------------------------------------------------------------
+
+/// The file's path without the `;maxHeight=…;maxWidth=…` parameters that ask for a smaller
+/// rendition (the query, `?format=webp`, only asks for another format).
+fn bestbuy_path(parts: &Parts) -> &str {
+    parts.path.split(';').next().unwrap_or(&parts.path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -828,6 +906,51 @@ mod tests {
     }
 
     #[test]
+    fn wayfair_size_steps_give_way_to_the_full_form() {
+        // The forms of the saved Wayfair page: its thumbnails, srcset and swatches, and the
+        // JSON-LD image (the full form).
+        let want = "https://secure.img1-fg.wfcdn.com/im/08854362/compr-r85/2779/27792084/Penhook+20.47%27%27+Wide+Armchair.jpg";
+        big(
+            "https://secure.img1-fg.wfcdn.com/im/08854362/resize-h56-w56%5Ecompr-r50/2779/27792084/Penhook+20.47%27%27+Wide+Armchair.jpg",
+            want,
+        );
+        big(
+            "https://secure.img1-fg.wfcdn.com/im/08854362/scale-w88%5Ecompr-r85/2779/27792084/Penhook+20.47%27%27+Wide+Armchair.jpg",
+            want,
+        );
+        let full = "https://secure.img1-fg.wfcdn.com/im/97173909/compr-r85/2779/27792084/penhook-2047-wide-armchair.jpg";
+        assert_eq!(largest(full), full);
+        // One picture, whatever the number, steps and name.
+        assert_eq!(asset_id(full), asset_id(want));
+        assert_ne!(
+            asset_id(full),
+            asset_id(
+                "https://secure.img1-fg.wfcdn.com/im/97173909/compr-r85/2779/27792083/penhook-2047-wide-armchair.jpg"
+            )
+        );
+        // Steps that are more than sizes, and folders that are not the id's, are left alone.
+        for other in [
+            "https://secure.img1-fg.wfcdn.com/im/1/crop-x10%5Ecompr-r85/2779/27792084/a.jpg",
+            "https://secure.img1-fg.wfcdn.com/im/1/resize-h56-w56/2780/27792084/a.jpg",
+            "https://secure.img1-fg.wfcdn.com/st4/stores/common/wayfair/favicon.ico",
+        ] {
+            assert_eq!(largest(other), other);
+        }
+    }
+
+    #[test]
+    fn best_buy_size_parameters_are_dropped() {
+        big(
+            "https://pisces.bbystatic.com/image2/BestBuy_US/images/products/f0ba9541-436b-4dbe-86aa-0d7ae6f0d757.jpg;maxHeight=1920;maxWidth=900?format=webp",
+            "https://pisces.bbystatic.com/image2/BestBuy_US/images/products/f0ba9541-436b-4dbe-86aa-0d7ae6f0d757.jpg",
+        );
+        big(
+            "https://pisces.bbystatic.com/image2/BestBuy_US/images/products/6535/6535192_sd.jpg;maxHeight=160;maxWidth=166",
+            "https://pisces.bbystatic.com/image2/BestBuy_US/images/products/6535/6535192_sd.jpg",
+        );
+    }
+
+    #[test]
     fn unknown_hosts_and_garbage_are_left_alone() {
         for u in [
             "https://example.com/a/b.jpg?w=100",
@@ -982,6 +1105,36 @@ mod tests {
                     u
                 }),
             (
+                1u64..100_000_000_000,
+                prop::collection::vec(
+                    "(resize|scale)(-[hw][0-9]{1,4}){1,2}|compr-r[0-9]{2}|crop-[a-z0-9]{1,6}",
+                    1..3,
+                ),
+                "[A-Za-z0-9+%-]{1,20}",
+            )
+                .prop_map(|(id, steps, name)| format!(
+                    "https://secure.img1-fg.wfcdn.com/im/{}/{}/{}/{id}/{name}.jpg",
+                    id % 99_999_999,
+                    steps.join("%5E"),
+                    id / 10_000
+                )),
+            (
+                "[a-f0-9-]{8,36}",
+                prop::option::of(";maxHeight=[0-9]{2,4};maxWidth=[0-9]{2,4}"),
+                prop::option::of("format=webp"),
+            )
+                .prop_map(|(uuid, size, q)| {
+                    let mut u = format!(
+                        "https://pisces.bbystatic.com/image2/BestBuy_US/images/products/{uuid}.jpg{}",
+                        size.unwrap_or_default()
+                    );
+                    if let Some(q) = q {
+                        u.push('?');
+                        u.push_str(&q);
+                    }
+                    u
+                }),
+            (
                 prop::sample::select(vec!["img10", "img14", "img30", "m"]),
                 prop::sample::select(vec!["n0", "n1", "n5", "n12", "img", "sku", "cms"]),
                 prop::option::of("s[0-9]{2,4}x[0-9]{2,4}_"),
@@ -1054,7 +1207,7 @@ mod tests {
             host in prop::sample::select(vec![
                 "m.media-amazon.com", "ae01.alicdn.com", "cbu01.alicdn.com", "i.ebayimg.com",
                 "i.etsystatic.com", "cdn.shopify.com", "i5.walmartimages.com",
-                "img14.360buyimg.com",
+                "secure.img1-fg.wfcdn.com", "pisces.bbystatic.com", "img14.360buyimg.com",
             ]),
             path in "(/[A-Za-z0-9._~!$&'()*+,;=:@%-]{0,20}){0,5}",
             query in prop::option::of("[A-Za-z0-9=&_-]{0,20}"),

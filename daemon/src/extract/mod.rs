@@ -34,6 +34,10 @@
 //! gallery and one variant's set is listed once, as gallery. So `variant` lists what the
 //! variants add to the page as opened, and a grab never downloads a file twice. (1688 shows every
 //! SKU picture in its main gallery, so its variant pictures are gallery items.)
+//!
+//! **Links, not files.** A product video the page embeds from a video platform (a YouTube
+//! player) is not a file haul downloads: it is reported in `links`, the address of the video's
+//! page on the platform ([`video_platform`]), and listed in the package's manifest.
 
 pub mod cdn;
 pub mod embedded;
@@ -41,11 +45,13 @@ pub mod facts;
 pub mod match_pattern;
 pub mod page;
 pub mod rendition;
+pub mod video_platform;
 
 mod ali1688;
 mod alibaba;
 mod aliexpress;
 mod amazon;
+mod bestbuy;
 mod ebay;
 mod etsy;
 mod generic;
@@ -54,13 +60,14 @@ mod shopify;
 mod taobao;
 mod tmall;
 mod variant_pictures;
+mod wayfair;
 mod woocommerce;
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::media::{MediaKind, Role};
+use crate::media::{Link, MediaKind, Role};
 
 pub use facts::ProductFacts;
 pub(crate) use generic::is_shop_furniture;
@@ -70,7 +77,7 @@ pub use page::{Page, PageReadError, read_page_file};
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Extraction {
     /// The site (`amazon`, `aliexpress`, `alibaba`, `1688`, `ebay`, `etsy`, `taobao`, `tmall`,
-    /// `jd`), the shop platform (`shopify`, `woocommerce`) or `generic`.
+    /// `jd`, `wayfair`, `bestbuy`), the shop platform (`shopify`, `woocommerce`) or `generic`.
     pub site: String,
     pub product_id: Option<String>,
     pub title: Option<String>,
@@ -79,6 +86,9 @@ pub struct Extraction {
     pub slug: Option<String>,
     pub page_url: Option<String>,
     pub media: Vec<ExtractedMedia>,
+    /// The product's media that live on a video platform: the pages that play them, recorded
+    /// instead of downloaded ([`video_platform`]), each once.
+    pub links: Vec<Link>,
     /// Other ids the page gives the same product (AliExpress pages can carry two; an Amazon page
     /// whose hidden ASIN field disagrees with the address opened), after `product_id`, which is
     /// the one the package is named by.
@@ -226,6 +236,8 @@ static SITES: &[&dyn Extractor] = &[
     &taobao::Taobao,
     &tmall::Tmall,
     &jd::Jd,
+    &wayfair::Wayfair,
+    &bestbuy::BestBuy,
 ];
 
 /// The shop platforms haul reads, tried in order for a page no site claims: any store running
@@ -316,7 +328,7 @@ pub fn extract_shown(html: &str, page_url: Option<&str>, shown: &[&str]) -> Extr
     extraction.product = product;
     warnings.append(&mut extraction.warnings);
     extraction.warnings = warnings;
-    if extraction.media.is_empty() {
+    if extraction.media.is_empty() && extraction.links.is_empty() {
         extraction
             .warnings
             .push("no media found on the page".to_string());
@@ -449,6 +461,7 @@ pub struct Found {
     title: Option<String>,
     page_url: Option<String>,
     items: Vec<ExtractedMedia>,
+    links: Vec<Link>,
     /// Candidates per role, so role checks stay O(1) per push.
     per_role: HashMap<Role, usize>,
     warnings: Vec<String>,
@@ -554,6 +567,22 @@ impl Found {
             id,
             code,
         );
+    }
+
+    /// Records a medium of the product on a video platform — a player, a watch address or a
+    /// player's still ([`video_platform::link_of`]) — as a link to its page there. Other
+    /// addresses are not links and are dropped.
+    pub fn link(&mut self, role: Role, url: &str) {
+        if let Some(link) = video_platform::link_of(url) {
+            self.add_link(Link { role, ..link });
+        }
+    }
+
+    /// Records a link an extractor has built itself (from a platform's video id).
+    pub fn add_link(&mut self, link: Link) {
+        if self.links.len() < MAX_ITEMS && !self.links.iter().any(|l| l.url == link.url) {
+            self.links.push(link);
+        }
     }
 
     /// Notes something the user should know (a source that was present but unreadable, …).
@@ -669,6 +698,7 @@ impl Found {
             slug,
             page_url,
             media: items,
+            links: self.links,
             other_ids: self.other_ids,
             parent_id,
             product: ProductFacts::default(),
@@ -877,7 +907,9 @@ mod tests {
                 "etsy",
                 "taobao",
                 "tmall",
-                "jd"
+                "jd",
+                "wayfair",
+                "bestbuy"
             ]
         );
         let ebay = &all[4];
@@ -1153,6 +1185,9 @@ mod tests {
             ("https://detail.1688.com/offer/1.html", "1688"),
             ("https://www.ebay.co.uk/itm/1", "ebay"),
             ("https://www.etsy.com/listing/1/x", "etsy"),
+            ("https://www.wayfair.com/furniture/pdp/x-w1.html", "wayfair"),
+            ("https://www.bestbuy.com/product/x/JJ858RL86Q", "bestbuy"),
+            ("https://www.bestbuy.ca/en-ca/product/x/12222651", "bestbuy"),
             ("https://item.taobao.com/item.htm?id=1", "taobao"),
             ("https://world.taobao.com/item/1.htm", "taobao"),
             ("https://detail.tmall.com/item.htm?id=1", "tmall"),

@@ -3,7 +3,10 @@
 //! 1. When the request carries the page's HTML (the extension sends it; `haul grab PAGE.html`
 //!    reads it from a file), the page is extracted ([`crate::extract`]): the site, product id
 //!    and title name the package, and every media item comes with its role, variant label and
-//!    variant id, already rewritten to the largest version its CDN serves.
+//!    variant id, already rewritten to the largest version its CDN serves. The product's videos on
+//!    a video platform (a YouTube player the page embeds) are not items: extraction reports them
+//!    as links (`Extraction::links`), which go with the product into the journal and the
+//!    manifest and are never requested.
 //! 2. Media URLs the request lists beside a page (what the browser's DOM showed) are evidence,
 //!    not an order: extraction decides which media are the product's, and a listed URL only
 //!    replaces an extracted one where it is the same picture in a larger size
@@ -16,15 +19,15 @@
 //!    first image is the main image, the other images the gallery. The same asset listed twice
 //!    is saved once.
 //! 4. Items are ordered by role (main, gallery, variants grouped by label, …), the package order.
-//! 5. Items in roles the request's `include` leaves out (the user's choice) are set aside: never
-//!    downloaded, listed in the manifest.
+//! 5. Items (and links) in roles the request's `include` leaves out (the user's choice) are set
+//!    aside: never downloaded, listed in the manifest.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use crate::extract::{self, Extraction, cdn};
 use crate::journal::{ExcludedItem, JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
-use crate::media::{MediaKind, Role};
+use crate::media::{Link, MediaKind, Role};
 
 /// What a job will save.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +59,16 @@ pub(super) fn plan(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 variant: i.variant,
             })
             .collect();
+        let (links, left_out) = std::mem::take(&mut plan.product.links)
+            .into_iter()
+            .partition(|l| include.contains(l.role));
+        plan.product.links = links;
+        plan.excluded
+            .extend(left_out.into_iter().map(|l: Link| ExcludedItem {
+                url: l.url,
+                role: l.role,
+                variant: None,
+            }));
     }
     plan
 }
@@ -98,6 +111,7 @@ fn plan_every_role(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 other_ids: e.other_ids.clone(),
                 title: e.title.clone().or_else(|| request.page_title.clone()),
                 page_url: e.page_url.clone().or_else(|| request.page_url.clone()),
+                links: e.links.clone(),
             };
             let (items, left_out) = merge(&e, &request.media);
             if left_out > 0 {
@@ -351,6 +365,14 @@ mod tests {
           "sku": "LAMP1", "image": ["https://img.example/lamp-a.jpg?w=400", "https://img.example/lamp-b.jpg"]}</script>
         </head><body></body></html>"#;
 
+    /// What a plan sets aside by choice: each medium's role and address.
+    fn excluded(plan: &Plan) -> Vec<(Role, &str)> {
+        plan.excluded
+            .iter()
+            .map(|i| (i.role, i.url.as_str()))
+            .collect()
+    }
+
     fn saved_request(dir: &Path, listed: Vec<RequestedMedia>) -> JobRequest {
         let page = dir.join("page.html");
         std::fs::write(&page, PAGE).unwrap();
@@ -435,14 +457,55 @@ mod tests {
                 (Role::Video, "https://img.example/clip.mp4"),
             ]
         );
-        let excluded: Vec<(Role, &str)> = plan
-            .excluded
+        assert_eq!(
+            excluded(&plan),
+            [(Role::Main, "https://img.example/lamp-a.jpg?w=400")]
+        );
+    }
+
+    /// A YouTube player in the gallery: a link of the product, never an item; left out by
+    /// choice like the media of its role.
+    #[test]
+    fn a_player_is_a_link_of_the_product_not_an_item() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("page.html");
+        std::fs::write(
+            &page,
+            PAGE.replace(
+                "<body></body>",
+                r#"<body><div class="gallery"><img src="https://img.example/lamp-a.jpg?w=400">
+                   <iframe src="https://www.youtube.com/embed/i7pXJC8wwLE"></iframe></div></body>"#,
+            ),
+        )
+        .unwrap();
+        let mut request = JobRequest {
+            page_file: Some(page),
+            ..Default::default()
+        };
+        let planned = plan(&request, None);
+        let links: Vec<(&str, Role)> = planned
+            .product
+            .links
             .iter()
-            .map(|i| (i.role, i.url.as_str()))
+            .map(|l| (l.url.as_str(), l.role))
             .collect();
         assert_eq!(
-            excluded,
-            [(Role::Main, "https://img.example/lamp-a.jpg?w=400")]
+            links,
+            [("https://www.youtube.com/watch?v=i7pXJC8wwLE", Role::Video)]
+        );
+        assert!(
+            planned.items.iter().all(|i| !i.url.contains("youtube")),
+            "{:?}",
+            planned.items
+        );
+        assert_eq!(planned.items.len(), 2);
+
+        request.include = Some("main,gallery".parse().unwrap());
+        let planned = plan(&request, None);
+        assert!(planned.product.links.is_empty());
+        assert_eq!(
+            excluded(&planned),
+            [(Role::Video, "https://www.youtube.com/watch?v=i7pXJC8wwLE")]
         );
     }
 

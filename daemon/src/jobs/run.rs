@@ -113,7 +113,11 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
             let plan = plan::plan(&request, fetched.as_ref().map(|p| p.html.as_str()));
             // A fetched page without a single product medium was not the product page.
             let wall = fetched
-                .filter(|_| plan.items.is_empty() && plan.excluded.is_empty())
+                .filter(|_| {
+                    plan.items.is_empty()
+                        && plan.excluded.is_empty()
+                        && plan.product.links.is_empty()
+                })
                 .map(|p| fetch::page::describe_wall(&p.html));
             (plan, wall)
         })
@@ -461,8 +465,19 @@ async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result
         .filter(|i| i.state == ItemState::Saved)
         .collect();
     if saved.is_empty() {
+        let links = &job.product.links;
         let reason = match items.iter().find_map(|i| i.error.as_deref()) {
             Some(first) => format!("nothing could be saved; first failure: {first}"),
+            // Links are never downloaded, so they make no package of their own.
+            None if !links.is_empty() => format!(
+                "nothing to save: the page's only media are on a video platform, which haul links \
+                 to but does not download: {}",
+                links
+                    .iter()
+                    .map(|l| l.url.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             None => "nothing to save: the page had no media".to_string(),
         };
         inner
@@ -709,6 +724,7 @@ fn contents(
             })
             .collect(),
         left_out: Vec::new(),
+        links: job.product.links.clone(),
         not_included: job
             .excluded
             .iter()

@@ -27,6 +27,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::format::Format;
+use crate::media::Link;
 use crate::process::{self, ProcessError, StripOptions};
 
 /// Packaging failures.
@@ -77,6 +78,10 @@ pub struct Manifest {
     /// images only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<ManifestLeftOut>,
+    /// The product's videos on a video platform (a YouTube player the page embeds): the pages
+    /// that play them, listed instead of downloaded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
     /// What the page offered in roles the user chose not to save (`include`); never downloaded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_included: Vec<ManifestNotIncluded>,
@@ -199,7 +204,28 @@ impl Manifest {
                 "left out by choice (include)",
             );
         }
+        for l in &self.links {
+            unsaved(
+                &l.url,
+                l.role.as_str(),
+                &None,
+                "link",
+                &format!(
+                    "a {} video: its page is listed and never downloaded",
+                    platform_name(&l.platform)
+                ),
+            );
+        }
         out.into_bytes()
+    }
+}
+
+/// A video platform's name as people write it.
+fn platform_name(platform: &str) -> &str {
+    match platform {
+        "youtube" => "YouTube",
+        "vimeo" => "Vimeo",
+        other => other,
     }
 }
 
@@ -474,9 +500,46 @@ mod tests {
                 .collect(),
             failed: Vec::new(),
             left_out: Vec::new(),
+            links: Vec::new(),
             not_included: Vec::new(),
             notes: Vec::new(),
         }
+    }
+
+    /// A video platform's page is listed in both manifests, as a link and not as a file.
+    #[test]
+    fn links_are_listed_not_stored() {
+        let mut manifest = manifest_of(&["01-main.mp4"]);
+        manifest.links.push(Link {
+            url: "https://www.youtube.com/watch?v=i7pXJC8wwLE".into(),
+            role: crate::media::Role::Video,
+            platform: "youtube".into(),
+        });
+        let json: serde_json::Value = serde_json::from_slice(&manifest.json()).unwrap();
+        assert_eq!(
+            json["links"],
+            serde_json::json!([{
+                "url": "https://www.youtube.com/watch?v=i7pXJC8wwLE",
+                "role": "video",
+                "platform": "youtube"
+            }])
+        );
+        assert_eq!(json["files"].as_array().map(Vec::len), Some(1));
+        let csv = String::from_utf8(manifest.csv()).unwrap();
+        assert!(
+            csv.ends_with(
+                ",https://www.youtube.com/watch?v=i7pXJC8wwLE,video,,,,,,,,link,\
+                 a YouTube video: its page is listed and never downloaded\r\n"
+            ),
+            "{csv}"
+        );
+        assert!(
+            manifest_of(&[])
+                .json()
+                .windows(7)
+                .all(|w| w != b"\"links\""),
+            "no links, no key"
+        );
     }
 
     #[test]

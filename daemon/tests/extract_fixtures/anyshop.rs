@@ -5,12 +5,14 @@
 //! An extracted image counts as found when its URL holds the key of one of the page's pictures
 //! the first time; again (the same picture twice) or holding no key, it counts against precision;
 //! holding an `extra`'s key (the product outside its gallery), it counts neither way. A picture
-//! no extracted image holds counts against recall. Videos are scored the same way, apart (an
-//! embedded YouTube player is a link, not a file haul downloads, and is not scored).
+//! no extracted image holds counts against recall. Videos are scored the same way, apart, and so
+//! are links: an embedded YouTube player (`youtube = true`) is not a file haul downloads but a
+//! link to its watch page ([`Extraction::links`]), found when a link holds its key.
 //!
 //! `cargo test -p haul --test extract_fixtures anyshop -- --nocapture` prints every page's score
-//! and the totals; the test fails below the quality bar of issue 11 (0.95 each), and on any page
-//! that breaks the rules every extraction keeps ([`super::check_common`]).
+//! and the totals; the test fails below the quality bar of issue 11 (0.95 each, for pictures,
+//! videos and links), and on any page that breaks the rules every extraction keeps
+//! ([`super::check_common`]).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -141,13 +143,17 @@ fn same_address(a: &str, b: &str) -> bool {
     }
 }
 
-/// Scores the extracted media of `kind` against `truth` (module doc).
-fn score(
-    e: &Extraction,
-    kind: MediaKind,
-    truth: &[&Medium],
-    extras: &[Extra],
-) -> (Score, Vec<String>) {
+/// The extracted media of `kind`'s addresses.
+fn of_kind(e: &Extraction, kind: MediaKind) -> Vec<&str> {
+    e.media
+        .iter()
+        .filter(|m| m.kind == kind)
+        .map(|m| m.url.as_str())
+        .collect()
+}
+
+/// Scores extracted addresses (media of one kind, or links) against `truth` (module doc).
+fn score(got: &[&str], truth: &[&Medium], extras: &[Extra]) -> (Score, Vec<String>) {
     let holds = |url: &str, key: &str| {
         let (url, key) = (url.to_lowercase(), key.to_lowercase());
         url.contains(&key) || percent_decoded(&url).contains(&key)
@@ -155,23 +161,23 @@ fn score(
     let mut found = vec![false; truth.len()];
     let mut s = Score::default();
     let mut notes = Vec::new();
-    for m in e.media.iter().filter(|m| m.kind == kind) {
-        match truth.iter().position(|t| holds(&m.url, &t.key)) {
+    for &url in got {
+        match truth.iter().position(|t| holds(url, &t.key)) {
             Some(i) if !found[i] => {
                 found[i] = true;
                 s.found += 1;
-                if same_address(&m.url, &truth[i].largest) {
+                if same_address(url, &truth[i].largest) {
                     s.largest += 1;
                 }
             }
             Some(_) => {
                 s.wrong += 1;
-                notes.push(format!("again: {}", m.url));
+                notes.push(format!("again: {url}"));
             }
-            None if extras.iter().any(|x| holds(&m.url, &x.key)) => {}
+            None if extras.iter().any(|x| holds(url, &x.key)) => {}
             None => {
                 s.wrong += 1;
-                notes.push(format!("not the product's: {}", m.url));
+                notes.push(format!("not the product's: {url}"));
             }
         }
     }
@@ -199,7 +205,8 @@ fn anyshop_precision_and_recall() {
         eprintln!("skipping: fixture folder {} is absent", dir.display());
         return;
     }
-    let (mut pictures, mut videos) = (Score::default(), Score::default());
+    let (mut pictures, mut videos, mut links) =
+        (Score::default(), Score::default(), Score::default());
     let mut report = String::new();
     let mut broken = String::new();
     let mut slowest = (std::time::Duration::ZERO, String::new());
@@ -230,22 +237,30 @@ fn anyshop_precision_and_recall() {
             let _ = writeln!(broken, "{}: {}", page.file, problems.join("; "));
         }
         let own: Vec<&Medium> = page.pictures.iter().collect();
-        let (p, mut notes) = score(&e, MediaKind::Image, &own, &page.extras);
+        let (p, mut notes) = score(&of_kind(&e, MediaKind::Image), &own, &page.extras);
         let files: Vec<&Medium> = page.videos.iter().filter(|v| !v.youtube).collect();
-        let (v, video_notes) = score(&e, MediaKind::Video, &files, &[]);
+        let (v, video_notes) = score(&of_kind(&e, MediaKind::Video), &files, &[]);
+        let players: Vec<&Medium> = page.videos.iter().filter(|v| v.youtube).collect();
+        let linked: Vec<&str> = e.links.iter().map(|l| l.url.as_str()).collect();
+        let (l, link_notes) = score(&linked, &players, &page.extras);
         notes.extend(video_notes);
+        notes.extend(link_notes);
         pictures.add(p);
         videos.add(v);
+        links.add(l);
         let variants = page.pictures.iter().filter(|m| m.variant.is_some()).count();
         let _ = writeln!(
             report,
-            "{:44} {:>3} of {:>3} pictures, {:>2} wrong, {:>2} videos of {:>2}{}  {:>6.1?}  ({})",
+            "{:44} {:>3} of {:>3} pictures, {:>2} wrong, {:>2} videos of {:>2}, {} links of {}{}  \
+             {:>6.1?}  ({})",
             page.file.trim_start_matches("anyshop/"),
             p.found,
             page.pictures.len(),
             p.wrong,
             v.found,
             files.len(),
+            l.found,
+            players.len(),
             if variants > 0 {
                 format!(", {variants} variant pictures")
             } else {
@@ -261,7 +276,8 @@ fn anyshop_precision_and_recall() {
     eprintln!("{report}");
     eprintln!(
         "pictures: precision {:.3}, recall {:.3} ({} found, {} wrong, {} missed; {} at the largest \
-         size the page references)\nvideos: precision {:.3}, recall {:.3}\nslowest page {:?} ({})",
+         size the page references)\nvideos: precision {:.3}, recall {:.3}\nlinks: precision {:.3}, \
+         recall {:.3} ({} found, {} wrong, {} missed)\nslowest page {:?} ({})",
         pictures.precision(),
         pictures.recall(),
         pictures.found,
@@ -270,6 +286,11 @@ fn anyshop_precision_and_recall() {
         pictures.largest,
         videos.precision(),
         videos.recall(),
+        links.precision(),
+        links.recall(),
+        links.found,
+        links.wrong,
+        links.missed,
         slowest.0,
         slowest.1,
     );
@@ -288,5 +309,11 @@ fn anyshop_precision_and_recall() {
         "videos below the bar of {BAR}: precision {:.3}, recall {:.3}",
         videos.precision(),
         videos.recall()
+    );
+    assert!(
+        links.precision() >= BAR && links.recall() >= BAR,
+        "links below the bar of {BAR}: precision {:.3}, recall {:.3}",
+        links.precision(),
+        links.recall()
     );
 }

@@ -19,6 +19,12 @@
 //!
 //! A page that plays a single video file plays the product's, wherever it is.
 //!
+//! 5. **Players.** A video platform's player (or its still) inside the gallery is the product's
+//!    video, recorded as a link to its page on the platform, never downloaded. Where the gallery
+//!    only holds a button for its video (a "Video" tile that scrolls to the player further down)
+//!    and the page shows one player, that one is the gallery's; a player the page hides (a
+//!    dialog's, a financing plan's explainer), or in its header or footer, is not.
+//!
 //! Pictures that only appear inside links to other pages, in the header, navigation or footer,
 //! or whose names say they are shop furniture, are never the product's. When a page names no
 //! seed, nothing is taken and the result says why: a short, right answer beats the page's clutter.
@@ -27,8 +33,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::super::{cdn, rendition};
 use super::layout::Layout;
-use super::mentions::{Mention, Source, path_names_furniture};
-use crate::media::MediaKind;
+use super::mentions::{Mention, Player, Source, path_names_furniture};
+use crate::media::{Link, MediaKind};
 
 /// What the product's media are.
 #[derive(Debug, Default)]
@@ -37,6 +43,8 @@ pub(super) struct Decision {
     pub pictures: Vec<String>,
     /// The product's videos.
     pub videos: Vec<String>,
+    /// The product's videos on a video platform (step 5).
+    pub links: Vec<Link>,
     /// Why nothing (or less than the page shows) was taken, for the user.
     pub note: Option<String>,
 }
@@ -60,7 +68,12 @@ pub(super) struct Hints {
 }
 
 /// Decides which of `mentions` are the product's media (module doc).
-pub(super) fn decide(layout: &Layout<'_>, mentions: &[Mention], hints: &Hints) -> Decision {
+pub(super) fn decide(
+    layout: &Layout<'_>,
+    mentions: &[Mention],
+    players: &[Player],
+    hints: &Hints,
+) -> Decision {
     let names = hints.names.as_slice();
     let clean = |m: usize| is_clean_dom(layout, mentions, names, m);
     let (pictures, learned) = group(mentions);
@@ -164,7 +177,55 @@ pub(super) fn decide(layout: &Layout<'_>, mentions: &[Mention], hints: &Hints) -
     Decision {
         pictures: images,
         videos,
+        links: gallery_players(layout, players, &galleries),
         note: None,
+    }
+}
+
+/// The players of the product's gallery (module doc, step 5), each link once.
+fn gallery_players(layout: &Layout<'_>, players: &[Player], galleries: &[usize]) -> Vec<Link> {
+    let in_gallery = |e: usize| galleries.iter().any(|&g| layout.contains(g, e));
+    let outside_chrome = |p: &&Player| layout.elements.get(p.element).is_some_and(|e| !e.chrome);
+    let add = |link: &Link, links: &mut Vec<Link>| {
+        if !links.iter().any(|l| l.url == link.url) {
+            links.push(link.clone());
+        }
+    };
+    let mut links: Vec<Link> = Vec::new();
+    for p in players.iter().filter(outside_chrome) {
+        if in_gallery(p.element) {
+            add(&p.link, &mut links);
+        }
+    }
+    if !links.is_empty() {
+        return links;
+    }
+    // A button for a video inside the gallery: an element named for one.
+    let has_video_button = galleries.iter().any(|&g| {
+        let end = layout.elements.get(g).map_or(g, |e| e.end);
+        layout.refs.get(g..end).is_some_and(|inside| {
+            inside.iter().any(|el| {
+                [el.value().attr("class"), el.value().attr("id")]
+                    .into_iter()
+                    .flatten()
+                    .any(|w| {
+                        let w = w.to_ascii_lowercase();
+                        w.contains("video") || w.contains("youtube")
+                    })
+            })
+        })
+    });
+    let mut shown: Vec<Link> = Vec::new();
+    for p in players
+        .iter()
+        .filter(outside_chrome)
+        .filter(|p| !p.hidden && layout.elements.get(p.element).is_some_and(|e| !e.away))
+    {
+        add(&p.link, &mut shown);
+    }
+    match shown.as_slice() {
+        [one] if has_video_button => vec![one.clone()],
+        _ => Vec::new(),
     }
 }
 

@@ -8,6 +8,10 @@
 //! a single thumbnail, a `<picture>`'s sources share a *slot*, and within a slot the
 //! [`Mention::weight`] says which is larger where the URLs do not (`data-zoom-image` over `src`,
 //! the link over the image it wraps).
+//!
+//! Players of a video platform (a YouTube `<iframe>`, a lazy player's `data-embed` id, the
+//! platform's still in a gallery) are not media of the page but [`Player`]s: the page decides
+//! whether one is the product's ([`super::decide`]), and it becomes a link, never a download.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -17,8 +21,9 @@ use serde_json::Value;
 
 use super::super::etsy::image_urls;
 use super::super::page::{Page, is_placeholder, selector, srcset_candidates};
+use super::super::video_platform;
 use super::layout::Layout;
-use crate::media::MediaKind;
+use crate::media::{Link, MediaKind};
 
 /// Where a mention comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,6 +62,30 @@ pub(super) struct Mention {
     /// Its `alt` text (DOM images).
     pub alt: Option<String>,
 }
+
+/// A video platform's player on the page, or its still.
+#[derive(Debug, Clone)]
+pub(super) struct Player {
+    /// The element that names it ([`Layout`] index).
+    pub element: usize,
+    /// Its page on the platform.
+    pub link: Link,
+    /// Not shown as the page opens: it or an element around it is `hidden` or `display: none`
+    /// (a dialog's player, a financing plan's explainer).
+    pub hidden: bool,
+}
+
+/// Attributes that hold a bare YouTube video id on an element named for YouTube
+/// (`<div class="youtube" data-embed="…">`, `<lite-youtube videoid="…">`).
+const YOUTUBE_ID_ATTRIBUTES: &[&str] = &[
+    "data-embed",
+    "data-video-id",
+    "data-videoid",
+    "data-youtube-id",
+    "data-youtube",
+    "data-id",
+    "videoid",
+];
 
 /// Image and video file extensions (lower-case, without the dot).
 const MEDIA_EXTENSIONS: &[&str] = &[
@@ -224,6 +253,7 @@ pub(super) struct Collector<'l, 'p, 'h> {
     page: &'p Page<'h>,
     layout: &'l Layout<'p>,
     pub mentions: Vec<Mention>,
+    pub players: Vec<Player>,
     slots: usize,
     per_source: HashMap<Source, usize>,
 }
@@ -234,6 +264,7 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
             page,
             layout,
             mentions: Vec::new(),
+            players: Vec::new(),
             slots: 0,
             per_source: HashMap::new(),
         }
@@ -285,6 +316,7 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
                 continue;
             };
             let value = el.value();
+            self.player(index);
             let own_words = [value.attr("class"), value.attr("id")]
                 .into_iter()
                 .flatten()
@@ -410,6 +442,56 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
                     }
                 }
             }
+        }
+    }
+
+    /// Records the video platform's player or still that element `index` names, if any: an
+    /// address of the platform in any attribute (an `<iframe>`'s `src` or `data-src`, a still's
+    /// `src`, a lazy player's `data-src_screen`), or a bare YouTube id on an element named for
+    /// YouTube.
+    fn player(&mut self, index: usize) {
+        let Some(el) = self.layout.refs.get(index) else {
+            return;
+        };
+        if self.players.len() >= MAX_PLAYERS {
+            return;
+        }
+        let value = el.value();
+        let names_youtube = value.name().to_ascii_lowercase().contains("youtube")
+            || value
+                .attr("class")
+                .is_some_and(|c| c.to_ascii_lowercase().contains("youtube"));
+        let link = value.attrs().find_map(|(name, raw)| {
+            let lower = raw.to_ascii_lowercase();
+            if ["youtu", "ytimg", "vimeo"]
+                .iter()
+                .any(|p| lower.contains(p))
+            {
+                video_platform::link_of(raw)
+            } else if names_youtube && YOUTUBE_ID_ATTRIBUTES.contains(&name) {
+                video_platform::youtube(raw)
+            } else {
+                None
+            }
+        });
+        if let Some(link) = link {
+            let hidden = std::iter::once(index)
+                .chain(self.layout.ancestors(index))
+                .filter_map(|i| self.layout.refs.get(i))
+                .any(|e| {
+                    let v = e.value();
+                    v.attr("hidden").is_some()
+                        || v.attr("style").is_some_and(|s| {
+                            s.to_ascii_lowercase()
+                                .split(';')
+                                .any(|d| d.replace(char::is_whitespace, "") == "display:none")
+                        })
+                });
+            self.players.push(Player {
+                element: index,
+                link,
+                hidden,
+            });
         }
     }
 
@@ -572,6 +654,8 @@ impl<'l, 'p, 'h> Collector<'l, 'p, 'h> {
 
 /// Most mentions read from one page per source (real pages have a few thousand).
 const MAX_MENTIONS: usize = 50_000;
+/// Most players read from one page (real pages have one or two).
+const MAX_PLAYERS: usize = 1_000;
 /// Most script text scanned for media addresses.
 const SCRIPT_BYTES: usize = 8 << 20;
 

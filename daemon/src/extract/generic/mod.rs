@@ -12,7 +12,8 @@
 //!    (JSON-LD, microdata, OpenGraph), scripts, and what the browser showed.
 //! 3. [`decide`] groups the mentions into pictures and keeps the product's: those the shop's
 //!    structured data names, and those shown beside them in the product's gallery; each at the
-//!    largest rendition the page mentions.
+//!    largest rendition the page mentions; a video platform's player in the gallery is a link
+//!    to the video's page there.
 //!
 //! The product's name and id come from its JSON-LD (`name`, `sku`/`productID`/`mpn`), else
 //! `og:title` and the page title. A JSON-LD `ProductGroup` also names its variants' pictures,
@@ -70,12 +71,15 @@ impl Extractor for Generic {
             names: product_names(products.first(), page),
             ids: product_ids(products.first(), page),
         };
-        let decision = decide::decide(&layout, &collector.mentions, &hints);
+        let decision = decide::decide(&layout, &collector.mentions, &collector.players, &hints);
         for url in decision.pictures {
             found.product_image(url);
         }
         for url in decision.videos {
             found.video(Role::Video, url);
+        }
+        for link in decision.links {
+            found.add_link(link);
         }
         if let Some(note) = decision.note {
             found.warn(note);
@@ -378,6 +382,72 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// A video platform's player in the gallery is a link to the video's page, never a download;
+    /// one in the description is not the gallery's.
+    #[test]
+    fn a_player_in_the_gallery_is_a_link() {
+        let page = SHOP_PAGE.replace(
+            r#"<li><video src="https://img.shop.example/p/lamp-spin.mp4"></video></li>"#,
+            r#"<li><iframe src="https://www.youtube-nocookie.com/embed/i7pXJC8wwLE?rel=0"></iframe>
+               <img src="https://i.ytimg.com/vi/i7pXJC8wwLE/default.jpg"></li>"#,
+        );
+        let page = page.replace(
+            "<button>Add to basket</button></form>",
+            r#"<button>Add to basket</button></form><p>See it at work:
+               <iframe src="https://player.vimeo.com/video/76979871"></iframe></p>"#,
+        );
+        let e = extract(&page, Some("https://shop.example/products/lamp"));
+        let links: Vec<(&str, Role, &str)> = e
+            .links
+            .iter()
+            .map(|l| (l.url.as_str(), l.role, l.platform.as_str()))
+            .collect();
+        assert_eq!(
+            links,
+            [(
+                "https://www.youtube.com/watch?v=i7pXJC8wwLE",
+                Role::Video,
+                "youtube"
+            )]
+        );
+        assert!(
+            e.media
+                .iter()
+                .all(|m| !m.url.contains("youtu") && !m.url.contains("ytimg")),
+            "{:?}",
+            e.media
+        );
+        assert_eq!(e.count(Role::Video), 0);
+    }
+
+    /// A gallery whose "Video" tile scrolls to the player further down: the one player the page
+    /// shows is the gallery's; a hidden dialog's player is not.
+    #[test]
+    fn a_gallery_s_video_button_points_at_the_page_s_one_shown_player() {
+        let page = SHOP_PAGE.replace(
+            r#"<li><video src="https://img.shop.example/p/lamp-spin.mp4"></video></li>"#,
+            r#"<li><a href="javascript:void(0)" class="scrollToVideo">Video</a></li>"#,
+        );
+        let page = page.replace(
+            r#"<section class="related">"#,
+            r#"<div id="finance" style="display: none"><div class="youtube" data-embed="aqatM2FT0hc?rel=0"></div></div>
+               <a id="video-gallery"></a><div class="youtube" data-embed="p6-oRDddNMI">
+               <iframe data-src="https://www.youtube.com/embed/p6-oRDddNMI?showinfo=0"></iframe></div>
+               <section class="related">"#,
+        );
+        let e = extract(&page, Some("https://shop.example/products/lamp"));
+        let links: Vec<&str> = e.links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(links, ["https://www.youtube.com/watch?v=p6-oRDddNMI"]);
+
+        // Without the gallery's button, a player elsewhere on the page is not known to be the
+        // product's.
+        let unannounced = page
+            .replace("scrollToVideo", "more")
+            .replace(">Video<", ">More<");
+        let e = extract(&unannounced, Some("https://shop.example/products/lamp"));
+        assert!(e.links.is_empty(), "{:?}", e.links);
     }
 
     #[test]
