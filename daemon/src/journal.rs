@@ -22,11 +22,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::extract::ProductFacts;
 use crate::media::{Include, Link, Role};
 use crate::package::naming::Naming;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
 /// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
@@ -68,6 +69,12 @@ ALTER TABLE items ADD COLUMN code TEXT;
         5,
         r#"
 ALTER TABLE jobs ADD COLUMN links TEXT;
+"#,
+    ),
+    (
+        6,
+        r#"
+ALTER TABLE jobs ADD COLUMN facts TEXT;
 "#,
     ),
 ];
@@ -314,6 +321,8 @@ pub struct ProductInfo {
     /// The product's videos on a video platform: the pages that play them, never downloaded,
     /// listed in the manifest.
     pub links: Vec<Link>,
+    /// What the page says the product is and costs (`product.json` in the package).
+    pub facts: ProductFacts,
 }
 
 /// Packages on their way into the output folder (a ZIP, a folder, or both): each is complete
@@ -669,7 +678,7 @@ impl Journal {
         let changed = tx
             .execute(
                 "UPDATE jobs SET planned = 1, site = ?2, product_id = ?3, title = ?4, page_url = ?5,
-                    excluded = ?6, parent_id = ?7, other_ids = ?8, links = ?9
+                    excluded = ?6, parent_id = ?7, other_ids = ?8, links = ?9, facts = ?10
                  WHERE id = ?1",
                 params![
                     job,
@@ -682,7 +691,9 @@ impl Journal {
                     product.parent_id,
                     (!product.other_ids.is_empty()).then(|| product.other_ids.join("\n")),
                     (!product.links.is_empty())
-                        .then(|| serde_json::to_string(&product.links).unwrap_or_default())
+                        .then(|| serde_json::to_string(&product.links).unwrap_or_default()),
+                    (!product.facts.is_empty())
+                        .then(|| serde_json::to_string(&product.facts).unwrap_or_default())
                 ],
             )
             .doing("planning a job")?;
@@ -1049,7 +1060,7 @@ impl Journal {
 const JOB_COLUMNS: &str =
     "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
     staging, output, error, created_at, started_at, finished_at, removed_at, removed_note,
-    excluded, parent_id, other_ids, links";
+    excluded, parent_id, other_ids, links, facts";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let state: String = r.get(1)?;
@@ -1059,6 +1070,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let output: Option<String> = r.get(12)?;
     let excluded: Option<String> = r.get(19)?;
     let links: Option<String> = r.get(22)?;
+    let facts: Option<String> = r.get(23)?;
     let build = || -> Result<JobRecord> {
         Ok(JobRecord {
             id: r.get(0).doing("reading a job")?,
@@ -1085,6 +1097,11 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
                     .map(|s| serde_json::from_str(&s))
                     .transpose()
                     .map_err(|e| JournalError::Corrupt(format!("job links: {e}")))?
+                    .unwrap_or_default(),
+                facts: facts
+                    .map(|s| serde_json::from_str(&s))
+                    .transpose()
+                    .map_err(|e| JournalError::Corrupt(format!("job facts: {e}")))?
                     .unwrap_or_default(),
             },
             staging: staging
@@ -1236,6 +1253,11 @@ mod tests {
                         role: Role::Video,
                         platform: "youtube".into(),
                     }],
+                    facts: ProductFacts {
+                        price: Some("1299.00".into()),
+                        currency: Some("EUR".into()),
+                        ..Default::default()
+                    },
                     ..Default::default()
                 },
                 &[
@@ -1289,6 +1311,8 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("https://www.youtube.com/watch?v=i7pXJC8wwLE", Role::Video)]
         );
+        assert_eq!(job.product.facts.price.as_deref(), Some("1299.00"));
+        assert_eq!(job.product.facts.currency.as_deref(), Some("EUR"));
         assert!(job.started_at.is_some());
         assert_eq!(j.unfinished_jobs().unwrap(), vec![id]);
         let items = j.items(id).unwrap();

@@ -33,6 +33,7 @@ use thiserror::Error;
 
 use super::{Engine, RunningJob, run};
 use crate::journal::{ItemRecord, JobRecord, JournalError};
+use crate::package;
 
 /// Largest `manifest.json` read back from a package.
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
@@ -548,11 +549,17 @@ fn restore_saved(package: &Path, items: &[ItemRecord], work: &Path) -> Restored 
     let names = reader.names().unwrap_or_default();
     out.package_intact = out.items.len() == saved.len()
         && listed.len() == saved.len()
-        && names.len() == listed.len() + 2
-        && names.iter().all(|n| {
-            n == "manifest.json" || n == "manifest.csv" || listed.iter().any(|f| &f.name == n)
-        });
+        && holds_only(&names, &listed);
     out
+}
+
+/// Whether a package's entry `names` are exactly its `listed` files and its documents.
+fn holds_only(names: &[String], listed: &[PackagedFile]) -> bool {
+    let media: Vec<&String> = names
+        .iter()
+        .filter(|n| !package::DOCUMENTS.contains(&n.as_str()))
+        .collect();
+    media.len() == listed.len() && media.iter().all(|n| listed.iter().any(|f| &f.name == *n))
 }
 
 /// Whether the package at `path` holds exactly the job's saved items (by hash), and nothing else:
@@ -571,7 +578,7 @@ fn matches_saved(path: &Path, items: &[ItemRecord]) -> bool {
         .iter()
         .filter(|i| i.state == ItemState::Saved)
         .collect();
-    if listed.len() + left_out.len() != saved.len() || names.len() != listed.len() + 2 {
+    if listed.len() + left_out.len() != saved.len() || !holds_only(&names, &listed) {
         return false;
     }
     if !left_out

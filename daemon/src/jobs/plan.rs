@@ -112,6 +112,7 @@ fn plan_every_role(request: &JobRequest, fetched: Option<&str>) -> Plan {
                 title: e.title.clone().or_else(|| request.page_title.clone()),
                 page_url: e.page_url.clone().or_else(|| request.page_url.clone()),
                 links: e.links.clone(),
+                facts: std::mem::take(&mut e.product),
             };
             let (items, left_out) = merge(&e, &request.media);
             if left_out > 0 {

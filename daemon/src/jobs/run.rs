@@ -735,6 +735,7 @@ fn contents(
             })
             .collect(),
         notes: named.notes,
+        product: job.product.facts.clone(),
     };
     if !manifest.not_included.is_empty() {
         let include = job.request.include.unwrap_or_default();

@@ -1,6 +1,8 @@
 //! Packaging a finished job into the output folder: one ZIP per product (or a plain folder, or
-//! both), entries named by role, media stored without recompression, and `manifest.json` plus
-//! `manifest.csv` describing every file and every failure.
+//! both), entries named by role, media stored without recompression, `manifest.json` plus
+//! `manifest.csv` describing every file and every failure, and `product.json`: what the page
+//! says the product is and costs (the extraction's `product`, variant pictures by their URLs,
+//! which `manifest.json` maps to the entries).
 //!
 //! A package appears in the output folder only when complete:
 //!
@@ -26,6 +28,7 @@ use thiserror::Error;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
+use crate::extract::ProductFacts;
 use crate::format::Format;
 use crate::media::Link;
 use crate::process::{self, ProcessError, StripOptions};
@@ -88,6 +91,9 @@ pub struct Manifest {
     /// What the user should know about the package (limits, conversions, fallbacks).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Written beside the manifest as `product.json`.
+    #[serde(skip)]
+    pub product: ProductFacts,
 }
 
 /// A stored file.
@@ -142,11 +148,19 @@ pub struct ManifestFailure {
     pub reason: String,
 }
 
+/// The files that describe a package, stored after its media (packages written before
+/// `product.json` existed lack it).
+pub const DOCUMENTS: [&str; 3] = ["manifest.json", "manifest.csv", "product.json"];
+
 impl Manifest {
-    fn json(&self) -> Vec<u8> {
-        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
-        v.push(b'\n');
-        v
+    /// The [`DOCUMENTS`] with their contents.
+    fn documents(&self) -> [(&'static str, Vec<u8>); 3] {
+        let [json, csv, product] = DOCUMENTS;
+        [
+            (json, pretty_json(self)),
+            (csv, self.csv()),
+            (product, pretty_json(&self.product)),
+        ]
     }
 
     /// One row per file and per failure, for spreadsheets.
@@ -221,6 +235,12 @@ impl Manifest {
 }
 
 /// A video platform's name as people write it.
+fn pretty_json(value: &impl Serialize) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(value).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
+
 fn platform_name(platform: &str) -> &str {
     match platform {
         "youtube" => "YouTube",
@@ -292,10 +312,7 @@ pub fn write_zip(
             }
         })?;
     }
-    for (name, body) in [
-        ("manifest.json", manifest.json()),
-        ("manifest.csv", manifest.csv()),
-    ] {
+    for (name, body) in manifest.documents() {
         zip.start_file(name, entry_options(false))
             .map_err(zip_err)?;
         zip.write_all(&body).map_err(io_err)?;
@@ -349,10 +366,7 @@ pub fn write_folder(
                 })
         })?;
     }
-    for (name, body) in [
-        ("manifest.json", manifest.json()),
-        ("manifest.csv", manifest.csv()),
-    ] {
+    for (name, body) in manifest.documents() {
         write_one(name, &mut |out| {
             out.write_all(&body).map_err(io_err(&temp.join(name)))
         })?;
@@ -503,6 +517,12 @@ mod tests {
             links: Vec::new(),
             not_included: Vec::new(),
             notes: Vec::new(),
+            product: ProductFacts {
+                name: Some("Dog vest".into()),
+                price: Some("23.99".into()),
+                currency: Some("USD".into()),
+                ..Default::default()
+            },
         }
     }
 
@@ -515,7 +535,7 @@ mod tests {
             role: crate::media::Role::Video,
             platform: "youtube".into(),
         });
-        let json: serde_json::Value = serde_json::from_slice(&manifest.json()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&pretty_json(&manifest)).unwrap();
         assert_eq!(
             json["links"],
             serde_json::json!([{
@@ -534,8 +554,7 @@ mod tests {
             "{csv}"
         );
         assert!(
-            manifest_of(&[])
-                .json()
+            pretty_json(&manifest_of(&[]))
                 .windows(7)
                 .all(|w| w != b"\"links\""),
             "no links, no key"
@@ -577,7 +596,8 @@ mod tests {
                 "review/02.mp4",
                 "video/01.mp4",
                 "manifest.json",
-                "manifest.csv"
+                "manifest.csv",
+                "product.json"
             ]
         );
         let folder = dir.path().join("p");
@@ -592,6 +612,15 @@ mod tests {
         assert_eq!(json["parent_id"], "B08SC8HR3V");
         assert_eq!(json["files"][1]["name"], "review/01.mp4");
         assert!(json.get("other_ids").is_none(), "empty lists are left out");
+        assert!(
+            json.get("product").is_none(),
+            "the facts have their own file"
+        );
+        let product: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(folder.join("product.json")).unwrap()).unwrap();
+        assert_eq!(product["price"], "23.99");
+        assert_eq!(product["currency"], "USD");
+        assert_eq!(product["gtin"], serde_json::Value::Null, "absent is null");
     }
 
     #[test]

@@ -19,12 +19,13 @@ pub mod price;
 mod structured;
 mod visible;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::page::Page;
 
 /// The product as its page describes it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProductFacts {
     pub name: Option<String>,
     pub brand: Option<String>,
@@ -50,14 +51,15 @@ pub struct ProductFacts {
 }
 
 /// A specification: a name and its value (`Weight`, `1.2 kg`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Spec {
     pub name: String,
     pub value: String,
 }
 
 /// One variant of the product (a colour, a size, a combination).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VariantFacts {
     /// The variant's own id (its SKU on most shops, an ASIN on Amazon).
     pub id: Option<String>,
@@ -72,7 +74,7 @@ pub struct VariantFacts {
 }
 
 /// Whether the product can be bought, as schema.org names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Availability {
     InStock,
     OutOfStock,
@@ -121,6 +123,11 @@ impl Availability {
 }
 
 impl ProductFacts {
+    /// Whether the page stated nothing at all.
+    pub fn is_empty(&self) -> bool {
+        *self == ProductFacts::default()
+    }
+
     /// Fills what is still absent from `other` (the earlier source wins every field).
     pub fn fill(&mut self, other: ProductFacts) {
         fn opt<T>(mine: &mut Option<T>, theirs: Option<T>) {
