@@ -111,7 +111,7 @@ pub(crate) async fn mirror(extraction: &Extraction) -> Mirror {
 }
 
 /// The one package in `home`'s output folder, which must be the vest's (named by the product the
-/// page names, holding every medium of `extraction` plus the two manifests): its entries.
+/// page names, holding every medium of `extraction` plus the manifests and `product.json`): its entries.
 pub(crate) fn the_vest_package(home: &TestHome, extraction: &Extraction) -> Vec<ZipEntry> {
     let outputs = home.outputs();
     assert_eq!(outputs.len(), 1, "{outputs:?}");
@@ -130,8 +130,8 @@ pub(crate) fn the_vest_package(home: &TestHome, extraction: &Extraction) -> Vec<
     let entries = read_zip(&outputs[0]);
     assert_eq!(
         entries.len(),
-        extraction.media.len() + 2,
-        "every medium plus two manifests"
+        extraction.media.len() + 3,
+        "every medium plus manifest.json, manifest.csv and product.json"
     );
     entries
 }
@@ -368,7 +368,7 @@ async fn a_browser_grab_saves_the_page_product_and_names_for_seller_central() {
         children > 50,
         "{children} variant pictures with their codes"
     );
-    for name in &got[..got.len() - 2] {
+    for name in &got[..got.len() - 3] {
         let parts: Vec<&str> = name.split('.').collect();
         assert_eq!(parts.len(), 3, "{name}");
         assert!(
@@ -411,7 +411,9 @@ fn author_page(server: &MediaServer) -> String {
         r#"<!doctype html><html><head><title>Lamp</title>
         <link rel="canonical" href="https://shop.example/products/brass-lamp">
         <script type="application/ld+json">{{"@context": "https://schema.org", "@type": "Product",
-          "name": "Brass Lamp, Large", "sku": "LAMP42",
+          "name": "Brass Lamp, Large", "sku": "LAMP42", "brand": {{"name": "Lumen & Co"}},
+          "offers": {{"@type": "Offer", "price": "1299.00", "priceCurrency": "EUR",
+            "availability": "https://schema.org/InStock"}},
           "image": ["{a}", "{b}"]}}</script></head>
         <body><video src="{v}"></video></body></html>"#,
         a = server.url("/shop/lamp-a.jpg"),
@@ -460,11 +462,26 @@ async fn a_saved_page_goes_through_the_running_daemon_with_a_naming_template() {
             "LAMP42_gallery_01.png",
             "LAMP42_video_01.mp4",
             "manifest.json",
-            "manifest.csv"
+            "manifest.csv",
+            "product.json"
         ]
     );
     let m = manifest(&entries);
     assert_eq!(m["page_url"], "https://shop.example/products/brass-lamp");
+    let product: serde_json::Value = serde_json::from_slice(
+        &entries
+            .iter()
+            .find(|e| e.name == "product.json")
+            .expect("product.json")
+            .data,
+    )
+    .expect("product.json is JSON");
+    assert_eq!(product["name"], "Brass Lamp, Large");
+    assert_eq!(product["brand"], "Lumen & Co");
+    assert_eq!(product["price"], "1299.00");
+    assert_eq!(product["currency"], "EUR");
+    assert_eq!(product["availability"], "InStock");
+    assert_eq!(product["gtin"], serde_json::Value::Null, "not on the page");
 
     // A bad template and --url without a page are refused before anything runs.
     let bad = run_haul(&home, &["grab", &page_arg, "--naming", "{sku}"]).await;
@@ -685,7 +702,13 @@ async fn a_youtube_player_is_listed_in_the_manifest_and_never_requested() {
     let entries = read_zip(&the_one_package(&home, &out));
     assert_eq!(
         names(&entries),
-        ["01-main.jpg", "02.jpg", "manifest.json", "manifest.csv"],
+        [
+            "01-main.jpg",
+            "02.jpg",
+            "manifest.json",
+            "manifest.csv",
+            "product.json"
+        ],
         "the pictures are saved, the video is not a file"
     );
     let manifest = manifest(&entries);

@@ -252,7 +252,11 @@ async fn product_pages_in_a_url_list_are_fetched_or_sent_to_the_browser_button()
         .iter()
         .find(|(n, _)| n.starts_with("aliexpress-1005001234567890"))
         .unwrap_or_else(|| panic!("a package named after the fetched product: {names:?}"));
-    assert_eq!(page_entries, &["01-main.jpg", "02.jpg"], "{page_zip}");
+    assert_eq!(
+        page_entries,
+        &["01-main.jpg", "02.jpg", "product.json"],
+        "{page_zip}: a fetched page tells the product's facts"
+    );
     assert!(names.contains(&"shops.zip"), "{names:?}");
     assert_eq!(s.server.hits("/lamp-a.jpg"), 1);
 

@@ -91,7 +91,7 @@ pub struct Manifest {
     /// What the user should know about the package (limits, conversions, fallbacks).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// Written beside the manifest as `product.json`.
+    /// Written beside the manifest as `product.json` (when not empty).
     #[serde(skip)]
     pub product: ProductFacts,
 }
@@ -148,19 +148,20 @@ pub struct ManifestFailure {
     pub reason: String,
 }
 
-/// The files that describe a package, stored after its media (packages written before
-/// `product.json` existed lack it).
+/// The files that describe a package, stored after its media. `product.json` is there when a
+/// page said something about the product (not for a list of links or a spreadsheet's rows, nor
+/// in packages written before it existed).
 pub const DOCUMENTS: [&str; 3] = ["manifest.json", "manifest.csv", "product.json"];
 
 impl Manifest {
-    /// The [`DOCUMENTS`] with their contents.
-    fn documents(&self) -> [(&'static str, Vec<u8>); 3] {
+    /// The [`DOCUMENTS`] this package has, with their contents.
+    fn documents(&self) -> Vec<(&'static str, Vec<u8>)> {
         let [json, csv, product] = DOCUMENTS;
-        [
-            (json, pretty_json(self)),
-            (csv, self.csv()),
-            (product, pretty_json(&self.product)),
-        ]
+        let mut documents = vec![(json, pretty_json(self)), (csv, self.csv())];
+        if !self.product.is_empty() {
+            documents.push((product, pretty_json(&self.product)));
+        }
+        documents
     }
 
     /// One row per file and per failure, for spreadsheets.
