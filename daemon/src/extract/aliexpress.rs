@@ -29,6 +29,7 @@ use scraper::{ElementRef, Selector};
 use serde_json::Value;
 
 use super::embedded::{self, blobs_after, find_all, path, text};
+use super::facts::{Availability, ProductFacts, Spec, VariantFacts, price, read};
 use super::page::{Page, capture, regex, selector};
 use super::{Extractor, Found};
 use crate::media::Role;
@@ -126,6 +127,7 @@ impl Extractor for AliExpress {
             video(d, found);
         }
         description(page, found);
+        facts(&data, found);
         if let Some(t) = page.meta("og:title") {
             found.title(clean_og_title(&t));
         }
@@ -250,6 +252,203 @@ fn dom_gallery(page: &Page<'_>, found: &mut Found) {
     {
         found.image(Role::Main, url);
     }
+}
+
+/// The product's facts from runParams' modules (module doc, "facts").
+fn facts(data: &[Value], found: &mut Found) {
+    let mut f = ProductFacts::default();
+    for d in data {
+        let at = |keys: &[&str]| path(d, keys);
+        if f.name.is_none() {
+            f.name = [
+                &["titleModule", "subject"][..],
+                &["productInfoComponent", "subject"],
+            ]
+            .iter()
+            .find_map(|k| at(k).and_then(text));
+        }
+        if let Some(prices) = at(&["priceModule"]) {
+            let (price, currency) = now_price(prices);
+            read::set_price(&mut f, price, currency);
+        }
+        if f.availability.is_none()
+            && let Some(n) = at(&["quantityModule", "totalAvailQuantity"]).and_then(Value::as_u64)
+        {
+            f.availability = Some(in_stock(n));
+        }
+        if let Some(rating) = at(&["titleModule", "feedbackRating"]) {
+            let count = rating.get("totalValidNum").and_then(Value::as_u64);
+            if count.is_some_and(|n| n > 0) {
+                f.review_count = count;
+                f.rating = rating.get("averageStar").and_then(text);
+            }
+        }
+        if f.seller.is_none() {
+            f.seller = at(&["storeModule", "storeName"]).and_then(text);
+        }
+        if f.categories.is_empty() {
+            // The home page and "All Categories" are the steps without a category id.
+            let crumbs = at(&["crossLinkModule", "breadCrumbPathList"])
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|c| {
+                    c.get("cateId")
+                        .and_then(Value::as_u64)
+                        .is_some_and(|id| id > 0)
+                })
+                .filter_map(|c| c.get("name").and_then(text));
+            f.categories = read::categories(crumbs, None);
+        }
+        if f.specs.is_empty() {
+            f.specs = specs(at(&["specsModule", "props"]));
+        }
+        if f.variants.is_empty() {
+            let variants = skus(d);
+            read::set_variants(&mut f, variants);
+        }
+    }
+    read::ids_from_specs(&mut f);
+    *found.facts() = f;
+}
+
+/// The price a buyer pays now and its currency: the sale (`activity`) price while a sale runs,
+/// else the regular one; the lowest of its range (the page shows "€ 97,39 - 128,72").
+fn now_price(prices: &Value) -> (Option<String>, Option<String>) {
+    let amount = ["minActivityAmount", "minAmount"]
+        .iter()
+        .find_map(|k| prices.get(*k).filter(|a| a.get("value").is_some()));
+    match amount {
+        Some(a) => (
+            a.get("value").and_then(read::amount),
+            a.get("currency")
+                .and_then(text)
+                .and_then(|c| price::currency_code(&c, None)),
+        ),
+        None => (None, None),
+    }
+}
+
+fn in_stock(quantity: u64) -> Availability {
+    if quantity > 0 {
+        Availability::InStock
+    } else {
+        Availability::OutOfStock
+    }
+}
+
+/// `specsModule.props`: name/value pairs, a name listed once per value (a phone's languages)
+/// joined into one.
+fn specs(props: Option<&Value>) -> Vec<Spec> {
+    let mut joined: Vec<(String, Vec<String>)> = Vec::new();
+    for prop in props.and_then(Value::as_array).into_iter().flatten() {
+        let (Some(name), Some(value)) = (
+            prop.get("attrName").and_then(text),
+            prop.get("attrValue").and_then(text),
+        ) else {
+            continue;
+        };
+        match joined.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => values.push(value),
+            None => joined.push((name, vec![value])),
+        }
+    }
+    let mut specs = Vec::new();
+    for (name, values) in joined {
+        read::add_spec(&mut specs, &name, &values.join(", "));
+    }
+    specs
+}
+
+/// Every SKU of `skuModule.skuPriceList`: its id, its property values (`skuAttr`
+/// `14:193;200000124:350697`, named by `productSKUPropertyList`), price, stock and pictures.
+fn skus(data: &Value) -> Vec<VariantFacts> {
+    let Some(module) = path(data, &["skuModule"]) else {
+        return Vec::new();
+    };
+    let properties = module
+        .get("productSKUPropertyList")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    // `pid:vid` → (property name, value name, picture).
+    let named = |pid: &str, vid: &str| -> Option<(String, String, Option<String>)> {
+        let prop = properties
+            .iter()
+            .find(|p| p.get("skuPropertyId").and_then(text).as_deref() == Some(pid))?;
+        let value = prop
+            .get("skuPropertyValues")?
+            .as_array()?
+            .iter()
+            .find(|v| v.get("propertyValueId").and_then(text).as_deref() == Some(vid))?;
+        let name = [
+            "propertyValueDisplayName",
+            "propertyValueName",
+            "propertyValueDefinitionName",
+        ]
+        .iter()
+        .find_map(|k| value.get(*k).and_then(text))?;
+        Some((
+            prop.get("skuPropertyName")
+                .and_then(text)
+                .unwrap_or_default(),
+            name,
+            value.get("skuPropertyImagePath").and_then(text),
+        ))
+    };
+    module
+        .get("skuPriceList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .take(super::MAX_ITEMS)
+        .map(|sku| {
+            let mut attributes = Vec::new();
+            let mut pictures = Vec::new();
+            let attr = sku.get("skuAttr").and_then(text).unwrap_or_default();
+            for part in attr.split(';').filter(|p| !p.is_empty()) {
+                let (ids, custom) = part.split_once('#').unwrap_or((part, ""));
+                let Some((pid, vid)) = ids.split_once(':') else {
+                    continue;
+                };
+                match named(pid, vid) {
+                    Some((name, value, picture)) => {
+                        attributes.push((name, value));
+                        pictures.extend(picture);
+                    }
+                    None if !custom.is_empty() => attributes.push((String::new(), custom.into())),
+                    None => {}
+                }
+            }
+            let mut v = read::variant(attributes);
+            v.id = ["skuIdStr", "skuId"]
+                .iter()
+                .find_map(|k| sku.get(*k).and_then(text));
+            v.sku = v.id.clone();
+            v.pictures = pictures;
+            if let Some(val) = sku.get("skuVal") {
+                let sale = val.get("isActivity").is_some_and(super::embedded::truthy);
+                let keys: &[&str] = if sale {
+                    &[
+                        "skuActivityAmount",
+                        "actSkuMultiCurrencyCalPrice",
+                        "skuAmount",
+                    ]
+                } else {
+                    &["skuAmount", "skuMultiCurrencyCalPrice"]
+                };
+                v.price = keys.iter().find_map(|k| {
+                    let field = val.get(*k)?;
+                    read::amount(field.get("value").unwrap_or(field))
+                });
+                v.availability = val
+                    .get("availQuantity")
+                    .and_then(Value::as_u64)
+                    .map(in_stock);
+            }
+            v
+        })
+        .collect()
 }
 
 /// `og:title` is `"<price> <discount>|<title>|<category>| - AliExpress"`.

@@ -16,6 +16,7 @@
 //! a symbol only where it names one currency or the page's country settles it.
 
 pub mod price;
+pub(crate) mod read;
 mod structured;
 mod visible;
 
@@ -186,8 +187,19 @@ impl ProductFacts {
     }
 }
 
-/// The facts of `page`, the site extractor's first (module doc).
-pub fn of_page(page: &Page<'_>, from_site: ProductFacts) -> ProductFacts {
+/// A fact the site's own data shows the page does not state, so that no later source may fill
+/// it with another product's (Amazon's buy box without an offer of its own, where the only
+/// prices on the page are the recommendations').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
+    /// The price and its currency.
+    Price,
+    Availability,
+}
+
+/// The facts of `page`, the site extractor's first (module doc); the facts in `absent` stay
+/// absent, whatever later sources say.
+pub fn of_page(page: &Page<'_>, from_site: ProductFacts, absent: &[Fact]) -> ProductFacts {
     let mut facts = from_site;
     let shown = visible::facts(page, &ProductFacts::default());
     // The code a shop shows its customers under a label ("Product code: 141677") is its SKU
@@ -197,6 +209,15 @@ pub fn of_page(page: &Page<'_>, from_site: ProductFacts) -> ProductFacts {
     }
     facts.fill(structured::facts(page));
     facts.fill(shown);
+    for fact in absent {
+        match fact {
+            Fact::Price => {
+                facts.price = None;
+                facts.currency = None;
+            }
+            Fact::Availability => facts.availability = None,
+        }
+    }
     facts
 }
 
@@ -209,7 +230,7 @@ fn clean(text: &str) -> Option<String> {
 /// The page's country as its address or language gives it (ISO 3166 alpha-2, lower-case):
 /// the address's country-code top-level domain (`.ca`, `.com.au`), else the region of its
 /// `<html lang>` (`en-CA`).
-fn country_of(page: &Page<'_>) -> Option<String> {
+pub(crate) fn country_of(page: &Page<'_>) -> Option<String> {
     let host = page.host()?;
     let tld = host.rsplit('.').next()?;
     if tld.len() == 2 && tld != "co" && tld != "io" && tld != "tv" && tld != "me" {
