@@ -40,6 +40,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::embedded::{json_starting_at, text};
+use super::facts::{Availability, ProductFacts, read};
 use super::page::{Page, capture, regex};
 use super::variant_pictures::VariantPictures;
 use super::{Extractor, Found, cdn};
@@ -76,6 +77,7 @@ impl Extractor for Shopify {
         let variants = Variants::of(page, &product);
         gallery(page, &product, &variants, found);
         variants.add(found);
+        facts(page, &product, &variants, found);
         if let Some(t) = page.meta("og:title") {
             found.title(t);
         }
@@ -357,6 +359,96 @@ fn option_values(variant: &Value) -> Vec<String> {
     } else {
         values
     }
+}
+
+/// The product's facts from its product object (module doc, "facts"): the variant the page
+/// opens with gives the price, SKU, barcode and availability; the store's active currency
+/// (`Shopify.currency = {"active":"EUR",…}`) names the currency its prices are in.
+fn facts(page: &Page<'_>, product: &Value, variants: &Variants, found: &mut Found) {
+    static CURRENCY: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#"Shopify\.currency\s*=\s*\{\s*"active"\s*:\s*"([A-Za-z]{3})""#));
+    let list = product
+        .get("variants")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let currency = capture(&CURRENCY, page.raw()).map(|c| c.to_ascii_uppercase());
+    let mut f = ProductFacts {
+        name: product.get("title").and_then(text),
+        brand: product.get("vendor").and_then(text),
+        description: product
+            .get("description")
+            .or_else(|| product.get("content"))
+            .and_then(text)
+            .and_then(|html| read::plain_text(&html)),
+        ..Default::default()
+    };
+    if let Some(opened) = variants.opened.and_then(|i| list.get(i)) {
+        read::set_price(
+            &mut f,
+            opened.get("price").and_then(amount),
+            currency.clone(),
+        );
+        f.sku = opened.get("sku").and_then(text);
+        f.gtin = opened.get("barcode").and_then(text).filter(|b| is_gtin(b));
+        f.availability = opened
+            .get("available")
+            .and_then(Value::as_bool)
+            .map(in_stock);
+    }
+    let names: Vec<String> = product
+        .get("options")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            text(o)
+                .or_else(|| o.get("name").and_then(text))
+                .unwrap_or_default()
+        })
+        .collect();
+    let all = list
+        .iter()
+        .zip(&variants.all)
+        .map(|(json, v)| {
+            let mut facts = read::variant(names.iter().cloned().zip(v.values.clone()).collect());
+            facts.id = v.id.clone();
+            facts.sku = json.get("sku").and_then(text);
+            facts.price = json.get("price").and_then(amount);
+            facts.availability = json.get("available").and_then(Value::as_bool).map(in_stock);
+            facts.pictures = v.picture.iter().cloned().collect();
+            facts
+        })
+        .collect();
+    read::set_variants(&mut f, all);
+    *found.facts() = f;
+}
+
+/// A price of the product object: whole cents as Liquid's `json` filter writes them (`10900` is
+/// 109.00), or a decimal amount where a theme wrote one (`"109.00"`).
+fn amount(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) => {
+            let cents = n.as_u64()?;
+            Some(format!("{}.{:02}", cents / 100, cents % 100))
+        }
+        Value::String(s) if s.contains('.') => super::facts::price::machine_amount(s),
+        Value::String(s) => amount(&Value::Number(s.trim().parse::<u64>().ok()?.into())),
+        _ => None,
+    }
+}
+
+fn in_stock(available: bool) -> Availability {
+    if available {
+        Availability::InStock
+    } else {
+        Availability::OutOfStock
+    }
+}
+
+/// A barcode that is a GTIN (8 to 14 digits), not a store's own code.
+fn is_gtin(code: &str) -> bool {
+    (8..=14).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
