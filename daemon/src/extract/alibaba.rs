@@ -266,38 +266,38 @@ fn facts(page: &Page<'_>, found: &mut Found) {
     }
     read::ids_from_specs(&mut f);
     f.categories = read::categories(page.select(&CRUMBS).map(text_of), f.name.as_deref());
-    f.variants = pictured_values(page);
+    f.variants = pictured_values(page, &f);
     *found.facts() = f;
 }
 
 /// The values of the first variation list that pictures its values (`Color: Blue`, `Black`,
 /// …): each a choice with its picture. The page lists each dimension on its own, not the SKUs
 /// they combine into, so these are one dimension's values, without prices.
-fn pictured_values(page: &Page<'_>) -> Vec<VariantFacts> {
+fn pictured_values(page: &Page<'_>, product: &ProductFacts) -> Vec<VariantFacts> {
     static LISTS: LazyLock<Selector> = LazyLock::new(|| selector("[data-testid=sku-list]"));
     static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("[data-testid=sku-list-title]"));
     static PICTURED: LazyLock<Selector> = LazyLock::new(|| selector("img[alt]"));
     for list in page.select(&LISTS) {
-        // "Color: Blue" names the dimension and the value chosen.
+        // "Color: Blue" names the dimension (and the value chosen, which is no SKU of its own).
         let dimension = list
             .select(&TITLE)
             .next()
             .map(text_of)
             .map(|t| t.split(':').next().unwrap_or_default().trim().to_string())
             .unwrap_or_default();
-        let values: Vec<VariantFacts> = list
+        let values: Vec<read::Choice> = list
             .select(&PICTURED)
             .filter_map(|img| {
-                let label = img.value().attr("alt")?.trim().to_string();
-                let url = page.img_url(img)?;
-                let mut v = read::variant(vec![(dimension.clone(), label)]);
-                v.pictures = vec![url];
-                Some(v)
+                Some(read::Choice {
+                    id: None,
+                    value: img.value().attr("alt")?.trim().to_string(),
+                    selected: false,
+                    pictures: vec![page.img_url(img)?],
+                })
             })
-            .take(super::MAX_ITEMS)
             .collect();
         if !values.is_empty() {
-            return values;
+            return read::choices(&dimension, values, product);
         }
     }
     Vec::new()

@@ -390,7 +390,10 @@ fn facts(page: &Page<'_>, product: &Value, variants: &Variants, found: &mut Foun
             currency.clone(),
         );
         f.sku = opened.get("sku").and_then(text);
-        f.gtin = opened.get("barcode").and_then(text).filter(|b| is_gtin(b));
+        f.gtin = opened
+            .get("barcode")
+            .and_then(text)
+            .and_then(|b| read::gtin(&b));
         f.availability = opened
             .get("available")
             .and_then(Value::as_bool)
@@ -444,11 +447,6 @@ fn in_stock(available: bool) -> Availability {
     } else {
         Availability::OutOfStock
     }
-}
-
-/// A barcode that is a GTIN (8 to 14 digits), not a store's own code.
-fn is_gtin(code: &str) -> bool {
-    (8..=14).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -201,14 +201,19 @@ pub(crate) fn ids_from_specs(facts: &mut ProductFacts) {
         facts.mpn = find(MPN);
     }
     if facts.gtin.is_none() {
-        facts.gtin = find(GTIN).and_then(|g| {
-            let digits: String = g.chars().filter(char::is_ascii_digit).collect();
-            let only_digits = g
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '-' || c == ' ');
-            (only_digits && (8..=14).contains(&digits.len())).then_some(digits)
-        });
+        facts.gtin = find(GTIN).and_then(|g| gtin(&g));
     }
+}
+
+/// A GTIN (EAN, UPC, ISBN-13) as its digits (`978-1937785734` → `9781937785734`): 8 to 14
+/// digits, written with nothing but digits, hyphens and spaces; anything else is a store's own
+/// code or "Does not apply".
+pub(crate) fn gtin(code: &str) -> Option<String> {
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    let only_digits = code
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '-' || c == ' ');
+    (only_digits && (8..=14).contains(&digits.len())).then_some(digits)
 }
 
 /// The rating a text states first (`4.4 out of 5 stars`, `4,1 de 5 estrellas`), with a decimal
@@ -293,6 +298,41 @@ pub(crate) fn variant(attributes: Vec<(String, String)>) -> VariantFacts {
         attributes: specs,
         ..Default::default()
     }
+}
+
+/// One value of a dimension the page lets the buyer choose (a colour, a capacity) where the
+/// page lists the values but not the SKUs they lead to.
+pub(crate) struct Choice {
+    pub id: Option<String>,
+    pub value: String,
+    /// The value of the product the page shows.
+    pub selected: bool,
+    pub pictures: Vec<String>,
+}
+
+/// The variants of a product that varies along one `dimension` only: one per value, the one
+/// the page shows with the product's own SKU, price and availability (the page states no
+/// other's).
+pub(crate) fn choices(
+    dimension: &str,
+    choices: Vec<Choice>,
+    product: &ProductFacts,
+) -> Vec<VariantFacts> {
+    choices
+        .into_iter()
+        .take(super::super::MAX_ITEMS)
+        .map(|c| {
+            let mut v = variant(vec![(dimension.to_string(), c.value)]);
+            v.id = c.id;
+            v.pictures = c.pictures;
+            if c.selected {
+                v.sku = product.sku.clone();
+                v.price = product.price.clone();
+                v.availability = product.availability;
+            }
+            v
+        })
+        .collect()
 }
 
 /// The variants worth listing: a product with one variant has none apart from itself, so its
