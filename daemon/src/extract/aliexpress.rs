@@ -538,4 +538,50 @@ mod tests {
         );
         assert_eq!(clean_og_title("Plain title - AliExpress"), "Plain title");
     }
+
+    /// While a sale runs the buyer pays its price, for the product and each SKU; the regular
+    /// price is the struck-out one.
+    #[test]
+    fn the_sale_price_not_the_regular_one() {
+        let html = r#"<html><body><script>window.runParams = {"data": {
+            "titleModule": {"subject": "Insoles"},
+            "priceModule": {"minActivityAmount": {"currency": "ILS", "value": 1.83},
+                            "minAmount": {"currency": "ILS", "value": 17.92}},
+            "quantityModule": {"totalAvailQuantity": 0},
+            "imageModule": {"imagePathList": ["https://ae01.alicdn.com/kf/S1.jpg"]},
+            "skuModule": {"productSKUPropertyList": [{"skuPropertyId": 14, "skuPropertyName": "Color",
+                "skuPropertyValues": [{"propertyValueId": 193, "propertyValueDisplayName": "Black"},
+                                      {"propertyValueId": 29, "propertyValueDisplayName": "White"}]}],
+              "skuPriceList": [
+                {"skuAttr": "14:193", "skuIdStr": "1201", "skuVal": {"isActivity": true, "availQuantity": 0,
+                  "skuActivityAmount": {"value": 1.83}, "skuAmount": {"value": 17.92}}},
+                {"skuAttr": "14:29", "skuIdStr": "1202", "skuVal": {"isActivity": false, "availQuantity": 4,
+                  "skuAmount": {"value": 19.5}}}]}
+            }};</script></body></html>"#;
+        let f = crate::extract::extract(
+            html,
+            Some("https://www.aliexpress.com/item/1005003340501584.html"),
+        )
+        .product;
+        assert_eq!(
+            (f.price.as_deref(), f.currency.as_deref()),
+            (Some("1.83"), Some("ILS"))
+        );
+        assert_eq!(
+            f.availability,
+            Some(crate::extract::facts::Availability::OutOfStock)
+        );
+        let v: Vec<(Option<&str>, Option<&str>, Option<&str>)> = f
+            .variants
+            .iter()
+            .map(|v| (v.id.as_deref(), v.label.as_deref(), v.price.as_deref()))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                (Some("1201"), Some("Black"), Some("1.83")),
+                (Some("1202"), Some("White"), Some("19.50"))
+            ]
+        );
+    }
 }

@@ -1272,4 +1272,41 @@ mod tests {
             Creator::Customer
         );
     }
+
+    /// The buy box's price: the deal price before the regular one; a book's selected buying
+    /// option (new) before the used one; and, where the buy box has no offer of its own, no
+    /// price and no availability at all — never a recommendation's.
+    #[test]
+    fn the_buyer_s_price_is_the_buy_box_s() {
+        let facts = |body: &str| {
+            let html = format!(
+                r#"<html><body><span id="productTitle">Kettle</span>{body}
+                <img id="landingImage" data-old-hires="https://m.media-amazon.com/images/I/71Kettle01L.jpg">
+                <div id="sims"><span class="a-price"><span class="a-offscreen">$5.00</span></span>
+                <a href="/dp/B0OTHER001">Add to Cart</a></div></body></html>"#
+            );
+            crate::extract::extract(&html, Some("https://www.amazon.com/dp/B0KETTLE01")).product
+        };
+        let f = facts(
+            r#"<span id="priceblock_ourprice">$30.00</span><span id="priceblock_dealprice">$24.99</span>
+            <div id="availability"><span>Currently unavailable.</span></div>"#,
+        );
+        assert_eq!(
+            (f.price.as_deref(), f.currency.as_deref()),
+            (Some("24.99"), Some("USD"))
+        );
+        assert_eq!(f.availability, Some(Availability::OutOfStock));
+        let f = facts(
+            r#"<div id="usedOfferAccordionRow" class="a-box accordion-row"><span class="a-color-price">$6.00</span></div>
+            <div id="newOfferAccordionRow" class="a-box a-accordion-active accordion-row"><span class="header-price">$15.98</span></div>"#,
+        );
+        assert_eq!(
+            f.price.as_deref(),
+            Some("15.98"),
+            "the selected (new) offer"
+        );
+        let f = facts(r#"<div id="buybox">See all buying options</div>"#);
+        assert_eq!((f.price, f.currency, f.availability), (None, None, None));
+        assert_eq!(f.sku.as_deref(), Some("B0KETTLE01"));
+    }
 }

@@ -616,4 +616,52 @@ mod tests {
             );
         }
     }
+
+    /// The variant the address asks for gives the price, in cents as Liquid writes them, not
+    /// its struck-out `compare_at_price`; the store's active currency names it.
+    #[test]
+    fn the_opened_variant_s_price_in_the_store_s_currency() {
+        let product = r#"{"id":5,"title":"Mug","handle":"mug","vendor":"Potter","options":["Color","Size"],
+            "description":"<p>Stoneware.</p><p>Dishwasher safe.</p>",
+            "variants":[
+              {"id":51,"option1":"Red","option2":"S","price":1250,"compare_at_price":1900,"sku":"MUG-R-S","barcode":"4006381333931","available":true,
+               "featured_image":{"src":"//cdn.shopify.com/s/files/1/0001/products/red.jpg?v=1"}},
+              {"id":52,"option1":"Blue","option2":"S","price":"14.00","sku":"MUG-B-S","barcode":"MUG-B","available":false}],
+            "images":["//cdn.shopify.com/s/files/1/0001/products/red.jpg?v=1"]}"#;
+        let html = format!(
+            r#"<html><head><script>Shopify.shop = "m.myshopify.com"; Shopify.currency = {{"active":"EUR","rate":"1.0"}};</script></head>
+            <body><script type="application/json">{product}</script></body></html>"#
+        );
+        let f = extract(&html, Some("https://mugs.example/products/mug?variant=52")).product;
+        assert_eq!(
+            (f.price.as_deref(), f.currency.as_deref()),
+            (Some("14.00"), Some("EUR"))
+        );
+        assert_eq!(f.sku.as_deref(), Some("MUG-B-S"));
+        assert_eq!(f.gtin, None, "a store's own code is no GTIN");
+        assert_eq!(f.availability, Some(Availability::OutOfStock));
+        assert_eq!(f.brand.as_deref(), Some("Potter"));
+        assert_eq!(
+            f.description.as_deref(),
+            Some("Stoneware.\nDishwasher safe.")
+        );
+        let red = &f.variants[0];
+        assert_eq!(
+            (
+                red.label.as_deref(),
+                red.price.as_deref(),
+                red.sku.as_deref()
+            ),
+            (Some("Red / S"), Some("12.50"), Some("MUG-R-S"))
+        );
+        assert_eq!(red.attributes[0].name, "Color");
+        assert_eq!(red.pictures.len(), 1);
+        let f = extract(&html, Some("https://mugs.example/products/mug")).product;
+        assert_eq!(
+            f.price.as_deref(),
+            Some("12.50"),
+            "the first available variant"
+        );
+        assert_eq!(f.gtin.as_deref(), Some("4006381333931"));
+    }
 }

@@ -468,4 +468,23 @@ mod tests {
             );
         }
     }
+
+    /// A sale prints the regular price struck out (`<del>`) and the sale price (`<ins>`): the
+    /// buyer pays the sale price.
+    #[test]
+    fn the_sale_price_not_the_struck_out_one() {
+        let html = r#"<html lang="en-GB"><body><div id="product-9" class="product type-product outofstock">
+            <div class="woocommerce-product-gallery"><div class="woocommerce-product-gallery__image"><img src="https://w.example/wp-content/uploads/a.jpg" data-large_image="https://w.example/wp-content/uploads/a.jpg"></div></div>
+            <div class="summary"><h1 class="product_title">Scarf</h1>
+            <p class="price"><del><span class="woocommerce-Price-amount amount"><bdi><span class="woocommerce-Price-currencySymbol">&pound;</span>20.00</bdi></span></del>
+            <ins><span class="woocommerce-Price-amount amount"><bdi><span class="woocommerce-Price-currencySymbol">&pound;</span>15.00</bdi></span></ins></p>
+            <div class="product_meta"><span class="sku_wrapper">SKU: <span class="sku">SC-1</span></span></div></div></div></body></html>"#;
+        let f = extract(html, Some("https://w.example/product/scarf/")).product;
+        assert_eq!(
+            (f.price.as_deref(), f.currency.as_deref()),
+            (Some("15.00"), Some("GBP"))
+        );
+        assert_eq!(f.sku.as_deref(), Some("SC-1"));
+        assert_eq!(f.availability, Some(Availability::OutOfStock));
+    }
 }
