@@ -12,6 +12,11 @@
 //!   video id;
 //! * **description** — the rendered description's lazy images (`img[data-lazyload-src]`,
 //!   `.html-description img`).
+//!
+//! **Facts** (the page data): `offerTitle`; the first tier of `priceModel.currentPrices`, in yuan
+//! (1688 is mainland China's market, its `¥`); `featureAttributes` as specifications;
+//! `companyName`; and every SKU of `skuInfoMap` (its key joins the `skuProps` values with `>`):
+//! price where given, `canBookCount` as stock, its values' pictures.
 
 use std::sync::LazyLock;
 

@@ -10,6 +10,11 @@
 //!   `[data-module-name=module_detail_video]` and any `<video>` in the image module. Everything
 //!   else at `_350x350`/`_220x220` is recommendations (the review module's pictures are the
 //!   "see product" cards of reviewed listings) and is not read.
+//!
+//! **Facts** (the rendered page): the `h1`'s title; the first tier of the price ladder (what the
+//! smallest order pays) in the currency its symbol names; the key attributes
+//! (`module-attribute-row`); the breadcrumbs; the supplier's name (`module_company`); and the
+//! pictured values of the first variation list, one dimension's values (the page lists no SKUs).
 
 use std::sync::LazyLock;
 
@@ -256,14 +261,7 @@ fn facts(page: &Page<'_>, found: &mut Found) {
             read::set_price(&mut f, price, currency);
         }
     }
-    for row in page.select(&ROWS) {
-        if let (Some(name), Some(value)) = (
-            row.select(&NAME).next().and_then(read::inline_text),
-            row.select(&VALUE).next().and_then(read::inline_text),
-        ) {
-            read::add_spec(&mut f.specs, &name, &value);
-        }
-    }
+    read::add_row_specs(&mut f.specs, page.select(&ROWS), &NAME, &VALUE);
     read::ids_from_specs(&mut f);
     f.categories = read::categories(page.select(&CRUMBS).map(text_of), f.name.as_deref());
     f.variants = pictured_values(page, &f);

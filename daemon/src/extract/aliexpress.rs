@@ -21,6 +21,13 @@
 //!
 //! A page saved before the description loaded has it only behind `descriptionUrl` (another
 //! request, not made), and reviews live in an iframe: neither is extracted then.
+//!
+//! **Facts** (runParams' modules): `titleModule.subject`; the sale (`minActivityAmount`) while one
+//! runs, else `minAmount`, with its currency code — the lowest of a range; `totalAvailQuantity`;
+//! `feedbackRating`; `storeModule.storeName`; the breadcrumb steps with a category id;
+//! `specsModule.props` (a name listed once per value joined); and every SKU of `skuPriceList`: its
+//! values (`skuAttr`, named by `productSKUPropertyList`), sale or regular price, stock and its
+//! values' pictures.
 
 use std::sync::LazyLock;
 

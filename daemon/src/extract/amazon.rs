@@ -28,6 +28,20 @@
 //!   comparison table's pictures of other products;
 //! * **review** — review image tiles and the customer-image carousel, on the product page and on
 //!   its reviews page (`/product-reviews/<ASIN>`, which holds nothing else of the product).
+//!
+//! **Facts** (`found.facts()`): the name `#productTitle`; the buy box's price — the twister's
+//! `.twister-plus-buying-options-price-data`, else its price elements, deal and sale price before
+//! the regular one, a book's selected (`a-accordion-active`) buying option — in the storefront's
+//! currency (`$` is the dollar of amazon.com, the Canadian dollar of amazon.ca); a buy box without
+//! an offer of its own ("See all buying options") makes price and availability absent, since the
+//! page's other prices are other products'; `#availability`'s words; the ASIN as the SKU; the
+//! overview, technical details and detail-bullet tables as specifications (their brand, part or
+//! model number, ISBN-13 as brand, MPN, GTIN; else the byline's brand filter or brand store);
+//! `#feature-bullets`; the wayfinding breadcrumbs; `#acrPopover` and `#acrCustomerReviewText`; the
+//! seller's profile link or the buy box's "sold by Amazon…"; the book or product description; and
+//! the variation family from `dimensionValuesDisplayData` (each ASIN's values, named by
+//! `variationDisplayLabels`) with the `colorImages` of its `colorToAsin` key — only the page's own
+//! ASIN has its price on the page.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;

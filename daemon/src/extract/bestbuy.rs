@@ -29,6 +29,14 @@
 //!
 //! The classic US addresses (`/site/<slug>/<sku>.p?skuId=<sku>`) are not claimed: no saved page
 //! shows one, and `/site/` also holds the category pages.
+//!
+//! **Facts**: in Canada the state's product — name, `brandName`, `sku`, `modelNumber`, `upcs`, the
+//! shelf price `priceWithoutEhf` (the environmental fee depends on the province) in the state's
+//! `intl` currency, the shipping availability, rating and count, `shortDescription`,
+//! `longDescription`'s bullet points, the grouped `specs`, the category breadcrumb; in the United
+//! States the markup — the header's title, model and SKU, the price block's customer price (`$`: US
+//! dollars), the key specifications, the features, the review stats, the breadcrumbs after the
+//! store's home, the add-to-cart button's state, and a one-dimension variation chooser's values.
 
 use std::sync::LazyLock;
 

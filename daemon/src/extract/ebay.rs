@@ -11,6 +11,11 @@
 //!
 //! Where multi-variation listings keep per-variation pictures is not known from any source or
 //! fixture, so eBay yields no `variant` items.
+//!
+//! **Facts** (the 2016 View Item page): the title without its hidden "Details about"; the sale
+//! price `#mm-saleDscPrc`, else `#prcIsum` (`content` for machines; `#orgPrc` is the struck-out
+//! one) in `[itemprop=priceCurrency]`; the item number as the SKU; "Item specifics" (Brand, MPN,
+//! UPC); the breadcrumbs; the seller's name.
 
 use std::sync::LazyLock;
 

@@ -9,6 +9,10 @@
 //!
 //! Etsy maps variation values to pictures in `image_ids_by_listing_variation_ids`, empty in the
 //! only fixture that has the key, so Etsy yields no `variant` items yet.
+//!
+//! **Facts**: the buy box's price in the shopper's currency (taxes included where they apply; the
+//! listing's data may state it before tax), where its currency is plain, else the 2015 page's
+//! `#listing-price` meta; the buy box's stock words; the shop; the description.
 
 use std::sync::LazyLock;
 

@@ -23,6 +23,11 @@
 //!
 //! Videos: `imageAndVideoJson.mainVideoId` names a video, but its address comes from another
 //! request, so none is extracted. Description images load from `product.desc`, another request.
+//!
+//! **Facts**: `product.name`; the price shown as the buyer's (`#J_FinalPrice`, beside JD's own
+//! price struck out) in yuan (mainland China's market, its `￥`); the page's SKU id as the SKU; the
+//! breadcrumbs; and every SKU of `colorSize` by its dimensions' names — only the page's own has its
+//! price on the page; stock and other prices load by other requests.
 
 use std::sync::LazyLock;
 

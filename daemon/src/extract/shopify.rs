@@ -32,6 +32,12 @@
 //!
 //! A Shopify page without the product object (themes that render only their gallery) is not
 //! claimed: the generic extractor reads it, as any other shop's.
+//!
+//! **Facts** (the product object): `title`, `vendor` as the brand, `description` as text; the
+//! opened variant's price (whole cents as Liquid writes them; never `compare_at_price`), SKU,
+//! barcode (when a GTIN) and availability, in the store's active currency (`Shopify.currency`); and
+//! every variant with its option values named by `options`, price, SKU, availability and featured
+//! picture (a product with one variant lists none apart from itself).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;

@@ -14,6 +14,13 @@
 //! Every size suffix (`_50x50.jpg`, `_400x400.jpg`, `_.webp`) is alicdn's and is removed by
 //! `cdn::largest`. Description images are not in the page (a separate `descUrl` request).
 //! Tmall (`tmall.rs`) is Taobao's mall and shares the swatch markup, read here.
+//!
+//! **Facts** (shared with Tmall, [`facts`]): the promotion price where shown, else the price
+//! panel's (the lowest of a range), in yuan (mainland China's market, its `¥`); the attribute list
+//! (`品牌: …`) as specifications; the shop's name; every SKU of `skuMap`
+//! (`;<propertyId>:<valueId>;…`: price, stock, skuId), named by the sale properties the page shows
+//! (`ul.J_TSaleProp[data-property]`) and pictured by its values' swatches. Taobao's own: the
+//! title's `data-title`, the stock count `#J_SpanStock`.
 
 use std::sync::LazyLock;
 

@@ -14,6 +14,10 @@
 //!
 //! The alicdn size suffixes are removed by `cdn::largest`. Description images are not in the
 //! page (a separate `descUrl` request).
+//!
+//! **Facts**: Taobao's ([`taobao::facts`]) with `valItemInfo.skuMap` and each value's
+//! `propertyPics`; the title, brand and stock (`quantity`) from `itemDO`; the review count
+//! `#J_ItemRates`.
 
 use std::sync::LazyLock;
 

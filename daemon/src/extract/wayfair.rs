@@ -37,6 +37,12 @@
 //! The option swatches (`scale-w55`, `scale-w88`) picture the other colours (27792083,
 //! 28948221), but the page holds no gallery of those options, so Wayfair yields no `variant`
 //! items yet; the page's `"videos"` list is empty, so no video form is known.
+//!
+//! **Facts** (the page's state): the `salePrice` (the `listPrice` is the struck-out one) in the
+//! currency the JSON-LD offer names; `is_out_of_stock`; `manufacturerProductId` as the MPN; the
+//! `breadcrumbs`; the overview's description; and, when the product has one option category
+//! (`standardOptions`: Upholstery Color), each option as a variant, the `selectedOptions` one the
+//! page's.
 
 use std::sync::LazyLock;
 

@@ -28,6 +28,12 @@
 //!
 //! Uploads are saved as WordPress stores them: the full-size file is the largest there is, and
 //! its smaller copies (`-600x600.jpg`) are not asked for.
+//!
+//! **Facts** (as the templates print them): `h1.product_title`; `.summary .price` — the sale price
+//! in `<ins>`, never the `<del>` one — in the currency its symbol and the page's country name; the
+//! stock class `wc_product_class()` puts on the product's wrapper; `.product_meta`'s SKU and
+//! categories; the description tab (else the short description); the attributes table; the rating;
+//! and every variation with its form labels and values, `display_price`, SKU, stock and picture.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -256,14 +262,7 @@ fn facts(page: &Page<'_>, variations: &[Value], form: &Form, found: &mut Found) 
                 _ => Some(text),
             }
         });
-    for row in page.select(&ATTRIBUTES) {
-        if let (Some(name), Some(value)) = (
-            row.select(&LABEL).next().and_then(read::inline_text),
-            row.select(&VALUE).next().and_then(read::inline_text),
-        ) {
-            read::add_spec(&mut f.specs, &name, &value);
-        }
-    }
+    read::add_row_specs(&mut f.specs, page.select(&ATTRIBUTES), &LABEL, &VALUE);
     read::ids_from_specs(&mut f);
     let all = variations
         .iter()

@@ -5,7 +5,9 @@
 //! A fact the page does not state is absent, never guessed. Sources, best first; each fills
 //! only what the ones before left empty:
 //!
-//! 1. the site extractor, from its marketplace's own state data ([`super::Found::facts`]);
+//! 1. the site extractor, from its marketplace's own state data ([`super::Found::facts`]; the
+//!    shapes several sites share are in [`read`]); a fact its data proves absent (a buy box
+//!    without an offer, [`Fact`]) stays absent whatever the later sources say;
 //! 2. the page's structured data ([`structured`]): JSON-LD, microdata and RDFa of the page's own
 //!    product, then OpenGraph and product meta tags;
 //! 3. what the page shows ([`visible`]): the price and availability beside the product's title

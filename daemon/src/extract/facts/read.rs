@@ -5,7 +5,7 @@
 //! values. Every site reads its own shapes; these are the shapes several of them repeat, so
 //! each rule lives once.
 
-use scraper::{ElementRef, Html, Node};
+use scraper::{ElementRef, Html, Node, Selector};
 use serde_json::Value;
 
 use super::super::embedded::text;
@@ -128,6 +128,24 @@ pub(crate) fn add_spec(specs: &mut Vec<Spec>, name: &str, value: &str) {
     };
     if specs.len() < MAX_SPECS && !specs.iter().any(|s| s.name.eq_ignore_ascii_case(&name)) {
         specs.push(Spec { name, value });
+    }
+}
+
+/// Adds each row's specification: the text of its first `name` element and of its first
+/// `value` element (a table's `th`/`td`, a list's label/value).
+pub(crate) fn add_row_specs<'a>(
+    specs: &mut Vec<Spec>,
+    rows: impl Iterator<Item = ElementRef<'a>>,
+    name: &Selector,
+    value: &Selector,
+) {
+    for row in rows {
+        if let (Some(n), Some(v)) = (
+            row.select(name).next().and_then(inline_text),
+            row.select(value).next().and_then(inline_text),
+        ) {
+            add_spec(specs, &n, &v);
+        }
     }
 }
 
