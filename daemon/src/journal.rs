@@ -645,6 +645,25 @@ impl Journal {
         Ok(())
     }
 
+    /// The jobs of the latest inbox input named `name` (as it was dropped: `urls.txt`), or
+    /// `None` when no input of that name made jobs.
+    pub fn inbox_jobs(&self, name: &str) -> Result<Option<Vec<JobId>>> {
+        let jobs: Option<Option<String>> = self
+            .conn()
+            .query_row(
+                "SELECT jobs FROM inbox_inputs WHERE name = ?1 AND jobs IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .doing("reading an inbox input")?;
+        jobs.flatten()
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| JournalError::Corrupt(format!("inbox input {name:?}: {e}")))
+    }
+
     /// Forgets an input that was recorded but never moved (the move failed, or a crash came
     /// first): it is still in the inbox and is taken again from there.
     pub fn forget_input(&self, input: i64) -> Result<()> {

@@ -611,6 +611,7 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         ("post", "/api/v1/jobs/{job}/retry"),
         ("post", "/api/v1/jobs/{job}/open"),
         ("get", "/api/v1/jobs/{job}/items/{index}/thumbnail"),
+        ("get", "/api/v1/export"),
         ("get", "/api/v1/folders"),
         ("post", "/api/v1/folders/{folder}/open"),
         ("get", "/api/v1/events"),

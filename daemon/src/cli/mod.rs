@@ -3,6 +3,7 @@
 
 mod daemon;
 mod doctor;
+mod export;
 mod extract;
 mod grab;
 mod install;
@@ -44,6 +45,8 @@ pub enum Command {
     Doctor(doctor::Args),
     /// Print the media a saved product page holds (what a grab would save), without any network.
     Extract(extract::Args),
+    /// Write finished jobs' products as one sheet for Shopify, WooCommerce or a spreadsheet.
+    Export(export::Args),
 }
 
 /// What every subcommand gets.
@@ -76,6 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Uninstall(args) => uninstall::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Extract(args) => extract::run(args),
+        Command::Export(args) => export::run(args, &ctx),
     }
 }
 

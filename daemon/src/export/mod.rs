@@ -117,9 +117,7 @@ impl std::fmt::Display for Format {
 pub enum ExportError {
     #[error("there is no job {0}; `haul status` lists the jobs haul knows")]
     NoSuchJob(JobId),
-    #[error(
-        "job {job} is still {state}; export it once it has ended (`haul status` shows how far it is)"
-    )]
+    #[error("job {job} is still {state}; export it once it has ended")]
     NotFinished { job: JobId, state: &'static str },
     #[error("no jobs to export: name them by id (`haul status` lists them)")]
     NoJobs,
