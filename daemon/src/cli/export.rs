@@ -14,11 +14,13 @@ use haul_protocol::message::JobId;
 
 use super::Context;
 
-/// Write the products of ended jobs as one sheet for a shop: Shopify's product import CSV,
-/// WooCommerce's product CSV, or everything haul knows of each product as CSV or an Excel
-/// workbook. Name, price, SKUs, description, variants and pictures come from what each product
-/// page said; pictures are their original addresses (shops fetch them from there), and the
-/// file names in the package follow in a column of their own. Several jobs make one sheet.
+/// Write the products of ended jobs as one sheet for Shopify, WooCommerce or a spreadsheet.
+///
+/// Shopify's product import CSV, WooCommerce's product CSV, or everything haul knows of each
+/// product as CSV or an Excel workbook. Name, price, SKUs, description, variants and pictures
+/// come from what each product page said; pictures are their original addresses (shops fetch
+/// them from there), and the file names in the package follow in a column of their own.
+/// Several jobs make one sheet. Products are drafts in the shop until you publish them.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Job ids as `haul status` lists them, or ranges such as `12-18`.

@@ -45,7 +45,6 @@ pub enum Command {
     Doctor(doctor::Args),
     /// Print the media a saved product page holds (what a grab would save), without any network.
     Extract(extract::Args),
-    /// Write finished jobs' products as one sheet for Shopify, WooCommerce or a spreadsheet.
     Export(export::Args),
 }
 
