@@ -403,21 +403,12 @@ async fn the_status_api_exports_ended_jobs_as_downloads() {
     let daemon = InProcessDaemon::start(&home).await;
     let api = StatusClient::of(&home).await;
 
-    let create = |body: Value| {
-        let api = api.clone();
-        async move {
-            let answer = api.change("POST", "/api/v1/jobs", Some(body)).await;
-            assert_eq!(
-                answer.status,
-                201,
-                "{}",
-                String::from_utf8_lossy(&answer.body)
-            );
-            answer.json()["job"].as_u64().expect("a job id")
-        }
-    };
-    let tee = create(json!({"page": {"url": PAGE_URL, "html": tee_page(&server)}})).await;
-    let links = create(json!({"urls": [server.url("/p/tee-back.jpg")], "name": "loose"})).await;
+    let tee = api
+        .create_job(json!({"page": {"url": PAGE_URL, "html": tee_page(&server)}}))
+        .await;
+    let links = api
+        .create_job(json!({"urls": [server.url("/p/tee-back.jpg")], "name": "loose"}))
+        .await;
     api.wait_until_ended(tee, DEADLINE).await;
     api.wait_until_ended(links, DEADLINE).await;
 
@@ -519,7 +510,7 @@ async fn the_status_api_exports_ended_jobs_as_downloads() {
     // Refusals.
     for (query, status, code) in [
         (format!("jobs={tee}&format=pdf"), 400, "bad_request"),
-        (format!("jobs=abc&format=csv"), 400, "bad_request"),
+        ("jobs=abc&format=csv".to_string(), 400, "bad_request"),
         ("jobs=&format=csv".to_string(), 400, "bad_request"),
         ("format=csv".to_string(), 400, "bad_request"),
         (format!("jobs={tee},424242&format=csv"), 404, "not_found"),
@@ -531,7 +522,9 @@ async fn the_status_api_exports_ended_jobs_as_downloads() {
             "{query}"
         );
     }
-    let slow = create(json!({"urls": [server.url("/p/slow.jpg")], "name": "slow"})).await;
+    let slow = api
+        .create_job(json!({"urls": [server.url("/p/slow.jpg")], "name": "slow"}))
+        .await;
     api.wait_for_job(slow, DEADLINE, |d| d["state"] == "running")
         .await;
     let running = api

@@ -347,9 +347,7 @@ async fn the_page_shows_what_a_product_costs_and_exports_jobs() {
         serde_json::json!({"page": {"url": "https://shop.test/products/kettle", "html": page}}),
         serde_json::json!({"urls": [one.clone()], "name": "Loose picture"}),
     ] {
-        let answer = api.change("POST", "/api/v1/jobs", Some(body)).await;
-        assert_eq!(answer.status, 201);
-        let job = answer.json()["job"].as_u64().expect("a job id");
+        let job = api.create_job(body).await;
         api.wait_until_ended(job, WAIT).await;
         jobs.push(job);
     }

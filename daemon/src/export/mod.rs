@@ -527,6 +527,22 @@ pub(crate) mod tests {
         }
     }
 
+    /// A CSV export read back: its header and rows.
+    pub(crate) fn read_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+        let header = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        (header, rows)
+    }
+
     /// A list of links: no facts at all, two pictures.
     pub(crate) fn bare() -> Product {
         Product {

@@ -216,7 +216,7 @@ fn tags(categories: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::tests::{bare, tee};
+    use crate::export::tests::{bare, read_csv as read, tee};
 
     /// Shopify's product CSV columns as its documentation lists them today, in the order of
     /// its sample file, copied from
@@ -234,22 +234,6 @@ mod tests {
         Continue selling when out of stock,Weight value (grams),Weight unit for display,\
         Requires shipping,Fulfillment service,Product image URL,Image position,Image alt text,\
         Variant image URL,Gift card,SEO title,SEO description";
-
-    /// The CSV back as rows of named fields.
-    fn read(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-        let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-        let header = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = reader
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_string).collect())
-            .collect();
-        (header, rows)
-    }
 
     #[test]
     fn a_variant_product_column_by_column() {

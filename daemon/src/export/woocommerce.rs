@@ -207,22 +207,10 @@ fn list(values: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::tests::{bare, tee};
+    use crate::export::tests::{bare, read_csv, tee};
 
     fn read(table: &Table) -> (Vec<String>, Vec<Vec<String>>) {
-        let bytes = table.csv();
-        let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
-        let header = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = reader
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_string).collect())
-            .collect();
-        (header, rows)
+        read_csv(&table.csv())
     }
 
     #[test]
