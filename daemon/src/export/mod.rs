@@ -353,12 +353,14 @@ fn product_of(job: &JobRecord, items: &[ItemRecord]) -> Product {
         .filter(|i| i.state == ItemState::Saved)
         .collect();
     // Jobs packaged before the journal kept entry names: their package's manifest has them.
-    let from_manifest: HashMap<String, String> =
-        if saved.iter().all(|i| i.entry.is_none()) && job.state != JobState::Failed {
-            manifest_names(job)
-        } else {
-            HashMap::new()
-        };
+    let from_manifest: HashMap<String, String> = if !saved.is_empty()
+        && saved.iter().all(|i| i.entry.is_none())
+        && job.state != JobState::Failed
+    {
+        manifest_names(job)
+    } else {
+        HashMap::new()
+    };
     let media = saved
         .iter()
         .map(|i| Medium {
@@ -568,6 +570,113 @@ pub(crate) mod tests {
                 .collect(),
             links: Vec::new(),
         }
+    }
+
+    /// A journal with one ended job of two saved pictures, packaged as a folder at `package`
+    /// whose `manifest.json` names them; entry names journaled or not.
+    fn journaled(dir: &std::path::Path, journal_names: bool) -> (Journal, JobId) {
+        use crate::journal::{NewItem, NewJob, ProductInfo, SavedMedia};
+        let journal = Journal::open(&dir.join("journal.sqlite3")).unwrap();
+        let job = journal
+            .create_job(&NewJob {
+                label: "lamp".into(),
+                request: Default::default(),
+                out_dir: dir.into(),
+                package_mode: haul_protocol::message::PackageMode::Folder,
+            })
+            .unwrap();
+        let urls = ["https://cdn.example/a.jpg", "https://cdn.example/b.jpg"];
+        let items: Vec<NewItem> = urls
+            .iter()
+            .enumerate()
+            .map(|(i, url)| NewItem {
+                url: url.to_string(),
+                kind: MediaKind::Image,
+                role: if i == 0 { Role::Main } else { Role::Gallery },
+                variant: None,
+                variant_id: None,
+                code: None,
+            })
+            .collect();
+        let info = ProductInfo {
+            title: Some("Brass Lamp | Shop".into()),
+            facts: ProductFacts {
+                name: Some("Brass Lamp".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        journal.plan_job(job, &info, &items, &[]).unwrap();
+        for i in 0..2 {
+            let saved = SavedMedia {
+                content_type: "image/jpeg".into(),
+                ext: "jpg".into(),
+                width: None,
+                height: None,
+                sha256: "00".into(),
+                bytes: 1,
+                warnings: Vec::new(),
+            };
+            journal.item_saved(job, i, &saved).unwrap();
+        }
+        let package = dir.join("lamp");
+        std::fs::create_dir_all(&package).unwrap();
+        let manifest = serde_json::json!({"files": [
+            {"name": "01-main.jpg", "url": urls[0], "sha256": "00"},
+            {"name": "02.jpg", "url": urls[1], "sha256": "00"},
+        ]});
+        std::fs::write(package.join("manifest.json"), manifest.to_string()).unwrap();
+        if journal_names {
+            journal
+                .set_entries(
+                    job,
+                    &[(0, Some("journaled-1.jpg")), (1, Some("journaled-2.jpg"))],
+                )
+                .unwrap();
+        }
+        journal
+            .finish_job(job, JobState::Complete, Some(&package), None)
+            .unwrap();
+        (journal, job)
+    }
+
+    #[test]
+    fn loads_from_the_journal_and_names_files_as_the_package_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, job) = journaled(dir.path(), true);
+        let products = load(&journal, &[job, job]).unwrap();
+        assert_eq!(products.len(), 1, "a job named twice is one product");
+        let p = &products[0];
+        assert_eq!(p.name, "Brass Lamp", "the page's name, not its title");
+        let files: Vec<Option<&str>> = p.media.iter().map(|m| m.file.as_deref()).collect();
+        assert_eq!(files, [Some("journaled-1.jpg"), Some("journaled-2.jpg")]);
+
+        // Packaged before the journal kept names: the package's manifest has them.
+        let older = tempfile::tempdir().unwrap();
+        let (journal, job) = journaled(older.path(), false);
+        let p = &load(&journal, &[job]).unwrap()[0];
+        let files: Vec<Option<&str>> = p.media.iter().map(|m| m.file.as_deref()).collect();
+        assert_eq!(files, [Some("01-main.jpg"), Some("02.jpg")]);
+
+        assert!(matches!(load(&journal, &[]), Err(ExportError::NoJobs)));
+        let missing = load(&journal, &[job, 424242]).unwrap_err();
+        assert!(
+            matches!(missing, ExportError::NoSuchJob(424242)),
+            "{missing}"
+        );
+        let queued = journal
+            .create_job(&crate::journal::NewJob {
+                label: "later".into(),
+                request: Default::default(),
+                out_dir: older.path().into(),
+                package_mode: haul_protocol::message::PackageMode::Zip,
+            })
+            .unwrap();
+        let e = load(&journal, &[queued]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("job {queued} is still queued; export it once it has ended")
+        );
     }
 
     #[test]
