@@ -25,6 +25,8 @@
 
 #[path = "extract_fixtures/anyshop.rs"]
 mod anyshop;
+#[path = "extract_fixtures/anyshop_facts.rs"]
+mod anyshop_facts;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
