@@ -28,6 +28,8 @@
 
 #[path = "extract_fixtures/anyshop.rs"]
 mod anyshop;
+#[path = "extract_fixtures/anyshop_facts.rs"]
+mod anyshop_facts;
 #[path = "extract_fixtures/product.rs"]
 mod product;
 
@@ -743,10 +745,44 @@ fn json_shape() {
         .as_object()
         .map(|o| o.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    for k in ["site", "product_id", "title", "page_url", "media"] {
+    for k in [
+        "site",
+        "product_id",
+        "title",
+        "page_url",
+        "product",
+        "media",
+    ] {
         assert!(keys.contains(&k), "missing {k} in {keys:?}");
     }
     assert_eq!(v["site"], "aliexpress");
+    let mut product: Vec<&str> = v["product"]
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    product.sort_unstable();
+    assert_eq!(
+        product,
+        [
+            "availability",
+            "brand",
+            "categories",
+            "currency",
+            "description",
+            "features",
+            "gtin",
+            "mpn",
+            "name",
+            "price",
+            "rating",
+            "review_count",
+            "seller",
+            "sku",
+            "specs",
+            "variants"
+        ],
+        "every fact, null or empty when the page does not state it"
+    );
     let media = v["media"].as_array().cloned().unwrap_or_default();
     for m in &media {
         let mut k: Vec<&str> = m
@@ -810,6 +846,49 @@ fn cli_prints_json_for_a_gzipped_page() {
     );
 }
 
+/// What `haul extract PAGE [--url URL] [--json]` prints; it must succeed.
+fn haul_extract(page: &std::path::Path, url: Option<&str>, json: bool) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_haul"));
+    cmd.arg("extract").arg(page);
+    if let Some(url) = url {
+        cmd.args(["--url", url]);
+    }
+    if json {
+        cmd.arg("--json");
+    }
+    let out = cmd.output().unwrap_or_else(|e| panic!("haul runs: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The product's facts, readable and as JSON, from the authored WooCommerce page (always here).
+#[test]
+fn cli_shows_the_products_facts() {
+    let page = tables_dir().join("woocommerce-hoodie.authored.html");
+    let run = |json: bool| haul_extract(&page, None, json);
+    let text = run(false);
+    for line in [
+        "\nproduct\n  name:         Hoodie\n",
+        "\n  price:        45.00 USD\n",
+        "\n  availability: InStock\n",
+        "\n  sku:          woo-hoodie\n",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+    assert!(
+        !text.contains("gtin:"),
+        "what the page does not state is not shown"
+    );
+    let v: serde_json::Value = serde_json::from_str(&run(true)).unwrap_or_default();
+    assert_eq!(v["product"]["price"], "45.00");
+    assert_eq!(v["product"]["currency"], "USD");
+    assert_eq!(v["product"]["gtin"], serde_json::Value::Null);
+}
+
 /// `haul extract` shows a video platform's page apart from the media, as a link not downloaded,
 /// in both its outputs.
 #[test]
@@ -819,18 +898,9 @@ fn cli_shows_links_apart_from_the_media() {
         eprintln!("skipping: fixture folder {} is absent", dir.display());
         return;
     }
-    let run = |json: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_haul"));
-        cmd.arg("extract")
-            .arg(dir.join("anyshop/bestbuy-2c42fb6035ff.html.gz"))
-            .args(["--url", "https://www.bestbuy.ca/en-ca/product/x/12222651"]);
-        if json {
-            cmd.arg("--json");
-        }
-        let out = cmd.output().unwrap_or_else(|e| panic!("haul runs: {e}"));
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let page = dir.join("anyshop/bestbuy-2c42fb6035ff.html.gz");
+    let url = "https://www.bestbuy.ca/en-ca/product/x/12222651";
+    let run = |json: bool| haul_extract(&page, Some(url), json);
     let text = run(false);
     assert!(text.contains("9 media: 9 images, 0 videos"), "{text}");
     assert!(
@@ -1012,6 +1082,38 @@ fn fifty_megabytes_of_nested_tags() {
         Some("https://www.amazon.com/dp/B000000000"),
     );
     assert!(e.media.is_empty());
+}
+
+/// Forty megabytes of other products' prices around the product's own, then forty of prices in
+/// scripts only: the product's price (or none), its currency, no crash.
+#[test]
+fn forty_megabytes_of_prices() {
+    let mut page = String::from(
+        r#"<html lang="de-DE"><head><title>Messinglampe | Shop</title></head><body><main>
+        <h1>Messinglampe</h1><div class="buy">
+        <span class="price">1.299,00 €</span><button>In den Warenkorb</button></div></main>"#,
+    );
+    let mut n = 0;
+    while page.len() < 40 * 1024 * 1024 {
+        n += 1;
+        let _ = write!(
+            page,
+            r#"<div class="tile"><a href="/p/{n}"><span class="price">{n},00 $</span></a></div>"#
+        );
+    }
+    let e = timed("tiles", &page, Some("https://shop.example/lampe"));
+    assert_eq!(e.product.name.as_deref(), Some("Messinglampe"));
+    assert_eq!(e.product.price.as_deref(), Some("1299.00"));
+    assert_eq!(e.product.currency.as_deref(), Some("EUR"));
+
+    let mut scripts = String::from("<html><head><title>Lamp</title></head><body><h1>Lamp</h1>");
+    while scripts.len() < 40 * 1024 * 1024 {
+        scripts
+            .push_str(r#"<script>dataLayer.push({"price": "12.99", "currency": "USD"})</script>"#);
+    }
+    let e = timed("scripts", &scripts, Some("https://shop.example/lamp"));
+    assert_eq!(e.product.price, None);
+    assert_eq!(e.product.currency, None);
 }
 
 #[test]

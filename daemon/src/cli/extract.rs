@@ -8,12 +8,14 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 
-use haul::extract::{self, Extraction};
+use haul::extract::{self, Extraction, ProductFacts};
 use haul::media::{MediaKind, Role};
 
-/// Print every photo and video a saved product page holds, in its best quality and with its role
-/// (main, gallery, variant, video, description, review), and the links to videos the page embeds
-/// from a video platform (YouTube, Vimeo), which a grab lists but does not download. Reads the
+/// Print what the page says the product is and costs (name, brand, price, availability, codes,
+/// bullet points, specifications, variants), every photo and video it holds, in its best quality
+/// and with its role (main, gallery, variant, video, description, review), and the links to
+/// videos the page embeds from a video platform (YouTube, Vimeo), which a grab lists but does not
+/// download. Reads the
 /// file only: nothing is downloaded and no network is used. Gzip-compressed pages (`.html.gz`) are read directly.
 #[derive(Debug, Parser)]
 pub struct Args {
@@ -25,8 +27,10 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
-    /// Print JSON: {"site", "product_id", "title", "page_url", "media": [{"kind", "role", "url",
-    /// "variant", "variant_id"}], "links": [{"url", "role", "platform"}], …}.
+    /// Print JSON: {"site", "product_id", "title", "page_url", "product": {"name", "brand",
+    /// "price", "currency", "availability", "sku", "gtin", "mpn", "description", "features",
+    /// "specs", "categories", "rating", "review_count", "seller", "variants"}, "media": [{"kind",
+    /// "role", "url", "variant", "variant_id"}], "links": [{"url", "role", "platform"}], …}.
     #[arg(long)]
     pub json: bool,
 }
@@ -44,6 +48,115 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     print!("{out}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many of a long list's entries are shown before "… and N more".
+const SHOWN: usize = 8;
+
+/// The product's facts for people: what the page states, nothing for what it does not.
+fn product(p: &ProductFacts) -> String {
+    let mut s = String::new();
+    let mut line = |label: &str, value: Option<String>| {
+        if let Some(v) = value {
+            let _ = writeln!(s, "  {label:<13} {v}");
+        }
+    };
+    line("name:", p.name.clone());
+    line("brand:", p.brand.clone());
+    line(
+        "price:",
+        p.price.as_ref().map(|price| match &p.currency {
+            Some(c) => format!("{price} {c}"),
+            None => format!("{price} (currency not stated)"),
+        }),
+    );
+    line(
+        "availability:",
+        p.availability.map(|a| a.as_str().to_string()),
+    );
+    for (label, code) in [("sku:", &p.sku), ("gtin:", &p.gtin), ("mpn:", &p.mpn)] {
+        line(label, code.clone());
+    }
+    line(
+        "rating:",
+        p.rating.as_ref().map(|r| match p.review_count {
+            Some(n) => format!("{r} ({n} reviews)"),
+            None => r.clone(),
+        }),
+    );
+    line("seller:", p.seller.clone());
+    line(
+        "categories:",
+        (!p.categories.is_empty()).then(|| p.categories.join(" › ")),
+    );
+    line(
+        "description:",
+        p.description.as_ref().map(|d| {
+            let short: String = d.chars().take(160).collect();
+            if short.len() < d.len() {
+                format!("{short}…")
+            } else {
+                short
+            }
+        }),
+    );
+    let mut list = |title: &str, items: Vec<String>| {
+        if items.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "  {title} ({}):", items.len());
+        for item in items.iter().take(SHOWN) {
+            let _ = writeln!(s, "    - {item}");
+        }
+        if items.len() > SHOWN {
+            let _ = writeln!(s, "    … and {} more", items.len() - SHOWN);
+        }
+    };
+    list("features", p.features.clone());
+    list(
+        "specs",
+        p.specs
+            .iter()
+            .map(|spec| format!("{}: {}", spec.name, spec.value))
+            .collect(),
+    );
+    list(
+        "variants",
+        p.variants
+            .iter()
+            .map(|v| {
+                let mut parts: Vec<String> = Vec::new();
+                let named = v.label.clone().or_else(|| {
+                    (!v.attributes.is_empty()).then(|| {
+                        v.attributes
+                            .iter()
+                            .map(|a| a.value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" / ")
+                    })
+                });
+                parts.push(named.unwrap_or_else(|| "(unnamed)".into()));
+                if let Some(id) = v.sku.as_ref().or(v.id.as_ref()) {
+                    parts.push(format!("[{id}]"));
+                }
+                if let Some(price) = &v.price {
+                    parts.push(price.clone());
+                }
+                if let Some(a) = v.availability {
+                    parts.push(a.as_str().to_string());
+                }
+                if !v.pictures.is_empty() {
+                    parts.push(format!("{} pictures", v.pictures.len()));
+                }
+                parts.join("  ")
+            })
+            .collect(),
+    );
+    if !s.is_empty() {
+        s.insert_str(0, "\nproduct\n");
+        s.push('\n');
+    }
+    s
 }
 
 /// The result as a list for people, grouped by role.
@@ -67,6 +180,7 @@ fn human(e: &Extraction) -> String {
     if let Some(parent) = &e.parent_id {
         let _ = writeln!(s, "variation family: {parent}");
     }
+    s.push_str(&product(&e.product));
     let images = e
         .media
         .iter()

@@ -211,6 +211,10 @@ pub fn of_page(page: &Page<'_>, from_site: ProductFacts, absent: &[Fact]) -> Pro
     }
     facts.fill(structured::facts(page));
     facts.fill(shown);
+    if facts.sku.is_none() {
+        facts.sku = address_code(page);
+    }
+    facts.sku = facts.sku.map(|sku| code_without_words(&sku));
     for fact in absent {
         match fact {
             Fact::Price => {
@@ -221,6 +225,57 @@ pub fn of_page(page: &Page<'_>, from_site: ProductFacts, absent: &[Fact]) -> Pro
         }
     }
     facts
+}
+
+/// The product's code as its page address names it in a query parameter (`?pid=260591`,
+/// `&sku=AB-12`): the last source for a SKU.
+fn address_code(page: &Page<'_>) -> Option<String> {
+    const NAMES: [&str; 8] = [
+        "pid",
+        "sku",
+        "productid",
+        "product_id",
+        "itemid",
+        "item_id",
+        "articleid",
+        "article_id",
+    ];
+    let addresses = [
+        page.canonical(),
+        page.url().map(|u| u.to_string()),
+        page.meta("og:url"),
+    ];
+    addresses.into_iter().flatten().find_map(|address| {
+        let url = url::Url::parse(&address).ok()?;
+        url.query_pairs().find_map(|(name, value)| {
+            let code = value.trim();
+            let is_code = (3..=40).contains(&code.len())
+                && code.chars().any(|c| c.is_ascii_digit())
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+            (NAMES.contains(&name.to_ascii_lowercase().as_str()) && is_code)
+                .then(|| code.to_string())
+        })
+    })
+}
+
+/// A SKU as a code: a value that is a code followed by words (`TE502955-1293415 Housse de
+/// canapé`, the shop's data gluing the name on) keeps its code; anything else stays as it is.
+fn code_without_words(sku: &str) -> String {
+    let Some((head, tail)) = sku.trim().split_once(char::is_whitespace) else {
+        return sku.trim().to_string();
+    };
+    let is_code = head.chars().count() >= 4 && head.chars().any(|c| c.is_ascii_digit());
+    let next = tail.split_whitespace().next().unwrap_or_default();
+    let is_word = next.chars().count() >= 4
+        && next.chars().all(char::is_alphabetic)
+        && next.chars().any(char::is_lowercase);
+    if is_code && is_word {
+        head.to_string()
+    } else {
+        sku.trim().to_string()
+    }
 }
 
 /// A text with runs of whitespace made one space, trimmed; `None` when nothing is left.
@@ -270,6 +325,52 @@ mod tests {
         ] {
             assert_eq!(Availability::parse(v), want, "{v}");
         }
+    }
+
+    #[test]
+    fn a_sku_is_a_code_from_the_data_or_the_address() {
+        assert_eq!(
+            code_without_words("TE502955-1293415 Housse de canapé, chaise"),
+            "TE502955-1293415"
+        );
+        assert_eq!(code_without_words("Ca304103-0000 Montre"), "Ca304103-0000");
+        for kept in ["AB 1234", "12345 XL", "SKU-9 BLUE", "Blue chair 12", "77"] {
+            assert_eq!(code_without_words(kept), kept, "{kept}");
+        }
+        let of = |html: &str, url: &str| {
+            let mut warnings = Vec::new();
+            of_page(
+                &Page::parse(html, Some(url), &mut warnings),
+                ProductFacts::default(),
+            )
+        };
+        let bare = "<html><head><title>Pizza</title></head><body><h1>Pizza</h1></body></html>";
+        assert_eq!(
+            of(bare, "https://shop.example/store/122725?pid=260591")
+                .sku
+                .as_deref(),
+            Some("260591")
+        );
+        assert_eq!(
+            of(bare, "https://shop.example/p?productId=A-17&ref=mail")
+                .sku
+                .as_deref(),
+            Some("A-17")
+        );
+        assert_eq!(
+            of(bare, "https://shop.example/p?id=260591&pid=home").sku,
+            None,
+            "`id` is anything; `home` is no code"
+        );
+        let stated = r#"<html><head><script type="application/ld+json">
+            {"@type":"Product","name":"Pizza","sku":"P-1"}</script></head><body></body></html>"#;
+        assert_eq!(
+            of(stated, "https://shop.example/p?pid=260591")
+                .sku
+                .as_deref(),
+            Some("P-1"),
+            "the page's own SKU first"
+        );
     }
 
     #[test]

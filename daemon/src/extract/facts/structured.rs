@@ -263,7 +263,8 @@ fn product_item<'p>(page: &'p Page<'_>) -> Option<ElementRef<'p>> {
         .or_else(|| items.first().copied())
 }
 
-/// The `itemprop` elements that belong to `item` itself (not to an item nested in it).
+/// The `itemprop` elements that belong to `item` itself (not to an item nested in it), by
+/// their names in lower case (shops write `pricecurrency` as often as `priceCurrency`).
 fn props<'p>(item: ElementRef<'p>) -> Vec<(String, ElementRef<'p>)> {
     static PROPS: LazyLock<Selector> = LazyLock::new(|| selector("[itemprop]"));
     item.select(&PROPS)
@@ -279,7 +280,7 @@ fn props<'p>(item: ElementRef<'p>) -> Vec<(String, ElementRef<'p>)> {
                 .attr("itemprop")
                 .unwrap_or_default()
                 .split_whitespace()
-                .map(move |name| (name.to_string(), el))
+                .map(move |name| (name.to_ascii_lowercase(), el))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -308,7 +309,7 @@ fn from_microdata(page: &Page<'_>, country: Option<&str>) -> ProductFacts {
         let value = || prop_value(el).map(|(v, _)| v).and_then(|v| clean(&v));
         match name.as_str() {
             "offers" if nested => offers.push(el),
-            "aggregateRating" if nested => rating = Some(el),
+            "aggregaterating" if nested => rating = Some(el),
             "brand" | "manufacturer" if facts.brand.is_none() => {
                 facts.brand = if nested {
                     props(el)
@@ -321,7 +322,7 @@ fn from_microdata(page: &Page<'_>, country: Option<&str>) -> ProductFacts {
                 };
             }
             "name" if facts.name.is_none() => facts.name = value(),
-            "sku" | "productID" if facts.sku.is_none() => facts.sku = value(),
+            "sku" | "productid" if facts.sku.is_none() => facts.sku = value(),
             "gtin13" | "gtin12" | "gtin14" | "gtin8" | "gtin" if facts.gtin.is_none() => {
                 facts.gtin = value()
             }
@@ -331,56 +332,39 @@ fn from_microdata(page: &Page<'_>, country: Option<&str>) -> ProductFacts {
                 facts.categories = value().into_iter().collect()
             }
             // Offer properties written directly on the product item.
-            "price" | "lowPrice" | "priceCurrency" | "availability" => offers.push(item),
+            "price" | "lowprice" | "pricecurrency" | "availability" => offers.push(item),
             _ => {}
         }
     }
     offers.dedup_by_key(|e| e.id());
-    for offer in offers {
-        let own = if offer.id() == item.id() {
-            props(item)
-        } else {
-            props(offer)
-        };
-        let mut price = None;
-        let mut currency = None;
-        let mut availability = None;
-        for (name, el) in own {
-            let Some((value, machine)) = prop_value(el) else {
-                continue;
+    let read: Vec<(Offer, bool)> = offers
+        .into_iter()
+        .map(|offer| {
+            let own = if offer.id() == item.id() {
+                props(item)
+            } else {
+                props(offer)
             };
-            match name.as_str() {
-                "price" | "lowPrice" if price.is_none() => {
-                    price = if machine {
-                        price::machine_amount(&value)
-                    } else {
-                        price::parse_amount(&value)
-                    };
-                    if !machine {
-                        currency = currency.or_else(|| price::currency_in(&value, country));
-                    }
-                }
-                "priceCurrency" => currency = price::currency_code(&value, country),
-                "availability" if availability.is_none() => {
-                    availability = Availability::parse(&value)
-                }
-                _ => {}
-            }
-        }
-        if facts.price.is_none() && price.is_some() {
-            facts.price = price;
-            facts.currency = currency;
-        }
-        if facts.availability.is_none() {
-            facts.availability = availability;
-        }
+            (microdata_offer(own, country), shows_text(offer))
+        })
+        .collect();
+    // Of several offers, the one the page shows people (its price written out, not only in
+    // `<meta>` tags a shop may leave stale) is the price a buyer pays.
+    let chosen = read
+        .iter()
+        .position(|(o, shown)| o.price.is_some() && *shown)
+        .or_else(|| read.iter().position(|(o, _)| o.price.is_some()));
+    if let Some((offer, _)) = chosen.and_then(|i| read.get(i)) {
+        facts.price = offer.price.clone();
+        facts.currency = offer.currency.clone();
     }
+    facts.availability = read.iter().find_map(|(o, _)| o.availability);
     if let Some(rating) = rating {
         for (name, el) in props(rating) {
             let value = prop_value(el).map(|(v, _)| v);
             match name.as_str() {
-                "ratingValue" => facts.rating = facts.rating.take().or(value),
-                "reviewCount" | "ratingCount" if facts.review_count.is_none() => {
+                "ratingvalue" => facts.rating = facts.rating.take().or(value),
+                "reviewcount" | "ratingcount" if facts.review_count.is_none() => {
                     facts.review_count = value.and_then(|v| v.trim().parse().ok())
                 }
                 _ => {}
@@ -388,6 +372,42 @@ fn from_microdata(page: &Page<'_>, country: Option<&str>) -> ProductFacts {
         }
     }
     facts
+}
+
+/// One microdata offer from its own properties.
+fn microdata_offer(own: Vec<(String, ElementRef<'_>)>, country: Option<&str>) -> Offer {
+    let mut offer = Offer::default();
+    for (name, el) in own {
+        let Some((value, machine)) = prop_value(el) else {
+            continue;
+        };
+        match name.as_str() {
+            "price" | "lowprice" if offer.price.is_none() => {
+                offer.price = if machine {
+                    price::machine_amount(&value)
+                } else {
+                    price::parse_amount(&value)
+                };
+                if !machine {
+                    offer.currency = offer
+                        .currency
+                        .take()
+                        .or_else(|| price::currency_in(&value, country));
+                }
+            }
+            "pricecurrency" => offer.currency = price::currency_code(&value, country),
+            "availability" if offer.availability.is_none() => {
+                offer.availability = Availability::parse(&value)
+            }
+            _ => {}
+        }
+    }
+    offer
+}
+
+/// Whether an element has text for people (not only `<meta>` and `<link>` tags).
+fn shows_text(el: ElementRef<'_>) -> bool {
+    el.text().any(|t| t.chars().any(char::is_alphanumeric))
 }
 
 fn from_meta(page: &Page<'_>, country: Option<&str>) -> ProductFacts {

@@ -1,5 +1,5 @@
-//! What the page shows about its product where its data says nothing: the price beside the
-//! product's title and buy button, and whether it can be bought.
+//! What the page shows about its product where its data says nothing: its title as shown, the
+//! price beside it and the buy button, and whether it can be bought.
 //!
 //! The price is the first element named for a price (`class`, `id` or `itemprop` holding
 //! "price") after the product's title (`h1`) and inside the nearest container of the title that
@@ -20,6 +20,7 @@ pub(super) fn facts(page: &Page<'_>, known: &ProductFacts) -> ProductFacts {
     let Some(title) = title_element(page) else {
         return facts;
     };
+    facts.name = super::clean(&title.text().collect::<String>()).filter(|n| n.len() <= 500);
     facts.sku = labelled_code(page, title);
     let Some(area) = buy_area(title) else {
         return facts;
@@ -174,10 +175,25 @@ fn crossed(el: ElementRef<'_>) -> bool {
         })
 }
 
+/// How many different current prices make a buy box ambiguous (a price per size or per plan,
+/// a grid of offers): then the page does not say which one the buyer pays, and no price is
+/// given rather than a guess.
+const AMBIGUOUS_PRICES: usize = 3;
+
 /// The text of the price element nearest after the title (else the first one of the area).
 fn price_text(area: ElementRef<'_>, title: ElementRef<'_>) -> Option<String> {
     let after_title = |el: &ElementRef<'_>| el.id() > title.id();
     let candidates: Vec<ElementRef<'_>> = price_elements(area).collect();
+    let mut amounts: Vec<String> = candidates
+        .iter()
+        .filter(|el| price_elements(**el).next().is_none() && !is_hidden(**el))
+        .filter_map(|el| price::parse_amount(&el.text().collect::<String>()))
+        .collect();
+    amounts.sort();
+    amounts.dedup();
+    if amounts.len() >= AMBIGUOUS_PRICES {
+        return None;
+    }
     let chosen = candidates
         .iter()
         .find(|el| after_title(el))
@@ -549,5 +565,30 @@ mod tests {
         );
         let f = of("<h1>Lamp</h1><p>Call us</p>", "https://s.example/");
         assert_eq!(f.price, None);
+    }
+
+    #[test]
+    fn five_prices_or_prices_in_scripts_only_give_no_price() {
+        let five = of(
+            r#"<main><h1>Hosting plan</h1>
+              <div class="plans"><span class="price">5 €</span><span class="price">9 €</span>
+              <span class="price">15 €</span><span class="price">29 €</span>
+              <span class="price">49 €</span></div><button>Buy now</button></main>"#,
+            "https://shop.example.de/plan",
+        );
+        assert_eq!((five.price, five.currency), (None, None), "which one?");
+        assert_eq!(five.availability, Some(Availability::InStock));
+        let scripts = of(
+            r#"<main><h1>Lamp</h1><script>var price = "12,99 €";
+              dataLayer.push({"price": 12.99, "currency": "EUR"})</script></main>"#,
+            "https://shop.example.de/lamp",
+        );
+        assert_eq!((scripts.price, scripts.currency), (None, None));
+        let two = of(
+            r#"<main><h1>Lamp</h1><span class="price">12 €</span>
+              <span class="price">4 x 3 €</span></main>"#,
+            "https://shop.example.de/lamp",
+        );
+        assert_eq!(two.price.as_deref(), Some("12.00"), "two are not ambiguous");
     }
 }
