@@ -342,6 +342,7 @@ mod tests {
             of_page(
                 &Page::parse(html, Some(url), &mut warnings),
                 ProductFacts::default(),
+                &[],
             )
         };
         let bare = "<html><head><title>Pizza</title></head><body><h1>Pizza</h1></body></html>";
