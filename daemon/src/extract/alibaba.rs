@@ -264,7 +264,8 @@ fn facts(page: &Page<'_>, found: &mut Found) {
     read::add_row_specs(&mut f.specs, page.select(&ROWS), &NAME, &VALUE);
     read::ids_from_specs(&mut f);
     f.categories = read::categories(page.select(&CRUMBS).map(text_of), f.name.as_deref());
-    f.variants = pictured_values(page, &f);
+    let variants = pictured_values(page, &f);
+    read::set_variants(&mut f, variants);
     *found.facts() = f;
 }
 

@@ -347,6 +347,7 @@ fn canada_facts(state: &Value, product: &Value, found: &mut Found) {
         })
         .filter_map(|c| c.get("name").and_then(text));
     f.categories = read::categories(crumbs, None);
+    read::ids_from_specs(&mut f);
     *found.facts() = f;
 }
 
@@ -436,7 +437,8 @@ fn us_facts(page: &Page<'_>, found: &mut Found) {
             Availability::InStock
         }
     });
-    f.variants = variations(page, &f);
+    let variants = variations(page, &f);
+    read::set_variants(&mut f, variants);
     *found.facts() = f;
 }
 

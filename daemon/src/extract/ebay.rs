@@ -162,7 +162,9 @@ fn images(page: &Page<'_>, found: &mut Found) {
 
 /// The listing's facts from the View Item page (module doc, "facts").
 fn facts(page: &Page<'_>, found: &mut Found) {
-    static PRICE: LazyLock<Selector> = LazyLock::new(|| selector("#mm-saleDscPrc, #prcIsum"));
+    // The sale price first, wherever the page puts it.
+    static PRICES: LazyLock<[Selector; 2]> =
+        LazyLock::new(|| [selector("#mm-saleDscPrc"), selector("#prcIsum")]);
     static CURRENCY: LazyLock<Selector> =
         LazyLock::new(|| selector("[itemprop=priceCurrency][content]"));
     static ITEM_NUMBER: LazyLock<Selector> = LazyLock::new(|| selector("#descItemNumber"));
@@ -181,7 +183,7 @@ fn facts(page: &Page<'_>, found: &mut Found) {
     };
     // The sale price (a struck-out `#orgPrc` beside it is the old one), else the price; its
     // `content` is written for machines.
-    if let Some(el) = page.first(&PRICE) {
+    if let Some(el) = PRICES.iter().find_map(|sel| page.first(sel)) {
         let shown = text_of(el);
         let price = el
             .value()
