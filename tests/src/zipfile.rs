@@ -57,3 +57,25 @@ fn urls_of<'a>(manifest: &'a serde_json::Value, list: &str) -> Vec<&'a str> {
         .filter_map(|f| f["url"].as_str())
         .collect()
 }
+
+/// A ZIP's bytes with every entry's date set to zero (in its local header and its central
+/// directory record), and the one date all entries had, so that packages of two jobs — dated
+/// when each was made — compare byte for byte.
+pub fn undated(zip: &[u8]) -> (Vec<u8>, Option<zip::DateTime>) {
+    let mut out = zip.to_vec();
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("the package reads as a ZIP");
+    let mut dates = Vec::new();
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).expect("ZIP entry");
+        dates.push(entry.last_modified());
+        // Modification time and date: bytes 10–13 of a local header, 12–15 of a central record.
+        for at in [entry.header_start() + 10, entry.central_header_start() + 12] {
+            let at = usize::try_from(at).expect("offset");
+            out[at..at + 4].fill(0);
+        }
+    }
+    dates.dedup();
+    assert_eq!(dates.len(), 1, "every entry has the job's date: {dates:?}");
+    (out, dates[0])
+}

@@ -746,6 +746,7 @@ fn contents(
             .collect(),
         notes: named.notes,
         product: job.product.facts.clone(),
+        created_ms: job.created_at,
     };
     if !manifest.not_included.is_empty() {
         let include = job.request.include.unwrap_or_default();

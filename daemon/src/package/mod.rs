@@ -12,8 +12,9 @@
 //! 3. [`publish`] renames it to a name nobody has taken (`x.zip`, `x (2).zip`, …) — never over an
 //!    existing file — and syncs the folder.
 //!
-//! ZIPs are deterministic — fixed entry order, fixed timestamps, no per-run data in the manifest
-//! — so a job resumed after a crash produces the same bytes as one that ran straight through.
+//! ZIPs are deterministic — fixed entry order, every entry dated when the job was made, no
+//! per-run data in the manifest — so a job resumed after a crash produces the same bytes as one
+//! that ran straight through.
 
 pub mod deleted;
 pub mod naming;
@@ -94,6 +95,10 @@ pub struct Manifest {
     /// Written beside the manifest as `product.json` (when not empty).
     #[serde(skip)]
     pub product: ProductFacts,
+    /// When the job was made (milliseconds since the epoch): every ZIP entry is dated so, in the
+    /// user's local time — the same on a job resumed after a crash.
+    #[serde(skip)]
+    pub created_ms: i64,
 }
 
 /// A stored file.
@@ -166,9 +171,17 @@ impl Manifest {
 
     /// One row per file and per failure, for spreadsheets.
     fn csv(&self) -> Vec<u8> {
+        // A byte-order mark, so spreadsheet programs read the file as UTF-8.
         let mut out = String::from(
-            "name,url,role,variant,variant_id,bytes,width,height,content_type,sha256,status,reason\r\n",
+            "\u{feff}name,url,role,variant,variant_id,bytes,width,height,content_type,sha256,status,\
+             reason,product_id,title,page_url\r\n",
         );
+        // Every row names its product, so rows of several packages can be pasted together.
+        let product = [
+            self.product_id.clone().unwrap_or_default(),
+            self.title.clone().unwrap_or_default(),
+            self.page_url.clone().unwrap_or_default(),
+        ];
         let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
         for f in &self.files {
             let row = [
@@ -185,7 +198,7 @@ impl Manifest {
                 "saved".into(),
                 f.warnings.join("; "),
             ];
-            push_csv_row(&mut out, &row);
+            push_csv_row(&mut out, &[&row[..], &product[..]].concat());
         }
         // Media that are not in the package: only their address, role, status and why.
         let mut unsaved =
@@ -205,7 +218,7 @@ impl Manifest {
                     status.to_string(),
                     why.to_string(),
                 ];
-                push_csv_row(&mut out, &row);
+                push_csv_row(&mut out, &[&row[..], &product[..]].concat());
             };
         for f in &self.failed {
             unsaved(&f.url, &f.role, &f.variant, "failed", &f.reason);
@@ -235,13 +248,13 @@ impl Manifest {
     }
 }
 
-/// A video platform's name as people write it.
 fn pretty_json(value: &impl Serialize) -> Vec<u8> {
     let mut v = serde_json::to_vec_pretty(value).unwrap_or_default();
     v.push(b'\n');
     v
 }
 
+/// A video platform's name as people write it.
 fn platform_name(platform: &str) -> &str {
     match platform {
         "youtube" => "YouTube",
@@ -274,12 +287,32 @@ pub(crate) fn push_csv_row(out: &mut String, fields: &[String]) {
 }
 
 /// Timestamps of every entry: the ZIP epoch (1980-01-01 00:00), so output is reproducible.
-fn entry_options(large: bool) -> SimpleFileOptions {
+fn entry_options(large: bool, dated: DateTime) -> SimpleFileOptions {
     SimpleFileOptions::default()
         .compression_method(CompressionMethod::Stored)
-        .last_modified_time(DateTime::default())
+        .last_modified_time(dated)
         .unix_permissions(0o644)
         .large_file(large)
+}
+
+/// A moment (milliseconds since the epoch) as a ZIP entry's date: local time, as unzip tools
+/// show it; ZIP's first date (1980) for a moment it cannot hold.
+fn zip_date(ms: i64) -> DateTime {
+    use chrono::{Datelike, TimeZone, Timelike};
+    let Some(local) = chrono::Local.timestamp_millis_opt(ms).single() else {
+        return DateTime::default();
+    };
+    let (Ok(year), Ok(month), Ok(day), Ok(hour), Ok(minute), Ok(second)) = (
+        u16::try_from(local.year()),
+        u8::try_from(local.month()),
+        u8::try_from(local.day()),
+        u8::try_from(local.hour()),
+        u8::try_from(local.minute()),
+        u8::try_from(local.second()),
+    ) else {
+        return DateTime::default();
+    };
+    DateTime::from_date_and_time(year, month, day, hour, minute, second).unwrap_or_default()
 }
 
 /// Writes the ZIP to `temp` and syncs it.
@@ -299,12 +332,13 @@ pub fn write_zip(
     };
     let file = File::create(temp).map_err(io_err)?;
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let dated = zip_date(manifest.created_ms);
     for entry in entries {
         // ZIP64 only where needed, so ordinary packages open in every unzip tool.
         let large = std::fs::metadata(&entry.source)
             .map(|m| m.len() >= u32::MAX as u64 - (1 << 20))
             .unwrap_or(false);
-        zip.start_file(entry.name.as_str(), entry_options(large))
+        zip.start_file(entry.name.as_str(), entry_options(large, dated))
             .map_err(zip_err)?;
         process::write_stored(&entry.source, entry.format, strip, &mut zip).map_err(|source| {
             PackageError::Entry {
@@ -314,7 +348,7 @@ pub fn write_zip(
         })?;
     }
     for (name, body) in manifest.documents() {
-        zip.start_file(name, entry_options(false))
+        zip.start_file(name, entry_options(false, dated))
             .map_err(zip_err)?;
         zip.write_all(&body).map_err(io_err)?;
     }
@@ -524,6 +558,8 @@ mod tests {
                 currency: Some("USD".into()),
                 ..Default::default()
             },
+            // 2026-12-07 10:30:00 UTC.
+            created_ms: 1_796_639_400_000,
         }
     }
 
@@ -550,7 +586,7 @@ mod tests {
         assert!(
             csv.ends_with(
                 ",https://www.youtube.com/watch?v=i7pXJC8wwLE,video,,,,,,,,link,\
-                 a YouTube video: its page is listed and never downloaded\r\n"
+                 a YouTube video: its page is listed and never downloaded,B0BRZXRBZL,,\r\n"
             ),
             "{csv}"
         );
@@ -560,6 +596,33 @@ mod tests {
                 .all(|w| w != b"\"links\""),
             "no links, no key"
         );
+    }
+
+    /// The CSV opens as UTF-8 in spreadsheet programs and every row names its product.
+    #[test]
+    fn csv_rows_name_their_product() {
+        let mut manifest = manifest_of(&["01-main.jpg"]);
+        manifest.title = Some("Dog vest, \"XS\"".into());
+        manifest.page_url = Some("https://www.amazon.com/dp/B0BRZXRBZL".into());
+        manifest.failed.push(ManifestFailure {
+            url: "https://x.example/2.jpg".into(),
+            role: "gallery".into(),
+            variant: None,
+            reason: "404".into(),
+        });
+        let csv = String::from_utf8(manifest.csv()).unwrap();
+        assert!(csv.starts_with("\u{feff}name,url,"), "{csv}");
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].ends_with(",reason,product_id,title,page_url"));
+        for row in &lines[1..] {
+            assert!(
+                row.ends_with(
+                    ",B0BRZXRBZL,\"Dog vest, \"\"XS\"\"\",https://www.amazon.com/dp/B0BRZXRBZL"
+                ),
+                "{row}"
+            );
+        }
     }
 
     #[test]
@@ -584,7 +647,18 @@ mod tests {
         let manifest = manifest_of(&names);
         let zip = dir.path().join("p.zip");
         write_zip(&zip, &entries, &manifest, StripOptions::default()).unwrap();
-        let archive = zip::ZipArchive::new(File::open(&zip).unwrap()).unwrap();
+        let mut archive = zip::ZipArchive::new(File::open(&zip).unwrap()).unwrap();
+        let dated = zip_date(manifest.created_ms);
+        assert!(dated.year() >= 2026, "{dated:?}");
+        for i in 0..archive.len() {
+            let entry = archive.by_index(i).unwrap();
+            assert_eq!(
+                entry.last_modified(),
+                Some(dated),
+                "{:?}: dated by the job",
+                entry.name()
+            );
+        }
         let in_zip: Vec<String> = archive
             .file_names()
             .map(|n| n.unwrap().into_owned())
