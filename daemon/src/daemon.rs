@@ -12,7 +12,7 @@
 //! 4. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
 //!    logged, not fatal: the jobs matter more than the page;
 //! 5. bind the local socket and serve until the shutdown token fires (the `hello` reply carries
-//!    the status page's address);
+//!    the status page's address, `status_link` a one-time link into it);
 //! 6. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
 //!    and inbox inputs stay journaled as they are and resume on the next start.
 
@@ -137,8 +137,8 @@ pub async fn run(
             None
         }
     };
-    let status_url = status.as_ref().map(|s| s.url.clone());
-    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), status_url).await;
+    let handle = status.as_ref().map(crate::status::StatusServer::handle);
+    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), handle).await;
     if let Err(e) = inbox.await {
         tracing::error!(error = %e, "the inbox watcher stopped unexpectedly");
     }
