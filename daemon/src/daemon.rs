@@ -4,6 +4,7 @@
 //!
 //! Start-up, in order:
 //! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
+//!    then make private what an older haul left open to other users ([`crate::privacy`]);
 //! 2. open the journal, resume every unfinished job and note packages deleted from the output
 //!    folder meanwhile ([`crate::package::deleted`]);
 //! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished, and
@@ -99,6 +100,10 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), DaemonError> {
     let _lock = EngineLock::acquire(&paths)?;
+    for loose in crate::privacy::tighten(&paths, &config.inbox_dir(&paths)) {
+        tracing::info!(path = %loose.path.display(), was = format!("{:o}", loose.mode),
+            now = format!("{:o}", loose.wanted), "made private to you");
+    }
     let journal = Arc::new(Journal::open(&paths.journal_file())?);
     let engine = Engine::new(config, paths.clone(), journal, shutdown.clone())?;
     let listener = crate::ipc::bind(&paths).map_err(|source| DaemonError::Bind {
