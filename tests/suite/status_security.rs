@@ -97,7 +97,7 @@ async fn changes_need_the_page_origin_and_this_installs_token() {
     let (ca, _home, daemon, api) = daemon().await;
     let post = |origin: Option<&str>, token: Option<&str>, site: Option<&str>| {
         let mut req = api
-            .request("POST", "/api/v1/jobs")
+            .anonymous("POST", "/api/v1/jobs")
             .header("content-type", "application/json");
         if let Some(o) = origin {
             req = req.header("origin", o);
@@ -220,17 +220,23 @@ async fn changes_need_the_page_origin_and_this_installs_token() {
         .await;
     assert!(preflight.status >= 400, "{}", preflight.status);
     assert_security_headers(&preflight);
-    // A link from elsewhere still opens the page (a top-level navigation).
+    // A link from elsewhere is not refused as cross-site (a top-level navigation), but it
+    // carries no session (SameSite=Strict): the page says how to open it, and nothing more.
     let navigate = api
         .send(
-            api.request("GET", "/")
+            api.anonymous("GET", "/")
                 .header("sec-fetch-site", "cross-site")
                 .header("sec-fetch-mode", "navigate")
                 .body(Default::default())
                 .unwrap(),
         )
         .await;
-    assert_eq!(navigate.status, 200);
+    assert_eq!(navigate.status, 401);
+    let body = String::from_utf8_lossy(&navigate.body);
+    assert!(
+        body.contains("haul status --open") && !body.contains(&api.token),
+        "{body}"
+    );
     assert_security_headers(&navigate);
     daemon.stop().await;
 }
