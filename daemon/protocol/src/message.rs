@@ -8,8 +8,9 @@
 //! 2. the client sends `grab`; the daemon journals the job and answers `accepted` with the job id
 //!    at once, then streams `progress` events and one `finished` while the connection is open (the
 //!    job goes on if it closes);
-//! 3. `status` and `cancel` may be sent at any time; every failure is an `error` with a stable
-//!    numeric [`ErrorCode`] and a message a person can act on.
+//! 3. `status`, `cancel` and `status_link` (a one-time link into the status page) may be sent
+//!    at any time; every failure is an `error` with a stable numeric [`ErrorCode`] and a message
+//!    a person can act on.
 //!
 //! Decoding tells three cases apart (as pueue does): a frame that is not a JSON object with a
 //! `type` ([`DecodeError::Corrupt`]), a well-formed message of a type this side does not know —

@@ -88,7 +88,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 "socket": socket::socket_display(&ctx.paths),
             },
             "status_url": hello.as_ref().and_then(|h| h.status_url.clone()),
-            // Changes through the status API need the token in this file (docs/status-page.md).
+            // Scripts send the token in this file with every status API request (docs/status-page.md).
             "api_token_file": ctx.paths.api_token_file(),
             "jobs": jobs,
         });
