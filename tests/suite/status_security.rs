@@ -441,10 +441,11 @@ async fn a_thousand_event_streams_stay_bounded_and_the_server_still_answers() {
     for _ in 0..1000 {
         let host = api.host();
         let port = api.port;
+        let token = api.token.clone();
         clients.push(tokio::spawn(async move {
             let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
             s.write_all(
-                format!("GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n")
+                format!("GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nX-Haul-Token: {token}\r\nAccept: text/event-stream\r\n\r\n")
                     .as_bytes(),
             )
             .await
