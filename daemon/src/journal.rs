@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use haul_protocol::message::{ItemState, JobId, JobState, JobSummary, MediaKind, PackageMode};
+use haul_protocol::message::{
+    ItemState, JobId, JobState, JobSummary, MediaKind, PackageMode, ProductBrief,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -27,7 +29,7 @@ use crate::media::{Include, Link, Role};
 use crate::package::naming::Naming;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
 /// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
@@ -75,6 +77,12 @@ ALTER TABLE jobs ADD COLUMN links TEXT;
         6,
         r#"
 ALTER TABLE jobs ADD COLUMN facts TEXT;
+"#,
+    ),
+    (
+        7,
+        r#"
+ALTER TABLE items ADD COLUMN entry TEXT;
 "#,
     ),
 ];
@@ -410,6 +418,10 @@ pub struct ItemRecord {
     pub attempts: u32,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// Its name in the package (`02.jpg`, `review/01.jpg`), recorded when the job is packaged;
+    /// `None` before that, for an item the naming left out, and for jobs packaged before the
+    /// journal recorded names (their `manifest.json` has them).
+    pub entry: Option<String>,
 }
 
 /// What is known about a saved (processed) file.
@@ -663,6 +675,25 @@ impl Journal {
         Ok(())
     }
 
+    /// The jobs of the latest inbox input named `name` (as it was dropped: `urls.txt`), or
+    /// `None` when no input of that name made jobs.
+    pub fn inbox_jobs(&self, name: &str) -> Result<Option<Vec<JobId>>> {
+        let jobs: Option<Option<String>> = self
+            .conn()
+            .query_row(
+                "SELECT jobs FROM inbox_inputs WHERE name = ?1 AND jobs IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .doing("reading an inbox input")?;
+        jobs.flatten()
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| JournalError::Corrupt(format!("inbox input {name:?}: {e}")))
+    }
+
     /// Forgets an input that was recorded but never moved (the move failed, or a crash came
     /// first): it is still in the inbox and is taken again from there.
     pub fn forget_input(&self, input: i64) -> Result<()> {
@@ -905,6 +936,23 @@ impl Journal {
         Ok(())
     }
 
+    /// Records each saved item's name in the job's package (`None`: left out of it), in one
+    /// transaction, as packaging names them.
+    pub fn set_entries(&self, job: JobId, entries: &[(u32, Option<&str>)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("recording entry names")?;
+        {
+            let mut stmt = tx
+                .prepare("UPDATE items SET entry = ?3 WHERE job_id = ?1 AND idx = ?2")
+                .doing("recording entry names")?;
+            for (index, name) in entries {
+                stmt.execute(params![job, index, name])
+                    .doing("recording entry names")?;
+            }
+        }
+        tx.commit().doing("recording entry names")
+    }
+
     /// Jobs for `haul status`, newest first.
     pub fn list_jobs(&self, limit: usize, offset: usize) -> Result<Vec<JobSummary>> {
         Ok(self.list_jobs_filtered(&[], limit, offset)?.0)
@@ -940,7 +988,9 @@ impl Journal {
                 "SELECT j.id, j.state, COALESCE(j.title, j.label), j.output, j.created_at, j.finished_at,
                         COALESCE(SUM(i.state = 'saved'), 0), COALESCE(SUM(i.state = 'failed'), 0),
                         COUNT(i.idx), COALESCE(SUM(CASE WHEN i.state = 'saved' THEN i.bytes ELSE 0 END), 0),
-                        j.removed_at, j.removed_note
+                        j.removed_at, j.removed_note,
+                        json_extract(j.facts, '$.name'), json_extract(j.facts, '$.price'),
+                        json_extract(j.facts, '$.currency'), json_extract(j.facts, '$.availability')
                  FROM jobs j LEFT JOIN items i ON i.job_id = j.id
                  {filter}
                  GROUP BY j.id ORDER BY j.id DESC LIMIT ?1 OFFSET ?2"
@@ -964,6 +1014,9 @@ impl Journal {
                         bytes: r.get::<_, i64>(9)? as u64,
                         removed_at: r.get::<_, Option<i64>>(10)?.map(|t| t / 1000),
                         removed_note: r.get(11)?,
+                        // What the page said, read out of the journaled facts by SQLite itself,
+                        // so listing never parses whole descriptions.
+                        product: ProductBrief::of(r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?),
                     },
                 ))
             })
@@ -1072,6 +1125,9 @@ impl Journal {
                     .doing("requeueing a job")?;
             }
         }
+        // The package is written afresh, and names its entries again.
+        tx.execute("UPDATE items SET entry = NULL WHERE job_id = ?1", [job])
+            .doing("requeueing a job")?;
         let changed = tx
             .execute(
                 "UPDATE jobs SET state = 'queued', output = NULL, error = NULL, staging = NULL,
@@ -1158,7 +1214,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
 const ITEM_COLUMNS: &str =
     "job_id, idx, url, kind, role, variant, variant_id, state, size, validator, final_url,
     bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at,
-    warning, code";
+    warning, code, entry";
 
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
     let kind: String = r.get(3)?;
@@ -1212,6 +1268,7 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
         attempts: r.get(18)?,
         started_at: r.get(19)?,
         finished_at: r.get(20)?,
+        entry: r.get(23)?,
     };
     Ok(Ok(item))
 }
@@ -1479,6 +1536,65 @@ mod tests {
         assert!(!j.delete_job(b).unwrap());
         assert!(j.items(b).unwrap().is_empty());
         assert_eq!(j.list_jobs_filtered(&[], 10, 0).unwrap().1, 2);
+    }
+
+    #[test]
+    fn the_list_says_what_the_product_costs_and_items_keep_their_entry_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        let plain = j.create_job(&new_job()).unwrap();
+        let priced = j.create_job(&new_job()).unwrap();
+        j.plan_job(
+            priced,
+            &ProductInfo {
+                facts: ProductFacts {
+                    name: Some("Linen Tee".into()),
+                    price: Some("39.00".into()),
+                    currency: Some("EUR".into()),
+                    availability: Some(crate::extract::facts::Availability::BackOrder),
+                    description: Some("long".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            &[
+                item("https://a.example/1.jpg", Role::Main),
+                item("https://a.example/2.jpg", Role::Gallery),
+            ],
+            &[],
+        )
+        .unwrap();
+        let (list, _) = j.list_jobs_filtered(&[], 10, 0).unwrap();
+        assert_eq!(
+            list[0].product,
+            Some(ProductBrief {
+                name: Some("Linen Tee".into()),
+                price: Some("39.00".into()),
+                currency: Some("EUR".into()),
+                availability: Some("BackOrder".into()),
+            })
+        );
+        assert_eq!(list[1].job, plain);
+        assert_eq!(list[1].product, None, "a page that said nothing");
+
+        j.set_entries(priced, &[(0, Some("01-main.jpg")), (1, None)])
+            .unwrap();
+        let items = j.items(priced).unwrap();
+        assert_eq!(items[0].entry.as_deref(), Some("01-main.jpg"));
+        assert_eq!(items[1].entry, None);
+        j.finish_job(
+            priced,
+            JobState::Complete,
+            Some(Path::new("/out/t.zip")),
+            None,
+        )
+        .unwrap();
+        j.requeue_job(priced, &[]).unwrap();
+        assert_eq!(
+            j.items(priced).unwrap()[0].entry,
+            None,
+            "a requeued job names its entries again"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod daemon;
+pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod format;

@@ -835,22 +835,30 @@ fn cli_prints_json_for_a_gzipped_page() {
     );
 }
 
-/// `haul extract` shows a video platform's page apart from the media, as a link not downloaded,
-/// in both its outputs.
+/// What `haul extract PAGE [--url URL] [--json]` prints; it must succeed.
+fn haul_extract(page: &std::path::Path, url: Option<&str>, json: bool) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_haul"));
+    cmd.arg("extract").arg(page);
+    if let Some(url) = url {
+        cmd.args(["--url", url]);
+    }
+    if json {
+        cmd.arg("--json");
+    }
+    let out = cmd.output().unwrap_or_else(|e| panic!("haul runs: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The product's facts, readable and as JSON, from the authored WooCommerce page (always here).
 #[test]
 fn cli_shows_the_products_facts() {
     let page = tables_dir().join("woocommerce-hoodie.authored.html");
-    let run = |json: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_haul"));
-        cmd.arg("extract").arg(&page);
-        if json {
-            cmd.arg("--json");
-        }
-        let out = cmd.output().unwrap_or_else(|e| panic!("haul runs: {e}"));
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = |json: bool| haul_extract(&page, None, json);
     let text = run(false);
     for line in [
         "\nproduct\n  name:         Hoodie\n",
@@ -870,6 +878,8 @@ fn cli_shows_the_products_facts() {
     assert_eq!(v["product"]["gtin"], serde_json::Value::Null);
 }
 
+/// `haul extract` shows a video platform's page apart from the media, as a link not downloaded,
+/// in both its outputs.
 #[test]
 fn cli_shows_links_apart_from_the_media() {
     let dir = fixtures_dir();
@@ -877,18 +887,9 @@ fn cli_shows_links_apart_from_the_media() {
         eprintln!("skipping: fixture folder {} is absent", dir.display());
         return;
     }
-    let run = |json: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_haul"));
-        cmd.arg("extract")
-            .arg(dir.join("anyshop/bestbuy-2c42fb6035ff.html.gz"))
-            .args(["--url", "https://www.bestbuy.ca/en-ca/product/x/12222651"]);
-        if json {
-            cmd.arg("--json");
-        }
-        let out = cmd.output().unwrap_or_else(|e| panic!("haul runs: {e}"));
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let page = dir.join("anyshop/bestbuy-2c42fb6035ff.html.gz");
+    let url = "https://www.bestbuy.ca/en-ca/product/x/12222651";
+    let run = |json: bool| haul_extract(&page, Some(url), json);
     let text = run(false);
     assert!(text.contains("9 media: 9 images, 0 videos"), "{text}");
     assert!(

@@ -346,6 +346,15 @@ impl Browser {
         self.call("Page.navigate", json!({"url": url}));
     }
 
+    /// Lets pages download files into `dir` (headless Chromium refuses downloads otherwise).
+    pub fn allow_downloads(&mut self, dir: &Path) {
+        self.command(
+            "Browser.setDownloadBehavior",
+            json!({"behavior": "allow", "downloadPath": dir.display().to_string()}),
+            None,
+        );
+    }
+
     /// Resizes the page; `mobile` emulates a phone (touch, device scale 2).
     pub fn set_viewport(&mut self, width: u32, height: u32, mobile: bool) {
         self.call(

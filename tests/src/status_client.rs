@@ -150,6 +150,18 @@ impl StatusClient {
         self.send(req.body(body).unwrap()).await
     }
 
+    /// `POST /api/v1/jobs` with `body`, which must be accepted; returns the new job's id.
+    pub async fn create_job(&self, body: Value) -> u64 {
+        let answer = self.change("POST", "/api/v1/jobs", Some(body)).await;
+        assert_eq!(
+            answer.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        answer.json()["job"].as_u64().expect("a job id")
+    }
+
     /// Polls `GET /api/v1/jobs/{job}` until `done` holds for its detail (or `timeout` passes,
     /// which fails the test with the last detail seen).
     pub async fn wait_for_job(

@@ -25,6 +25,7 @@ async fn every_command_explains_itself() {
         &["install"],
         &["uninstall"],
         &["doctor"],
+        &["export"],
     ] {
         let mut args: Vec<&str> = command.to_vec();
         args.push("--help");

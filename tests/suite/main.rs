@@ -5,6 +5,7 @@
 #[cfg(unix)]
 mod browser_handoff;
 mod cli;
+mod export;
 mod extension;
 mod grab;
 mod grab_page;

@@ -69,17 +69,6 @@ fn serve_pictures(server: &MediaServer) -> [String; 3] {
     ]
 }
 
-async fn create(api: &StatusClient, body: Value) -> u64 {
-    let answer = api.change("POST", "/api/v1/jobs", Some(body)).await;
-    assert_eq!(
-        answer.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
-    answer.json()["job"].as_u64().expect("a job id")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_address_is_reported_in_hello_status_json_and_the_runtime_file() {
     let s = setup("").await;
@@ -223,7 +212,10 @@ async fn jobs_are_created_listed_detailed_retried_opened_and_deleted() {
         (Some(0), Some(0))
     );
 
-    let job = create(&s.api, json!({"urls": urls, "name": "chair"})).await;
+    let job = s
+        .api
+        .create_job(json!({"urls": urls, "name": "chair"}))
+        .await;
     let detail = s.api.wait_until_ended(job, JOB_TIMEOUT).await;
     assert_eq!(detail["state"], "partial", "{detail:#}");
     assert_eq!(
@@ -277,7 +269,7 @@ async fn jobs_are_created_listed_detailed_retried_opened_and_deleted() {
     assert_eq!(no_item.status, 404);
 
     // A second job, then paging and filters.
-    let second = create(&s.api, json!({"urls": [urls[0]]})).await;
+    let second = s.api.create_job(json!({"urls": [urls[0]]})).await;
     s.api.wait_until_ended(second, JOB_TIMEOUT).await;
     let page = s.api.get("/api/v1/jobs?limit=1").await.json();
     assert_eq!(page["total"], 2);
@@ -499,7 +491,10 @@ async fn a_running_job_can_be_cancelled_and_is_not_deleted_while_it_runs() {
             every: Duration::from_millis(100),
         }),
     );
-    let job = create(&s.api, json!({"urls": [s.server.url("/slow.png")]})).await;
+    let job = s
+        .api
+        .create_job(json!({"urls": [s.server.url("/slow.png")]}))
+        .await;
     s.api
         .wait_for_job(job, JOB_TIMEOUT, |d| {
             d["items"][0]["state"] == "downloading"
@@ -536,7 +531,10 @@ async fn the_event_stream_delivers_progress_during_a_real_job() {
     assert_eq!(hello.name, "hello");
     assert_eq!(hello.data["version"], haul_protocol::VERSION);
 
-    let job = create(&s.api, json!({"urls": [s.server.url("/drip.png")]})).await;
+    let job = s
+        .api
+        .create_job(json!({"urls": [s.server.url("/drip.png")]}))
+        .await;
     let mut seen_bytes = Vec::new();
     let mut created = false;
     let finished = loop {
@@ -615,6 +613,7 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         ("post", "/api/v1/jobs/{job}/retry"),
         ("post", "/api/v1/jobs/{job}/open"),
         ("get", "/api/v1/jobs/{job}/items/{index}/thumbnail"),
+        ("get", "/api/v1/export"),
         ("get", "/api/v1/folders"),
         ("post", "/api/v1/folders/{folder}/open"),
         ("get", "/api/v1/events"),

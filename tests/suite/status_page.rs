@@ -5,7 +5,9 @@
 //! advances, ends with thumbnails and a failure explained in plain words; "Try again" on the
 //! failed file saves it; the page shows that haul stopped and recovers when it starts again, and
 //! that the package was deleted from the output folder; it has no horizontal scrolling at phone
-//! width. Screenshots go to `target/status-page/`
+//! width. A product page's job shows its price and availability, every control has an
+//! accessible name, and its Export menu and the group export bar download what
+//! `GET /api/v1/export` serves. Screenshots go to `target/status-page/`
 //! (`docs/status-page.md`).
 //!
 //! Skips with a message when Chromium is not installed, unless `HAUL_REQUIRE_BROWSER=1`.
@@ -311,4 +313,164 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
     );
     assert!(daemon.terminate());
     eprintln!("status page screenshots: {}", shots.display());
+}
+
+/// JavaScript, axe-style: the page's problems for a screen reader or a keyboard — a visible
+/// control or group with no accessible name, an image with no `alt`, two elements with one id.
+const ACCESSIBILITY_PROBLEMS: &str = r#"(() => {
+  const problems = [];
+  const shown = (e) => !e.closest('[hidden]') && e.getClientRects().length > 0;
+  const nameOf = (e) => {
+    if (e.getAttribute('aria-label')) return e.getAttribute('aria-label');
+    const by = e.getAttribute('aria-labelledby');
+    if (by) return by.split(/\s+/).map((id) => (document.getElementById(id) || {}).textContent || '').join(' ');
+    if (e.labels && e.labels.length) return [...e.labels].map((l) => l.textContent).join(' ');
+    return e.textContent;
+  };
+  const controls = 'button, a[href], input, select, textarea, summary, [role=group], [role=progressbar]';
+  for (const e of document.querySelectorAll(controls)) {
+    if (shown(e) && !(nameOf(e) || '').trim()) problems.push(`no accessible name: ${e.outerHTML.slice(0, 90)}`);
+  }
+  for (const img of document.querySelectorAll('img')) {
+    if (!img.hasAttribute('alt')) problems.push(`no alt: ${img.outerHTML.slice(0, 90)}`);
+  }
+  const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);
+  for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`id used twice: ${id}`);
+  return problems;
+})()"#;
+
+/// A product page grabbed through the API: its job shows the price (in the reader's way of
+/// writing money) and availability beside its name; every control has a name a screen reader
+/// says; the job's own Export menu downloads exactly what the API serves, and the group bar
+/// downloads the ticked jobs as one workbook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_shows_what_a_product_costs_and_exports_jobs() {
+    let Some(mut browser) = Browser::launch_or_skip("status_page export") else {
+        return;
+    };
+    let shots = target_dir().join("status-page");
+    let downloads = tempfile::tempdir().expect("a download folder");
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    for (path, seed) in [("/shop/kettle-1.jpg", 1), ("/shop/kettle-2.jpg", 2)] {
+        server.add(
+            path,
+            Route::ok(images::jpeg_with_metadata(320, 240, seed), "image/jpeg"),
+        );
+    }
+    let home = TestHome::new(&ca, "open_command = [\"true\"]\n");
+    let daemon = DaemonProcess::start(&home).await;
+    let api = StatusClient::of(&home).await;
+    let (one, two) = (
+        server.url("/shop/kettle-1.jpg"),
+        server.url("/shop/kettle-2.jpg"),
+    );
+    let page = format!(
+        r#"<!doctype html><html lang="en"><head><title>Copper Kettle | Shop</title>
+        <script type="application/ld+json">{{"@context":"https://schema.org","@type":"Product",
+          "name":"Copper Kettle","sku":"KET-1","brand":"Hearth","image":["{one}","{two}"],
+          "offers":{{"@type":"Offer","price":"1299.00","priceCurrency":"EUR",
+          "availability":"https://schema.org/InStock"}}}}</script></head><body>
+        <div class="gallery"><img src="{one}" alt="Copper Kettle"><img src="{two}" alt="Copper Kettle"></div>
+        <h1>Copper Kettle</h1></body></html>"#
+    );
+    let mut jobs = Vec::new();
+    for body in [
+        serde_json::json!({"page": {"url": "https://shop.test/products/kettle", "html": page}}),
+        serde_json::json!({"urls": [one.clone()], "name": "Loose picture"}),
+    ] {
+        let job = api.create_job(body).await;
+        api.wait_until_ended(job, WAIT).await;
+        jobs.push(job);
+    }
+    let (kettle, loose) = (jobs[0], jobs[1]);
+
+    browser.open(&one_time_link(&home).await, 1280, 900);
+    browser.allow_downloads(downloads.path());
+    let kettle_el = format!("document.querySelector('.job[data-job=\"{kettle}\"]')");
+    let shown = browser.wait_until(
+        &format!("{kettle_el} && !{kettle_el}.querySelector('.product-facts').hidden"),
+        WAIT,
+    );
+    assert!(shown.is_some(), "the kettle's price shows");
+    let facts = browser.eval(&format!(
+        "[{kettle_el}.querySelector('.label').textContent, \
+          {kettle_el}.querySelector('.product-facts .price').textContent, \
+          new Intl.NumberFormat(undefined, {{style: 'currency', currency: 'EUR'}}).format(1299), \
+          {kettle_el}.querySelector('.product-facts .price').title, \
+          {kettle_el}.querySelector('.product-facts .availability').textContent, \
+          {kettle_el}.querySelector('.product-facts').innerText]"
+    ));
+    assert_eq!(facts[0], "Copper Kettle");
+    assert_eq!(facts[1], facts[2], "the price as the reader writes money");
+    assert!(
+        facts[1].as_str().is_some_and(|p| p.contains("1,299.00")
+            || p.contains("1.299,00")
+            || p.contains("1 299,00")),
+        "{facts}"
+    );
+    assert_eq!(facts[3], "1299.00 EUR");
+    assert_eq!(facts[4], "In stock");
+    let loose_facts = browser.eval(&format!(
+        "document.querySelector('.job[data-job=\"{loose}\"] .product-facts').hidden"
+    ));
+    assert_eq!(loose_facts, true, "a list of links states no price");
+    let problems = browser.eval(ACCESSIBILITY_PROBLEMS);
+    assert_eq!(problems, serde_json::json!([]), "accessibility");
+    browser.screenshot(&shots.join("product-facts-1280.png"));
+
+    // One job's own menu: Shopify CSV.
+    browser.click(&format!(".job[data-job=\"{kettle}\"] .export summary"));
+    browser.click(&format!(
+        ".job[data-job=\"{kettle}\"] .export-menu button[data-format=shopify]"
+    ));
+    let file = downloads.path().join(format!("haul-shopify-{kettle}.csv"));
+    let got =
+        haul_tests::wait_for(WAIT, || std::fs::read(&file).ok().filter(|b| !b.is_empty())).await;
+    let served = api
+        .get(&format!("/api/v1/export?jobs={kettle}&format=shopify"))
+        .await;
+    assert_eq!(
+        got.as_deref(),
+        Some(served.body.as_ref()),
+        "the download is the API's export"
+    );
+    let csv = String::from_utf8_lossy(served.body.as_ref()).into_owned();
+    assert!(
+        csv.contains("Copper Kettle") && csv.contains("1299.00") && csv.contains(&one),
+        "{csv}"
+    );
+
+    // The group bar: both jobs, ticked together, as one workbook.
+    browser.click("#select-all");
+    let count = browser.eval("document.getElementById('bulk-count').textContent");
+    assert_eq!(count, "2 of 2 finished selected");
+    browser.eval("document.getElementById('bulk-format').value = 'xlsx'");
+    browser.click("#bulk-export");
+    let book = downloads
+        .path()
+        .join(format!("haul-xlsx-{kettle}-{loose}.xlsx"));
+    let got =
+        haul_tests::wait_for(WAIT, || std::fs::read(&book).ok().filter(|b| !b.is_empty())).await;
+    let got = got.expect("the workbook was downloaded");
+    use calamine::Reader as _;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(got)).expect("an xlsx workbook");
+    let range = workbook.worksheet_range("Products").expect("its sheet");
+    let name = haul::export::plain::HEADER
+        .iter()
+        .position(|h| *h == "name")
+        .expect("a name column");
+    let names: Vec<String> = range.rows().skip(1).map(|r| r[name].to_string()).collect();
+    assert_eq!(names, ["Copper Kettle", "Loose picture"], "oldest first");
+    let toast = browser.eval("document.getElementById('toast').textContent");
+    assert_eq!(toast, "Exported 2 products as Excel workbook.");
+    assert_eq!(browser.eval(ACCESSIBILITY_PROBLEMS), serde_json::json!([]));
+
+    let errors = browser.page_errors();
+    assert!(
+        errors.is_empty(),
+        "the page ran without errors: {errors:#?}"
+    );
+    assert!(daemon.terminate());
 }

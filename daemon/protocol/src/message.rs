@@ -515,6 +515,45 @@ pub struct JobSummary {
     /// How it went (for instance deleted from the output folder by hand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_note: Option<String>,
+    /// What the product page said the product is and costs, when it said any of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductBrief>,
+}
+
+/// A product in a word: its name, price and availability as its page stated them (each absent
+/// when the page did not say).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductBrief {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The price a buyer pays now, a decimal string (`"1299.00"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// ISO 4217 (`"EUR"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// schema.org's short name (`InStock`, `OutOfStock`, `PreOrder`, `BackOrder`,
+    /// `Discontinued`, `LimitedAvailability`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<String>,
+}
+
+impl ProductBrief {
+    /// `None` when nothing is known.
+    pub fn of(
+        name: Option<String>,
+        price: Option<String>,
+        currency: Option<String>,
+        availability: Option<String>,
+    ) -> Option<ProductBrief> {
+        let brief = ProductBrief {
+            name,
+            price,
+            currency,
+            availability,
+        };
+        (brief != ProductBrief::default()).then_some(brief)
+    }
 }
 
 /// A cancel took effect.

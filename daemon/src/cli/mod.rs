@@ -3,6 +3,7 @@
 
 mod daemon;
 mod doctor;
+mod export;
 mod extract;
 mod grab;
 mod install;
@@ -44,6 +45,7 @@ pub enum Command {
     Doctor(doctor::Args),
     /// Print the media a saved product page holds (what a grab would save), without any network.
     Extract(extract::Args),
+    Export(export::Args),
 }
 
 /// What every subcommand gets.
@@ -76,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Uninstall(args) => uninstall::run(args),
         Command::Doctor(args) => doctor::run(args, &ctx),
         Command::Extract(args) => extract::run(args),
+        Command::Export(args) => export::run(args, &ctx),
     }
 }
 

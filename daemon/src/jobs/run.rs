@@ -513,12 +513,19 @@ async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result
     );
     let saved: Vec<ItemRecord> = saved.into_iter().cloned().collect();
     let (strip, job_copy, work_dir) = (inner.strip, job.clone(), work.to_path_buf());
-    let (entries, manifest) = tokio::task::spawn_blocking(move || {
+    let (entries, manifest, names) = tokio::task::spawn_blocking(move || {
         let stored = stored_items(&saved, &work_dir, &naming, strip)?;
         Ok::<_, RunError>(contents(&job_copy, &items, stored, &naming))
     })
     .await
     .map_err(|e| RunError::Internal(format!("packaging stopped: {e}")))??;
+    // Journaled before the package is written: exports name each picture's file from here, and
+    // the names are the same however often packaging runs.
+    let names: Vec<(u32, Option<&str>)> = names
+        .iter()
+        .map(|(index, name)| (*index, name.as_deref()))
+        .collect();
+    inner.journal.set_entries(id, &names)?;
 
     std::fs::create_dir_all(&job.out_dir).map_err(|source| RunError::WorkDir {
         path: job.out_dir.clone(),
@@ -678,13 +685,16 @@ fn stored_items(
     Ok(stored)
 }
 
-/// The package's entries (named by `naming`) and its manifest.
+/// Each saved item's entry name, by item index (`None`: left out of the package).
+type EntryNames = Vec<(u32, Option<String>)>;
+
+/// The package's entries (named by `naming`), its manifest, and the name each saved item got.
 fn contents(
     job: &JobRecord,
     items: &[ItemRecord],
     stored: Vec<StoredItem>,
     naming: &Naming,
-) -> (Vec<Entry>, Manifest) {
+) -> (Vec<Entry>, Manifest, EntryNames) {
     let specs: Vec<EntrySpec<'_>> = stored
         .iter()
         .map(|s| EntrySpec {
@@ -757,7 +767,9 @@ fn contents(
         ));
     }
     let mut entries = Vec::with_capacity(stored.len());
+    let mut names = Vec::with_capacity(stored.len());
     for (s, name) in stored.into_iter().zip(named.names) {
+        names.push((s.item.index, name.clone()));
         let Some(name) = name else {
             manifest.left_out.push(ManifestLeftOut {
                 url: s.item.url,
@@ -789,7 +801,7 @@ fn contents(
             format: s.format,
         });
     }
-    (entries, manifest)
+    (entries, manifest, names)
 }
 
 /// Removes a job's working files once it has ended.

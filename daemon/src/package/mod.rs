@@ -252,7 +252,7 @@ fn platform_name(platform: &str) -> &str {
 
 /// RFC 4180: quote fields holding a comma, quote or line break; a leading `=`, `+`, `-` or `@`
 /// is prefixed with `'` so a spreadsheet does not run a hostile page's text as a formula.
-fn push_csv_row(out: &mut String, fields: &[String]) {
+pub(crate) fn push_csv_row(out: &mut String, fields: &[String]) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use haul_protocol::message::{ItemState, JobId, JobState, JobSummary, PackageMode};
+use haul_protocol::message::{ItemState, JobId, JobState, JobSummary, PackageMode, ProductBrief};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,6 +20,7 @@ use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use super::explain::explain;
 use super::open::{self, Show};
 use super::thumbs;
+use crate::export::{self, ExportError};
 use crate::jobs::{EngineError, ManageError, Submission};
 use crate::journal::{ItemRecord, JobRecord, RequestedMedia};
 use crate::media::Include;
@@ -86,6 +87,34 @@ fn package_doc(mode: PackageMode) -> PackageDoc {
     }
 }
 
+/// What the product page said the product is and costs; each absent when the page did not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ProductView {
+    #[schema(example = "Linen Tee")]
+    pub name: Option<String>,
+    /// The price a buyer pays now, a decimal string.
+    #[schema(example = "39.00")]
+    pub price: Option<String>,
+    /// ISO 4217.
+    #[schema(example = "EUR")]
+    pub currency: Option<String>,
+    /// schema.org's short name: `InStock`, `OutOfStock`, `PreOrder`, `BackOrder`,
+    /// `Discontinued` or `LimitedAvailability`.
+    #[schema(example = "InStock")]
+    pub availability: Option<String>,
+}
+
+impl From<ProductBrief> for ProductView {
+    fn from(b: ProductBrief) -> ProductView {
+        ProductView {
+            name: b.name,
+            price: b.price,
+            currency: b.currency,
+            availability: b.availability,
+        }
+    }
+}
+
 /// One job in the list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobListEntry {
@@ -110,6 +139,8 @@ pub struct JobListEntry {
     pub bytes: u64,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// The product's name, price and availability, when its page stated any of them.
+    pub product: Option<ProductView>,
 }
 
 impl From<JobSummary> for JobListEntry {
@@ -128,6 +159,7 @@ impl From<JobSummary> for JobListEntry {
             bytes: s.bytes,
             created_at: s.created_at,
             finished_at: s.finished_at,
+            product: s.product.map(ProductView::from),
         }
     }
 }
@@ -236,11 +268,19 @@ pub struct JobDetail {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// The product's name, price and availability (as in the list).
+    pub product: Option<ProductView>,
+    /// Everything the page said about the product (`product.json` in the package): name, brand,
+    /// price, currency, availability, sku, gtin, mpn, description, features, specs,
+    /// categories, rating, review_count, seller, variants. `null` when it said nothing.
+    #[schema(value_type = Option<Object>)]
+    pub facts: Option<serde_json::Value>,
     pub items: Vec<ItemView>,
 }
 
 fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDetail {
     let count = |s: ItemState| items.iter().filter(|i| i.state == s).count() as u64;
+    let facts = &job.product.facts;
     JobDetail {
         job: job.id,
         state: job.state,
@@ -273,6 +313,16 @@ fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDet
         created_at: job.created_at / 1000,
         started_at: job.started_at.map(|t| t / 1000),
         finished_at: job.finished_at.map(|t| t / 1000),
+        product: ProductBrief::of(
+            facts.name.clone(),
+            facts.price.clone(),
+            facts.currency.clone(),
+            facts.availability.map(|a| a.as_str().to_string()),
+        )
+        .map(ProductView::from),
+        facts: (!facts.is_empty())
+            .then(|| serde_json::to_value(facts).ok())
+            .flatten(),
         items: items.iter().map(|i| item_view(job.id, i)).collect(),
     }
 }
@@ -813,6 +863,87 @@ pub async fn thumbnail(
     );
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
+    }
+    Ok(response)
+}
+
+/// Which jobs to export, and how.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Comma-separated ids of ended jobs (`12,13,14`): their products make one sheet, in this
+    /// order.
+    pub jobs: String,
+    /// `shopify` (Shopify's product CSV), `woocommerce` (WooCommerce's product CSV), `csv` or
+    /// `xlsx` (every fact of every product and variant).
+    pub format: String,
+}
+
+/// Most jobs in one export.
+pub const MAX_EXPORT_JOBS: usize = 1_000;
+
+/// Download the products of ended jobs as one sheet — Shopify's or WooCommerce's product CSV,
+/// or every fact as CSV or an Excel workbook — as `haul export` writes it. Pictures are their
+/// original addresses, with the package's file names in a column of their own.
+#[utoipa::path(get, path = "/api/v1/export", tag = "jobs", params(ExportQuery),
+    responses(
+        (status = 200, description = "The sheet, as a download (`Content-Disposition: attachment; \
+            filename=\"haul-<format>-<jobs>.<csv|xlsx>\"`)",
+            content(
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody,
+            description = "A job has not ended yet (`not_finished`)")))]
+pub async fn export_jobs(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let format = export::Format::parse(&q.format).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "unknown format {:?}; use shopify, woocommerce, csv or xlsx",
+            q.format
+        ))
+    })?;
+    let jobs = q
+        .jobs
+        .split(',')
+        .map(str::trim)
+        .filter(|j| !j.is_empty())
+        .map(|j| {
+            j.parse::<JobId>().map_err(|_| {
+                ApiError::bad_request(format!("{j:?} is not a job id; give ids like jobs=12,13"))
+            })
+        })
+        .collect::<Result<Vec<JobId>, ApiError>>()?;
+    if jobs.is_empty() || jobs.len() > MAX_EXPORT_JOBS {
+        return Err(ApiError::bad_request(format!(
+            "give between 1 and {MAX_EXPORT_JOBS} job ids in jobs (jobs=12,13)"
+        )));
+    }
+    let journal = state.engine().journal().clone();
+    let which = jobs.clone();
+    let bytes = blocking(move || {
+        export::load(&journal, &which).and_then(|products| export::render(format, &products))
+    })
+    .await?
+    .map_err(|e| match e {
+        ExportError::NoSuchJob(job) => no_job(job),
+        ExportError::NotFinished { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "not_finished", e.to_string())
+        }
+        ExportError::NoJobs => ApiError::bad_request(e.to_string()),
+        other => ApiError::internal(other.to_string()),
+    })?;
+    let disposition = format!("attachment; filename=\"{}\"", format.file_name(&jobs));
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
 }

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(api::retry_job))
         .routes(routes!(api::open_job))
         .routes(routes!(api::thumbnail))
+        .routes(routes!(api::export_jobs))
         .routes(routes!(api::folders))
         .routes(routes!(api::open_folder))
         .routes(routes!(sse::events))

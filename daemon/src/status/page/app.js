@@ -21,6 +21,20 @@
     failed: ['Failed', 'bad'],
     cancelled: ['Stopped', 'grey'],
   };
+  const AVAILABILITY_WORDS = {
+    InStock: ['In stock', 'ok'],
+    OutOfStock: ['Out of stock', 'bad'],
+    PreOrder: ['Pre-order', 'warn'],
+    BackOrder: ['On back order', 'warn'],
+    Discontinued: ['Discontinued', 'bad'],
+    LimitedAvailability: ['Limited availability', 'warn'],
+  };
+  const FORMAT_WORDS = {
+    shopify: 'Shopify CSV',
+    woocommerce: 'WooCommerce CSV',
+    csv: 'spreadsheet (CSV)',
+    xlsx: 'Excel workbook',
+  };
   const ROLE_WORDS = {
     main: 'Main picture',
     gallery: 'Gallery picture',
@@ -39,6 +53,7 @@
     total: 0,
     started: null,
     expanded: new Map(), // id -> bool, set by the user
+    selected: new Set(), // ended jobs ticked for a group export
     live: false,
   };
 
@@ -84,6 +99,19 @@
     }
   }
 
+  // A price in the reader's own way of writing money ("€39.00", "39,00 €"), its currency code
+  // beside it when the browser does not know the currency.
+  function priceText(p) {
+    if (!p || !p.price) return '';
+    if (!p.currency) return p.price;
+    const amount = Number(p.price);
+    try {
+      return new Intl.NumberFormat(undefined, { style: 'currency', currency: p.currency }).format(amount);
+    } catch (_) {
+      return `${p.price} ${p.currency}`;
+    }
+  }
+
   let toastTimer = null;
   function toast(text, tone) {
     const t = $('toast');
@@ -121,6 +149,32 @@
       throw new Error((data && data.message) || `haul answered ${response.status}`);
     }
     return data;
+  }
+
+  // The export of `jobs` as a download: fetched first, so a refusal ("job 5 is still running")
+  // is shown as a message instead of being saved as a file.
+  function exportJobs(button, jobs, format) {
+    act(button, async () => {
+      let response;
+      try {
+        response = await fetch(`/api/v1/export?jobs=${jobs.join(',')}&format=${format}`, { cache: 'no-store' });
+      } catch (_) {
+        throw new Error('haul is not answering right now. It reconnects on its own.');
+      }
+      if (!response.ok) {
+        const data = await response.json().catch(() => null);
+        throw new Error((data && data.message) || `haul answered ${response.status}`);
+      }
+      const named = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(await response.blob());
+      link.download = named ? named[1] : `haul-${format}`;
+      link.hidden = true;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+    }, `Exported ${jobs.length === 1 ? 'the product' : `${jobs.length} products`} as ${FORMAT_WORDS[format] || format}.`);
   }
 
   async function act(button, work, done) {
@@ -240,6 +294,7 @@
       total: d.total,
       bytes: d.bytes,
       finished_at: d.finished_at,
+      product: d.product,
     });
   }
 
@@ -274,6 +329,27 @@
     renderSummary();
   }
 
+  function exportable(summary) {
+    return Boolean(summary) && !ACTIVE.includes(summary.state);
+  }
+
+  // The group export: which ended jobs are ticked, and whether "Select all" is.
+  function renderBulk() {
+    for (const id of [...state.selected]) {
+      const entry = state.jobs.get(id);
+      if (!entry || !exportable(entry.summary)) state.selected.delete(id);
+    }
+    const ended = state.order.filter((id) => state.jobs.has(id) && exportable(state.jobs.get(id).summary));
+    $('bulk').hidden = ended.length === 0;
+    const n = state.selected.size;
+    $('bulk-export').disabled = n === 0;
+    $('bulk-export').textContent = n ? `Export ${n} selected` : 'Export selected';
+    $('bulk-count').textContent = n ? `${n} of ${ended.length} finished selected` : 'None selected';
+    const all = $('select-all');
+    all.checked = n > 0 && ended.every((id) => state.selected.has(id));
+    all.indeterminate = n > 0 && !all.checked;
+  }
+
   function renderSummary() {
     let active = 0;
     let attention = 0;
@@ -289,6 +365,7 @@
     if (done) parts.push(`${done} done`);
     if (state.total > state.order.length) parts.push(`${state.total} in all`);
     $('summary').textContent = parts.join(' · ');
+    renderBulk();
   }
 
   function isExpanded(id, summary) {
@@ -330,7 +407,9 @@
     el.dataset.job = id;
     el.dataset.state = s.state;
     el.dataset.tone = tone;
-    el.querySelector('.label').textContent = s.label || `Job ${id}`;
+    const name = (s.product && s.product.name) || s.label || `Job ${id}`;
+    el.querySelector('.label').textContent = name;
+    renderProduct(el, s.product);
     const badge = el.querySelector('.badge');
     badge.textContent = word;
     badge.dataset.tone = tone;
@@ -383,6 +462,11 @@
     el.querySelector('.act-retry').textContent = s.state === 'cancelled' ? 'Continue' : 'Try failed files again';
     el.querySelector('.act-cancel').hidden = !active;
     el.querySelector('.act-delete').hidden = active;
+    el.querySelector('.export').hidden = active;
+    const pick = el.querySelector('.job-pick');
+    pick.hidden = active;
+    pick.querySelector('.job-select').checked = state.selected.has(id);
+    pick.querySelector('.select-name').textContent = `Select “${name}” for export`;
 
     const expanded = isExpanded(id, s);
     const toggle = el.querySelector('.act-toggle');
@@ -393,6 +477,22 @@
     list.hidden = !expanded || !d || !d.items.length;
     if (d) renderItems(el, id, d, expanded);
     return el;
+  }
+
+  // The price and availability the product page stated, if it did.
+  function renderProduct(el, product) {
+    const facts = el.querySelector('.product-facts');
+    const price = priceText(product);
+    const [words, tone] = (product && AVAILABILITY_WORDS[product.availability]) || ['', ''];
+    facts.hidden = !price && !words;
+    const priceEl = facts.querySelector('.price');
+    priceEl.textContent = price;
+    priceEl.hidden = !price;
+    priceEl.title = product && product.price ? `${product.price} ${product.currency || ''}`.trim() : '';
+    const availability = facts.querySelector('.availability');
+    availability.textContent = words;
+    availability.dataset.tone = tone;
+    availability.hidden = !words;
   }
 
   function renderItems(el, id, d, expanded) {
@@ -500,6 +600,15 @@
         await reload();
       }, 'Removed from the list. The files are still there.');
     });
+    el.querySelectorAll('.export-menu button').forEach((b) => b.addEventListener('click', (ev) => {
+      el.querySelector('.export').open = false;
+      exportJobs(ev.currentTarget, [id], b.dataset.format);
+    }));
+    el.querySelector('.job-select').addEventListener('change', (ev) => {
+      if (ev.currentTarget.checked) state.selected.add(id);
+      else state.selected.delete(id);
+      renderBulk();
+    });
     el.querySelector('.act-toggle').addEventListener('click', () => {
       const entry = state.jobs.get(id);
       state.expanded.set(id, !isExpanded(id, entry.summary));
@@ -516,6 +625,23 @@
     document.querySelectorAll('.filter').forEach((o) => o.setAttribute('aria-pressed', String(o === b)));
     reload();
   }));
+
+  $('select-all').addEventListener('change', (ev) => {
+    for (const id of state.order) {
+      const entry = state.jobs.get(id);
+      if (!entry || !exportable(entry.summary)) continue;
+      if (ev.currentTarget.checked) state.selected.add(id);
+      else state.selected.delete(id);
+      if (entry.el) entry.el.querySelector('.job-select').checked = state.selected.has(id);
+    }
+    renderBulk();
+  });
+
+  $('bulk-export').addEventListener('click', (ev) => {
+    // Oldest first: the sheet lists the products in the order they were saved.
+    const jobs = state.order.filter((id) => state.selected.has(id)).reverse();
+    if (jobs.length) exportJobs(ev.currentTarget, jobs, $('bulk-format').value);
+  });
 
   $('more').addEventListener('click', () => {
     state.limit += PAGE_SIZE;
