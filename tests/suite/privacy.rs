@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use haul_tests::ca::TestCa;
 use haul_tests::daemon::{DaemonProcess, InProcessDaemon, grab_and_wait, media_grab, run_haul};
-use haul_tests::home::{TestHome, list_visible};
+use haul_tests::home::{TestHome, returned_from_inbox};
 use haul_tests::images;
 use haul_tests::media_server::{MediaServer, Route};
 use haul_tests::status_client::{Answer, StatusClient, one_time_link};
@@ -27,32 +27,49 @@ const DEADLINE: Duration = Duration::from_secs(60);
 const LINK_LINE: &str =
     "is a link to somewhere outside the inbox; haul reads only files you put in the inbox itself";
 
-/// A daemon with one saved picture (so there is a real thumbnail); returns the job id.
-async fn daemon_with_a_saved_picture(
-    ca: &TestCa,
-    extra: &str,
-) -> (MediaServer, TestHome, InProcessDaemon, StatusClient, i64) {
+/// A media server with one picture, `/p/chair.jpg`.
+async fn chair_server(ca: &TestCa) -> MediaServer {
     let server = MediaServer::start(ca).await;
     server.add(
         "/p/chair.jpg",
         Route::ok(images::jpeg_with_metadata(400, 300, 1), "image/jpeg"),
     );
+    server
+}
+
+/// Grabs the chair through the daemon of `home` and returns the job's id (it has a thumbnail).
+async fn grab_chair(home: &TestHome, server: &MediaServer) -> i64 {
+    let grab = media_grab(&[server.url("/p/chair.jpg")], "chair");
+    grab_and_wait(&home.paths, grab, DEADLINE).await.1.job
+}
+
+/// A daemon with one saved picture (so there is a real thumbnail); returns the job id.
+async fn daemon_with_a_saved_picture(
+    ca: &TestCa,
+    extra: &str,
+) -> (MediaServer, TestHome, InProcessDaemon, StatusClient, i64) {
+    let server = chair_server(ca).await;
     let home = TestHome::new(ca, extra);
     let daemon = InProcessDaemon::start(&home).await;
     let api = StatusClient::of(&home).await;
-    let (_, finished) = grab_and_wait(
-        &home.paths,
-        media_grab(&[server.url("/p/chair.jpg")], "chair"),
-        DEADLINE,
-    )
-    .await;
-    (server, home, daemon, api, finished.job)
+    let job = grab_chair(&home, &server).await;
+    (server, home, daemon, api, job)
 }
 
 /// `path?query` of a link `http://127.0.0.1:PORT/path?query`.
 fn path_of(link: &str) -> String {
     let url = url::Url::parse(link).expect("a link");
     format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
+/// Follows `link` (or any address on the status server) as a stranger: no token, no cookie.
+async fn follow(api: &StatusClient, link: &str) -> Answer {
+    api.send(
+        api.anonymous("GET", &path_of(link))
+            .body(Full::default())
+            .unwrap(),
+    )
+    .await
 }
 
 fn get_with_cookie(api: &StatusClient, path: &str, cookie: &str) -> hyper::Request<Full<Bytes>> {
@@ -151,13 +168,7 @@ async fn a_one_time_link_signs_a_browser_in_once_and_the_token_is_in_no_answer()
         link.starts_with(&format!("http://127.0.0.1:{}/open?key=", api.port)),
         "{link}"
     );
-    let first = api
-        .send(
-            api.anonymous("GET", &path_of(&link))
-                .body(Full::default())
-                .unwrap(),
-        )
-        .await;
+    let first = follow(&api, &link).await;
     assert_eq!(first.status, 303);
     assert_eq!(first.header("location"), Some("/"));
     let set_cookie = first
@@ -257,13 +268,7 @@ async fn a_one_time_link_signs_a_browser_in_once_and_the_token_is_in_no_answer()
     let printed = run_haul(&home, &["status", "--link"]).await;
     assert!(printed.status.success(), "{printed:?}");
     let printed = String::from_utf8_lossy(&printed.stdout).trim().to_string();
-    let answer = api
-        .send(
-            api.anonymous("GET", &path_of(&printed))
-                .body(Full::default())
-                .unwrap(),
-        )
-        .await;
+    let answer = follow(&api, &printed).await;
     assert_eq!(answer.status, 303, "the printed link works: {printed}");
     let opened = home.root().join("opened.txt");
     home.write_config(&format!(
@@ -279,32 +284,13 @@ async fn a_one_time_link_signs_a_browser_in_once_and_the_token_is_in_no_answer()
     })
     .await
     .expect("the opener got a link");
-    let answer = api
-        .send(
-            api.anonymous("GET", &path_of(&handed))
-                .body(Full::default())
-                .unwrap(),
-        )
-        .await;
+    let answer = follow(&api, &handed).await;
     assert_eq!(answer.status, 303, "the opened link works: {handed}");
     daemon.stop().await;
 }
 
-/// Waits until `name` is back in `inbox/done/` or `inbox/failed/`; returns that folder's name.
 async fn returned(inbox: &Path, name: &str) -> &'static str {
-    wait_for(DEADLINE, || {
-        ["done", "failed"]
-            .into_iter()
-            .find(|dir| std::fs::symlink_metadata(inbox.join(dir).join(name)).is_ok())
-    })
-    .await
-    .unwrap_or_else(|| {
-        panic!(
-            "{name} did not come back from the inbox; inbox: {:?}, processing: {:?}",
-            list_visible(inbox),
-            list_visible(&inbox.join("processing"))
-        )
-    })
+    returned_from_inbox(inbox, name, DEADLINE).await
 }
 
 fn report(inbox: &Path, dir: &str, name: &str) -> String {
@@ -604,11 +590,7 @@ async fn a_second_account_gets_nothing() {
         assert!(found, "{tool} is needed (.ci/run installs it)");
     }
     let ca = TestCa::new();
-    let server = MediaServer::start(&ca).await;
-    server.add(
-        "/p/chair.jpg",
-        Route::ok(images::jpeg_with_metadata(400, 300, 1), "image/jpeg"),
-    );
+    let server = chair_server(&ca).await;
     let home = TestHome::new(&ca, "inbox_settle_ms = 300");
     // A home as open as a real one often is (0755): only haul's own modes may keep others out.
     std::fs::set_permissions(home.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -618,13 +600,7 @@ async fn a_second_account_gets_nothing() {
 
     let daemon = DaemonProcess::start(&home).await;
     let api = StatusClient::of(&home).await;
-    let (_, finished) = grab_and_wait(
-        &home.paths,
-        media_grab(&[server.url("/p/chair.jpg")], "chair"),
-        DEADLINE,
-    )
-    .await;
-    let job = finished.job;
+    let job = grab_chair(&home, &server).await;
     let thumb = format!("/api/v1/jobs/{job}/items/0/thumbnail");
     assert_eq!(api.get(&thumb).await.status, 200);
     let inbox = home.paths.inbox_dir.clone();
