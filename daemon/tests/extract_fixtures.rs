@@ -12,8 +12,11 @@
 //! in the page and in its `evidence`). Each page's `evidence` says where
 //! its numbers come from — which blob or DOM element of the page was read by hand and what was
 //! counted there; the counts were cross-checked against PROVENANCE.md's tables. The keys of a
-//! page are [`PageExpect`]'s fields. Rules every page must satisfy (one main image, role order,
-//! unique assets, highest-resolution URLs, labelled variants) are in [`check_common`].
+//! page are [`PageExpect`]'s fields; its `[page.product]` table pins the product's facts
+//! (name, price, currency, availability, SKU, variants, …: [`product`]), each read from the
+//! page by hand and its place in the page named in the `evidence`. Rules every page must
+//! satisfy (one main image, role order, unique assets, highest-resolution URLs, labelled
+//! variants) are in [`check_common`].
 //!
 //! Shops without an extractor of their own are measured, not matched: [`anyshop`] scores the
 //! generic extractor's precision and recall on the any-shop pages against what was read from
@@ -27,6 +30,8 @@
 mod anyshop;
 #[path = "extract_fixtures/anyshop_facts.rs"]
 mod anyshop_facts;
+#[path = "extract_fixtures/product.rs"]
+mod product;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -137,6 +142,9 @@ struct PageExpect {
     /// given means none.
     #[serde(default)]
     links: Vec<String>,
+    /// `[page.product]`: the product's facts the page states, read from it by hand
+    /// ([`product`] lists its keys; `"absent"` for a fact the page does not state).
+    product: Option<product::ProductExpect>,
 }
 
 /// A variant item that must be found: its label and id, and its URL and code when given.
@@ -469,6 +477,9 @@ fn check_page(site: &str, p: &PageExpect, e: &Extraction) -> Vec<String> {
         if !found {
             out.push(format!("variant_items: no variant item {want:?}"));
         }
+    }
+    if let Some(expected) = &p.product {
+        product::check(expected, e, out);
     }
     problems
 }

@@ -12,6 +12,11 @@
 //!   video id;
 //! * **description** — the rendered description's lazy images (`img[data-lazyload-src]`,
 //!   `.html-description img`).
+//!
+//! **Facts** (the page data): `offerTitle`; the first tier of `priceModel.currentPrices`, in yuan
+//! (1688 is mainland China's market, its `¥`); `featureAttributes` as specifications;
+//! `companyName`; and every SKU of `skuInfoMap` (its key joins the `skuProps` values with `>`):
+//! price where given, `canBookCount` as stock, its values' pictures.
 
 use std::sync::LazyLock;
 
@@ -19,7 +24,8 @@ use regex::Regex;
 use scraper::Selector;
 use serde_json::Value;
 
-use super::embedded::{blobs_after, json_string_values, text};
+use super::embedded::{self, Ordered, blobs_after, json_string_values, text};
+use super::facts::{Availability, ProductFacts, read};
 use super::page::{Page, capture, regex, selector};
 use super::{Extractor, Found};
 use crate::media::Role;
@@ -64,6 +70,7 @@ impl Extractor for Ali1688 {
         variants(page, found);
         videos(page, found);
         description(page, found);
+        facts(page, found);
         if let Some(t) = page.meta("og:title") {
             found.title(t.trim_end_matches("- 阿里巴巴").trim());
         }
@@ -108,11 +115,7 @@ fn gallery(page: &Page<'_>, found: &mut Found) {
 }
 
 fn variants(page: &Page<'_>, found: &mut Found) {
-    static SKU_PROPS: LazyLock<Regex> = LazyLock::new(|| regex(r#""skuProps"\s*:\s*"#));
-    let blobs = blobs_after(page.raw(), &SKU_PROPS);
-    let Some(props) = blobs.first_array() else {
-        return;
-    };
+    let props = sku_props(page);
     for prop in props {
         for value in prop
             .get("value")
@@ -131,6 +134,111 @@ fn variants(page: &Page<'_>, found: &mut Found) {
             found.variant_image(url, &label, None);
         }
     }
+}
+
+/// The offer's facts from the page data (module doc, "facts"). 1688 is mainland China's
+/// wholesale market: its prices are yuan, shown as `¥`.
+fn facts(page: &Page<'_>, found: &mut Found) {
+    static PRICES: LazyLock<Regex> = LazyLock::new(|| regex(r#""currentPrices"\s*:\s*"#));
+    static SKUS: LazyLock<Regex> = LazyLock::new(|| regex(r#""skuInfoMap"\s*:\s*"#));
+    static ATTRIBUTES: LazyLock<Regex> = LazyLock::new(|| regex(r#""featureAttributes"\s*:\s*"#));
+    let raw = page.raw();
+    let mut f = ProductFacts {
+        name: json_string_values(raw, "offerTitle").into_iter().next(),
+        seller: json_string_values(raw, "companyName").into_iter().next(),
+        ..Default::default()
+    };
+    // The price tiers by quantity: the first is what the smallest order pays.
+    let first_tier = blobs_after(raw, &PRICES)
+        .first_array()
+        .and_then(|tiers| tiers.first())
+        .and_then(|t| t.get("price"))
+        .and_then(read::amount);
+    read::set_price(&mut f, first_tier, Some("CNY".to_string()));
+    if let Some(attributes) = blobs_after(raw, &ATTRIBUTES).first_array() {
+        for a in attributes {
+            if let (Some(name), Some(value)) = (
+                a.get("name").and_then(text),
+                a.get("values")
+                    .map(embedded::strings)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v.join(", "))
+                    .or_else(|| a.get("value").and_then(text)),
+            ) {
+                read::add_spec(&mut f.specs, &name, &value);
+            }
+        }
+    }
+    read::ids_from_specs(&mut f);
+    let props = sku_props(page);
+    let skus: Vec<(String, Value)> = embedded::parsed_after::<Ordered>(raw, &SKUS)
+        .map(|o| o.0)
+        .unwrap_or_default();
+    let stock: Vec<u64> = skus
+        .iter()
+        .filter_map(|(_, s)| s.get("canBookCount").and_then(Value::as_u64))
+        .collect();
+    if !stock.is_empty() {
+        f.availability = Some(if stock.iter().any(|n| *n > 0) {
+            Availability::InStock
+        } else {
+            Availability::OutOfStock
+        });
+    }
+    let variants = skus
+        .iter()
+        .take(super::MAX_ITEMS)
+        .map(|(key, sku)| {
+            // `颜色>尺码` values, joined by `>` (escaped as `&gt;` in the page data).
+            let values: Vec<&str> = key.split("&gt;").flat_map(|k| k.split('>')).collect();
+            let mut attributes = Vec::new();
+            let mut pictures = Vec::new();
+            for (i, value) in values.iter().enumerate() {
+                let prop = props.get(i);
+                attributes.push((
+                    prop.and_then(|p| p.get("prop"))
+                        .and_then(text)
+                        .unwrap_or_default(),
+                    (*value).to_string(),
+                ));
+                pictures.extend(
+                    prop.and_then(|p| p.get("value"))
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter(|v| v.get("name").and_then(text).as_deref() == Some(value))
+                        .filter_map(|v| v.get("imageUrl").and_then(text)),
+                );
+            }
+            let mut v = read::variant(attributes);
+            v.id = sku.get("skuId").and_then(text);
+            v.sku = v.id.clone();
+            v.pictures = pictures;
+            v.price = ["discountPrice", "price"]
+                .iter()
+                .find_map(|k| sku.get(*k).and_then(read::amount));
+            v.availability = sku.get("canBookCount").and_then(Value::as_u64).map(|n| {
+                if n > 0 {
+                    Availability::InStock
+                } else {
+                    Availability::OutOfStock
+                }
+            });
+            v
+        })
+        .collect();
+    read::set_variants(&mut f, variants);
+    *found.facts() = f;
+}
+
+/// `"skuProps"`: the SKU properties (`颜色`, `尺码`) in order, each with its values and their
+/// pictures.
+fn sku_props(page: &Page<'_>) -> Vec<Value> {
+    static SKU_PROPS: LazyLock<Regex> = LazyLock::new(|| regex(r#""skuProps"\s*:\s*"#));
+    blobs_after(page.raw(), &SKU_PROPS)
+        .first_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn videos(page: &Page<'_>, found: &mut Found) {

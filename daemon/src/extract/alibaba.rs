@@ -10,6 +10,11 @@
 //!   `[data-module-name=module_detail_video]` and any `<video>` in the image module. Everything
 //!   else at `_350x350`/`_220x220` is recommendations (the review module's pictures are the
 //!   "see product" cards of reviewed listings) and is not read.
+//!
+//! **Facts** (the rendered page): the `h1`'s title; the first tier of the price ladder (what the
+//! smallest order pays) in the currency its symbol names; the key attributes
+//! (`module-attribute-row`); the breadcrumbs; the supplier's name (`module_company`); and the
+//! pictured values of the first variation list, one dimension's values (the page lists no SKUs).
 
 use std::sync::LazyLock;
 
@@ -18,6 +23,7 @@ use scraper::Selector;
 use serde_json::Value;
 
 use super::embedded::{blobs_after, path, text};
+use super::facts::{ProductFacts, VariantFacts, read};
 use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found};
 use crate::media::Role;
@@ -53,6 +59,7 @@ impl Extractor for Alibaba {
         ids(page, found);
         detail_data(page, found);
         dom(page, found);
+        facts(page, found);
     }
 }
 
@@ -214,6 +221,85 @@ fn dom(page: &Page<'_>, found: &mut Found) {
     if let Some(t) = page.meta("og:title") {
         found.title(t);
     }
+}
+
+/// The product's facts as the rendered page shows them (module doc, "facts").
+fn facts(page: &Page<'_>, found: &mut Found) {
+    static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("h1"));
+    static FIRST_TIER: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-testid=ladder-price] .price-item"));
+    static AMOUNT: LazyLock<Selector> = LazyLock::new(|| selector("span"));
+    static ROWS: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-testid=module-attribute-row]"));
+    static NAME: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-testid=module-attribute-name]"));
+    static VALUE: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-testid=module-attribute-value]"));
+    static CRUMBS: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-module-name=module_breadcrumbNew] li a"));
+    static COMPANY: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-module-name=module_company] a[title]"));
+    let mut f = ProductFacts {
+        name: page
+            .first(&TITLE)
+            .and_then(|h| {
+                h.value()
+                    .attr("title")
+                    .map(str::to_string)
+                    .or_else(|| Some(text_of(h)))
+            })
+            .filter(|t| !t.trim().is_empty()),
+        seller: page.first(&COMPANY).map(text_of).filter(|t| !t.is_empty()),
+        ..Default::default()
+    };
+    // Prices by quantity ("300 - 1000 pairs GH₵80.51", …): the first is what the smallest
+    // order pays.
+    if let Some(tier) = page.first(&FIRST_TIER) {
+        let shown = tier.select(&AMOUNT).map(text_of).find(|t| !t.is_empty());
+        if let Some(shown) = shown {
+            let (price, currency) = read::money(&shown, None);
+            read::set_price(&mut f, price, currency);
+        }
+    }
+    read::add_row_specs(&mut f.specs, page.select(&ROWS), &NAME, &VALUE);
+    read::ids_from_specs(&mut f);
+    f.categories = read::categories(page.select(&CRUMBS).map(text_of), f.name.as_deref());
+    let variants = pictured_values(page, &f);
+    read::set_variants(&mut f, variants);
+    *found.facts() = f;
+}
+
+/// The values of the first variation list that pictures its values (`Color: Blue`, `Black`,
+/// …): each a choice with its picture. The page lists each dimension on its own, not the SKUs
+/// they combine into, so these are one dimension's values, without prices.
+fn pictured_values(page: &Page<'_>, product: &ProductFacts) -> Vec<VariantFacts> {
+    static LISTS: LazyLock<Selector> = LazyLock::new(|| selector("[data-testid=sku-list]"));
+    static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("[data-testid=sku-list-title]"));
+    static PICTURED: LazyLock<Selector> = LazyLock::new(|| selector("img[alt]"));
+    for list in page.select(&LISTS) {
+        // "Color: Blue" names the dimension (and the value chosen, which is no SKU of its own).
+        let dimension = list
+            .select(&TITLE)
+            .next()
+            .map(text_of)
+            .map(|t| t.split(':').next().unwrap_or_default().trim().to_string())
+            .unwrap_or_default();
+        let values: Vec<read::Choice> = list
+            .select(&PICTURED)
+            .filter_map(|img| {
+                Some(read::Choice {
+                    id: None,
+                    value: img.value().attr("alt")?.trim().to_string(),
+                    selected: false,
+                    pictures: vec![page.img_url(img)?],
+                })
+            })
+            .collect();
+        if !values.is_empty() {
+            return read::choices(&dimension, values, product);
+        }
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

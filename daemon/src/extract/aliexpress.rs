@@ -21,6 +21,13 @@
 //!
 //! A page saved before the description loaded has it only behind `descriptionUrl` (another
 //! request, not made), and reviews live in an iframe: neither is extracted then.
+//!
+//! **Facts** (runParams' modules): `titleModule.subject`; the sale (`minActivityAmount`) while one
+//! runs, else `minAmount`, with its currency code — the lowest of a range; `totalAvailQuantity`;
+//! `feedbackRating`; `storeModule.storeName`; the breadcrumb steps with a category id;
+//! `specsModule.props` (a name listed once per value joined); and every SKU of `skuPriceList`: its
+//! values (`skuAttr`, named by `productSKUPropertyList`), sale or regular price, stock and its
+//! values' pictures.
 
 use std::sync::LazyLock;
 
@@ -29,6 +36,7 @@ use scraper::{ElementRef, Selector};
 use serde_json::Value;
 
 use super::embedded::{self, blobs_after, find_all, path, text};
+use super::facts::{Availability, ProductFacts, Spec, VariantFacts, price, read};
 use super::page::{Page, capture, regex, selector};
 use super::{Extractor, Found};
 use crate::media::Role;
@@ -126,6 +134,7 @@ impl Extractor for AliExpress {
             video(d, found);
         }
         description(page, found);
+        facts(&data, found);
         if let Some(t) = page.meta("og:title") {
             found.title(clean_og_title(&t));
         }
@@ -252,6 +261,203 @@ fn dom_gallery(page: &Page<'_>, found: &mut Found) {
     }
 }
 
+/// The product's facts from runParams' modules (module doc, "facts").
+fn facts(data: &[Value], found: &mut Found) {
+    let mut f = ProductFacts::default();
+    for d in data {
+        let at = |keys: &[&str]| path(d, keys);
+        if f.name.is_none() {
+            f.name = [
+                &["titleModule", "subject"][..],
+                &["productInfoComponent", "subject"],
+            ]
+            .iter()
+            .find_map(|k| at(k).and_then(text));
+        }
+        if let Some(prices) = at(&["priceModule"]) {
+            let (price, currency) = now_price(prices);
+            read::set_price(&mut f, price, currency);
+        }
+        if f.availability.is_none()
+            && let Some(n) = at(&["quantityModule", "totalAvailQuantity"]).and_then(Value::as_u64)
+        {
+            f.availability = Some(in_stock(n));
+        }
+        if let Some(rating) = at(&["titleModule", "feedbackRating"]) {
+            let count = rating.get("totalValidNum").and_then(Value::as_u64);
+            if count.is_some_and(|n| n > 0) {
+                f.review_count = count;
+                f.rating = rating.get("averageStar").and_then(text);
+            }
+        }
+        if f.seller.is_none() {
+            f.seller = at(&["storeModule", "storeName"]).and_then(text);
+        }
+        if f.categories.is_empty() {
+            // The home page and "All Categories" are the steps without a category id.
+            let crumbs = at(&["crossLinkModule", "breadCrumbPathList"])
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|c| {
+                    c.get("cateId")
+                        .and_then(Value::as_u64)
+                        .is_some_and(|id| id > 0)
+                })
+                .filter_map(|c| c.get("name").and_then(text));
+            f.categories = read::categories(crumbs, None);
+        }
+        if f.specs.is_empty() {
+            f.specs = specs(at(&["specsModule", "props"]));
+        }
+        if f.variants.is_empty() {
+            let variants = skus(d);
+            read::set_variants(&mut f, variants);
+        }
+    }
+    read::ids_from_specs(&mut f);
+    *found.facts() = f;
+}
+
+/// The price a buyer pays now and its currency: the sale (`activity`) price while a sale runs,
+/// else the regular one; the lowest of its range (the page shows "€ 97,39 - 128,72").
+fn now_price(prices: &Value) -> (Option<String>, Option<String>) {
+    let amount = ["minActivityAmount", "minAmount"]
+        .iter()
+        .find_map(|k| prices.get(*k).filter(|a| a.get("value").is_some()));
+    match amount {
+        Some(a) => (
+            a.get("value").and_then(read::amount),
+            a.get("currency")
+                .and_then(text)
+                .and_then(|c| price::currency_code(&c, None)),
+        ),
+        None => (None, None),
+    }
+}
+
+fn in_stock(quantity: u64) -> Availability {
+    if quantity > 0 {
+        Availability::InStock
+    } else {
+        Availability::OutOfStock
+    }
+}
+
+/// `specsModule.props`: name/value pairs, a name listed once per value (a phone's languages)
+/// joined into one.
+fn specs(props: Option<&Value>) -> Vec<Spec> {
+    let mut joined: Vec<(String, Vec<String>)> = Vec::new();
+    for prop in props.and_then(Value::as_array).into_iter().flatten() {
+        let (Some(name), Some(value)) = (
+            prop.get("attrName").and_then(text),
+            prop.get("attrValue").and_then(text),
+        ) else {
+            continue;
+        };
+        match joined.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => values.push(value),
+            None => joined.push((name, vec![value])),
+        }
+    }
+    let mut specs = Vec::new();
+    for (name, values) in joined {
+        read::add_spec(&mut specs, &name, &values.join(", "));
+    }
+    specs
+}
+
+/// Every SKU of `skuModule.skuPriceList`: its id, its property values (`skuAttr`
+/// `14:193;200000124:350697`, named by `productSKUPropertyList`), price, stock and pictures.
+fn skus(data: &Value) -> Vec<VariantFacts> {
+    let Some(module) = path(data, &["skuModule"]) else {
+        return Vec::new();
+    };
+    let properties = module
+        .get("productSKUPropertyList")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    // `pid:vid` → (property name, value name, picture).
+    let named = |pid: &str, vid: &str| -> Option<(String, String, Option<String>)> {
+        let prop = properties
+            .iter()
+            .find(|p| p.get("skuPropertyId").and_then(text).as_deref() == Some(pid))?;
+        let value = prop
+            .get("skuPropertyValues")?
+            .as_array()?
+            .iter()
+            .find(|v| v.get("propertyValueId").and_then(text).as_deref() == Some(vid))?;
+        let name = [
+            "propertyValueDisplayName",
+            "propertyValueName",
+            "propertyValueDefinitionName",
+        ]
+        .iter()
+        .find_map(|k| value.get(*k).and_then(text))?;
+        Some((
+            prop.get("skuPropertyName")
+                .and_then(text)
+                .unwrap_or_default(),
+            name,
+            value.get("skuPropertyImagePath").and_then(text),
+        ))
+    };
+    module
+        .get("skuPriceList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .take(super::MAX_ITEMS)
+        .map(|sku| {
+            let mut attributes = Vec::new();
+            let mut pictures = Vec::new();
+            let attr = sku.get("skuAttr").and_then(text).unwrap_or_default();
+            for part in attr.split(';').filter(|p| !p.is_empty()) {
+                let (ids, custom) = part.split_once('#').unwrap_or((part, ""));
+                let Some((pid, vid)) = ids.split_once(':') else {
+                    continue;
+                };
+                match named(pid, vid) {
+                    Some((name, value, picture)) => {
+                        attributes.push((name, value));
+                        pictures.extend(picture);
+                    }
+                    None if !custom.is_empty() => attributes.push((String::new(), custom.into())),
+                    None => {}
+                }
+            }
+            let mut v = read::variant(attributes);
+            v.id = ["skuIdStr", "skuId"]
+                .iter()
+                .find_map(|k| sku.get(*k).and_then(text));
+            v.sku = v.id.clone();
+            v.pictures = pictures;
+            if let Some(val) = sku.get("skuVal") {
+                let sale = val.get("isActivity").is_some_and(super::embedded::truthy);
+                let keys: &[&str] = if sale {
+                    &[
+                        "skuActivityAmount",
+                        "actSkuMultiCurrencyCalPrice",
+                        "skuAmount",
+                    ]
+                } else {
+                    &["skuAmount", "skuMultiCurrencyCalPrice"]
+                };
+                v.price = keys.iter().find_map(|k| {
+                    let field = val.get(*k)?;
+                    read::amount(field.get("value").unwrap_or(field))
+                });
+                v.availability = val
+                    .get("availQuantity")
+                    .and_then(Value::as_u64)
+                    .map(in_stock);
+            }
+            v
+        })
+        .collect()
+}
+
 /// `og:title` is `"<price> <discount>|<title>|<category>| - AliExpress"`.
 fn clean_og_title(t: &str) -> String {
     let parts: Vec<&str> = t.split('|').map(str::trim).collect();
@@ -338,5 +544,51 @@ mod tests {
             "Usb Heated Shoe Insoles"
         );
         assert_eq!(clean_og_title("Plain title - AliExpress"), "Plain title");
+    }
+
+    /// While a sale runs the buyer pays its price, for the product and each SKU; the regular
+    /// price is the struck-out one.
+    #[test]
+    fn the_sale_price_not_the_regular_one() {
+        let html = r#"<html><body><script>window.runParams = {"data": {
+            "titleModule": {"subject": "Insoles"},
+            "priceModule": {"minActivityAmount": {"currency": "ILS", "value": 1.83},
+                            "minAmount": {"currency": "ILS", "value": 17.92}},
+            "quantityModule": {"totalAvailQuantity": 0},
+            "imageModule": {"imagePathList": ["https://ae01.alicdn.com/kf/S1.jpg"]},
+            "skuModule": {"productSKUPropertyList": [{"skuPropertyId": 14, "skuPropertyName": "Color",
+                "skuPropertyValues": [{"propertyValueId": 193, "propertyValueDisplayName": "Black"},
+                                      {"propertyValueId": 29, "propertyValueDisplayName": "White"}]}],
+              "skuPriceList": [
+                {"skuAttr": "14:193", "skuIdStr": "1201", "skuVal": {"isActivity": true, "availQuantity": 0,
+                  "skuActivityAmount": {"value": 1.83}, "skuAmount": {"value": 17.92}}},
+                {"skuAttr": "14:29", "skuIdStr": "1202", "skuVal": {"isActivity": false, "availQuantity": 4,
+                  "skuAmount": {"value": 19.5}}}]}
+            }};</script></body></html>"#;
+        let f = crate::extract::extract(
+            html,
+            Some("https://www.aliexpress.com/item/1005003340501584.html"),
+        )
+        .product;
+        assert_eq!(
+            (f.price.as_deref(), f.currency.as_deref()),
+            (Some("1.83"), Some("ILS"))
+        );
+        assert_eq!(
+            f.availability,
+            Some(crate::extract::facts::Availability::OutOfStock)
+        );
+        let v: Vec<(Option<&str>, Option<&str>, Option<&str>)> = f
+            .variants
+            .iter()
+            .map(|v| (v.id.as_deref(), v.label.as_deref(), v.price.as_deref()))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                (Some("1201"), Some("Black"), Some("1.83")),
+                (Some("1202"), Some("White"), Some("19.50"))
+            ]
+        );
     }
 }

@@ -28,6 +28,20 @@
 //!   comparison table's pictures of other products;
 //! * **review** — review image tiles and the customer-image carousel, on the product page and on
 //!   its reviews page (`/product-reviews/<ASIN>`, which holds nothing else of the product).
+//!
+//! **Facts** (`found.facts()`): the name `#productTitle`; the buy box's price — the twister's
+//! `.twister-plus-buying-options-price-data`, else its price elements, deal and sale price before
+//! the regular one, a book's selected (`a-accordion-active`) buying option — in the storefront's
+//! currency (`$` is the dollar of amazon.com, the Canadian dollar of amazon.ca); a buy box without
+//! an offer of its own ("See all buying options") makes price and availability absent, since the
+//! page's other prices are other products'; `#availability`'s words; the ASIN as the SKU; the
+//! overview, technical details and detail-bullet tables as specifications (their brand, part or
+//! model number, ISBN-13 as brand, MPN, GTIN; else the byline's brand filter or brand store);
+//! `#feature-bullets`; the wayfinding breadcrumbs; `#acrPopover` and `#acrCustomerReviewText`; the
+//! seller's profile link or the buy box's "sold by Amazon…"; the book or product description; and
+//! the variation family from `dimensionValuesDisplayData` (each ASIN's values, named by
+//! `variationDisplayLabels`) with the `colorImages` of its `colorToAsin` key — only the page's own
+//! ASIN has its price on the page.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -36,7 +50,8 @@ use regex::Regex;
 use scraper::{ElementRef, Selector};
 use serde_json::{Map, Value};
 
-use super::embedded::{blobs_after, json_in_js_strings_after, number, text, truthy};
+use super::embedded::{self, blobs_after, json_in_js_strings_after, number, text, truthy};
+use super::facts::{Availability, Fact, ProductFacts, Spec, VariantFacts, price, read};
 use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found};
 use crate::media::Role;
@@ -110,9 +125,11 @@ impl Extractor for Amazon {
     fn extract(&self, page: &Page<'_>, found: &mut Found) {
         let ours = ids(page, found);
         let btf = Btf::read(page, found);
+        let twister = Twister::read(page);
         title(page, &btf, found);
         gallery(page, &btf, found);
-        variants(page, &btf, found);
+        variants(page, &btf, &twister, found);
+        facts(page, &btf, &twister, found);
         videos(page, &btf, &ours, found);
         description(page, found);
         reviews(page, found);
@@ -405,27 +422,52 @@ fn biggest_dynamic_image(page: &Page<'_>, json: &str) -> Option<String> {
         .map(|(_, u)| u)
 }
 
-fn variants(page: &Page<'_>, btf: &Btf, found: &mut Found) {
-    static DIMENSIONS: LazyLock<Regex> = LazyLock::new(|| regex(r#""dimensions"\s*:\s*"#));
-    static DISPLAY: LazyLock<Regex> =
-        LazyLock::new(|| regex(r#""dimensionValuesDisplayData"\s*:\s*"#));
+/// The variation family as the twister (the size/colour chooser) describes it: its
+/// dimensions (`size_name`, `color_name`), their names as shown (`Size`, `Color`), their values
+/// in the chooser's order, and each member ASIN's values.
+#[derive(Default)]
+struct Twister {
+    dimensions: Vec<String>,
+    shown_names: Map<String, Value>,
+    values: Map<String, Value>,
+    display: Map<String, Value>,
+}
+
+impl Twister {
+    fn read(page: &Page<'_>) -> Twister {
+        static DIMENSIONS: LazyLock<Regex> = LazyLock::new(|| regex(r#""dimensions"\s*:\s*"#));
+        static DISPLAY: LazyLock<Regex> =
+            LazyLock::new(|| regex(r#""dimensionValuesDisplayData"\s*:\s*"#));
+        static NAMES: LazyLock<Regex> =
+            LazyLock::new(|| regex(r#""variationDisplayLabels"\s*:\s*"#));
+        static VALUES: LazyLock<Regex> = LazyLock::new(|| regex(r#""variationValues"\s*:\s*"#));
+        let raw = page.raw();
+        let object = |re: &Regex| -> Map<String, Value> {
+            blobs_after(raw, re)
+                .values
+                .into_iter()
+                .find_map(|v| match v {
+                    Value::Object(m) if !m.is_empty() => Some(m),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        };
+        Twister {
+            dimensions: blobs_after(raw, &DIMENSIONS)
+                .first_strings()
+                .unwrap_or_default(),
+            shown_names: object(&NAMES),
+            values: object(&VALUES),
+            display: object(&DISPLAY),
+        }
+    }
+}
+
+fn variants(page: &Page<'_>, btf: &Btf, twister: &Twister, found: &mut Found) {
     if btf.color_images.is_empty() {
         return;
     }
-    let raw = page.raw();
-    let dimensions: Vec<String> = blobs_after(raw, &DIMENSIONS)
-        .first_strings()
-        .unwrap_or_default();
-    let display: Map<String, Value> = blobs_after(raw, &DISPLAY)
-        .values
-        .into_iter()
-        .filter_map(|v| match v {
-            Value::Object(m) if !m.is_empty() => Some(m),
-            _ => None,
-        })
-        .next()
-        .unwrap_or_default();
-    let labels = Labels::new(&dimensions, &display);
+    let labels = Labels::new(&twister.dimensions, &twister.display);
 
     for (key, entries) in &btf.color_images {
         if key == "initial" {
@@ -701,6 +743,316 @@ fn reviews(page: &Page<'_>, found: &mut Found) {
     }
 }
 
+// ---- Facts ---------------------------------------------------------------------------------
+
+/// The product's facts as the detail page shows them (module doc, "facts").
+fn facts(page: &Page<'_>, btf: &Btf, twister: &Twister, found: &mut Found) {
+    static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("#productTitle"));
+    static RATING: LazyLock<Selector> = LazyLock::new(|| selector("#acrPopover[title]"));
+    static REVIEWS: LazyLock<Selector> = LazyLock::new(|| selector("#acrCustomerReviewText"));
+    static FEATURES: LazyLock<Selector> = LazyLock::new(|| selector("#feature-bullets li"));
+    static CRUMBS: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "#wayfinding-breadcrumbs_feature_div li:not(.a-breadcrumb-divider) a:not(#breadcrumb-back-link)",
+        )
+    });
+    static DESCRIPTION: LazyLock<Selector> =
+        LazyLock::new(|| selector("#bookDescription_feature_div, #productDescription"));
+    static BUY_BOX: LazyLock<Selector> = LazyLock::new(|| selector("#buybox, #desktop_buybox"));
+
+    let country = storefront_country(page);
+    let mut f = ProductFacts {
+        name: page.first(&TITLE).map(text_of).filter(|t| !t.is_empty()),
+        sku: found.known_product_id().map(str::to_string),
+        ..Default::default()
+    };
+    match buy_box_price(page, country) {
+        Some((price, currency)) => read::set_price(&mut f, Some(price), currency),
+        // A buy box without a price of its own ("See all buying options"): the page's other
+        // prices are other products'.
+        None if page.first(&BUY_BOX).is_some() => {
+            found.fact_absent(Fact::Price);
+            found.fact_absent(Fact::Availability);
+        }
+        None => {}
+    }
+    f.availability = availability(page);
+    f.rating = page
+        .attr(&RATING, "title")
+        .and_then(|t| read::rating_in(&t));
+    f.review_count = page
+        .first(&REVIEWS)
+        .and_then(|e| read::count_in(&text_of(e)));
+    f.features = page
+        .select(&FEATURES)
+        .filter(|li| !li.value().classes().any(|c| c == "aok-hidden"))
+        .filter_map(read::inline_text)
+        .take(64)
+        .collect();
+    f.specs = specs(page);
+    read::ids_from_specs(&mut f);
+    if f.brand.is_none() {
+        f.brand = byline_brand(page);
+    }
+    f.categories = read::categories(page.select(&CRUMBS).map(text_of), f.name.as_deref());
+    f.description = page.select(&DESCRIPTION).find_map(description_text);
+    f.seller = seller(page);
+    let variants = family(page, btf, twister, &f);
+    read::set_variants(&mut f, variants);
+    *found.facts() = f;
+}
+
+/// A description block's text. A book's description is kept in a `<noscript>` for pages read
+/// without scripts, beside the "Read more" widget that shows it otherwise.
+fn description_text(block: ElementRef<'_>) -> Option<String> {
+    static NOSCRIPT: LazyLock<Selector> = LazyLock::new(|| selector("noscript"));
+    match block.select(&NOSCRIPT).next() {
+        Some(n) => read::plain_text(&n.text().collect::<String>()),
+        None => read::element_text(block),
+    }
+}
+
+/// The country whose storefront the page is (`amazon.co.uk` → `gb`, `amazon.com` → `us`): what
+/// settles a shared currency symbol (`$`, `¥`), since each storefront sells in its own currency.
+fn storefront_country(page: &Page<'_>) -> Option<&'static str> {
+    let host = page.host()?;
+    let domain: &'static str = DOMAINS.iter().copied().find(|d| super::host_is(&host, d))?;
+    Some(match domain.rsplit('.').next()? {
+        "com" => "us",
+        "uk" => "gb",
+        tld => tld,
+    })
+}
+
+/// The price the buy box asks for now, and its currency: the twister's price data of the
+/// featured offer, else the buy box's price elements, newest layouts first — the deal or sale
+/// price before the regular one, the selected buying option (new, used) of a book.
+fn buy_box_price(page: &Page<'_>, country: Option<&str>) -> Option<(String, Option<String>)> {
+    static DATA: LazyLock<Selector> =
+        LazyLock::new(|| selector(".twister-plus-buying-options-price-data"));
+    static PRICES: LazyLock<Vec<Selector>> = LazyLock::new(|| {
+        [
+            "#corePrice_feature_div .a-price .a-offscreen",
+            "#corePriceDisplay_desktop_feature_div .priceToPay .a-offscreen",
+            "#corePriceDisplay_desktop_feature_div .apexPriceToPay .a-offscreen",
+            "#priceblock_dealprice",
+            "#priceblock_saleprice",
+            "#priceblock_ourprice",
+            "#price_inside_buybox",
+            "#newBuyBoxPrice",
+            "#kindle-price",
+            ".a-accordion-active .header-price",
+            ".a-accordion-active .offer-price",
+            "#buyNewSection .offer-price",
+            "#buybox .offer-price",
+        ]
+        .into_iter()
+        .map(selector)
+        .collect()
+    });
+    let from_data = page.first(&DATA).and_then(|el| {
+        let data: Value = serde_json::from_str(&el.text().collect::<String>()).ok()?;
+        let offer = data
+            .as_object()?
+            .values()
+            .find_map(|group| group.as_array()?.first())?;
+        let price = offer.get("priceAmount").and_then(read::amount)?;
+        let shown = ["displayPrice", "currencySymbol"]
+            .iter()
+            .find_map(|k| offer.get(*k).and_then(text))
+            .unwrap_or_default();
+        Some((price, price::currency_in(&shown, country)))
+    });
+    from_data.or_else(|| {
+        PRICES.iter().find_map(|sel| {
+            page.select(sel)
+                .find_map(|el| match read::money(&text_of(el), country) {
+                    (Some(price), currency) => Some((price, currency)),
+                    _ => None,
+                })
+        })
+    })
+}
+
+/// What `#availability` says ("In Stock.", "Auf Lager.", "Currently unavailable."), or the
+/// out-of-stock buy box.
+fn availability(page: &Page<'_>) -> Option<Availability> {
+    static SAID: LazyLock<Selector> = LazyLock::new(|| selector("#availability"));
+    static OUT: LazyLock<Selector> = LazyLock::new(|| selector("#outOfStock"));
+    page.first(&SAID)
+        .and_then(|e| read::availability_said(&text_of(e)))
+        .or_else(|| page.first(&OUT).map(|_| Availability::OutOfStock))
+}
+
+/// The name/value tables of the detail page: the overview above the bullets, the technical
+/// details and additional information tables, and the detail bullets ("Publisher : …") of
+/// other layouts. Rows that are widgets — the star rating, the best-sellers rank — are not
+/// specifications.
+fn specs(page: &Page<'_>) -> Vec<Spec> {
+    static ROWS: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "#productOverview_feature_div tr, #productDetails_techSpec_section_1 tr, \
+             #productDetails_techSpec_section_2 tr, #productDetails_detailBullets_sections1 tr, \
+             #prodDetails tr, #technicalSpecifications_section_1 tr",
+        )
+    });
+    static BULLETS: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "#detailBullets_feature_div li, #detail-bullets .content li, #detail_bullets_id li",
+        )
+    });
+    static LABEL: LazyLock<Selector> = LazyLock::new(|| selector("span.a-text-bold, b"));
+    static WHOLE: LazyLock<Selector> = LazyLock::new(|| selector(".a-truncate-full"));
+    static WIDGET: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "tr tr, ul, i[class*=a-icon-star], #acrPopover, a[href*=bestsellers], \
+             a[href*=product-reviews], .zg_hrsr_item",
+        )
+    });
+    let is_widget = |el: ElementRef<'_>| {
+        el.select(&WIDGET).next().is_some()
+            || el.value().id() == Some("SalesRank")
+            || el
+                .value()
+                .classes()
+                .any(|c| c == "average_customer_reviews")
+    };
+    let mut specs = Vec::new();
+    for row in page.select(&ROWS).filter(|r| !is_widget(*r)) {
+        let cells: Vec<ElementRef<'_>> = row
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| matches!(c.value().name(), "th" | "td"))
+            .collect();
+        if let [name, value] = cells.as_slice()
+            && let (Some(name), Some(value)) = (
+                read::inline_text(*name),
+                // A long value is there twice: cut short, and whole behind "See more".
+                read::inline_text(value.select(&WHOLE).next().unwrap_or(*value)),
+            )
+        {
+            read::add_spec(&mut specs, &name, &value);
+        }
+    }
+    for li in page.select(&BULLETS).filter(|l| !is_widget(*l)) {
+        let Some(label) = li.select(&LABEL).next().map(text_of) else {
+            continue;
+        };
+        let all = read::inline_text(li).unwrap_or_default();
+        if let Some(value) = all.strip_prefix(label.as_str()) {
+            read::add_spec(&mut specs, &label, value);
+        }
+    }
+    specs
+}
+
+/// The brand the byline links to: its brand filter (`field-lbr_brands_browse-bin=Cecotec`) or
+/// its brand store (`/stores/Gorilla/page/…`). A book's byline names its author instead, with
+/// neither.
+fn byline_brand(page: &Page<'_>) -> Option<String> {
+    static BYLINE: LazyLock<Selector> = LazyLock::new(|| selector("a#bylineInfo[href]"));
+    static STORE: LazyLock<Regex> = LazyLock::new(|| regex(r"^/stores/([^/?#]+)/page/"));
+    let href = page.attr(&BYLINE, "href")?;
+    let url = page
+        .absolute(&href)
+        .and_then(|u| url::Url::parse(&u).ok())?;
+    url.query_pairs()
+        .find(|(k, _)| k == "field-lbr_brands_browse-bin")
+        .map(|(_, v)| v.into_owned())
+        .or_else(|| {
+            let segment = capture(&STORE, url.path())?;
+            let decoded: String = url::form_urlencoded::parse(format!("s={segment}").as_bytes())
+                .find(|(k, _)| k == "s")
+                .map(|(_, v)| v.into_owned())?;
+            Some(decoded)
+        })
+        .and_then(|b| read::categories([b], None).pop())
+}
+
+/// Who sells the featured offer: the seller's profile link, else Amazon itself as the buy box
+/// names it ("Ships from and sold by Amazon.com.").
+fn seller(page: &Page<'_>) -> Option<String> {
+    static PROFILE: LazyLock<Selector> = LazyLock::new(|| selector("#sellerProfileTriggerId"));
+    static SOLD_BY: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "#merchant-info, #merchantInfoFeature_feature_div .offer-display-feature-text-message",
+        )
+    });
+    static AMAZON: LazyLock<Regex> = LazyLock::new(|| regex(r"\bAmazon(?:\.[a-z]+[a-z.]*[a-z])?"));
+    page.first(&PROFILE)
+        .map(text_of)
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            page.select(&SOLD_BY)
+                .find_map(|e| AMAZON.find(&text_of(e)).map(|m| m.as_str().to_string()))
+        })
+}
+
+/// The variation family's members: each ASIN with its dimension values (named as the chooser
+/// names them) and the pictures `colorImages` lists for it. Only the ASIN the page shows has a
+/// price and availability on the page: the product's.
+fn family(
+    page: &Page<'_>,
+    btf: &Btf,
+    twister: &Twister,
+    product: &ProductFacts,
+) -> Vec<VariantFacts> {
+    let names: Vec<String> = twister
+        .dimensions
+        .iter()
+        .map(|d| {
+            twister
+                .shown_names
+                .get(d)
+                .and_then(text)
+                .unwrap_or_else(|| d.clone())
+        })
+        .collect();
+    // The chooser's order: by each dimension's value position.
+    let rank = |values: &[String]| -> Vec<usize> {
+        twister
+            .dimensions
+            .iter()
+            .zip(values)
+            .map(|(d, v)| {
+                twister
+                    .values
+                    .get(d)
+                    .map(embedded::strings)
+                    .and_then(|list| list.iter().position(|x| x == v))
+                    .unwrap_or(usize::MAX)
+            })
+            .collect()
+    };
+    let mut members: Vec<(Vec<usize>, VariantFacts)> = twister
+        .display
+        .iter()
+        .take(super::MAX_ITEMS)
+        .filter(|(asin, _)| ASIN.is_match(asin))
+        .map(|(asin, values)| {
+            let values = embedded::strings(values);
+            let mut v = read::variant(names.iter().cloned().zip(values.iter().cloned()).collect());
+            v.id = Some(asin.clone());
+            v.sku = Some(asin.clone());
+            v.pictures = btf
+                .color_to_asin
+                .iter()
+                .filter(|(_, to)| to.get("asin").and_then(text).as_deref() == Some(asin))
+                .filter_map(|(key, _)| btf.color_images.get(key)?.as_array())
+                .flatten()
+                .filter_map(|entry| entry_url(entry).and_then(|u| page.absolute(&u)))
+                .collect();
+            if product.sku.as_deref() == Some(asin.as_str()) {
+                v.price = product.price.clone();
+                v.availability = product.availability;
+            }
+            (rank(&values), v)
+        })
+        .collect();
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    members.into_iter().map(|(_, v)| v).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -933,5 +1285,42 @@ mod tests {
             classify("", "", "/gp/customer-reviews/R1?ref=x"),
             Creator::Customer
         );
+    }
+
+    /// The buy box's price: the deal price before the regular one; a book's selected buying
+    /// option (new) before the used one; and, where the buy box has no offer of its own, no
+    /// price and no availability at all — never a recommendation's.
+    #[test]
+    fn the_buyer_s_price_is_the_buy_box_s() {
+        let facts = |body: &str| {
+            let html = format!(
+                r#"<html><body><span id="productTitle">Kettle</span>{body}
+                <img id="landingImage" data-old-hires="https://m.media-amazon.com/images/I/71Kettle01L.jpg">
+                <div id="sims"><span class="a-price"><span class="a-offscreen">$5.00</span></span>
+                <a href="/dp/B0OTHER001">Add to Cart</a></div></body></html>"#
+            );
+            crate::extract::extract(&html, Some("https://www.amazon.com/dp/B0KETTLE01")).product
+        };
+        let f = facts(
+            r#"<span id="priceblock_ourprice">$30.00</span><span id="priceblock_dealprice">$24.99</span>
+            <div id="availability"><span>Currently unavailable.</span></div>"#,
+        );
+        assert_eq!(
+            (f.price.as_deref(), f.currency.as_deref()),
+            (Some("24.99"), Some("USD"))
+        );
+        assert_eq!(f.availability, Some(Availability::OutOfStock));
+        let f = facts(
+            r#"<div id="usedOfferAccordionRow" class="a-box accordion-row"><span class="a-color-price">$6.00</span></div>
+            <div id="newOfferAccordionRow" class="a-box a-accordion-active accordion-row"><span class="header-price">$15.98</span></div>"#,
+        );
+        assert_eq!(
+            f.price.as_deref(),
+            Some("15.98"),
+            "the selected (new) offer"
+        );
+        let f = facts(r#"<div id="buybox">See all buying options</div>"#);
+        assert_eq!((f.price, f.currency, f.availability), (None, None, None));
+        assert_eq!(f.sku.as_deref(), Some("B0KETTLE01"));
     }
 }

@@ -29,6 +29,14 @@
 //!
 //! The classic US addresses (`/site/<slug>/<sku>.p?skuId=<sku>`) are not claimed: no saved page
 //! shows one, and `/site/` also holds the category pages.
+//!
+//! **Facts**: in Canada the state's product — name, `brandName`, `sku`, `modelNumber`, `upcs`, the
+//! shelf price `priceWithoutEhf` (the environmental fee depends on the province) in the state's
+//! `intl` currency, the shipping availability, rating and count, `shortDescription`,
+//! `longDescription`'s bullet points, the grouped `specs`, the category breadcrumb; in the United
+//! States the markup — the header's title, model and SKU, the price block's customer price (`$`: US
+//! dollars), the key specifications, the features, the review stats, the breadcrumbs after the
+//! store's home, the add-to-cart button's state, and a one-dimension variation chooser's values.
 
 use std::sync::LazyLock;
 
@@ -36,7 +44,8 @@ use regex::Regex;
 use scraper::{ElementRef, Selector};
 use serde_json::Value;
 
-use super::embedded::{json_after, number, path, text};
+use super::embedded::{self, json_after, number, path, text};
+use super::facts::{Availability, ProductFacts, VariantFacts, price, read};
 use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found, video_platform};
 use crate::media::Role;
@@ -81,9 +90,15 @@ impl Extractor for BestBuy {
     }
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {
-        match canada_product(page) {
-            Some(product) => canada(page, &product, found),
-            None => united_states(page, found),
+        match canada_state(page) {
+            Some((state, product)) => {
+                canada(page, &product, found);
+                canada_facts(&state, &product, found);
+            }
+            None => {
+                united_states(page, found);
+                us_facts(page, found);
+            }
         }
     }
 }
@@ -99,16 +114,20 @@ static US_BSIN: LazyLock<Regex> =
 
 // ---- Canada -------------------------------------------------------------------------------------
 
-/// The state's product (`product.product` of `window.__INITIAL_STATE__`).
-fn canada_product(page: &Page<'_>) -> Option<Value> {
+/// The state (`window.__INITIAL_STATE__`) and its product (`product.product`).
+fn canada_state(page: &Page<'_>) -> Option<(Value, Value)> {
     static STATE: LazyLock<Regex> = LazyLock::new(|| regex(r"window\.__INITIAL_STATE__\s*=\s*"));
     if !page.has("__INITIAL_STATE__") {
         return None;
     }
     json_after(page.raw(), &STATE)
         .into_iter()
-        .find_map(|state| path(&state, &["product", "product"]).cloned())
-        .filter(Value::is_object)
+        .find_map(|state| {
+            let product = path(&state, &["product", "product"])
+                .filter(|p| p.is_object())?
+                .clone();
+            Some((state, product))
+        })
 }
 
 fn canada(page: &Page<'_>, product: &Value, found: &mut Found) {
@@ -245,6 +264,216 @@ fn is_captioned(img: ElementRef<'_>) -> bool {
         .filter_map(ElementRef::wrap)
         .find(|a| a.value().name() == "button")
         .is_some_and(|button| !text_of(button).trim().is_empty())
+}
+
+// ---- Facts --------------------------------------------------------------------------------------
+
+/// The store's country by the page's host: `bestbuy.ca` sells in Canadian dollars, `bestbuy.com`
+/// in US dollars — what a `$` means there.
+fn store_country(page: &Page<'_>) -> Option<&'static str> {
+    let host = page.host()?;
+    if super::host_is(&host, "bestbuy.ca") {
+        Some("ca")
+    } else if super::host_is(&host, "bestbuy.com") {
+        Some("us")
+    } else {
+        None
+    }
+}
+
+/// The Canadian state's facts (module doc, "facts").
+fn canada_facts(state: &Value, product: &Value, found: &mut Found) {
+    let get = |k: &str| product.get(k).and_then(text);
+    let mut f = ProductFacts {
+        name: get("name"),
+        brand: get("brandName"),
+        sku: get("sku"),
+        mpn: get("modelNumber"),
+        gtin: product
+            .get("upcs")
+            .map(embedded::strings)
+            .and_then(|u| u.into_iter().find_map(|c| read::gtin(&c))),
+        description: get("shortDescription").and_then(|d| read::plain_text(&d)),
+        rating: get("customerRating"),
+        review_count: product.get("customerRatingCount").and_then(Value::as_u64),
+        ..Default::default()
+    };
+    // The shelf price; the environmental handling fee depends on the buyer's province.
+    let price = ["priceWithoutEhf", "priceWithEhf"]
+        .iter()
+        .find_map(|k| product.get(*k).and_then(read::amount));
+    let currency = path(state, &["intl", "formats", "number", "price", "currency"])
+        .and_then(text)
+        .and_then(|c| price::currency_code(&c, None));
+    read::set_price(&mut f, price, currency);
+    // The long description is the product's bullet points.
+    if let Some(html) = get("longDescription") {
+        f.features = bullets(&html);
+    }
+    if let Some(Value::Object(groups)) = product.get("specs") {
+        for spec in groups.values().filter_map(Value::as_array).flatten() {
+            if let (Some(name), Some(value)) = (
+                spec.get("name").and_then(text),
+                spec.get("value").and_then(text),
+            ) {
+                read::add_spec(&mut f.specs, &name, &value);
+            }
+        }
+    }
+    let shipping = path(state, &["product", "availability", "shipping"]);
+    f.availability = shipping.and_then(|s| {
+        s.get("status")
+            .and_then(text)
+            .and_then(|st| Availability::parse(&st))
+            .or_else(|| {
+                s.get("purchasable").and_then(Value::as_bool).map(|yes| {
+                    if yes {
+                        Availability::InStock
+                    } else {
+                        Availability::OutOfStock
+                    }
+                })
+            })
+    });
+    // "All Categories" is the store's root, not a category (its id is `Departments`).
+    let crumbs = path(state, &["product", "category", "categoryBreadcrumb"])
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| {
+            c.get("categoryId")
+                .and_then(text)
+                .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|c| c.get("name").and_then(text));
+    f.categories = read::categories(crumbs, None);
+    read::ids_from_specs(&mut f);
+    *found.facts() = f;
+}
+
+/// The list items of an HTML list (a description written as bullet points).
+fn bullets(html: &str) -> Vec<String> {
+    static ITEMS: LazyLock<Selector> = LazyLock::new(|| selector("li"));
+    scraper::Html::parse_fragment(html)
+        .select(&ITEMS)
+        .filter_map(read::inline_text)
+        .take(64)
+        .collect()
+}
+
+/// The US page's facts, from its markup (module doc, "facts").
+fn us_facts(page: &Page<'_>, found: &mut Found) {
+    static TITLE: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-component-name=ProductHeader] h1"));
+    static HEADER_FIELDS: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-component-name=ProductHeader] div div"));
+    static PRICE: LazyLock<Selector> = LazyLock::new(|| {
+        selector("[data-component-name=LargePrice] [data-testid=price-block-customer-price] span")
+    });
+    static SPECS: LazyLock<Selector> = LazyLock::new(|| selector("#key-specs-list li > div"));
+    static FEATURES: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-component-name=ProductFeatures] li"));
+    static RATING: LazyLock<Selector> = LazyLock::new(|| {
+        selector("[data-component-name=ReviewStatsContextualized] span[aria-hidden]")
+    });
+    static CRUMBS: LazyLock<Selector> =
+        LazyLock::new(|| selector("nav[aria-label=pdp-breadcrumb] a[href]"));
+    static CART: LazyLock<Selector> = LazyLock::new(|| {
+        selector("[data-component-name=AddToCart] button[data-testid^=pdp-add-to-cart]")
+    });
+    let mut f = ProductFacts {
+        name: page.first(&TITLE).map(text_of).filter(|t| !t.is_empty()),
+        ..Default::default()
+    };
+    // "Model: A1383H11-1", "SKU: 6644753" under the title.
+    for field in page.select(&HEADER_FIELDS).map(text_of) {
+        match field.split_once(':') {
+            Some(("Model", model)) => f.mpn = f.mpn.take().or(Some(model.trim().to_string())),
+            Some(("SKU", sku)) => f.sku = f.sku.take().or(Some(sku.trim().to_string())),
+            _ => {}
+        }
+    }
+    if let Some(shown) = page.first(&PRICE).map(text_of) {
+        let (price, currency) = read::money(&shown, store_country(page));
+        read::set_price(&mut f, price, currency);
+    }
+    for row in page.select(&SPECS) {
+        let cells: Vec<String> = row
+            .children()
+            .filter_map(ElementRef::wrap)
+            .map(text_of)
+            .collect();
+        if let [name, value] = cells.as_slice() {
+            read::add_spec(&mut f.specs, name, value);
+        }
+    }
+    read::ids_from_specs(&mut f);
+    f.features = page
+        .select(&FEATURES)
+        .filter_map(read::inline_text)
+        .collect();
+    for shown in page.select(&RATING).map(text_of) {
+        if shown.starts_with('(') {
+            f.review_count = f.review_count.or(read::count_in(&shown));
+        } else if f.rating.is_none() {
+            f.rating = read::rating_in(&shown);
+        }
+    }
+    // The store's home page is the first crumb, not a category.
+    let crumbs = page
+        .select(&CRUMBS)
+        .filter(|a| {
+            a.value()
+                .attr("href")
+                .and_then(|h| url::Url::parse(h).ok())
+                .is_none_or(|u| u.path() != "/")
+        })
+        .map(text_of);
+    f.categories = read::categories(crumbs, None);
+    f.availability = page.first(&CART).map(|b| {
+        if b.value().attr("disabled").is_some() {
+            Availability::OutOfStock
+        } else {
+            Availability::InStock
+        }
+    });
+    let variants = variations(page, &f);
+    read::set_variants(&mut f, variants);
+    *found.facts() = f;
+}
+
+/// The variation chooser's values when it offers one dimension (`Capacity`): the page names
+/// them, and which is this product's, but not the SKUs of the others.
+fn variations(page: &Page<'_>, product: &ProductFacts) -> Vec<VariantFacts> {
+    static SECTIONS: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-component-name=ProductVariations] section"));
+    static NAME: LazyLock<Selector> = LazyLock::new(|| selector("h2"));
+    static VALUES: LazyLock<Selector> = LazyLock::new(|| selector("li button[aria-label]"));
+    let sections: Vec<ElementRef<'_>> = page.select(&SECTIONS).collect();
+    let [section] = sections.as_slice() else {
+        return Vec::new();
+    };
+    let Some(dimension) = section
+        .select(&NAME)
+        .next()
+        .map(|h| text_of(h).trim_end_matches([':', ' ']).to_string())
+    else {
+        return Vec::new();
+    };
+    let choices = section
+        .select(&VALUES)
+        .filter_map(|b| {
+            let label = b.value().attr("aria-label")?;
+            let value = read::inline_text(b)?;
+            Some(read::Choice {
+                id: None,
+                selected: label.ends_with(" selected"),
+                value,
+                pictures: Vec::new(),
+            })
+        })
+        .collect();
+    read::choices(&dimension, choices, product)
 }
 
 #[cfg(test)]

@@ -11,6 +11,11 @@
 //!
 //! Where multi-variation listings keep per-variation pictures is not known from any source or
 //! fixture, so eBay yields no `variant` items.
+//!
+//! **Facts** (the 2016 View Item page): the title without its hidden "Details about"; the sale
+//! price `#mm-saleDscPrc`, else `#prcIsum` (`content` for machines; `#orgPrc` is the struck-out
+//! one) in `[itemprop=priceCurrency]`; the item number as the SKU; "Item specifics" (Brand, MPN,
+//! UPC); the breadcrumbs; the seller's name.
 
 use std::sync::LazyLock;
 
@@ -18,6 +23,7 @@ use regex::Regex;
 use scraper::Selector;
 
 use super::embedded::{blobs_after, text, truthy};
+use super::facts::{ProductFacts, price, read};
 use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found};
 use crate::media::Role;
@@ -54,6 +60,7 @@ impl Extractor for Ebay {
         title(page, found);
         images(page, found);
         videos(page, found);
+        facts(page, found);
     }
 }
 
@@ -106,7 +113,11 @@ fn title(page: &Page<'_>, found: &mut Found) {
         // `<span class="g-hdn">Details about</span>` is screen-reader text inside the title.
         let hidden: String = h1.select(&HIDDEN).map(text_of).collect();
         let full = text_of(h1);
-        found.title(full.strip_prefix(hidden.as_str()).unwrap_or(&full));
+        let shown = full.strip_prefix(hidden.as_str()).unwrap_or(&full).trim();
+        found.title(shown);
+        if !shown.is_empty() {
+            found.facts().name = Some(shown.to_string());
+        }
     }
     if let Some(t) = page.meta("og:title") {
         found.title(t.trim_end_matches("| eBay").trim());
@@ -147,6 +158,63 @@ fn images(page: &Page<'_>, found: &mut Found) {
     {
         found.product_image(url);
     }
+}
+
+/// The listing's facts from the View Item page (module doc, "facts").
+fn facts(page: &Page<'_>, found: &mut Found) {
+    // The sale price first, wherever the page puts it.
+    static PRICES: LazyLock<[Selector; 2]> =
+        LazyLock::new(|| [selector("#mm-saleDscPrc"), selector("#prcIsum")]);
+    static CURRENCY: LazyLock<Selector> =
+        LazyLock::new(|| selector("[itemprop=priceCurrency][content]"));
+    static ITEM_NUMBER: LazyLock<Selector> = LazyLock::new(|| selector("#descItemNumber"));
+    static SPECIFICS: LazyLock<Selector> = LazyLock::new(|| selector(".itemAttr tr"));
+    static CRUMBS: LazyLock<Selector> =
+        LazyLock::new(|| selector("#vi-VR-brumb-lnkLst li a.thrd, #vi-VR-brumb-lnkLst li a.scnd"));
+    static SELLER: LazyLock<Selector> = LazyLock::new(|| selector("#mbgLink .mbg-nw"));
+    let mut f = ProductFacts {
+        name: found.facts().name.take(),
+        sku: page
+            .first(&ITEM_NUMBER)
+            .map(text_of)
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        seller: page.first(&SELLER).map(text_of).filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    // The sale price (a struck-out `#orgPrc` beside it is the old one), else the price; its
+    // `content` is written for machines.
+    if let Some(el) = PRICES.iter().find_map(|sel| page.first(sel)) {
+        let shown = text_of(el);
+        let price = el
+            .value()
+            .attr("content")
+            .and_then(price::machine_amount)
+            .or_else(|| price::parse_amount(&shown));
+        let currency = page
+            .attr(&CURRENCY, "content")
+            .and_then(|c| price::currency_code(&c, None))
+            .or_else(|| price::currency_in(&shown, None));
+        read::set_price(&mut f, price, currency);
+    }
+    // "Item specifics": rows of label, value, label, value (`Brand:`, `MPN:`, `UPC:`).
+    for row in page.select(&SPECIFICS) {
+        let cells: Vec<String> = row
+            .children()
+            .filter_map(scraper::ElementRef::wrap)
+            .filter(|c| c.value().name() == "td")
+            .map(|c| read::inline_text(c).unwrap_or_default())
+            .collect();
+        for pair in cells.chunks(2) {
+            if let [name, value] = pair
+                && name.ends_with(':')
+            {
+                read::add_spec(&mut f.specs, name, value);
+            }
+        }
+    }
+    read::ids_from_specs(&mut f);
+    f.categories = read::categories(page.select(&CRUMBS).map(text_of), None);
+    *found.facts() = f;
 }
 
 fn videos(page: &Page<'_>, found: &mut Found) {

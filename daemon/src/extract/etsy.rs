@@ -9,6 +9,10 @@
 //!
 //! Etsy maps variation values to pictures in `image_ids_by_listing_variation_ids`, empty in the
 //! only fixture that has the key, so Etsy yields no `variant` items yet.
+//!
+//! **Facts**: the buy box's price in the shopper's currency (taxes included where they apply; the
+//! listing's data may state it before tax), where its currency is plain, else the 2015 page's
+//! `#listing-price` meta; the buy box's stock words; the shop; the description.
 
 use std::sync::LazyLock;
 
@@ -17,6 +21,7 @@ use scraper::{ElementRef, Selector};
 use serde_json::Value;
 
 use super::embedded::{blobs_after, text};
+use super::facts::{ProductFacts, read};
 use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found};
 use crate::media::Role;
@@ -55,6 +60,7 @@ impl Extractor for Etsy {
         images(page, found);
         videos(page, found);
         reviews(page, found);
+        facts(page, found);
     }
 }
 
@@ -167,6 +173,60 @@ fn videos(page: &Page<'_>, found: &mut Found) {
             }
         }
     }
+}
+
+/// The listing's facts from its buy box (module doc, "facts").
+fn facts(page: &Page<'_>, found: &mut Found) {
+    static SHOWN_PRICE: LazyLock<Selector> =
+        LazyLock::new(|| selector("[data-buy-box-region=price] p"));
+    static STOCK: LazyLock<Selector> = LazyLock::new(|| selector("[data-buy-box-region=price]"));
+    static OLD_PRICE: LazyLock<Selector> =
+        LazyLock::new(|| selector("#listing-price meta[itemprop=price][content]"));
+    static OLD_CURRENCY: LazyLock<Selector> =
+        LazyLock::new(|| selector("#listing-price meta[itemprop=currency][content]"));
+    static SHOP: LazyLock<Selector> = LazyLock::new(|| {
+        selector("#listing-page-cart a[href*='/shop/'], #ask-a-question[data-to_username]")
+    });
+    static DESCRIPTION: LazyLock<Selector> = LazyLock::new(|| {
+        selector(
+            "[data-product-details-description-text-content], \
+             #wt-content-toggle-product-details-read-more, #description-text",
+        )
+    });
+    let country = super::facts::country_of(page);
+    let mut f = ProductFacts::default();
+    // The buy box shows the price in the shopper's currency, taxes included where they apply
+    // ("53,11 € IVA incluido"); the listing's data may give it in the shop's currency before
+    // tax. The buy box's is what the buyer pays, where its currency is plain.
+    if let Some((price, Some(currency))) = page
+        .select(&SHOWN_PRICE)
+        .map(|p| read::money(&text_of(p), country.as_deref()))
+        .find(|(price, _)| price.is_some())
+    {
+        read::set_price(&mut f, price, Some(currency));
+    }
+    if let Some(price) = page.attr(&OLD_PRICE, "content") {
+        let currency = page
+            .attr(&OLD_CURRENCY, "content")
+            .and_then(|c| super::facts::price::currency_code(&c, None));
+        read::set_price(
+            &mut f,
+            super::facts::price::machine_amount(&price),
+            currency,
+        );
+    }
+    f.availability = page
+        .first(&STOCK)
+        .and_then(|e| read::availability_said(&text_of(e)));
+    f.seller = page.first(&SHOP).and_then(|e| {
+        e.value()
+            .attr("data-to_username")
+            .map(str::to_string)
+            .or_else(|| Some(text_of(e)))
+            .filter(|s| !s.trim().is_empty())
+    });
+    f.description = page.select(&DESCRIPTION).find_map(read::element_text);
+    *found.facts() = f;
 }
 
 /// Buyers' photos of this listing. The shop-wide "photos from reviews" carousel

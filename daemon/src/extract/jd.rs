@@ -23,6 +23,11 @@
 //!
 //! Videos: `imageAndVideoJson.mainVideoId` names a video, but its address comes from another
 //! request, so none is extracted. Description images load from `product.desc`, another request.
+//!
+//! **Facts**: `product.name`; the price shown as the buyer's (`#J_FinalPrice`, beside JD's own
+//! price struck out) in yuan (mainland China's market, its `￥`); the page's SKU id as the SKU; the
+//! breadcrumbs; and every SKU of `colorSize` by its dimensions' names — only the page's own has its
+//! price on the page; stock and other prices load by other requests.
 
 use std::sync::LazyLock;
 
@@ -31,6 +36,7 @@ use scraper::Selector;
 use serde_json::Value;
 
 use super::embedded::{Ordered, blobs_after, js_string_at, parsed_after, text};
+use super::facts::{ProductFacts, price, read};
 use super::page::{Page, capture, regex, selector, text_of};
 use super::{Extractor, Found};
 
@@ -86,6 +92,7 @@ impl Extractor for Jd {
         if let Some(t) = page_title(page) {
             found.title(t);
         }
+        facts(page, found);
     }
 }
 
@@ -147,49 +154,116 @@ fn image_url(page: &Page<'_>, path: &str) -> Option<String> {
     page.absolute(path)
 }
 
-/// Every SKU's name from `colorSize`: its values in the page's order, without the id.
-fn sku_names(raw: &str) -> Vec<(String, String)> {
+/// Every SKU of `colorSize`: its id and its values named by their dimensions, in the page's
+/// order (`版本`: `【标准版】`, `款式`: `双排冷凝器 大1.5匹 PRO`).
+fn skus(raw: &str) -> Vec<(String, Vec<(String, String)>)> {
     static COLOR_SIZE: LazyLock<Regex> = LazyLock::new(|| regex(r"\bcolorSize\s*:\s*"));
     let skus: Vec<Ordered> = parsed_after(raw, &COLOR_SIZE).unwrap_or_default();
     skus.into_iter()
+        .take(super::MAX_ITEMS)
         .filter_map(|Ordered(entries)| {
             let id = entries
                 .iter()
                 .find(|(k, _)| k == "skuId")
                 .and_then(|(_, v)| text(v))?;
-            let name: Vec<String> = entries
+            let values: Vec<(String, String)> = entries
                 .iter()
                 .filter(|(k, _)| k != "skuId")
-                .filter_map(|(_, v)| match v {
-                    Value::String(_) | Value::Number(_) => text(v),
+                .filter_map(|(k, v)| match v {
+                    Value::String(_) | Value::Number(_) => Some((k.clone(), text(v)?)),
                     _ => None,
                 })
                 .collect();
-            Some((id, name.join(" ")))
+            Some((id, values))
         })
         .collect()
 }
 
-/// The rendered chooser's swatches that show a picture, each the picture of the SKU it selects.
-fn variants(page: &Page<'_>, found: &mut Found) {
+/// Every SKU's name: its values in the page's order, without the id.
+fn sku_names(raw: &str) -> Vec<(String, String)> {
+    skus(raw)
+        .into_iter()
+        .map(|(id, values)| {
+            let name: Vec<String> = values.into_iter().map(|(_, v)| v).collect();
+            (id, name.join(" "))
+        })
+        .collect()
+}
+
+/// The product's facts (module doc, "facts"). JD is mainland China's market: its prices are
+/// yuan, shown as `￥`.
+fn facts(page: &Page<'_>, found: &mut Found) {
+    // The price shown as the buyer's (`J_FinalPrice`), beside JD's own price struck out.
+    static PRICE: LazyLock<Selector> = LazyLock::new(|| selector("#J_FinalPrice .price"));
+    static CRUMBS: LazyLock<Selector> = LazyLock::new(|| selector("#crumb-wrap .item a"));
+    let mut f = ProductFacts {
+        name: product_name(page.raw()),
+        categories: read::categories(page.select(&CRUMBS).map(text_of), None),
+        ..Default::default()
+    };
+    let price = page
+        .first(&PRICE)
+        .and_then(|p| price::parse_amount(&text_of(p)));
+    read::set_price(&mut f, price, Some("CNY".to_string()));
+    // The page is one SKU's: its id is the product's (`pageConfig.product.skuid`).
+    let own = found.known_product_id().map(str::to_string);
+    f.sku = own.clone();
+    let pictured = swatches(page);
+    let variants = skus(page.raw())
+        .into_iter()
+        .map(|(id, values)| {
+            let mut v = read::variant(values);
+            // Only the SKU the page shows has its price on the page.
+            if own.as_deref() == Some(id.as_str()) {
+                v.price = f.price.clone();
+            }
+            v.pictures = pictured
+                .iter()
+                .filter(|(sku, _, _)| *sku == id)
+                .map(|(_, url, _)| url.clone())
+                .collect();
+            v.sku = Some(id.clone());
+            v.id = Some(id);
+            v
+        })
+        .collect();
+    read::set_variants(&mut f, variants);
+    *found.facts() = f;
+}
+
+/// The rendered chooser's swatches that show a picture: each the picture of the SKU it
+/// selects, with the swatch's own name for it (`data-value`, else its text).
+fn swatches(page: &Page<'_>) -> Vec<(String, String, String)> {
     static SWATCHES: LazyLock<Selector> =
         LazyLock::new(|| selector("[id^=choose-attr] [data-sku]"));
     static IMG: LazyLock<Selector> = LazyLock::new(|| selector("img"));
+    page.select(&SWATCHES)
+        .filter_map(|swatch| {
+            let sku = swatch.value().attr("data-sku")?.trim().to_string();
+            let url = swatch
+                .select(&IMG)
+                .next()
+                .and_then(|img| page.img_url(img))?;
+            let name = swatch
+                .value()
+                .attr("data-value")
+                .map(str::to_string)
+                .unwrap_or_else(|| text_of(swatch));
+            Some((sku, url, name))
+        })
+        .collect()
+}
+
+/// Each swatch's picture as its SKU's, labelled with the SKU's name.
+fn variants(page: &Page<'_>, found: &mut Found) {
     let names = sku_names(page.raw());
-    for swatch in page.select(&SWATCHES) {
-        let Some(sku) = swatch.value().attr("data-sku").map(str::trim) else {
-            continue;
-        };
-        let Some(url) = swatch.select(&IMG).next().and_then(|img| page.img_url(img)) else {
-            continue;
-        };
+    for (sku, url, shown) in swatches(page) {
         let label = names
             .iter()
-            .find(|(id, _)| id == sku)
+            .find(|(id, _)| *id == sku)
             .map(|(_, name)| name.clone())
-            .or_else(|| swatch.value().attr("data-value").map(str::to_string))
-            .unwrap_or_else(|| text_of(swatch));
-        found.variant_image(url, &label, Some(sku));
+            .unwrap_or(shown);
+        found.variant_image(url, &label, Some(&sku));
     }
 }
 

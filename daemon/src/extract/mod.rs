@@ -321,9 +321,10 @@ pub fn extract_shown(html: &str, page_url: Option<&str>, shown: &[&str]) -> Extr
         generic::Generic.extract(&page, &mut found);
     }
     let from_site = std::mem::take(&mut found.facts);
+    let absent = std::mem::take(&mut found.absent_facts);
     let mut extraction = found.finish(extractor.site(), &page);
     enlarge(&mut extraction.media, &page);
-    let mut product = facts::of_page(&page, from_site);
+    let mut product = facts::of_page(&page, from_site, &absent);
     product.finish(&extraction);
     extraction.product = product;
     warnings.append(&mut extraction.warnings);
@@ -466,6 +467,7 @@ pub struct Found {
     per_role: HashMap<Role, usize>,
     warnings: Vec<String>,
     facts: ProductFacts,
+    absent_facts: Vec<facts::Fact>,
 }
 
 impl Found {
@@ -473,6 +475,19 @@ impl Found {
     /// the page's structured data and what it shows.
     pub fn facts(&mut self) -> &mut ProductFacts {
         &mut self.facts
+    }
+
+    /// Records that the site's own data shows the page does not state `fact` (a buy box with no
+    /// offer): it stays absent, whatever the page's other prices say ([`facts::Fact`]).
+    pub fn fact_absent(&mut self, fact: facts::Fact) {
+        if !self.absent_facts.contains(&fact) {
+            self.absent_facts.push(fact);
+        }
+    }
+
+    /// The product id recorded so far (the one the package is named by).
+    pub fn known_product_id(&self) -> Option<&str> {
+        self.product_id.as_deref()
     }
 
     /// Records a product id. The first one recorded wins (extractors offer the canonical id

@@ -32,6 +32,12 @@
 //!
 //! A Shopify page without the product object (themes that render only their gallery) is not
 //! claimed: the generic extractor reads it, as any other shop's.
+//!
+//! **Facts** (the product object): `title`, `vendor` as the brand, `description` as text; the
+//! opened variant's price (whole cents as Liquid writes them; never `compare_at_price`), SKU,
+//! barcode (when a GTIN) and availability, in the store's active currency (`Shopify.currency`); and
+//! every variant with its option values named by `options`, price, SKU, availability and featured
+//! picture (a product with one variant lists none apart from itself).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -40,6 +46,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::embedded::{json_starting_at, text};
+use super::facts::{Availability, ProductFacts, read};
 use super::page::{Page, capture, regex};
 use super::variant_pictures::VariantPictures;
 use super::{Extractor, Found, cdn};
@@ -76,6 +83,7 @@ impl Extractor for Shopify {
         let variants = Variants::of(page, &product);
         gallery(page, &product, &variants, found);
         variants.add(found);
+        facts(page, &product, &variants, found);
         if let Some(t) = page.meta("og:title") {
             found.title(t);
         }
@@ -359,6 +367,94 @@ fn option_values(variant: &Value) -> Vec<String> {
     }
 }
 
+/// The product's facts from its product object (module doc, "facts"): the variant the page
+/// opens with gives the price, SKU, barcode and availability; the store's active currency
+/// (`Shopify.currency = {"active":"EUR",…}`) names the currency its prices are in.
+fn facts(page: &Page<'_>, product: &Value, variants: &Variants, found: &mut Found) {
+    static CURRENCY: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#"Shopify\.currency\s*=\s*\{\s*"active"\s*:\s*"([A-Za-z]{3})""#));
+    let list = product
+        .get("variants")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let currency = capture(&CURRENCY, page.raw()).map(|c| c.to_ascii_uppercase());
+    let mut f = ProductFacts {
+        name: product.get("title").and_then(text),
+        brand: product.get("vendor").and_then(text),
+        description: product
+            .get("description")
+            .or_else(|| product.get("content"))
+            .and_then(text)
+            .and_then(|html| read::plain_text(&html)),
+        ..Default::default()
+    };
+    if let Some(opened) = variants.opened.and_then(|i| list.get(i)) {
+        read::set_price(
+            &mut f,
+            opened.get("price").and_then(amount),
+            currency.clone(),
+        );
+        f.sku = opened.get("sku").and_then(text);
+        f.gtin = opened
+            .get("barcode")
+            .and_then(text)
+            .and_then(|b| read::gtin(&b));
+        f.availability = opened
+            .get("available")
+            .and_then(Value::as_bool)
+            .map(in_stock);
+    }
+    let names: Vec<String> = product
+        .get("options")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            text(o)
+                .or_else(|| o.get("name").and_then(text))
+                .unwrap_or_default()
+        })
+        .collect();
+    let all = list
+        .iter()
+        .zip(&variants.all)
+        .map(|(json, v)| {
+            let mut facts = read::variant(names.iter().cloned().zip(v.values.clone()).collect());
+            facts.id = v.id.clone();
+            facts.sku = json.get("sku").and_then(text);
+            facts.price = json.get("price").and_then(amount);
+            facts.availability = json.get("available").and_then(Value::as_bool).map(in_stock);
+            facts.pictures = v.picture.iter().cloned().collect();
+            facts
+        })
+        .collect();
+    read::set_variants(&mut f, all);
+    *found.facts() = f;
+}
+
+/// A price of the product object: whole cents as Liquid's `json` filter writes them (`10900` is
+/// 109.00), or a decimal amount where a theme wrote one (`"109.00"`).
+fn amount(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) => {
+            let cents = n.as_u64()?;
+            Some(format!("{}.{:02}", cents / 100, cents % 100))
+        }
+        Value::String(s) if s.contains('.') => super::facts::price::machine_amount(s),
+        Value::String(s) => amount(&Value::Number(s.trim().parse::<u64>().ok()?.into())),
+        _ => None,
+    }
+}
+
+fn in_stock(available: bool) -> Availability {
+    if available {
+        Availability::InStock
+    } else {
+        Availability::OutOfStock
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,5 +621,53 @@ mod tests {
                 "{html}"
             );
         }
+    }
+
+    /// The variant the address asks for gives the price, in cents as Liquid writes them, not
+    /// its struck-out `compare_at_price`; the store's active currency names it.
+    #[test]
+    fn the_opened_variant_s_price_in_the_store_s_currency() {
+        let product = r#"{"id":5,"title":"Mug","handle":"mug","vendor":"Potter","options":["Color","Size"],
+            "description":"<p>Stoneware.</p><p>Dishwasher safe.</p>",
+            "variants":[
+              {"id":51,"option1":"Red","option2":"S","price":1250,"compare_at_price":1900,"sku":"MUG-R-S","barcode":"4006381333931","available":true,
+               "featured_image":{"src":"//cdn.shopify.com/s/files/1/0001/products/red.jpg?v=1"}},
+              {"id":52,"option1":"Blue","option2":"S","price":"14.00","sku":"MUG-B-S","barcode":"MUG-B","available":false}],
+            "images":["//cdn.shopify.com/s/files/1/0001/products/red.jpg?v=1"]}"#;
+        let html = format!(
+            r#"<html><head><script>Shopify.shop = "m.myshopify.com"; Shopify.currency = {{"active":"EUR","rate":"1.0"}};</script></head>
+            <body><script type="application/json">{product}</script></body></html>"#
+        );
+        let f = extract(&html, Some("https://mugs.example/products/mug?variant=52")).product;
+        assert_eq!(
+            (f.price.as_deref(), f.currency.as_deref()),
+            (Some("14.00"), Some("EUR"))
+        );
+        assert_eq!(f.sku.as_deref(), Some("MUG-B-S"));
+        assert_eq!(f.gtin, None, "a store's own code is no GTIN");
+        assert_eq!(f.availability, Some(Availability::OutOfStock));
+        assert_eq!(f.brand.as_deref(), Some("Potter"));
+        assert_eq!(
+            f.description.as_deref(),
+            Some("Stoneware.\nDishwasher safe.")
+        );
+        let red = &f.variants[0];
+        assert_eq!(
+            (
+                red.label.as_deref(),
+                red.price.as_deref(),
+                red.sku.as_deref()
+            ),
+            (Some("Red / S"), Some("12.50"), Some("MUG-R-S"))
+        );
+        assert_eq!(red.attributes[0].name, "Color");
+        assert_eq!(red.pictures.len(), 1);
+        let f = extract(&html, Some("https://mugs.example/products/mug")).product;
+        assert_eq!(
+            f.price.as_deref(),
+            Some("12.50"),
+            "the first available variant"
+        );
+        assert_eq!(f.gtin.as_deref(), Some("4006381333931"));
     }
 }

@@ -14,14 +14,20 @@
 //!
 //! The alicdn size suffixes are removed by `cdn::largest`. Description images are not in the
 //! page (a separate `descUrl` request).
+//!
+//! **Facts**: Taobao's ([`taobao::facts`]) with `valItemInfo.skuMap` and each value's
+//! `propertyPics`; the title, brand and stock (`quantity`) from `itemDO`; the review count
+//! `#J_ItemRates`.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
+use scraper::Selector;
 use serde_json::Value;
 
 use super::embedded::{blobs_after, path, strings, text};
-use super::page::{Page, regex};
+use super::facts::read;
+use super::page::{Page, regex, selector, text_of};
 use super::taobao;
 use super::{Extractor, Found};
 
@@ -55,6 +61,7 @@ impl Extractor for Tmall {
 
     fn extract(&self, page: &Page<'_>, found: &mut Found) {
         static SETUP: LazyLock<Regex> = LazyLock::new(|| regex(r"TShop\.Setup\(\s*"));
+        static REVIEWS: LazyLock<Selector> = LazyLock::new(|| selector("#J_ItemRates .tm-count"));
 
         taobao::item_ids(page, found);
         let blobs = blobs_after(page.raw(), &SETUP);
@@ -106,5 +113,29 @@ impl Extractor for Tmall {
         if let Some(t) = taobao::page_title(page, "-tmall.com天猫") {
             found.title(t);
         }
+        let sku_map = setup
+            .and_then(|s| path(s, &["valItemInfo", "skuMap"]))
+            .and_then(Value::as_object);
+        let mut f = taobao::facts(page, sku_map, &|id| {
+            let key = format!(";{id};");
+            pictures
+                .and_then(|p| p.get(&key))
+                .map(strings)
+                .unwrap_or_default()
+        });
+        if let Some(item) = setup.and_then(|s| s.get("itemDO")) {
+            f.name = item.get("title").and_then(text);
+            f.brand = item.get("brand").and_then(text);
+            if f.availability.is_none() {
+                f.availability = item
+                    .get("quantity")
+                    .and_then(Value::as_u64)
+                    .map(|n| taobao::in_stock(n > 0));
+            }
+        }
+        f.review_count = page
+            .first(&REVIEWS)
+            .and_then(|r| read::count_in(&text_of(r)));
+        *found.facts() = f;
     }
 }

@@ -37,6 +37,12 @@
 //! The option swatches (`scale-w55`, `scale-w88`) picture the other colours (27792083,
 //! 28948221), but the page holds no gallery of those options, so Wayfair yields no `variant`
 //! items yet; the page's `"videos"` list is empty, so no video form is known.
+//!
+//! **Facts** (the page's state): the `salePrice` (the `listPrice` is the struck-out one) in the
+//! currency the JSON-LD offer names; `is_out_of_stock`; `manufacturerProductId` as the MPN; the
+//! `breadcrumbs`; the overview's description; and, when the product has one option category
+//! (`standardOptions`: Upholstery Color), each option as a variant, the `selectedOptions` one the
+//! page's.
 
 use std::sync::LazyLock;
 
@@ -44,8 +50,9 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::cdn;
-use super::embedded::{json_at, number, text};
+use super::embedded::{blobs_after, json_at, json_string_values, number, text};
 use super::etsy::image_urls;
+use super::facts::{Availability, ProductFacts, price, read};
 use super::page::{Page, capture, regex};
 use super::{Extractor, Found};
 
@@ -94,7 +101,90 @@ impl Extractor for Wayfair {
             found.title(t);
         }
         images(page, &products, found);
+        facts(page, &products, found);
     }
+}
+
+/// The product's facts from the page's state (module doc, "facts").
+fn facts(page: &Page<'_>, products: &[Value], found: &mut Found) {
+    static SALE_PRICE: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#""salePrice"\s*:\s*([0-9]+(?:\.[0-9]+)?)"#));
+    static OUT_OF_STOCK: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#""is_out_of_stock"\s*:\s*(true|false)"#));
+    static CRUMBS: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#""breadcrumbs"\s*:\s*\{\s*"breadcrumbs"\s*:\s*"#));
+    static OVERVIEW: LazyLock<Regex> =
+        LazyLock::new(|| regex(r#""productOverviewInformation"\s*:\s*"#));
+    static OPTIONS: LazyLock<Regex> = LazyLock::new(|| regex(r#""standardOptions"\s*:\s*"#));
+    static SELECTED: LazyLock<Regex> = LazyLock::new(|| regex(r#""selectedOptions"\s*:\s*"#));
+    let raw = page.raw();
+    let mut f = ProductFacts {
+        mpn: json_string_values(raw, "manufacturerProductId")
+            .into_iter()
+            .next(),
+        description: blobs_after(raw, &OVERVIEW)
+            .values
+            .iter()
+            .find_map(|o| o.get("description").and_then(text)),
+        ..Default::default()
+    };
+    // The sale price (the state's `listPrice` is the struck-out one), in the currency the
+    // page's product data names.
+    let currency = products
+        .iter()
+        .filter_map(|p| p.get("offers"))
+        .find_map(|o| o.get("priceCurrency").and_then(text))
+        .and_then(|c| price::currency_code(&c, None));
+    if currency.is_some() {
+        let sale = capture(&SALE_PRICE, raw).and_then(|p| price::machine_amount(&p));
+        read::set_price(&mut f, sale, currency);
+    }
+    f.availability = capture(&OUT_OF_STOCK, raw).map(|out| {
+        if out == "true" {
+            Availability::OutOfStock
+        } else {
+            Availability::InStock
+        }
+    });
+    let crumbs = blobs_after(raw, &CRUMBS);
+    f.categories = read::categories(
+        crumbs
+            .first_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("title").and_then(text)),
+        None,
+    );
+    // One option category (an upholstery colour): each option is a variant; only the one the
+    // page opens with has its price on the page.
+    let selected: Vec<String> = blobs_after(raw, &SELECTED)
+        .first_strings()
+        .unwrap_or_default();
+    let categories = blobs_after(raw, &OPTIONS);
+    if let Some([category]) = categories.first_array().map(Vec::as_slice) {
+        let name = category
+            .get("category_name")
+            .and_then(text)
+            .unwrap_or_default();
+        let options = category
+            .get("options")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| {
+                let id = o.get("option_id").and_then(text);
+                Some(read::Choice {
+                    value: o.get("name").and_then(text)?,
+                    selected: id.as_ref().is_some_and(|id| selected.contains(id)),
+                    id,
+                    pictures: Vec::new(),
+                })
+            })
+            .collect();
+        let variants = read::choices(&name, options, &f);
+        read::set_variants(&mut f, variants);
+    }
+    *found.facts() = f;
 }
 
 /// A product page's address: `/pdp/<slug>-<sku>.html`.

@@ -5,7 +5,9 @@
 //! A fact the page does not state is absent, never guessed. Sources, best first; each fills
 //! only what the ones before left empty:
 //!
-//! 1. the site extractor, from its marketplace's own state data ([`super::Found::facts`]);
+//! 1. the site extractor, from its marketplace's own state data ([`super::Found::facts`]; the
+//!    shapes several sites share are in [`read`]); a fact its data proves absent (a buy box
+//!    without an offer, [`Fact`]) stays absent whatever the later sources say;
 //! 2. the page's structured data ([`structured`]): JSON-LD, microdata and RDFa of the page's own
 //!    product, then OpenGraph and product meta tags;
 //! 3. what the page shows ([`visible`]): the price and availability beside the product's title
@@ -16,6 +18,7 @@
 //! a symbol only where it names one currency or the page's country settles it.
 
 pub mod price;
+pub(crate) mod read;
 mod structured;
 mod visible;
 
@@ -186,8 +189,19 @@ impl ProductFacts {
     }
 }
 
-/// The facts of `page`, the site extractor's first (module doc).
-pub fn of_page(page: &Page<'_>, from_site: ProductFacts) -> ProductFacts {
+/// A fact the site's own data shows the page does not state, so that no later source may fill
+/// it with another product's (Amazon's buy box without an offer of its own, where the only
+/// prices on the page are the recommendations').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
+    /// The price and its currency.
+    Price,
+    Availability,
+}
+
+/// The facts of `page`, the site extractor's first (module doc); the facts in `absent` stay
+/// absent, whatever later sources say.
+pub fn of_page(page: &Page<'_>, from_site: ProductFacts, absent: &[Fact]) -> ProductFacts {
     let mut facts = from_site;
     let shown = visible::facts(page, &ProductFacts::default());
     // The code a shop shows its customers under a label ("Product code: 141677") is its SKU
@@ -201,6 +215,15 @@ pub fn of_page(page: &Page<'_>, from_site: ProductFacts) -> ProductFacts {
         facts.sku = address_code(page);
     }
     facts.sku = facts.sku.map(|sku| code_without_words(&sku));
+    for fact in absent {
+        match fact {
+            Fact::Price => {
+                facts.price = None;
+                facts.currency = None;
+            }
+            Fact::Availability => facts.availability = None,
+        }
+    }
     facts
 }
 
@@ -264,7 +287,7 @@ fn clean(text: &str) -> Option<String> {
 /// The page's country as its address or language gives it (ISO 3166 alpha-2, lower-case):
 /// the address's country-code top-level domain (`.ca`, `.com.au`), else the region of its
 /// `<html lang>` (`en-CA`).
-fn country_of(page: &Page<'_>) -> Option<String> {
+pub(crate) fn country_of(page: &Page<'_>) -> Option<String> {
     let host = page.host()?;
     let tld = host.rsplit('.').next()?;
     if tld.len() == 2 && tld != "co" && tld != "io" && tld != "tv" && tld != "me" {
@@ -319,6 +342,7 @@ mod tests {
             of_page(
                 &Page::parse(html, Some(url), &mut warnings),
                 ProductFacts::default(),
+                &[],
             )
         };
         let bare = "<html><head><title>Pizza</title></head><body><h1>Pizza</h1></body></html>";

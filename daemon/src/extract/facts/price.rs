@@ -31,6 +31,25 @@ pub fn parse_amount(text: &str) -> Option<String> {
     Some(format!("{whole}.{fraction}"))
 }
 
+/// A machine-written amount (`1299.5`, `"1299.50"`; a human-written one as a fallback).
+pub fn machine_amount(value: &str) -> Option<String> {
+    let v = value.trim();
+    let plain = !v.is_empty()
+        && v.bytes().filter(|b| *b == b'.').count() <= 1
+        && v.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if plain {
+        let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
+        let whole = whole.trim_start_matches('0');
+        let whole = if whole.is_empty() { "0" } else { whole };
+        let mut fraction: String = fraction.chars().take(4).collect();
+        while fraction.len() < 2 {
+            fraction.push('0');
+        }
+        return Some(format!("{whole}.{fraction}"));
+    }
+    parse_amount(v)
+}
+
 /// The first run of digits and grouping marks in `text`, with a trailing `.–`/`,-` dropped.
 fn first_number(text: &str) -> Option<String> {
     let chars: Vec<char> = text.chars().collect();
@@ -98,6 +117,7 @@ const UNAMBIGUOUS: &[(&str, &str)] = &[
     ("₱", "PHP"),
     ("฿", "THB"),
     ("₴", "UAH"),
+    ("GH₵", "GHS"),
     ("zł", "PLN"),
     ("Kč", "CZK"),
     ("lei", "RON"),
@@ -114,7 +134,7 @@ const CODES: &[&str] = &[
     "EUR", "USD", "GBP", "CHF", "CAD", "AUD", "NZD", "JPY", "CNY", "HKD", "TWD", "SGD", "INR",
     "BRL", "MXN", "CLP", "ARS", "COP", "PEN", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON",
     "BGN", "HRK", "RUB", "UAH", "TRY", "ILS", "SAR", "AED", "QAR", "KWD", "EGP", "ZAR", "KRW",
-    "THB", "VND", "PHP", "IDR", "MYR", "PKR", "NGN",
+    "THB", "VND", "PHP", "IDR", "MYR", "PKR", "NGN", "GHS",
 ];
 
 /// The currency `text` names: an ISO code, or a symbol of one currency, or a shared symbol
@@ -230,6 +250,7 @@ mod tests {
         assert_eq!(currency_in("R$ 1.299", None).as_deref(), Some("BRL"));
         assert_eq!(currency_in("CHF 12.–", None).as_deref(), Some("CHF"));
         assert_eq!(currency_in("12.00 lei", None).as_deref(), Some("RON"));
+        assert_eq!(currency_in("GH₵80.51", None).as_deref(), Some("GHS"));
         assert_eq!(currency_in("$19.99", None), None, "which dollar?");
         assert_eq!(currency_in("$19.99", Some("ca")).as_deref(), Some("CAD"));
         assert_eq!(currency_in("¥1,299", Some("jp")).as_deref(), Some("JPY"));

@@ -31,25 +31,6 @@ pub(super) fn facts(page: &Page<'_>) -> ProductFacts {
     facts
 }
 
-/// A machine-written amount (`1299.5`, `"1299.50"`; a human-written one as a fallback).
-fn machine_amount(value: &str) -> Option<String> {
-    let v = value.trim();
-    let plain = !v.is_empty()
-        && v.bytes().filter(|b| *b == b'.').count() <= 1
-        && v.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    if plain {
-        let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
-        let whole = whole.trim_start_matches('0');
-        let whole = if whole.is_empty() { "0" } else { whole };
-        let mut fraction: String = fraction.chars().take(4).collect();
-        while fraction.len() < 2 {
-            fraction.push('0');
-        }
-        return Some(format!("{whole}.{fraction}"));
-    }
-    price::parse_amount(v)
-}
-
 /// A JSON value as text: strings as they are, numbers as written.
 fn value_text(value: Option<&Value>) -> Option<String> {
     match value? {
@@ -196,7 +177,7 @@ fn offer_of(offers: Option<&Value>) -> Option<Offer> {
         let price = value_text(o.get("price"))
             .or_else(|| spec.and_then(|s| value_text(s.get("price"))))
             .or_else(|| value_text(o.get("lowPrice")))
-            .and_then(|p| machine_amount(&p));
+            .and_then(|p| price::machine_amount(&p));
         let currency = value_text(o.get("priceCurrency"))
             .or_else(|| spec.and_then(|s| value_text(s.get("priceCurrency"))));
         Offer {
@@ -403,7 +384,7 @@ fn microdata_offer(own: Vec<(String, ElementRef<'_>)>, country: Option<&str>) ->
         match name.as_str() {
             "price" | "lowprice" if offer.price.is_none() => {
                 offer.price = if machine {
-                    machine_amount(&value)
+                    price::machine_amount(&value)
                 } else {
                     price::parse_amount(&value)
                 };
@@ -440,7 +421,7 @@ fn from_meta(page: &Page<'_>, country: Option<&str>) -> ProductFacts {
         "og:price:amount",
         "product:sale_price:amount",
     ])
-    .and_then(|p| machine_amount(&p));
+    .and_then(|p| price::machine_amount(&p));
     let currency = price.as_ref().and_then(|_| {
         first(&[
             "product:price:currency",

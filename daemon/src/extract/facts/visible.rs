@@ -502,13 +502,20 @@ fn availability_in(area: ElementRef<'_>) -> Option<Availability> {
             .map(|(_, t)| t)
             .collect::<Vec<_>>()
             .join(" ");
+    availability_said(&text).or((!buy_buttons.is_empty()).then_some(Availability::OutOfStock))
+}
+
+/// The availability a buy box's words state: sold out when they say so, else in stock when
+/// they say that (lower-cased here, so any case is read).
+pub(super) fn availability_said(text: &str) -> Option<Availability> {
+    let text = text.to_lowercase();
     if OUT_OF_STOCK.iter().any(|p| text.contains(p)) {
         return Some(Availability::OutOfStock);
     }
     if IN_STOCK.iter().any(|p| text.contains(p)) {
         return Some(Availability::InStock);
     }
-    (!buy_buttons.is_empty()).then_some(Availability::OutOfStock)
+    None
 }
 
 #[cfg(test)]
