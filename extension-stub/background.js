@@ -22,6 +22,10 @@
 //    button injected into the open page at once;
 // "Stop showing it" unregisters the script and gives the permission back; a permission the user
 // removes in the browser's own settings unregisters the script too.
+//
+// "Open haul's status page" (the toolbar button's menu) asks haul, through the native host, for
+// {"type":"status_link"}: a link that works once, within a minute, and signs this browser in to
+// the page. Only the user's own socket hands such links out, so the page is the user's alone.
 'use strict';
 
 const ext = globalThis.browser ?? globalThis.chrome;
@@ -29,6 +33,7 @@ const HOST = 'haul.native_host';
 const MENU_ID = 'haul-save';
 const SHOW_ID = 'haul-show-on-shop';
 const HIDE_ID = 'haul-hide-on-shop';
+const STATUS_ID = 'haul-status-page';
 // Registered content scripts are named after the shop's origin pattern.
 const SHOP_SCRIPT_PREFIX = 'haul-shop:';
 
@@ -45,6 +50,7 @@ ext.runtime.onInstalled.addListener(() => {
     // The toolbar button's own menu: per-shop settings belong with the button.
     { id: SHOW_ID, title: 'Show the haul button on this shop', contexts: ['action'] },
     { id: HIDE_ID, title: 'Stop showing the haul button on this shop', contexts: ['action'] },
+    { id: STATUS_ID, title: "Open haul's status page", contexts: ['action'] },
   ];
   for (const menu of menus) ext.contextMenus.create(menu, () => void ext.runtime.lastError);
 });
@@ -58,6 +64,10 @@ ext.contextMenus.onClicked.addListener((info, tab) => {
   }
   if (info.menuItemId === HIDE_ID) {
     hideOnShop(tab);
+    return;
+  }
+  if (info.menuItemId === STATUS_ID) {
+    openStatusPage(tab);
     return;
   }
   if (info.menuItemId !== MENU_ID) return;
@@ -286,6 +296,46 @@ function grab(ui, tabId, request) {
     media: Array.isArray(request.media) ? request.media : [],
     options: {},
   });
+}
+
+// Asks haul for a one-time link into its status page and opens it in a new tab.
+function openStatusPage(tab) {
+  const tabId = tab && tab.id;
+  let native;
+  try {
+    native = ext.runtime.connectNative(HOST);
+  } catch (e) {
+    const message = messageOf(e);
+    badge(tabId, 'error', `${message} — ${fixFor(message)}`);
+    return;
+  }
+  let done = false;
+  const finish = () => {
+    done = true;
+    try {
+      native.disconnect();
+    } catch (_) {
+      ignore();
+    }
+  };
+  native.onMessage.addListener((msg) => {
+    if (done || !msg || typeof msg !== 'object') return;
+    if (msg.type === 'status_link' && typeof msg.url === 'string') {
+      finish();
+      ext.tabs.create({ url: msg.url }).catch(ignore);
+    } else if (msg.type === 'error') {
+      finish();
+      badge(tabId, 'error', `${msg.message || 'haul reported an error'} — ${fixForCode(msg.code)}`);
+    }
+  });
+  native.onDisconnect.addListener((port) => {
+    if (done) return;
+    const err = (port && port.error) || ext.runtime.lastError;
+    const message = err && err.message ? err.message : 'Native host has exited.';
+    badge(tabId, 'error', `${message} — ${fixFor(message)}`);
+  });
+  native.postMessage({ type: 'hello' });
+  native.postMessage({ type: 'status_link', id: 'status-page' });
 }
 
 function progressText(done, total) {

@@ -4,6 +4,7 @@
 //!
 //! Start-up, in order:
 //! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
+//!    then make private what an older haul left open to other users ([`crate::privacy`]);
 //! 2. open the journal, resume every unfinished job and note packages deleted from the output
 //!    folder meanwhile ([`crate::package::deleted`]);
 //! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished, and
@@ -12,7 +13,7 @@
 //! 4. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
 //!    logged, not fatal: the jobs matter more than the page;
 //! 5. bind the local socket and serve until the shutdown token fires (the `hello` reply carries
-//!    the status page's address);
+//!    the status page's address, `status_link` a one-time link into it);
 //! 6. on shutdown: stop accepting, let every task see the token, wait for them — running jobs
 //!    and inbox inputs stay journaled as they are and resume on the next start.
 
@@ -99,6 +100,10 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), DaemonError> {
     let _lock = EngineLock::acquire(&paths)?;
+    for loose in crate::privacy::tighten(&paths, &config.inbox_dir(&paths)) {
+        tracing::info!(path = %loose.path.display(), was = format!("{:o}", loose.mode),
+            now = format!("{:o}", loose.wanted), "made private to you");
+    }
     let journal = Arc::new(Journal::open(&paths.journal_file())?);
     let engine = Engine::new(config, paths.clone(), journal, shutdown.clone())?;
     let listener = crate::ipc::bind(&paths).map_err(|source| DaemonError::Bind {
@@ -137,8 +142,8 @@ pub async fn run(
             None
         }
     };
-    let status_url = status.as_ref().map(|s| s.url.clone());
-    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), status_url).await;
+    let handle = status.as_ref().map(crate::status::StatusServer::handle);
+    crate::ipc::serve(listener, engine.clone(), shutdown.clone(), handle).await;
     if let Err(e) = inbox.await {
         tracing::error!(error = %e, "the inbox watcher stopped unexpectedly");
     }

@@ -10,7 +10,9 @@
 //!    upgraded one (jobs resume there);
 //! 2. then any number of requests; each `grab` is journaled and answered `accepted` at once, and
 //!    that job's `progress`/`finished` events are streamed on this connection while it is open.
-//!    Closing the connection never stops a job.
+//!    Closing the connection never stops a job. `status_link` hands out a one-time link into the
+//!    status page: the socket (mode 0600, in a 0700 folder) admits only the user who runs haul,
+//!    which makes it the one way in to the page ([`crate::status::access`]).
 //!
 //! Every malformed frame or message is answered with an `error` (stable code, human message);
 //! a frame error also ends the connection, since the stream can no longer be trusted.
@@ -23,7 +25,7 @@ use futures_util::{SinkExt, StreamExt};
 use haul_protocol::frame::{FrameCodec, FrameError};
 use haul_protocol::message::{
     Accepted, Cancelled, ClientKind, ErrorCode, Grab, HelloReply, JobId, Reply, Request,
-    StatusReply, StatusRequest,
+    StatusLink, StatusLinkRequest, StatusReply, StatusRequest,
 };
 use haul_protocol::paths::Paths;
 use haul_protocol::socket::socket_name;
@@ -39,6 +41,7 @@ use crate::jobs::{Engine, EngineError, JobEvent, Submission};
 use crate::journal::RequestedMedia;
 use crate::media::Include;
 use crate::package::naming::Naming;
+use crate::status::StatusHandle;
 
 /// Time a client has to say `hello`.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -68,10 +71,10 @@ pub async fn serve(
     listener: Listener,
     engine: Engine,
     shutdown: CancellationToken,
-    status_url: Option<String>,
+    status: Option<StatusHandle>,
 ) {
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let status_url = Arc::new(status_url);
+    let status = Arc::new(status);
     let tracker = tokio_util::task::TaskTracker::new();
     let mut backoff = Duration::from_millis(10);
     loop {
@@ -106,7 +109,7 @@ pub async fn serve(
         let connection = Connection {
             engine: engine.clone(),
             shutdown: shutdown.clone(),
-            status_url: status_url.clone(),
+            status: status.clone(),
             watched: HashSet::new(),
             from_browser: false,
         };
@@ -122,7 +125,7 @@ pub async fn serve(
 struct Connection {
     engine: Engine,
     shutdown: CancellationToken,
-    status_url: Arc<Option<String>>,
+    status: Arc<Option<StatusHandle>>,
     /// Jobs submitted on this connection, whose events it streams.
     watched: HashSet<JobId>,
     /// The client is the native host (a browser extension): it may not choose output folders.
@@ -251,7 +254,7 @@ impl Connection {
         Reply::Hello(HelloReply {
             protocol: PROTOCOL_VERSION,
             version: VERSION.to_string(),
-            status_url: (*self.status_url).clone(),
+            status_url: self.status_url(),
             pid: Some(std::process::id()),
         })
     }
@@ -261,6 +264,7 @@ impl Connection {
             Request::Hello(_) => self.hello_reply(),
             Request::Grab(grab) => self.grab(grab),
             Request::Status(status) => self.status(status),
+            Request::StatusLink(request) => self.status_link(request),
             Request::Cancel(cancel) => {
                 if self.engine.cancel(cancel.job) {
                     Reply::Cancelled(Cancelled {
@@ -361,12 +365,34 @@ impl Connection {
             id: request.id,
             version: VERSION.to_string(),
             pid: Some(std::process::id()),
-            status_url: (*self.status_url).clone(),
+            status_url: self.status_url(),
             output_dir: config.output_dir(paths).display().to_string(),
             inbox_dir: config.inbox_dir(paths).display().to_string(),
             data_dir: paths.data_dir.display().to_string(),
             jobs,
         })
+    }
+
+    fn status_url(&self) -> Option<String> {
+        self.status.as_ref().as_ref().map(|s| s.url.clone())
+    }
+
+    fn status_link(&self, request: StatusLinkRequest) -> Reply {
+        match self.status.as_ref() {
+            Some(status) => {
+                let (url, lifetime) = status.one_time_link();
+                Reply::StatusLink(StatusLink {
+                    id: request.id,
+                    url,
+                    expires_in: lifetime.as_secs(),
+                })
+            }
+            None => Reply::error(
+                request.id,
+                ErrorCode::NOT_FOUND,
+                "the status page is not running (daemon.log in haul's log folder says why)",
+            ),
+        }
     }
 
     fn forward(&mut self, event: JobEvent) -> Vec<Reply> {

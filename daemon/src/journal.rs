@@ -437,6 +437,29 @@ pub struct SavedMedia {
     pub warnings: Vec<String>,
 }
 
+/// Creates the journal file 0600 when missing; tightens it and its -wal/-shm files otherwise.
+fn private_journal(path: &Path) -> std::io::Result<()> {
+    match haul_protocol::private::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = path.as_os_str().to_owned();
+                name.push(suffix);
+                match haul_protocol::private::tighten_file(Path::new(&name)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The SQLite journal.
 pub struct Journal {
     conn: Mutex<Connection>,
@@ -446,11 +469,18 @@ impl Journal {
     /// Opens (creating when needed) the journal at `path`.
     pub fn open(path: &Path) -> Result<Journal> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| JournalError::CreateDir {
+            haul_protocol::private::create_dir(dir).map_err(|source| JournalError::CreateDir {
                 path: dir.into(),
                 source,
             })?;
         }
+        // The journal records every address the user saved: created 0600 before SQLite opens
+        // it (SQLite gives its -wal and -shm files the database's mode), and tightened when an
+        // older haul left it open to others.
+        private_journal(path).map_err(|source| JournalError::CreateDir {
+            path: path.into(),
+            source,
+        })?;
         let open_err = |source| JournalError::Open {
             path: path.into(),
             source,

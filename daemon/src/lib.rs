@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod journal;
 pub mod media;
 pub mod package;
+pub mod privacy;
 pub mod process;
 pub mod status;
 pub mod url_list;

@@ -32,7 +32,9 @@ pub fn watch_folder(
         }
         handler.handle_event(result);
     };
-    let mut watcher = match notify::recommended_watcher(changes_only) {
+    // Links are not followed: a link into another folder must not make haul watch it.
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let mut watcher = match <RecommendedWatcher as notify::Watcher>::new(changes_only, config) {
         Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "no file events for {what}; looking at it every {fallback:?}");

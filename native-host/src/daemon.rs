@@ -160,12 +160,8 @@ fn haul_binary() -> io::Result<PathBuf> {
 
 fn spawn_daemon(bin: &PathBuf, paths: &Paths) -> io::Result<Child> {
     let output = || -> Stdio {
-        let dir = paths.log_dir();
-        let _ = std::fs::create_dir_all(&dir);
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("daemon-console.log"))
+        let _ = paths.ensure_log_dir();
+        haul_protocol::private::append(&paths.log_dir().join("daemon-console.log"))
             .map(Stdio::from)
             .unwrap_or_else(|_| Stdio::null())
     };

@@ -1,7 +1,7 @@
 //! The host's log: stderr (Chrome copies it to its own log, Firefox to the browser console) and
 //! `native-host.log` in haul's log folder. Never stdout, which carries only frames.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,12 +21,13 @@ impl Logger {
     pub fn open(paths: Option<&Paths>) -> Logger {
         let file = paths.and_then(|p| {
             let dir = p.log_dir();
-            std::fs::create_dir_all(&dir).ok()?;
+            // Private to the user: the log names the pages the browser sent.
+            p.ensure_log_dir().ok()?;
             let path = dir.join("native-host.log");
             if std::fs::metadata(&path).is_ok_and(|m| m.len() > MAX_LOG_BYTES) {
                 let _ = std::fs::rename(&path, dir.join("native-host.log.old"));
             }
-            OpenOptions::new().create(true).append(true).open(path).ok()
+            haul_protocol::private::append(&path).ok()
         });
         Logger {
             file: Mutex::new(file),

@@ -463,6 +463,20 @@ impl Browser {
         );
     }
 
+    /// Every page open in the browser, as (address, title), read from DevTools (which sees
+    /// what an extension without the `tabs` permission cannot).
+    pub fn pages(&mut self) -> Vec<(String, String)> {
+        let targets = self.command("Target.getTargets", json!({}), None);
+        let text = |t: &Value, key: &str| t[key].as_str().unwrap_or_default().to_string();
+        targets["targetInfos"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["type"] == "page")
+            .map(|t| (text(t, "url"), text(t, "title")))
+            .collect()
+    }
+
     /// Evaluates `expression` (awaiting a promise) in the service worker of the extension
     /// `extension_id` and returns its value or the script error. (It runs without a user
     /// gesture: APIs that want one, like `permissions.request`, refuse.)

@@ -104,3 +104,25 @@ pub fn list_visible(dir: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// Waits (up to `deadline`) until the inbox input `name` is back in `inbox/done/` or
+/// `inbox/failed/` — a link counts as itself, never followed — and returns that folder's name.
+pub async fn returned_from_inbox(
+    inbox: &Path,
+    name: &str,
+    deadline: std::time::Duration,
+) -> &'static str {
+    crate::wait_for(deadline, || {
+        ["done", "failed"]
+            .into_iter()
+            .find(|dir| std::fs::symlink_metadata(inbox.join(dir).join(name)).is_ok())
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "{name} did not come back from the inbox; inbox: {:?}, processing: {:?}",
+            list_visible(inbox),
+            list_visible(&inbox.join("processing"))
+        )
+    })
+}

@@ -1,6 +1,10 @@
 //! A client of the daemon's status server (the page and `/api/v1`), for tests: plain HTTP/1.1
 //! over loopback with hyper, one connection per request, so a test controls every header —
-//! `Host`, `Origin`, `Sec-Fetch-*`, the token — exactly as a browser or an attacker would send it.
+//! `Host`, `Origin`, `Sec-Fetch-*`, the token, the session cookie — exactly as a browser or an
+//! attacker would send it. [`StatusClient::request`] authenticates as a script does (the token
+//! from `data/api-token`); [`StatusClient::anonymous`] sends nothing, as a stranger would.
+//! [`one_time_link`] asks the daemon's socket for a link into the page, as `haul status --open`
+//! does.
 
 use std::time::Duration;
 
@@ -82,8 +86,14 @@ impl StatusClient {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// A request to `path` with the right `Host` and nothing else.
+    /// A request to `path` with the right `Host` and this install's token, as a script sends.
     pub fn request(&self, method: &str, path: &str) -> hyper::http::request::Builder {
+        self.anonymous(method, path)
+            .header("x-haul-token", &self.token)
+    }
+
+    /// A request to `path` with the right `Host` and nothing else: no token, no cookie.
+    pub fn anonymous(&self, method: &str, path: &str) -> hyper::http::request::Builder {
         Request::builder()
             .method(method)
             .uri(path)
@@ -127,12 +137,9 @@ impl StatusClient {
             .await
     }
 
-    /// A change as the page makes it: the token, the page's own Origin, a JSON body if any.
+    /// A change with the token and the page's own Origin, a JSON body if any.
     pub async fn change(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
-        let mut req = self
-            .request(method, path)
-            .header("origin", self.origin())
-            .header("x-haul-token", &self.token);
+        let mut req = self.request(method, path).header("origin", self.origin());
         let body = match body {
             Some(v) => {
                 req = req.header("content-type", "application/json");
@@ -251,5 +258,32 @@ impl EventStream {
                 self.buffer.push_str(&String::from_utf8_lossy(&bytes));
             }
         }
+    }
+}
+
+/// A one-time link into the status page of the daemon of `home`, asked of its local socket as
+/// `haul status --open` and the extension do.
+pub async fn one_time_link(home: &TestHome) -> String {
+    use haul_protocol::message::{ClientInfo, ClientKind, Reply, Request, StatusLinkRequest};
+    use haul_protocol::socket;
+    let client = ClientInfo {
+        kind: ClientKind::Cli,
+        caller: None,
+    };
+    let (mut conn, _) = socket::connect_and_greet(&home.paths, client, Duration::from_secs(5))
+        .await
+        .expect("the daemon's socket");
+    socket::send(
+        &mut conn,
+        &Request::StatusLink(StatusLinkRequest { id: None }),
+    )
+    .await
+    .expect("ask for a link");
+    match tokio::time::timeout(REQUEST_TIMEOUT, socket::recv(&mut conn)).await {
+        Ok(Ok(Some(Reply::StatusLink(link)))) => {
+            assert_eq!(link.expires_in, 60);
+            link.url
+        }
+        other => panic!("no status_link answer: {other:?}"),
     }
 }

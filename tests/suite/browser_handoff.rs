@@ -23,7 +23,8 @@
 //! extractor finds. A third turns the
 //! button on and off for a shop of the user's choice. Two more click the button where a
 //! newcomer's setup is incomplete (no `haul install`; no daemon and none to start) and check
-//! that the button says what to run.
+//! that the button says what to run. Another opens haul's status page from the toolbar button's
+//! menu: a one-time link from the daemon, through the native host, lands signed in.
 //!
 //! Addresses: two local HTTPS servers, each on port 443 of a loopback address of its own. The
 //! *web* server is what Chromium reaches, as the shop and its CDNs, through
@@ -722,6 +723,48 @@ async fn the_button_is_turned_on_and_off_for_a_shop_of_the_user_s_choice() {
             chrome.wait_until(button, Duration::from_secs(2)).is_none(),
             "{test}: no button on the next load"
         );
+    });
+}
+
+/// "Open haul's status page" in the toolbar button's menu, through the function the menu calls:
+/// the extension asks haul — through the native host, which starts the daemon — for a one-time
+/// link, and the new tab lands on the page itself, signed in (not on the page that says how to
+/// open it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_toolbar_menu_opens_the_status_page_signed_in() {
+    let test = "the_toolbar_menu_opens_the_status_page_signed_in";
+    let Some(setup) = Incomplete::new(test).await else {
+        return;
+    };
+    install_host(&setup.home, &setup.profile).await;
+    let mut launch = setup.launch();
+    // The status page is on 127.0.0.1, which the test's rules would otherwise send nowhere.
+    launch.resolver_rules = launch
+        .resolver_rules
+        .map(|rules| format!("EXCLUDE 127.0.0.1, {rules}"));
+    tokio::task::block_in_place(|| {
+        let mut chrome = Browser::launch_with(&setup.browser, &launch).expect("start Chromium");
+        // A shop's page, as when a person right-clicks the button (it also gives the
+        // extension's service worker time to start).
+        chrome.open(TEST_PAGE_URL, 1280, 900);
+        let loaded = "document.readyState === 'complete'";
+        assert!(chrome.wait_until(loaded, Duration::from_secs(30)).is_some());
+        chrome
+            .eval_in_extension(DEV_EXTENSION_ID, "openStatusPage({}), true")
+            .unwrap_or_else(|e| panic!("{test}: {e}"));
+        let signed_in = haul_tests::wait_for_blocking(Duration::from_secs(30), || {
+            chrome.pages().into_iter().find(|(url, title)| {
+                url.starts_with("http://127.0.0.1:") && title == "haul — what is being saved"
+            })
+        });
+        let Some((url, _)) = signed_in else {
+            panic!(
+                "{test}: no signed-in status page; pages: {:?}\n--- native host log ---\n{}",
+                chrome.pages(),
+                read(&setup.home.paths.log_dir().join("native-host.log"))
+            );
+        };
+        assert!(url.ends_with('/') && !url.contains("key="), "{test}: {url}");
     });
 }
 

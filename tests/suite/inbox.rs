@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use haul_tests::ca::TestCa;
 use haul_tests::daemon::{InProcessDaemon, status_jobs};
-use haul_tests::home::{TestHome, list_visible};
+use haul_tests::home::{TestHome, returned_from_inbox};
 use haul_tests::images::{self, CANARY};
 use haul_tests::media_server::{Behavior, MediaServer, Route};
 use haul_tests::wait_for;
@@ -64,19 +64,7 @@ impl Setup {
 
 /// Waits until `name` is back in `inbox/done/` or `inbox/failed/`; returns that folder's name.
 async fn returned(inbox: &Path, name: &str) -> &'static str {
-    wait_for(DEADLINE, || {
-        ["done", "failed"]
-            .into_iter()
-            .find(|dir| inbox.join(dir).join(name).exists())
-    })
-    .await
-    .unwrap_or_else(|| {
-        panic!(
-            "{name} did not come back from the inbox; inbox: {:?}, processing: {:?}",
-            list_visible(inbox),
-            list_visible(&inbox.join("processing"))
-        )
-    })
+    returned_from_inbox(inbox, name, DEADLINE).await
 }
 
 /// Writes `path` atomically from the inbox's point of view: hidden name, then rename.

@@ -15,6 +15,7 @@ mod ipc;
 #[cfg(unix)]
 mod native_host;
 mod output_folder;
+mod privacy;
 mod protocol_doc;
 mod restart;
 mod status_api;

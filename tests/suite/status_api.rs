@@ -162,7 +162,10 @@ async fn health_version_config_folders_and_the_page_answer() {
             .starts_with("text/html")
     );
     let html = String::from_utf8_lossy(&page.body);
-    assert!(html.contains(&s.api.token), "the page carries the token");
+    assert!(
+        !html.contains(&s.api.token),
+        "the page never carries the token"
+    );
     assert!(!html.contains("<script>"), "no inline script");
     for remote in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
         assert!(!html.contains(remote), "no remote assets: {remote}");
@@ -598,6 +601,7 @@ async fn the_openapi_document_validates_and_lists_every_route() {
     // Every route the server has, and only those.
     let expected = [
         ("get", "/"),
+        ("get", "/open"),
         ("get", "/app.js"),
         ("get", "/app.css"),
         ("get", "/icon.svg"),
@@ -650,12 +654,31 @@ async fn the_openapi_document_validates_and_lists_every_route() {
             s.api
                 .send(
                     s.api
-                        .request(&method.to_uppercase(), &concrete)
+                        .anonymous(&method.to_uppercase(), &concrete)
                         .body(Default::default())
                         .unwrap(),
                 )
                 .await
         };
+        // Nothing answers a stranger but a one-time link (which, made up, is refused).
+        let stranger = s
+            .api
+            .send(
+                s.api
+                    .anonymous(&method.to_uppercase(), &concrete)
+                    .body(Default::default())
+                    .unwrap(),
+            )
+            .await;
+        let wanted_status = match (method.as_str(), path.as_str()) {
+            ("get", "/open") => 403,
+            ("get", _) => 401,
+            _ => 403,
+        };
+        assert_eq!(
+            stranger.status, wanted_status,
+            "{method} {path} without sign-in"
+        );
         if answer.status == 404 || answer.status == 405 {
             assert_ne!(answer.code(), "no_route", "{method} {path}");
             assert_ne!(answer.code(), "method_not_allowed", "{method} {path}");

@@ -1,5 +1,7 @@
 //! The status page in real headless Chromium against the real `haul daemon` process and the
-//! local HTTPS media server: a job started from the page's own form shows a progress bar that
+//! local HTTPS media server: the bare address says how to open the page and shows nothing else;
+//! the page is entered through a one-time link from the daemon's socket (as `haul status --open`
+//! does), which leaves an HttpOnly session the script cannot read; a job started from the page's own form shows a progress bar that
 //! advances, ends with thumbnails and a failure explained in plain words; "Try again" on the
 //! failed file saves it; the page shows that haul stopped and recovers when it starts again, and
 //! that the package was deleted from the output folder; it has no horizontal scrolling at phone
@@ -18,7 +20,7 @@ use haul_tests::daemon::DaemonProcess;
 use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{Behavior, MediaServer, Route};
-use haul_tests::status_client::StatusClient;
+use haul_tests::status_client::{StatusClient, one_time_link};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -78,8 +80,38 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
     assert_eq!(api.port, port);
     let url = format!("http://127.0.0.1:{port}/");
 
-    // The empty page says how to start.
+    // The bare address, without a session: how to open the page, and nothing of haul's.
     browser.open(&url, 1280, 800);
+    let refused = browser.wait_until(
+        "(document.body?.innerText ?? '').includes('haul status --open') && document.getElementById('jobs') === null",
+        WAIT,
+    );
+    assert!(
+        refused.is_some(),
+        "the bare address says how to open the page"
+    );
+    let html = browser
+        .eval("document.documentElement.outerHTML")
+        .to_string();
+    assert!(!html.contains(&api.token), "{html}");
+
+    // Entered through a one-time link: the browser lands on the page itself, signed in by a
+    // cookie its script cannot read.
+    let link = one_time_link(&home).await;
+    browser.open(&link, 1280, 800);
+    let landed = browser.wait_until("location.pathname === '/' && !location.search", WAIT);
+    assert!(landed.is_some(), "the link goes on to the page");
+    assert_eq!(
+        browser.eval("document.cookie"),
+        "",
+        "the session cookie is HttpOnly"
+    );
+    let html = browser
+        .eval("document.documentElement.outerHTML")
+        .to_string();
+    assert!(!html.contains(&api.token), "the token is not in the page");
+
+    // The empty page says how to start.
     let empty = browser.wait_until(
         "!document.getElementById('empty').hidden && document.getElementById('conn').dataset.state === 'live'",
         WAIT,
@@ -100,7 +132,7 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
     );
     browser.screenshot(&shots.join("empty-1280.png"));
 
-    // Start a job from the page's own form (the browser's own Origin, the embedded token).
+    // Start a job from the page's own form (the browser's own Origin, its session).
     browser.click(".add summary");
     let links = [
         server.url("/shop/chair-main.png"),
@@ -353,7 +385,7 @@ async fn the_page_shows_what_a_product_costs_and_exports_jobs() {
     }
     let (kettle, loose) = (jobs[0], jobs[1]);
 
-    browser.open(&format!("http://127.0.0.1:{}/", api.port), 1280, 900);
+    browser.open(&one_time_link(&home).await, 1280, 900);
     browser.allow_downloads(downloads.path());
     let kettle_el = format!("document.querySelector('.job[data-job=\"{kettle}\"]')");
     let shown = browser.wait_until(

@@ -97,7 +97,7 @@ async fn changes_need_the_page_origin_and_this_installs_token() {
     let (ca, _home, daemon, api) = daemon().await;
     let post = |origin: Option<&str>, token: Option<&str>, site: Option<&str>| {
         let mut req = api
-            .request("POST", "/api/v1/jobs")
+            .anonymous("POST", "/api/v1/jobs")
             .header("content-type", "application/json");
         if let Some(o) = origin {
             req = req.header("origin", o);
@@ -220,17 +220,23 @@ async fn changes_need_the_page_origin_and_this_installs_token() {
         .await;
     assert!(preflight.status >= 400, "{}", preflight.status);
     assert_security_headers(&preflight);
-    // A link from elsewhere still opens the page (a top-level navigation).
+    // A link from elsewhere is not refused as cross-site (a top-level navigation), but it
+    // carries no session (SameSite=Strict): the page says how to open it, and nothing more.
     let navigate = api
         .send(
-            api.request("GET", "/")
+            api.anonymous("GET", "/")
                 .header("sec-fetch-site", "cross-site")
                 .header("sec-fetch-mode", "navigate")
                 .body(Default::default())
                 .unwrap(),
         )
         .await;
-    assert_eq!(navigate.status, 200);
+    assert_eq!(navigate.status, 401);
+    let body = String::from_utf8_lossy(&navigate.body);
+    assert!(
+        body.contains("haul status --open") && !body.contains(&api.token),
+        "{body}"
+    );
     assert_security_headers(&navigate);
     daemon.stop().await;
 }
@@ -435,10 +441,11 @@ async fn a_thousand_event_streams_stay_bounded_and_the_server_still_answers() {
     for _ in 0..1000 {
         let host = api.host();
         let port = api.port;
+        let token = api.token.clone();
         clients.push(tokio::spawn(async move {
             let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
             s.write_all(
-                format!("GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n")
+                format!("GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nX-Haul-Token: {token}\r\nAccept: text/event-stream\r\n\r\n")
                     .as_bytes(),
             )
             .await

@@ -9,6 +9,7 @@
 //!   corrupt frame apart from a well-formed message of a type this side does not know.
 //! - [`paths`]: where config, data, the runtime socket, output and inbox live, per OS or under
 //!   `HAUL_HOME`.
+//! - [`private`]: creating haul's folders and files so only the user who runs it can open them.
 //! - [`socket`]: connecting to and naming the daemon's local socket.
 //! - [`install`]: the host manifest, the extension ids haul trusts and the install record that
 //!   `haul install` writes and the native host and `haul doctor` read.
@@ -17,6 +18,7 @@ pub mod frame;
 pub mod install;
 pub mod message;
 pub mod paths;
+pub mod private;
 pub mod socket;
 
 /// Version of the message protocol spoken between host/CLI and daemon, sent in every `hello`.

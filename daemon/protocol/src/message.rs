@@ -8,8 +8,9 @@
 //! 2. the client sends `grab`; the daemon journals the job and answers `accepted` with the job id
 //!    at once, then streams `progress` events and one `finished` while the connection is open (the
 //!    job goes on if it closes);
-//! 3. `status` and `cancel` may be sent at any time; every failure is an `error` with a stable
-//!    numeric [`ErrorCode`] and a message a person can act on.
+//! 3. `status`, `cancel` and `status_link` (a one-time link into the status page) may be sent
+//!    at any time; every failure is an `error` with a stable numeric [`ErrorCode`] and a message
+//!    a person can act on.
 //!
 //! Decoding tells three cases apart (as pueue does): a frame that is not a JSON object with a
 //! `type` ([`DecodeError::Corrupt`]), a well-formed message of a type this side does not know —
@@ -31,11 +32,13 @@ pub enum Request {
     Grab(Grab),
     Status(StatusRequest),
     Cancel(CancelRequest),
+    StatusLink(StatusLinkRequest),
 }
 
 impl Request {
     /// The `type` values this version understands.
-    pub const TYPES: &'static [&'static str] = &["hello", "grab", "status", "cancel"];
+    pub const TYPES: &'static [&'static str] =
+        &["hello", "grab", "status", "cancel", "status_link"];
 
     /// Parses a frame body into a request.
     pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
@@ -49,6 +52,7 @@ impl Request {
             Request::Grab(g) => g.id.as_ref(),
             Request::Status(s) => s.id.as_ref(),
             Request::Cancel(c) => c.id.as_ref(),
+            Request::StatusLink(l) => l.id.as_ref(),
         }
     }
 }
@@ -207,6 +211,7 @@ pub enum Reply {
     Finished(Finished),
     Status(StatusReply),
     Cancelled(Cancelled),
+    StatusLink(StatusLink),
     Error(ErrorReply),
 }
 
@@ -219,6 +224,7 @@ impl Reply {
         "finished",
         "status",
         "cancelled",
+        "status_link",
         "error",
     ];
 
@@ -238,6 +244,7 @@ impl Reply {
             Reply::Accepted(a) => a.id.clone(),
             Reply::Status(s) => s.id.clone(),
             Reply::Cancelled(c) => c.id.clone(),
+            Reply::StatusLink(l) => l.id.clone(),
             Reply::Error(e) => e.id.clone(),
             _ => None,
         };
@@ -273,6 +280,26 @@ impl Reply {
             message: message.into(),
         })
     }
+}
+
+/// `{"type":"status_link"}` — a one-time link that opens the status page in a browser. Only
+/// the socket hands these out, and the socket admits only the user who runs haul: following the
+/// link is how a browser signs in to the page (docs/status-page.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatusLinkRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+}
+
+/// The answer to `status_link`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusLink {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    /// `http://127.0.0.1:PORT/open?key=…`: works once, within `expires_in` seconds.
+    pub url: String,
+    /// Seconds the link stays valid.
+    pub expires_in: u64,
 }
 
 /// The daemon's answer to `hello`.

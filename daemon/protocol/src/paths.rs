@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! $HAUL_HOME/config.toml   config (optional)
-//! $HAUL_HOME/data/         journal, partial downloads, logs, install record, API token
+//! $HAUL_HOME/data/         journal, partial downloads, logs, install record, API token (0700)
 //! $HAUL_HOME/run/          the daemon's socket, lock and status.json (0700)
 //! $HAUL_HOME/output/       finished ZIPs and folders
 //! $HAUL_HOME/inbox/        the watched inbox
@@ -153,13 +153,18 @@ impl Paths {
 
     /// Creates the runtime dir with mode 0700 (on Unix), tightening it if it already exists.
     pub fn ensure_runtime_dir(&self) -> io::Result<()> {
-        std::fs::create_dir_all(&self.runtime_dir)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&self.runtime_dir, std::fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
+        crate::private::create_dir(&self.runtime_dir)
+    }
+
+    /// Creates the data dir with mode 0700 (on Unix), tightening it if it already exists.
+    pub fn ensure_data_dir(&self) -> io::Result<()> {
+        crate::private::create_dir(&self.data_dir)
+    }
+
+    /// Creates the log dir (in the data dir) with mode 0700, tightening both.
+    pub fn ensure_log_dir(&self) -> io::Result<()> {
+        self.ensure_data_dir()?;
+        crate::private::create_dir(&self.log_dir())
     }
 }
 

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use haul::install::doctor::{DoctorOptions, Finding, Severity, check_daemon, check_install};
+use haul::install::doctor::{
+    DoctorOptions, Finding, Severity, check_daemon, check_install, check_privacy,
+};
 use haul::install::{Browser, InstallEnv};
 
 #[derive(Debug, clap::Args)]
@@ -23,7 +25,7 @@ pub struct Args {
     pub timeout: f64,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, ctx: &super::Context) -> anyhow::Result<ExitCode> {
     let env = InstallEnv::from_env()?;
     let opts = DoctorOptions {
         browsers: args.browsers,
@@ -43,6 +45,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut findings = check.findings;
     findings.push(daemon);
+    // A config that cannot be read is reported elsewhere; the default inbox is checked then.
+    let inbox = ctx
+        .config()
+        .map(|c| c.inbox_dir(&env.paths))
+        .unwrap_or_else(|_| env.paths.inbox_dir.clone());
+    findings.push(check_privacy(&env.paths, &inbox));
     for f in &findings {
         print_finding(f);
     }

@@ -343,7 +343,7 @@ async fn via_daemon(
                 }
             }
             // Replies to requests this command never sends.
-            Reply::Hello(_) | Reply::Status(_) | Reply::Cancelled(_) => {}
+            Reply::Hello(_) | Reply::Status(_) | Reply::Cancelled(_) | Reply::StatusLink(_) => {}
         }
     }
     Ok(())

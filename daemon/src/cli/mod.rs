@@ -76,7 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(args, &ctx),
         Command::Install(args) => install::run(args),
         Command::Uninstall(args) => uninstall::run(args),
-        Command::Doctor(args) => doctor::run(args),
+        Command::Doctor(args) => doctor::run(args, &ctx),
         Command::Extract(args) => extract::run(args),
         Command::Export(args) => export::run(args, &ctx),
     }
@@ -122,14 +122,12 @@ pub fn init_logging(default_level: &str, file: Option<PathBuf>) -> anyhow::Resul
         .with_filter(filter());
     let file_layer = match file {
         Some(path) => {
+            // The log names every page and file saved: private to the user, like its folder.
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
+                haul_protocol::private::create_dir(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
+            let file = haul_protocol::private::append(&path)
                 .with_context(|| format!("cannot open the log file {}", path.display()))?;
             let layer = tracing_subscriber::fmt::layer()
                 .with_ansi(false)

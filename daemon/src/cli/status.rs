@@ -1,10 +1,13 @@
-//! `haul status`: the daemon's state and the jobs in the journal.
+//! `haul status`: the daemon's state and the jobs in the journal; `--open` opens the status
+//! page in the browser through a one-time link the daemon's user-only socket hands out
+//! (`--link` prints one instead, for a desktop launcher or another browser).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::{Context as _, bail};
 use haul::journal::Journal;
-use haul_protocol::message::{ClientInfo, ClientKind};
+use haul_protocol::message::{ClientInfo, ClientKind, Reply, Request, StatusLinkRequest};
 use haul_protocol::socket;
 use serde_json::json;
 
@@ -20,11 +23,40 @@ pub struct Args {
     /// How many jobs to list, newest first.
     #[arg(long, default_value_t = 20)]
     limit: usize,
+    /// Open the status page in the browser (signed in by a link that works once, for a minute).
+    #[arg(long, conflicts_with_all = ["json", "link"])]
+    open: bool,
+    /// Print a link that opens the status page once, within a minute (for a desktop launcher
+    /// or a browser the desktop does not open by itself).
+    #[arg(long, conflicts_with = "json")]
+    link: bool,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
     let runtime = super::runtime()?;
+    if args.open || args.link {
+        let url = runtime.block_on(one_time_link(ctx))?;
+        if args.link {
+            println!("{url}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let argv = haul::status::open::command_for_link(&config, &url);
+        std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "cannot start {} to open the status page; open this link in your browser within a minute instead: {url}",
+                    argv[0]
+                )
+            })?;
+        println!("opening haul's status page in your browser");
+        return Ok(ExitCode::SUCCESS);
+    }
     let client = ClientInfo {
         kind: ClientKind::Cli,
         caller: None,
@@ -56,7 +88,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 "socket": socket::socket_display(&ctx.paths),
             },
             "status_url": hello.as_ref().and_then(|h| h.status_url.clone()),
-            // Changes through the status API need the token in this file (docs/status-page.md).
+            // Scripts send the token in this file with every status API request (docs/status-page.md).
             "api_token_file": ctx.paths.api_token_file(),
             "jobs": jobs,
         });
@@ -72,7 +104,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         None => println!("daemon:  not running (start it with `haul daemon`)"),
     }
     if let Some(url) = hello.as_ref().and_then(|h| h.status_url.as_deref()) {
-        println!("status:  {url}");
+        println!("status:  {url} (open it with `haul status --open`)");
     }
     println!("output:  {}", output_dir.display());
     println!("inbox:   {}", inbox_dir.display());
@@ -107,4 +139,26 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the running daemon, over its user-only socket, for a one-time link into the status page.
+async fn one_time_link(ctx: &Context) -> anyhow::Result<String> {
+    let client = ClientInfo {
+        kind: ClientKind::Cli,
+        caller: None,
+    };
+    let (mut conn, _) = socket::connect_and_greet(&ctx.paths, client, Duration::from_secs(3))
+        .await
+        .context("haul is not running; start it with `haul daemon`, then open the page again")?;
+    let request = Request::StatusLink(StatusLinkRequest { id: None });
+    socket::send(&mut conn, &request).await?;
+    let reply = tokio::time::timeout(Duration::from_secs(5), socket::recv(&mut conn))
+        .await
+        .context("haul did not answer in time")??;
+    match reply {
+        Some(Reply::StatusLink(link)) => Ok(link.url),
+        Some(Reply::Error(e)) => bail!("{}", e.message),
+        Some(other) => bail!("haul answered {other:?} instead of a link"),
+        None => bail!("haul closed the connection without a link"),
+    }
 }

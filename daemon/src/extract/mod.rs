@@ -71,7 +71,7 @@ use crate::media::{Link, MediaKind, Role};
 
 pub use facts::ProductFacts;
 pub(crate) use generic::is_shop_furniture;
-pub use page::{Page, PageReadError, read_page_file};
+pub use page::{Page, PageReadError, read_page_file, read_page_from};
 
 /// What a page holds: the product and its media, best quality first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

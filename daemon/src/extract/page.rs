@@ -71,6 +71,16 @@ pub enum PageReadError {
 /// Reads a saved page: plain or gzip-compressed (by content, whatever the name), at most
 /// [`MAX_PAGE_BYTES`] after decompression, decoded by its declared charset ([`decode_page`]).
 pub fn read_page_file(path: &Path) -> Result<String, PageReadError> {
+    let file = std::fs::File::open(path).map_err(|source| PageReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_page_from(file, path)
+}
+
+/// [`read_page_file`] from a file already open (the inbox opens its own without following
+/// links); `path` names it in errors.
+pub fn read_page_from(file: impl Read, path: &Path) -> Result<String, PageReadError> {
     let io = |source| PageReadError::Io {
         path: path.to_path_buf(),
         source,
@@ -79,7 +89,6 @@ pub fn read_page_file(path: &Path) -> Result<String, PageReadError> {
         path: path.to_path_buf(),
         limit: MAX_PAGE_BYTES,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
     let mut raw = Vec::new();
     // Read one byte past the cap so "exactly at the cap" and "over it" differ.
     file.take(MAX_PAGE_BYTES as u64 + 1)

@@ -11,13 +11,16 @@
 //!   SKU; files without a slot take `MAIN`, `PT01`, `PT02`, … in name order.
 //!
 //! Inputs are outside data: each is read with a size cap, every line is checked, and what cannot
-//! be used becomes a sentence for the report rather than an error that stops the rest.
+//! be used becomes a sentence for the report rather than an error that stops the rest. Nothing
+//! is read through a link ([`super::own_file`]): a link dropped into the inbox, or one inside a
+//! dropped folder, is refused and said so.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::own_file::{self, Entry, OpenError};
 use super::{sku_sheet, table, text};
 use crate::config::Config;
 use crate::jobs::Submission;
@@ -74,6 +77,9 @@ pub enum InputError {
     Sheet(String),
     #[error("skus.csv: {0}")]
     Skus(String),
+    /// A link, or something else that is not the inbox's own file (the sentence says which).
+    #[error("{0}")]
+    Refused(String),
     #[error("the folder holds more than {MAX_FOLDER_IMAGES} images; split it into smaller folders")]
     TooManyImages,
 }
@@ -81,8 +87,10 @@ pub enum InputError {
 /// Reads the input at `path` (named `context.name` in the inbox).
 pub fn read(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
     let lower = context.name.to_ascii_lowercase();
-    if path.is_dir() {
-        return seller_folder(path, context);
+    match own_file::look(path)? {
+        Ok(Entry::Folder) => return seller_folder(path, context),
+        Ok(Entry::File) => {}
+        Err(refusal) => return Err(InputError::Refused(refusal.explain(context.name))),
     }
     if lower.ends_with(".txt") {
         return url_list_file(path, context);
@@ -111,13 +119,32 @@ pub fn read(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
     Err(InputError::Unsupported { what })
 }
 
+/// Opens the inbox's own file at `path` (never through a link: [`own_file::open`]).
+fn open_own(path: &Path) -> Result<std::fs::File, InputError> {
+    own_file::open(path).map_err(|e| match e {
+        OpenError::Io(e) => InputError::Io(e),
+        refused => InputError::Refused(refused.explain(&display_name(path))),
+    })
+}
+
 /// Reads a file of at most `max` bytes.
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, InputError> {
-    let size = std::fs::metadata(path)?.len();
+    use std::io::Read;
+    let file = open_own(path)?;
+    let size = file.metadata()?.len();
     if size > max {
         return Err(InputError::TooLarge { size, max });
     }
-    Ok(std::fs::read(path)?)
+    let mut bytes = Vec::new();
+    // The size was checked on this handle; `take` holds a file that grows meanwhile to it.
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(InputError::TooLarge {
+            size: bytes.len() as u64,
+            max,
+        });
+    }
+    Ok(bytes)
 }
 
 /// `.txt`: one job of the listed media, named after the file, and one job for each listed
@@ -153,7 +180,9 @@ fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputErr
 
 /// A saved product page: one job, extracted at planning like `haul grab PAGE.html`.
 fn saved_page(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
-    let html = crate::extract::read_page_file(path).map_err(|e| InputError::Page(e.to_string()))?;
+    let file = open_own(path)?;
+    let html =
+        crate::extract::read_page_from(file, path).map_err(|e| InputError::Page(e.to_string()))?;
     Ok(Reading {
         submissions: vec![Submission {
             page_html: Some(html),
@@ -183,7 +212,27 @@ fn seller_folder(dir: &Path, context: &Context<'_>) -> Result<Reading, InputErro
         if name.starts_with('.') {
             continue;
         }
-        if path.is_dir() {
+        // Looked at without following links; a link is reported and never read (the image
+        // itself is read later through own_file::open, which refuses one swapped in).
+        let entry = match own_file::look(&path) {
+            Ok(Ok(entry)) => entry,
+            Ok(Err(refusal)) => {
+                if name.eq_ignore_ascii_case(SKUS_FILE) {
+                    return Err(InputError::Refused(refusal.explain(&name)));
+                }
+                reading
+                    .problems
+                    .push(format!("{}; left out", refusal.explain(&name)));
+                continue;
+            }
+            Err(e) => {
+                reading
+                    .problems
+                    .push(format!("cannot read {name}: {e}; left out"));
+                continue;
+            }
+        };
+        if entry == Entry::Folder {
             reading.problems.push(format!(
                 "{name}/: folders inside the folder are not read; put the images directly in it"
             ));

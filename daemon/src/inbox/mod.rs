@@ -9,7 +9,8 @@
 //! 2. **Take.** The input is recorded in the journal, then moved to `processing/<id>-<name>`, so
 //!    a restart neither loses it nor takes it twice.
 //! 3. **Read.** Its lines, rows or images become grabs ([`input`]); what cannot be used (a bad row,
-//!    a line that is not a URL) is noted for the report and the rest goes on.
+//!    a line that is not a URL) is noted for the report and the rest goes on. Nothing is read
+//!    through a link, symbolic or hard ([`own_file`]): a link is refused, and the report says so.
 //! 4. **Submit.** Every grab of the input is journaled in one transaction, together with the
 //!    input's list of jobs; the engine runs them like any other grab (they show in `haul status`).
 //! 5. **Return.** When every job has ended, the input moves to `done/` — or to `failed/` when
@@ -22,6 +23,7 @@
 
 mod input;
 mod outcome;
+pub mod own_file;
 pub mod settle;
 mod sku_sheet;
 mod table;
@@ -80,12 +82,16 @@ impl Folders {
         }
     }
 
+    /// Creates the inbox and its own folders; those three are private to the user (0700, also
+    /// when an older haul made them open): they hold the user's inputs and the reports on them.
     fn create(&self) -> Result<(), InboxError> {
-        for dir in [&self.inbox, &self.processing, &self.done, &self.failed] {
-            std::fs::create_dir_all(dir).map_err(|source| InboxError::CreateDir {
-                path: dir.clone(),
-                source,
-            })?;
+        let err = |dir: &PathBuf| {
+            let path = dir.clone();
+            move |source| InboxError::CreateDir { path, source }
+        };
+        std::fs::create_dir_all(&self.inbox).map_err(err(&self.inbox))?;
+        for dir in [&self.processing, &self.done, &self.failed] {
+            haul_protocol::private::create_dir(dir).map_err(err(dir))?;
         }
         Ok(())
     }

@@ -157,7 +157,8 @@ pub fn return_input(
             continue;
         }
         if let Some(text) = &report.text {
-            match std::fs::OpenOptions::new()
+            // 0600: a report quotes the input's lines, which are the user's business alone.
+            match haul_protocol::private::options()
                 .write(true)
                 .create_new(true)
                 .open(&error_file)

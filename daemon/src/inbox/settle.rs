@@ -119,7 +119,9 @@ fn takeable(path: &Path) -> bool {
     if name.starts_with('.') {
         return false;
     }
-    if path.is_dir() && [DONE, FAILED, PROCESSING].contains(&name) {
+    // Looked at without following a link: a link named `done` is an input (refused later).
+    let is_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    if is_dir && [DONE, FAILED, PROCESSING].contains(&name) {
         return false;
     }
     let lower = name.to_ascii_lowercase();
@@ -127,8 +129,9 @@ fn takeable(path: &Path) -> bool {
 }
 
 /// Size and mtime of a file, or of every file in a folder (recursively, in name order).
+/// A link is fingerprinted as itself, never followed: what it points at is not the inbox's.
 fn fingerprint(path: &Path) -> Option<Fingerprint> {
-    let meta = std::fs::metadata(path).ok()?;
+    let meta = std::fs::symlink_metadata(path).ok()?;
     let mut parts = Vec::new();
     if meta.is_dir() {
         collect(path, &mut parts, 0);

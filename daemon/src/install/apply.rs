@@ -227,7 +227,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
 
 pub(super) fn save_record(path: &Path, record: &InstallRecord) -> Result<(), InstallError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err("create the folder", dir))?;
+        // The data folder: private to the user (haul_protocol::private).
+        haul_protocol::private::create_dir(dir).map_err(io_err("create the folder", dir))?;
     }
     let mut body = serde_json::to_vec_pretty(record).map_err(|e| InstallError::Io {
         what: "encode",
@@ -235,7 +236,8 @@ pub(super) fn save_record(path: &Path, record: &InstallRecord) -> Result<(), Ins
         source: io::Error::other(e),
     })?;
     body.push(b'\n');
-    write_atomic(path, &body)
+    write_atomic(path, &body)?;
+    haul_protocol::private::tighten_file(path).map_err(io_err("make private", path))
 }
 
 fn make_symlink(target: &Path, link: &Path) -> io::Result<()> {

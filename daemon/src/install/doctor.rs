@@ -129,6 +129,51 @@ impl Finding {
     }
 }
 
+/// Whether haul's data, logs, token and inbox reports are private to the user
+/// ([`crate::privacy`]).
+pub fn check_privacy(paths: &Paths, inbox: &Path) -> Finding {
+    let loose = crate::privacy::check(paths, inbox);
+    if loose.is_empty() {
+        return Finding::ok(
+            "privacy",
+            format!(
+                "haul's data ({}), logs, token and inbox reports can be opened only by you",
+                paths.data_dir.display()
+            ),
+        );
+    }
+    const SHOWN: usize = 8;
+    let mut detail = format!(
+        "{} of haul's files and folders can be opened by other users of this computer:",
+        loose.len()
+    );
+    for l in loose.iter().take(SHOWN) {
+        detail.push_str(&format!(
+            "\n           {} (mode {:o}, should be {:o})",
+            l.path.display(),
+            l.mode,
+            l.wanted
+        ));
+    }
+    if loose.len() > SHOWN {
+        detail.push_str(&format!("\n           … and {} more", loose.len() - SHOWN));
+    }
+    let commands: Vec<String> = loose
+        .iter()
+        .take(SHOWN)
+        .map(crate::privacy::Loose::fix)
+        .collect();
+    Finding::problem(
+        "privacy",
+        detail,
+        Vec::new(),
+        format!(
+            "start haul (`haul daemon`, or press the haul button): it makes them private when it starts; or run: {}",
+            commands.join("; ")
+        ),
+    )
+}
+
 /// What to check besides the defaults.
 #[derive(Debug, Clone, Default)]
 pub struct DoctorOptions {

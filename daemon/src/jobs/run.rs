@@ -271,9 +271,20 @@ impl ItemContext {
             .path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let size = tokio::fs::copy(&local.path, &self.part)
+        // Through a handle that followed no link (inbox::own_file): a link swapped into the
+        // folder since it was read is refused, never copied into the package.
+        let source = crate::inbox::own_file::open(&local.path).map_err(|e| e.explain(&name))?;
+        let mut source = tokio::fs::File::from_std(source);
+        let mut part = tokio::fs::File::create(&self.part)
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", self.part.display()))?;
+        let size = tokio::io::copy(&mut source, &mut part)
             .await
             .map_err(|e| format!("cannot read {name}: {e}"))?;
+        part.sync_all()
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", self.part.display()))?;
+        drop(part);
         let format = fetch::sniff_file(&self.part).await.map_err(|_| {
             format!("{name} is not an image haul can store; use JPEG, PNG, WebP or TIFF files")
         })?;

@@ -11,16 +11,19 @@
 //! 2. writes that address to `status.json` in the runtime dir (the daemon also gives it to the
 //!    extension in `hello` and to `haul status --json`);
 //! 3. accepts connections (HTTP/1.1, at most [`MAX_CONNECTIONS`], a header deadline against
-//!    slow clients) and runs each through [`security::guard`] and the router;
+//!    slow clients) and runs each through [`security::guard`] and the router — every request
+//!    but a one-time link needs the session cookie or the token ([`access`]);
 //! 4. on the daemon's shutdown token: stops accepting, ends every event stream, lets requests
 //!    in flight finish (briefly), removes `status.json`.
 //!
-//! Modules: [`security`] (Host/Origin/token checks and headers), [`api`] (the JSON handlers),
+//! Modules: [`access`] (one-time links, session cookies, the token), [`security`]
+//! (Host/Origin/sign-in checks and headers), [`api`] (the JSON handlers),
 //! [`sse`] (the event stream), [`thumbs`] (thumbnails, by job and item id only), [`open`]
 //! (asking the desktop to open a result), [`explain`] (failure reasons in plain words),
 //! [`openapi`] (the router and the OpenAPI document generated from the same handlers) and
 //! [`page`] (the page's embedded HTML, CSS and JS).
 
+pub mod access;
 pub mod api;
 pub mod error;
 pub mod explain;
@@ -99,7 +102,7 @@ pub struct AppState(Arc<Shared>);
 
 struct Shared {
     engine: Engine,
-    token: String,
+    access: Arc<access::Access>,
     port: u16,
     started: Instant,
     /// `chrome-extension://<id>` origins trusted for state-changing calls.
@@ -112,7 +115,12 @@ struct Shared {
 }
 
 impl AppState {
-    fn new(engine: Engine, token: String, port: u16, shutdown: CancellationToken) -> AppState {
+    fn new(
+        engine: Engine,
+        access: Arc<access::Access>,
+        port: u16,
+        shutdown: CancellationToken,
+    ) -> AppState {
         let record = InstallRecord::load(&engine.paths().install_record_file())
             .ok()
             .flatten();
@@ -131,7 +139,7 @@ impl AppState {
         }
         AppState(Arc::new(Shared {
             engine,
-            token,
+            access,
             port,
             started: Instant::now(),
             extension_origins,
@@ -147,8 +155,8 @@ impl AppState {
         &self.0.engine
     }
 
-    pub fn token(&self) -> &str {
-        &self.0.token
+    pub fn access(&self) -> &access::Access {
+        &self.0.access
     }
 
     pub fn port(&self) -> u16 {
@@ -223,10 +231,34 @@ impl AppState {
 pub struct StatusServer {
     /// `http://127.0.0.1:PORT/`.
     pub url: String,
+    access: Arc<access::Access>,
     task: JoinHandle<()>,
 }
 
+/// What the local socket needs of the status server: its address, and one-time links into it.
+#[derive(Clone)]
+pub struct StatusHandle {
+    /// `http://127.0.0.1:PORT/` (opens only with a session: see [`access`]).
+    pub url: String,
+    access: Arc<access::Access>,
+}
+
+impl StatusHandle {
+    /// A new one-time link that signs a browser in (see [`access`]), and how long it is valid.
+    pub fn one_time_link(&self) -> (String, Duration) {
+        (self.access.issue_link(), access::LINK_LIFETIME)
+    }
+}
+
 impl StatusServer {
+    /// The handle the local socket hands links out through.
+    pub fn handle(&self) -> StatusHandle {
+        StatusHandle {
+            url: self.url.clone(),
+            access: self.access.clone(),
+        }
+    }
+
     /// Waits until the server has stopped (after the shutdown token fired).
     pub async fn wait(self) {
         let _ = self.task.await;
@@ -247,7 +279,8 @@ pub async fn start(
     let (v4, v6) = bind(engine.config().status_port).await?;
     let port = v4.local_addr().map(|a| a.port()).unwrap_or_default();
     let url = format!("http://127.0.0.1:{port}/");
-    let state = AppState::new(engine, token, port, shutdown.clone());
+    let access = Arc::new(access::Access::new(token, port));
+    let state = AppState::new(engine, access.clone(), port, shutdown.clone());
     let (router, doc) = openapi::router(state.clone());
     let json = doc
         .to_pretty_json()
@@ -260,7 +293,7 @@ pub async fn start(
         serve(v4, v6, router, shutdown).await;
         let _ = std::fs::remove_file(status_file);
     });
-    Ok(StatusServer { url, task })
+    Ok(StatusServer { url, access, task })
 }
 
 /// Binds 127.0.0.1 and ::1 on one port. `::1` is best effort: a machine without IPv6 loopback

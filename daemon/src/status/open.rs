@@ -1,5 +1,5 @@
 //! Asking the desktop to open a result: the package itself ("Open") or the folder that holds
-//! it ("Show in folder"). Only paths haul wrote reach here — the API looks them up by job id in
+//! it ("Show in folder") — and, for `haul status --open`, the status page's one-time link. Only paths haul wrote reach here — the API looks them up by job id in
 //! the journal, or takes the output and inbox folders from the config; never a path from a
 //! request.
 //!
@@ -37,6 +37,12 @@ pub fn open(config: &Config, path: &Path, show: Show) -> std::io::Result<Vec<Str
         let _ = child.wait().await;
     });
     Ok(argv)
+}
+
+/// The command line that opens `url` in the desktop's browser (the same opener, or the
+/// config's `open_command`, with the address last).
+pub fn command_for_link(config: &Config, url: &str) -> Vec<String> {
+    command_for(config, Path::new(url), Show::Open)
 }
 
 fn command_for(config: &Config, path: &Path, show: Show) -> Vec<String> {

@@ -18,9 +18,11 @@ use super::{AppState, JobsChanged, api, page, security, sse};
 #[openapi(
     info(
         title = "haul status API",
-        description = "haul's local JSON API, on 127.0.0.1 (and ::1) only. Reading needs nothing; \
-            changing anything needs this install's token (the file `api-token` in haul's data \
-            folder) in the `X-Haul-Token` header, and — from a browser — an Origin that is the \
+        description = "haul's local JSON API, on 127.0.0.1 (and ::1) only, for the user who runs \
+            haul alone. Every request needs this install's token (the file `api-token` in haul's \
+            data folder, readable only by that user) in the `X-Haul-Token` header, or the session \
+            cookie a one-time link sets (`/open?key=…`, handed out only over haul's user-only \
+            local socket). Changing anything from a browser also needs an Origin that is the \
             status page itself or haul's extension. See docs/status-page.md.",
         license(name = "MIT OR Apache-2.0")
     ),
@@ -63,6 +65,7 @@ impl Modify for TokenScheme {
 pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(page::index))
+        .routes(routes!(page::open_link))
         .routes(routes!(page::app_js))
         .routes(routes!(page::app_css))
         .routes(routes!(page::icon))

@@ -10,10 +10,15 @@
 //!    except a top-level navigation to the page itself (a link to the status page still opens).
 //! 3. **State-changing methods** (anything but GET/HEAD/OPTIONS) need an `Origin` that is the
 //!    page itself or a trusted extension (`403 forbidden_origin`; a missing Origin is accepted
-//!    only from non-browser clients, which never send Sec-Fetch headers) and the per-install
-//!    token in `X-Haul-Token` (`403 missing_token` / `403 bad_token`). The token lives in the
-//!    data dir (0600); the page receives it embedded in its HTML, which no other origin can read.
-//! 4. **Body size**: a declared `Content-Length` over [`super::MAX_BODY_BYTES`] is refused with
+//!    only from non-browser clients, which never send Sec-Fetch headers).
+//! 4. **Signed in**: every request but a one-time link (`/open?key=…`) needs the session cookie
+//!    that link set, or the per-install token in `X-Haul-Token` (or `Authorization: Bearer`):
+//!    `401 unauthorized` for a read without either, `403 missing_token` for a change,
+//!    `403 bad_token` for a wrong token ([`super::access`]). The token lives in the data dir
+//!    (0600) and is never sent by the server; a browser gets its cookie only through a link that
+//!    the user-only local socket hands out, so another account on the machine, which can open a
+//!    TCP connection but not the socket, gets nothing.
+//! 5. **Body size**: a declared `Content-Length` over [`super::MAX_BODY_BYTES`] is refused with
 //!    `413 too_large` before any byte of it is read (bodies without a length are capped while
 //!    they are read).
 //!
@@ -32,6 +37,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::access::OPEN_PATH;
 use super::error::ApiError;
 
 /// The header state-changing requests carry the token in.
@@ -51,7 +57,7 @@ pub fn read_or_create_token(path: &Path) -> io::Result<String> {
         }
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        haul_protocol::private::create_dir(dir)?;
     }
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
@@ -60,14 +66,10 @@ pub fn read_or_create_token(path: &Path) -> io::Result<String> {
     // token is never readable by others and never half-written.
     let temp = path.with_extension(format!("partial-{}", std::process::id()));
     let _ = std::fs::remove_file(&temp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&temp)?;
+    let mut file = haul_protocol::private::options()
+        .write(true)
+        .create_new(true)
+        .open(&temp)?;
     file.write_all(token.as_bytes())?;
     file.sync_all()?;
     std::fs::rename(&temp, path)?;
@@ -86,30 +88,25 @@ fn is_token(s: &str) -> bool {
 }
 
 fn tighten(path: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
-        if mode != 0o600 {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
-}
-
-/// Compares without an early exit, so the time taken says nothing about the token.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    haul_protocol::private::tighten_file(path)
 }
 
 /// The middleware: checks every request, then adds the security headers to every answer.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut response = match check(&state, &req) {
         Ok(()) => next.run(req).await,
+        // A person who opened the page's address without signing in is told how to, in a page.
+        Err(e) if e.code == "unauthorized" && !req.uri().path().starts_with("/api/") => {
+            super::page::signed_out()
+        }
         Err(e) => e.into_response(),
     };
+    if response.status() == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"haul\""),
+        );
+    }
     add_headers(response.headers_mut());
     response
 }
@@ -173,25 +170,11 @@ fn check(state: &AppState, req: &Request) -> Result<(), ApiError> {
             }
             _ => {}
         }
-        match headers.get(TOKEN_HEADER) {
-            None => {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "missing_token",
-                    format!(
-                        "changes need this install's token in the {TOKEN_HEADER} header (the file api-token in haul's data folder)"
-                    ),
-                ));
-            }
-            Some(given) if !same_secret(given.as_bytes(), state.token().as_bytes()) => {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "bad_token",
-                    "the token is not this install's (see the file api-token in haul's data folder)",
-                ));
-            }
-            Some(_) => {}
-        }
+    }
+
+    let link = req.uri().path() == OPEN_PATH && matches!(*req.method(), Method::GET | Method::HEAD);
+    if !link {
+        signed_in(state, headers, safe)?;
     }
 
     let declared = headers
@@ -202,6 +185,54 @@ fn check(state: &AppState, req: &Request) -> Result<(), ApiError> {
         return Err(ApiError::too_large(super::MAX_BODY_BYTES));
     }
     Ok(())
+}
+
+/// Step 4: the token (scripts) or the session cookie a one-time link set (browsers).
+fn signed_in(state: &AppState, headers: &HeaderMap, safe: bool) -> Result<(), ApiError> {
+    let access = state.access();
+    let given = headers
+        .get(TOKEN_HEADER)
+        .map(HeaderValue::as_bytes)
+        .or_else(|| {
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        });
+    if let Some(given) = given {
+        return if access.is_token(given) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "bad_token",
+                "the token is not this install's (see the file api-token in haul's data folder)",
+            ))
+        };
+    }
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    if access.has_session(cookies) {
+        return Ok(());
+    }
+    if safe {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            format!(
+                "haul's status page is only for the user who runs haul: open it with `haul status --open` (or \"Open haul's status page\" in the haul button's menu); scripts send the token from the file api-token in haul's data folder in the {TOKEN_HEADER} header"
+            ),
+        ))
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "missing_token",
+            format!(
+                "changes need this install's token in the {TOKEN_HEADER} header (the file api-token in haul's data folder), or the status page opened with `haul status --open`"
+            ),
+        ))
+    }
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -265,12 +296,5 @@ mod tests {
         std::fs::write(&path, "garbage").unwrap();
         let b = read_or_create_token(&path).unwrap();
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn secrets_compare_by_value() {
-        assert!(same_secret(b"abc", b"abc"));
-        assert!(!same_secret(b"abc", b"abd"));
-        assert!(!same_secret(b"abc", b"abcd"));
     }
 }

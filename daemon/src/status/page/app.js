@@ -1,10 +1,10 @@
-// haul status page. No framework, no remote code: it reads /api/v1, follows /api/v1/events and
-// sends the install's token (from the page's <meta>) with every change it asks for. Everything
-// shown comes from the API as text (textContent), never as HTML.
+// haul status page. No framework, no remote code: it reads /api/v1 and follows /api/v1/events,
+// signed in by the session cookie its one-time link set (HttpOnly: this script never sees it, and
+// the page holds no token). Everything shown comes from the API as text (textContent), never as
+// HTML.
 'use strict';
 
 (() => {
-  const TOKEN = document.querySelector('meta[name="haul-token"]').content;
   const PAGE_SIZE = 20;
   const ACTIVE = ['queued', 'running', 'packaging'];
   const FILTERS = {
@@ -124,7 +124,6 @@
 
   async function api(method, path, body) {
     const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store' };
-    if (method !== 'GET') init.headers['X-Haul-Token'] = TOKEN;
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
@@ -134,6 +133,10 @@
       response = await fetch(path, init);
     } catch (_) {
       throw new Error('haul is not answering right now. It reconnects on its own.');
+    }
+    if (response.status === 401) {
+      // The session ended (a new token, or a week passed): only a new link signs in again.
+      document.getElementById('signed-out').hidden = false;
     }
     const text = await response.text();
     let data = null;
