@@ -342,6 +342,7 @@ impl Connection {
             Err(e) => {
                 let code = match e {
                     EngineError::NothingToGrab => ErrorCode::NOTHING_TO_GRAB,
+                    EngineError::TooManyMedia => ErrorCode::INVALID_FIELDS,
                     EngineError::ShuttingDown => ErrorCode::SHUTTING_DOWN,
                     _ => ErrorCode::INTERNAL,
                 };

@@ -41,7 +41,21 @@ impl Request {
         &["hello", "grab", "status", "cancel", "status_link"];
 
     /// Parses a frame body into a request.
+    ///
+    /// A grab is decoded straight into its struct rather than through a JSON tree (what an
+    /// internally tagged enum does): a frame of hundreds of thousands of media would otherwise
+    /// be held three times over — and its media stop at [`MAX_GRAB_MEDIA`], as they are read.
     pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
+        let (kind, id) = envelope(body, Self::TYPES)?;
+        if kind == "grab" {
+            return serde_json::from_slice(body)
+                .map(Request::Grab)
+                .map_err(|e| DecodeError::Invalid {
+                    kind,
+                    reason: e.to_string(),
+                    id,
+                });
+        }
         decode_tagged(body, Self::TYPES)
     }
 
@@ -97,11 +111,48 @@ pub struct Grab {
     /// The page the media come from. Without `html` the page URL is not fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<Page>,
-    /// Media URLs to save (for the extension: the ones the DOM showed).
-    #[serde(default)]
+    /// Media URLs to save (for the extension: the ones the DOM showed); at most
+    /// [`MAX_GRAB_MEDIA`], refused as soon as one more is read.
+    #[serde(default, deserialize_with = "bounded_media")]
     pub media: Vec<MediaRef>,
     #[serde(default)]
     pub options: GrabOptions,
+}
+
+/// Most media one grab may list. A product page has at most a few hundred; a list of more is
+/// split into several grabs. Each listed medium becomes a journaled item, so the cap also bounds
+/// what one job holds.
+pub const MAX_GRAB_MEDIA: usize = 10_000;
+
+/// Why a grab listing more than [`MAX_GRAB_MEDIA`] media is refused.
+pub fn too_many_media() -> String {
+    format!("a grab may list at most {MAX_GRAB_MEDIA} media; split the list into several grabs")
+}
+
+/// Reads `media`, failing at the first element past [`MAX_GRAB_MEDIA`] instead of after
+/// building the whole list.
+fn bounded_media<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<MediaRef>, D::Error> {
+    struct Bounded;
+    impl<'de> serde::de::Visitor<'de> for Bounded {
+        type Value = Vec<MediaRef>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of at most {MAX_GRAB_MEDIA} media")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut media = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            while let Some(one) = seq.next_element()? {
+                if media.len() == MAX_GRAB_MEDIA {
+                    return Err(serde::de::Error::custom(too_many_media()));
+                }
+                media.push(one);
+            }
+            Ok(media)
+        }
+    }
+    d.deserialize_seq(Bounded)
 }
 
 /// A product page as the browser saw it.
@@ -659,6 +710,34 @@ impl DecodeError {
     }
 }
 
+/// The `type` and `id` of a frame body, read without building the rest of it: the JSON is
+/// checked by skipping over it, so a large frame costs no memory here.
+fn envelope(body: &[u8], known: &[&str]) -> Result<(String, Option<Value>), DecodeError> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        #[serde(rename = "type")]
+        kind: Option<Value>,
+        id: Option<Value>,
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map_err(|e| DecodeError::Corrupt(format!("invalid JSON: {e}")))?;
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(DecodeError::Corrupt("expected a JSON object".into()));
+    }
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| DecodeError::Corrupt(format!("invalid JSON: {e}")))?;
+    let kind = match envelope.kind {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(DecodeError::Corrupt("\"type\" must be a string".into())),
+        None => return Err(DecodeError::Corrupt("missing \"type\"".into())),
+    };
+    if !known.contains(&kind.as_str()) {
+        return Err(DecodeError::UnknownType(kind, envelope.id));
+    }
+    Ok((kind, envelope.id))
+}
+
 fn decode_tagged<T: serde::de::DeserializeOwned>(
     body: &[u8],
     known: &[&str],
@@ -688,6 +767,25 @@ fn decode_tagged<T: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_grab_of_too_many_media_is_refused_naming_the_cap() {
+        let media = |n: usize| -> Vec<Value> {
+            (0..n)
+                .map(|i| json!({"url": format!("https://media.test/{i}.jpg")}))
+                .collect()
+        };
+        let body = json!({"type": "grab", "id": 9, "media": media(MAX_GRAB_MEDIA)});
+        let Ok(Request::Grab(grab)) = Request::decode(body.to_string().as_bytes()) else {
+            panic!("{MAX_GRAB_MEDIA} media are allowed");
+        };
+        assert_eq!(grab.media.len(), MAX_GRAB_MEDIA);
+        let body = json!({"type": "grab", "id": 9, "media": media(MAX_GRAB_MEDIA + 1)});
+        let err = Request::decode(body.to_string().as_bytes()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::INVALID_FIELDS);
+        assert_eq!(err.id(), Some(json!(9)));
+        assert!(err.to_string().contains("at most 10000 media"), "{err}");
+    }
 
     #[test]
     fn grab_in_the_documented_shape_decodes() {

@@ -289,8 +289,11 @@ fn assign_by_skus_csv(
     images: &[(String, PathBuf)],
     problems: &mut Vec<String>,
 ) -> Result<Vec<Assigned>, InputError> {
-    let rows = text::csv_rows(&text::decode(&read_capped(csv, MAX_LIST_BYTES)?))
-        .map_err(InputError::Skus)?;
+    let rows = text::csv_rows(
+        &text::decode(&read_capped(csv, MAX_LIST_BYTES)?),
+        table::MAX_ROWS,
+    )
+    .map_err(InputError::Skus)?;
     let Some(((_, header), rows)) = rows.split_first() else {
         return Err(InputError::Skus(
             "it is empty; its first line must be file,sku,slot".into(),

@@ -42,6 +42,45 @@ use tokio_util::task::TaskTracker;
 
 use crate::jobs::Engine;
 use crate::journal::{InboxInput, InputJobs, InputState, JournalError};
+
+/// The inbox's readers of dropped files, reachable from outside the crate for the fuzz targets
+/// (`daemon/fuzz/`), which hand them arbitrary bytes: each writes the bytes where a user would
+/// have dropped them and reads them as the inbox does. Not an API.
+#[doc(hidden)]
+pub mod readers {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    /// Reads `bytes` as the inbox file `name` (`list.txt`, `sheet.csv`, `sheet.xlsx`) dropped
+    /// into `dir`; returns whether it gave any grab.
+    pub fn file(dir: &Path, name: &str, bytes: &[u8]) -> bool {
+        let path = dir.join(name);
+        if std::fs::write(&path, bytes).is_err() {
+            return false;
+        }
+        read(&path, name)
+    }
+
+    /// Reads `bytes` as the `skus.csv` of a seller's folder in `dir` holding two images.
+    pub fn seller_folder(dir: &Path, skus_csv: &[u8]) -> bool {
+        let folder = dir.join("SKU1");
+        let written = std::fs::create_dir_all(&folder)
+            .and_then(|()| std::fs::write(folder.join("skus.csv"), skus_csv))
+            .and_then(|()| std::fs::write(folder.join("a.jpg"), b"\xFF\xD8\xFF"))
+            .and_then(|()| std::fs::write(folder.join("b.png"), b"\x89PNG"));
+        written.is_ok() && read(&folder, "SKU1")
+    }
+
+    fn read(path: &Path, name: &str) -> bool {
+        let config = Config::default();
+        let context = super::input::Context {
+            config: &config,
+            name,
+        };
+        super::input::read(path, &context).is_ok_and(|r| !r.submissions.is_empty())
+    }
+}
 use settle::{DONE, FAILED, PROCESSING, Settler};
 
 /// Scan interval when no native file events are available.

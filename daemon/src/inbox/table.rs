@@ -3,21 +3,30 @@
 //! workbook (read with calamine, every sheet, so a template whose data is not on the first sheet
 //! still works).
 //!
-//! An `.xlsx` is a ZIP of XML: a small file can declare gigabytes of XML, or one cell far away
-//! from the others. The declared sizes of its parts are checked against [`MAX_XLSX_UNPACKED`]
-//! before calamine opens it, and its cells are read one by one, never as a dense grid.
+//! An `.xlsx` is a ZIP of XML: a small file can unpack to gigabytes of XML — its ZIP directory
+//! can even state small sizes and lie (a 2 MB workbook did, and took 2.64 GB) — or hold one cell
+//! far away from the others. So before calamine opens it, every part is unpacked into nothing and
+//! the bytes *actually* produced are counted against [`MAX_XLSX_UNPACKED`] (and the shared
+//! strings, which calamine holds whole, against [`MAX_SHARED_STRINGS`]), whatever the directory
+//! says; then its cells are read one by one, never as a dense grid, up to [`MAX_CELLS`] and
+//! [`MAX_ROWS`]. A CSV is refused at its row after [`MAX_ROWS`], while it is read.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader, Xlsx};
 
 use super::text;
 
-/// Most bytes the parts of an `.xlsx` may declare, unpacked.
-const MAX_XLSX_UNPACKED: u64 = 256 << 20;
-/// Most filled cells read from a workbook (a 10,000-product flat file has about a million).
-const MAX_CELLS: usize = 2_000_000;
+/// Most bytes the parts of an `.xlsx` may unpack to, together (counted, not declared).
+const MAX_XLSX_UNPACKED: u64 = 64 << 20;
+/// Most bytes the shared strings part may unpack to (calamine keeps every string in memory).
+const MAX_SHARED_STRINGS: u64 = 16 << 20;
+/// Most filled cells read from a workbook (a 5,000-product flat file fills about 300,000).
+const MAX_CELLS: usize = 600_000;
+/// Most rows with text read from one sheet or CSV: the 5,000 products a sheet may hold, the
+/// rows above Amazon's header, and room for rows that are left out.
+pub const MAX_ROWS: usize = 10_000;
 /// Columns read per row (Amazon's flat files have a few hundred).
 const MAX_COLUMNS: u32 = 2_048;
 
@@ -34,7 +43,7 @@ pub struct Sheet {
 pub fn csv(bytes: &[u8]) -> Result<Sheet, String> {
     Ok(Sheet {
         name: None,
-        rows: text::csv_rows(&text::decode(bytes))?,
+        rows: text::csv_rows(&text::decode(bytes), MAX_ROWS)?,
     })
 }
 
@@ -44,7 +53,7 @@ pub fn csv(bytes: &[u8]) -> Result<Sheet, String> {
 /// cell in A1 and one in XFD1048576 is two cells here, not the 17-billion-cell grid a dense
 /// range of it would allocate.
 pub fn xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
-    check_unpacked_size(bytes)?;
+    check_unpacked_size(bytes, MAX_XLSX_UNPACKED, MAX_SHARED_STRINGS)?;
     let not_xlsx = |e: calamine::XlsxError| {
         format!("it is not an Excel workbook haul can read ({e}); save it again as .xlsx or .csv")
     };
@@ -77,6 +86,9 @@ pub fn xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
                 return Err(format!(
                     "the workbook has more than {MAX_CELLS} filled cells; split it into smaller files"
                 ));
+            }
+            if rows.len() == MAX_ROWS && !rows.contains_key(&row) {
+                return Err(format!("sheet {name:?}: {}", text::too_many_rows(MAX_ROWS)));
             }
             rows.entry(row).or_default().push((column, text));
         }
@@ -112,22 +124,45 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-/// Refuses a workbook whose parts declare more than [`MAX_XLSX_UNPACKED`] bytes unpacked.
-fn check_unpacked_size(bytes: &[u8]) -> Result<(), String> {
+/// Refuses a workbook whose parts unpack to more than [`MAX_XLSX_UNPACKED`] bytes (or whose
+/// shared strings unpack to more than [`MAX_SHARED_STRINGS`]), counting what the decompressor
+/// produces — a ZIP directory's sizes are the workbook's own claim. Each part is unpacked
+/// through a small buffer and dropped, so checking costs time, not memory.
+fn check_unpacked_size(bytes: &[u8], max_total: u64, max_shared: u64) -> Result<(), String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         format!("it is not an Excel workbook ({e}); save it again as .xlsx or .csv")
     })?;
+    let damaged =
+        |e: &dyn std::fmt::Display| format!("the workbook is damaged ({e}); save it again");
+    let too_large = || {
+        format!(
+            "the workbook unpacks to more than the {} MiB haul reads; split it or save it as .csv",
+            max_total >> 20
+        )
+    };
     let mut total = 0u64;
     for i in 0..archive.len() {
-        let part = archive
-            .by_index_raw(i)
-            .map_err(|e| format!("the workbook is damaged ({e}); save it again"))?;
-        total = total.saturating_add(part.size());
-    }
-    if total > MAX_XLSX_UNPACKED {
-        return Err(format!(
-            "the workbook unpacks to {total} bytes, more than the {MAX_XLSX_UNPACKED} haul reads; split it or save it as .csv"
-        ));
+        let part = archive.by_index(i).map_err(|e| damaged(&e))?;
+        let shared_strings = part
+            .name()
+            .is_ok_and(|name| name.eq_ignore_ascii_case("xl/sharedStrings.xml"));
+        let allowed = if shared_strings {
+            max_shared.min(max_total - total)
+        } else {
+            max_total - total
+        };
+        let unpacked = std::io::copy(&mut part.take(allowed + 1), &mut std::io::sink())
+            .map_err(|e| damaged(&e))?;
+        if unpacked > allowed {
+            if shared_strings && allowed == max_shared {
+                return Err(format!(
+                    "its shared strings unpack to more than the {} MiB haul reads; split it or save it as .csv",
+                    max_shared >> 20
+                ));
+            }
+            return Err(too_large());
+        }
+        total += unpacked;
     }
     Ok(())
 }
@@ -135,6 +170,53 @@ fn check_unpacked_size(bytes: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A workbook of `cells` filled cells whose ZIP directory states every part as 100 bytes.
+    fn lying_workbook(cells: u32) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for i in 0..cells {
+            sheet
+                .write_number(i / 10, (i % 10) as u16, f64::from(i))
+                .unwrap();
+        }
+        let mut bytes = book.save_to_buffer().unwrap();
+        let mut at = 0;
+        while let Some(found) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+            let entry = at + found;
+            bytes[entry + 24..entry + 28].copy_from_slice(&100u32.to_le_bytes());
+            at = entry + 4;
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_workbook_is_measured_by_what_it_unpacks_to_not_what_it_says() {
+        let bytes = lying_workbook(40_000);
+        assert!(bytes.len() < 400_000, "{}", bytes.len());
+        // Every part claims 100 bytes; the sheet really unpacks to about a megabyte.
+        let err = check_unpacked_size(&bytes, 512 << 10, 512 << 10).unwrap_err();
+        assert!(err.contains("unpacks to more than"), "{err}");
+        check_unpacked_size(&bytes, 64 << 20, 16 << 20).unwrap();
+    }
+
+    #[test]
+    fn rows_past_the_cap_are_refused_while_reading() {
+        let mut csv_text = String::from("sku,main_image_url\n");
+        for i in 0..=MAX_ROWS {
+            csv_text.push_str(&format!("S{i},https://media.test/{i}.jpg\n"));
+        }
+        let err = csv(csv_text.as_bytes()).err().unwrap();
+        assert!(err.contains("more than 10000 rows"), "{err}");
+
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for row in 0..=MAX_ROWS as u32 {
+            sheet.write_string(row, 0, "x").unwrap();
+        }
+        let err = xlsx(&book.save_to_buffer().unwrap()).err().unwrap();
+        assert!(err.contains("more than 10000 rows"), "{err}");
+    }
 
     #[test]
     fn a_far_away_cell_is_one_cell_not_a_grid() {

@@ -31,8 +31,10 @@ fn delimiter(header: &str) -> u8 {
 }
 
 /// The rows of a CSV text (the header first), each with its 1-based line number. Cells are
-/// trimmed; ragged rows are kept as they are (the caller reports missing cells).
-pub fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+/// trimmed; ragged rows are kept as they are (the caller reports missing cells). More than
+/// `max_rows` rows with text are refused as soon as the next one is read, so a file of a million
+/// short rows never becomes a million rows in memory.
+pub fn csv_rows(text: &str, max_rows: usize) -> Result<Vec<(usize, Vec<String>)>, String> {
     let header = text.lines().next().unwrap_or_default();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -62,9 +64,17 @@ pub fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
         if cells.iter().all(String::is_empty) {
             continue;
         }
+        if rows.len() == max_rows {
+            return Err(too_many_rows(max_rows));
+        }
         rows.push((line, cells));
     }
     Ok(rows)
+}
+
+/// Why a table with more than `max_rows` rows is refused.
+pub fn too_many_rows(max_rows: usize) -> String {
+    format!("it has more than {max_rows} rows; haul reads up to {max_rows} at a time — split it")
 }
 
 /// A header cell made comparable: lower case, BOM, spaces, dashes and dots folded to `_`
@@ -99,7 +109,7 @@ mod tests {
         for bytes in [text.as_bytes(), &utf8_bom, &utf16le, &utf16be, &cp1252] {
             assert_eq!(decode(bytes), text);
         }
-        let rows = csv_rows(&decode(&utf16le)).unwrap();
+        let rows = csv_rows(&decode(&utf16le), 10).unwrap();
         assert_eq!(
             rows[1],
             (2, vec!["foto-é.jpg".into(), "ABC".into(), "MAIN".into()])
@@ -108,8 +118,10 @@ mod tests {
 
     #[test]
     fn delimiters_and_headers_vary() {
-        let rows = csv_rows("SKU\tMain Image URL\n\nA1\thttps://x/a.jpg\n").unwrap();
+        let rows = csv_rows("SKU\tMain Image URL\n\nA1\thttps://x/a.jpg\n", 2).unwrap();
         assert_eq!(rows.len(), 2);
+        let err = csv_rows("SKU\tMain Image URL\n\nA1\thttps://x/a.jpg\n", 1).unwrap_err();
+        assert!(err.contains("more than 1 rows"), "{err}");
         assert_eq!(rows[1].0, 3, "line numbers count blank lines");
         assert_eq!(header_key(" Main Image-URL "), "main_image_url");
         assert_eq!(header_key("\u{feff}SKU"), "sku");

@@ -123,6 +123,9 @@ pub enum EngineError {
     Client(#[from] crate::fetch::client::ClientError),
     #[error("nothing to grab: give media URLs or a page with its HTML")]
     NothingToGrab,
+    /// More media than one job may hold ([`haul_protocol::message::MAX_GRAB_MEDIA`]).
+    #[error("{}", haul_protocol::message::too_many_media())]
+    TooManyMedia,
     #[error("cannot save the page for the job in {}: {source}", path.display())]
     SavePage {
         path: PathBuf,
@@ -255,6 +258,10 @@ impl Engine {
 
     /// Checks a grab and turns it into the job to journal (saving the page HTML beside it).
     fn new_job(&self, mut submission: Submission) -> Result<NewJob, EngineError> {
+        // Whoever sent it (socket, status page, inbox list): one job's items are bounded.
+        if submission.media.len() > haul_protocol::message::MAX_GRAB_MEDIA {
+            return Err(EngineError::TooManyMedia);
+        }
         let has_page_html = submission
             .page_html
             .as_deref()
@@ -367,11 +374,14 @@ impl Engine {
         let inner = self.inner.clone();
         self.inner.tasks.spawn(async move {
             run::run_job(&inner, id, &cancel, &by_user).await;
-            inner
-                .running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&id);
+            let idle = {
+                let mut running = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+                running.remove(&id);
+                running.is_empty()
+            };
+            if idle {
+                return_freed_memory();
+            }
         });
     }
 
@@ -390,6 +400,17 @@ impl Engine {
                 source,
             })?;
         Ok(path)
+    }
+}
+
+/// Gives the memory jobs freed back to the system once none runs. glibc keeps freed memory in
+/// its arenas for reuse; after a 200,000-item grab the daemon stayed at 3.37 GB resident although
+/// nothing was in use. `malloc_trim` hands the free pages back (other allocators need nothing).
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer; it only releases the allocator's own free pages.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -154,21 +154,32 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         inner.config.max_job_bytes,
         counters.bytes.load(Ordering::Relaxed),
     ));
+    // Item tasks are started as earlier ones end, never all at once: a task holds a download's
+    // whole state machine, and 100,000 of them waiting for a slot took gigabytes. Twice the
+    // download slots keeps every slot busy while finished downloads are being processed.
+    let in_flight = inner.config.max_downloads.max(1) * 2;
+    let mut pending = items.into_iter().filter(|i| !i.state.is_terminal());
     let mut tasks = JoinSet::new();
-    for item in items.into_iter().filter(|i| !i.state.is_terminal()) {
-        let ctx = ItemContext {
-            inner: inner.clone(),
-            job: id,
-            part: work.join(format!("{}.part", item.index)),
-            budget: budget.clone(),
-            counters: counters.clone(),
-            cancel: cancel.clone(),
-            preset: preset.clone(),
-            local: job.request.local_files.get(item.index as usize).cloned(),
+    loop {
+        while tasks.len() < in_flight
+            && !cancel.is_cancelled()
+            && let Some(item) = pending.next()
+        {
+            let ctx = ItemContext {
+                inner: inner.clone(),
+                job: id,
+                part: work.join(format!("{}.part", item.index)),
+                budget: budget.clone(),
+                counters: counters.clone(),
+                cancel: cancel.clone(),
+                preset: preset.clone(),
+                local: job.request.local_files.get(item.index as usize).cloned(),
+            };
+            tasks.spawn(async move { ctx.run(item).await });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
         };
-        tasks.spawn(async move { ctx.run(item).await });
-    }
-    while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e.into()),

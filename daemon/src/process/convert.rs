@@ -4,8 +4,13 @@
 //! Why each step:
 //! 1. **Bounded decoding.** An image's header can declare 100000 × 100000 pixels in a few hundred
 //!    bytes (a decompression bomb). The declared size is read first and refused above
-//!    [`MAX_SIDE`]; the decoder then runs with the same limits and an allocation cap
-//!    ([`MAX_DECODE_BYTES`]), so a lying header cannot get past either.
+//!    [`MAX_SIDE`]. Then what the conversion will really allocate — the decoded image when it
+//!    is read whole, the scaled image, the encoder's buffers — is worked out from the header and
+//!    reserved from one budget all conversions share ([`super::budget`]) before a pixel is
+//!    decoded: an image that needs more than the whole budget is refused, others wait their turn.
+//!    PNGs are read row by row and scaled as the rows arrive ([`super::pixels`]), so a
+//!    20000 × 20000 PNG scaled to 2000 px holds 2000 × 2000 pixels, never 400 million; other
+//!    formats are decoded whole at their own colour type (grey stays one byte a pixel).
 //! 2. **Upright.** Phones store pictures sideways with an EXIF orientation tag; the tag is dropped
 //!    with the rest of the metadata, so the pixels are turned first.
 //! 3. **White behind transparency.** JPEG has no alpha, and marketplaces want white, not the
@@ -13,8 +18,9 @@
 //! 4. **sRGB.** Browsers and marketplaces assume sRGB when no profile is attached; a photo shot in
 //!    Display P3 or Adobe RGB is converted (moxcms) and written without a profile. A profile that
 //!    cannot be read is reported and the pixels are taken as sRGB.
-//! 5. **Size.** The longest side is scaled down (Lanczos) to `max_side`; a smaller image than
-//!    `min_side` is kept and reported, since scaling up only adds blur.
+//! 5. **Size.** The longest side is scaled down to `max_side` — a whole-factor box reduction,
+//!    then Lanczos3, row by row ([`super::pixels`]); a smaller image than `min_side` is kept and
+//!    reported, since scaling up only adds blur.
 //! 6. **Encode.** JPEG (image crate) or lossy WebP (libwebp) at the preset's quality. Nothing but
 //!    pixels is written: no EXIF, no XMP, no profile.
 //!
@@ -26,17 +32,17 @@
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage, imageops::FilterType};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 use thiserror::Error;
 
+use super::budget;
+use super::pixels::{Layout, Pixels, ScalePlan, Scaler};
 use super::preset::{ConvertSpec, OutputFormat};
 use crate::format::Format;
 
 /// Longest side haul decodes. Above every camera and Amazon's own 10000 px limit.
 pub const MAX_SIDE: u32 = 20_000;
-
-/// Most memory one decode may allocate (a 100-megapixel RGBA image fits).
-pub const MAX_DECODE_BYTES: u64 = 512 << 20;
 
 /// A converted image.
 #[derive(Debug, Clone)]
@@ -67,8 +73,14 @@ pub enum ConvertError {
     )]
     TooLarge { width: u64, height: u64 },
     #[error(
+        "converting the image needs about {} MiB, more than the {} MiB haul sets aside for converting images; scale it down and drop it again",
+        needed.div_ceil(1 << 20),
+        total >> 20
+    )]
+    OverBudget { needed: u64, total: u64 },
+    #[error(
         "the image needs more memory to decode than haul allows ({} MiB); scale it down and drop it again",
-        MAX_DECODE_BYTES >> 20
+        budget::CONVERT_MEMORY >> 20
     )]
     TooMuchMemory,
     #[error(
@@ -131,6 +143,9 @@ pub fn to_jpeg(source: &Path, format: Format, target: &Path) -> Result<(), Conve
 
 /// Converts `data` (an image in `format`) by `spec`. `main` marks the product's main image,
 /// whose border is checked when the preset asks.
+///
+/// What the conversion will allocate is worked out from the header and reserved from the
+/// process's conversion budget ([`budget::CONVERSIONS`]) before any pixel is decoded.
 pub fn convert(
     data: &[u8],
     format: Format,
@@ -140,31 +155,41 @@ pub fn convert(
     if !can_convert(format) {
         return Err(ConvertError::Unsupported(format.ext()));
     }
+    check_declared_size(data)?;
     let mut warnings = Vec::new();
-    let (image, icc) = decode(data)?;
-    let mut rgb = flatten_on_white(image);
-    if let Some(icc) = icc
-        && let Err(problem) = to_srgb(&mut rgb, &icc)
-    {
-        warnings.push(format!(
-            "its colour profile could not be applied ({problem}); the colours were taken as sRGB"
-        ));
+    let wants_rgb = spec.format == OutputFormat::Webp;
+    let source = Source::open(data, format)?;
+    let (width, height) = source.dimensions();
+    let plan = ScalePlan::new(width, height, spec.max_side, source.layout.channels());
+    let needed = source.cost(&plan, wants_rgb, spec.format);
+    let _reservation =
+        budget::CONVERSIONS
+            .reserve(needed)
+            .map_err(|over| ConvertError::OverBudget {
+                needed: over.needed,
+                total: over.total,
+            })?;
+    let icc = source.icc.clone();
+    let orientation = source.orientation;
+    let (mut pixels, border_white) = source.decode(&plan)?;
+    if let Some(icc) = icc {
+        expand_to_rgb(&mut pixels);
+        if let Err(problem) = to_srgb(&mut pixels.data, &icc) {
+            warnings.push(format!(
+                "its colour profile could not be applied ({problem}); the colours were taken as sRGB"
+            ));
+        }
     }
-    if main && spec.check_white_border && !border_is_white(&rgb) {
+    if wants_rgb {
+        expand_to_rgb(&mut pixels);
+    }
+    if main && spec.check_white_border && !border_white {
         warnings.push(
             "the main image's border is not pure white (RGB 255, 255, 255), which Amazon requires for main images"
                 .to_string(),
         );
     }
-    let longest = rgb.width().max(rgb.height());
-    if let Some(max) = spec.max_side
-        && longest > max
-    {
-        let scale = f64::from(max) / f64::from(longest);
-        let w = ((f64::from(rgb.width()) * scale).round() as u32).clamp(1, max);
-        let h = ((f64::from(rgb.height()) * scale).round() as u32).clamp(1, max);
-        rgb = image::imageops::resize(&rgb, w, h, FilterType::Lanczos3);
-    }
+    let longest = width.max(height);
     if let Some(min) = spec.min_side
         && longest < min
     {
@@ -173,8 +198,9 @@ pub fn convert(
             spec.name
         ));
     }
-    let (width, height) = rgb.dimensions();
-    let (data, format) = encode(&rgb, spec)?;
+    let image = upright(pixels, orientation)?;
+    let (width, height) = (image.width(), image.height());
+    let (data, format) = encode(&image, spec)?;
     Ok(Converted {
         data,
         format,
@@ -184,9 +210,8 @@ pub fn convert(
     })
 }
 
-/// Decodes within the limits; returns the upright image and its ICC profile.
-fn decode(data: &[u8]) -> Result<(DynamicImage, Option<Vec<u8>>), ConvertError> {
-    // The header's claim first: cheap, and it names the size in the message.
+/// The header's claim, read without decoding: cheap, and it names the size in the message.
+fn check_declared_size(data: &[u8]) -> Result<(), ConvertError> {
     if let Ok(size) = imagesize::blob_size(data)
         && (size.width > MAX_SIDE as usize || size.height > MAX_SIDE as usize)
     {
@@ -195,22 +220,255 @@ fn decode(data: &[u8]) -> Result<(DynamicImage, Option<Vec<u8>>), ConvertError> 
             height: size.height as u64,
         });
     }
-    let mut limits = decode_limits(MAX_SIDE, MAX_DECODE_BYTES);
-    let mut reader = ImageReader::new(Cursor::new(data))
-        .with_guessed_format()
-        .map_err(|e| ConvertError::Decode(e.to_string()))?;
-    reader.limits(limits.clone());
-    let mut decoder = reader.into_decoder().map_err(decode_error)?;
-    limits
-        .reserve(decoder.total_bytes())
-        .map_err(decode_error)?;
-    let icc = decoder.icc_profile().ok().flatten();
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    Ok(())
+}
+
+/// How an image's pixels will be read.
+enum Reading<'a> {
+    /// A PNG, row by row: only the scaled image is ever held.
+    PngRows(Box<png::Reader<Cursor<&'a [u8]>>>),
+    /// Any other image, decoded whole at its own colour type (`image`'s decoders).
+    Whole(
+        Box<dyn FnOnce(&mut [u8]) -> image::ImageResult<()> + 'a>,
+        u64,
+    ),
+}
+
+/// An image whose header has been read: its size, layout, profile and orientation.
+struct Source<'a> {
+    reading: Reading<'a>,
+    width: u32,
+    height: u32,
+    layout: Layout,
+    icc: Option<Vec<u8>>,
+    orientation: Orientation,
+}
+
+impl<'a> Source<'a> {
+    fn open(data: &'a [u8], format: Format) -> Result<Source<'a>, ConvertError> {
+        if format == Format::Png
+            && let Some(source) = Source::png_rows(data)?
+        {
+            return Ok(source);
+        }
+        let mut reader = ImageReader::new(Cursor::new(data))
+            .with_guessed_format()
+            .map_err(|e| ConvertError::Decode(e.to_string()))?;
+        reader.limits(decode_limits(MAX_SIDE, budget::CONVERSIONS.total()));
+        let mut decoder = reader.into_decoder().map_err(decode_error)?;
+        let (width, height) = decoder.dimensions();
+        let layout = Layout::of(decoder.color_type()).ok_or_else(|| {
+            ConvertError::Decode(format!(
+                "its colour type {:?} is not one haul converts",
+                decoder.color_type()
+            ))
+        })?;
+        let icc = decoder.icc_profile().ok().flatten();
+        let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+        let total = decoder.total_bytes();
+        Ok(Source {
+            reading: Reading::Whole(
+                Box::new(move |buf: &mut [u8]| decoder.read_image(buf)),
+                total,
+            ),
+            width,
+            height,
+            layout,
+            icc,
+            orientation,
+        })
+    }
+
+    /// A non-interlaced PNG read row by row (`None` for an interlaced one, whose rows come in
+    /// seven passes and are read whole).
+    fn png_rows(data: &'a [u8]) -> Result<Option<Source<'a>>, ConvertError> {
+        let mut decoder = png::Decoder::new_with_limits(
+            Cursor::new(data),
+            png::Limits {
+                bytes: PNG_CHUNK_BYTES,
+            },
+        );
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+        let reader = decoder.read_info().map_err(png_error)?;
+        let info = reader.info();
+        if info.interlaced {
+            return Ok(None);
+        }
+        let (width, height) = (info.width, info.height);
+        if width > MAX_SIDE || height > MAX_SIDE {
+            return Err(ConvertError::TooLarge {
+                width: width.into(),
+                height: height.into(),
+            });
+        }
+        let icc = info.icc_profile.as_ref().map(|p| p.to_vec());
+        let orientation = info
+            .exif_metadata
+            .as_ref()
+            .and_then(|exif| Orientation::from_exif_chunk(exif))
+            .unwrap_or(Orientation::NoTransforms);
+        let layout = match reader.output_color_type().0 {
+            png::ColorType::Grayscale => Layout::L8,
+            png::ColorType::GrayscaleAlpha => Layout::La8,
+            png::ColorType::Rgb => Layout::Rgb8,
+            png::ColorType::Rgba => Layout::Rgba8,
+            png::ColorType::Indexed => {
+                return Err(ConvertError::Decode("an unexpanded palette".into()));
+            }
+        };
+        Ok(Some(Source {
+            reading: Reading::PngRows(Box::new(reader)),
+            width,
+            height,
+            layout,
+            icc,
+            orientation,
+        }))
+    }
+
+    fn dimensions(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// Whether the whole decoded buffer can become the output in place (no scaling, 8 bits).
+    fn in_place(&self, plan: &ScalePlan) -> bool {
+        matches!(self.reading, Reading::Whole(..))
+            && (plan.out_width, plan.out_height) == (self.width, self.height)
+            && matches!(
+                self.layout,
+                Layout::L8 | Layout::La8 | Layout::Rgb8 | Layout::Rgba8
+            )
+    }
+
+    /// Bytes the conversion will allocate, from the header alone: the decoded image when it is
+    /// read whole, the kept rows and the scaled image, grey widened to RGB, a turned copy, and
+    /// the encoder's buffers.
+    fn cost(&self, plan: &ScalePlan, wants_rgb: bool, output: OutputFormat) -> u64 {
+        let whole = match &self.reading {
+            Reading::PngRows(_) => 0,
+            Reading::Whole(_, total) => *total,
+        };
+        let scaling = if self.in_place(plan) {
+            0
+        } else {
+            plan.kept_bytes() + plan.output_bytes()
+        };
+        let rgb_bytes = u64::from(plan.out_width) * u64::from(plan.out_height) * 3;
+        let widened = if plan.channels == 1 && (wants_rgb || self.icc.is_some()) {
+            rgb_bytes
+        } else {
+            0
+        };
+        let turned = if self.orientation == Orientation::NoTransforms {
+            0
+        } else {
+            rgb_bytes
+        };
+        let encoder = match output {
+            OutputFormat::Jpeg => rgb_bytes / 2,
+            OutputFormat::Webp => rgb_bytes * 2,
+        };
+        whole + scaling + widened + turned + encoder
+    }
+
+    /// Decodes and scales by `plan`; returns the pixels and whether the source's border is
+    /// pure white.
+    fn decode(self, plan: &ScalePlan) -> Result<(Pixels, bool), ConvertError> {
+        let in_place = self.in_place(plan);
+        let (width, height, layout) = (self.width, self.height, self.layout);
+        match self.reading {
+            Reading::PngRows(mut reader) => {
+                let mut scaler = Scaler::new(*plan);
+                let mut row = Vec::with_capacity(width as usize * layout.channels());
+                while let Some(decoded) = reader.next_row().map_err(png_error)? {
+                    row.clear();
+                    layout.flatten_into(decoded.data(), width as usize, &mut row);
+                    scaler.push(&row);
+                }
+                if scaler.rows_seen() < height {
+                    return Err(ConvertError::Decode("the image data ends early".into()));
+                }
+                let white = scaler.border_white();
+                Ok((scaler.finish(), white))
+            }
+            Reading::Whole(read, total) => {
+                let len = usize::try_from(total).map_err(|_| ConvertError::TooMuchMemory)?;
+                let mut buf = vec![0u8; len];
+                read(&mut buf).map_err(decode_error)?;
+                if in_place {
+                    let pixels = flatten_in_place(buf, width, height, layout);
+                    let white = border_is_white(&pixels);
+                    return Ok((pixels, white));
+                }
+                let mut scaler = Scaler::new(*plan);
+                let stride = width as usize * layout.pixel_bytes();
+                let mut row = Vec::with_capacity(width as usize * layout.channels());
+                for source_row in buf.chunks_exact(stride.max(1)) {
+                    row.clear();
+                    layout.flatten_into(source_row, width as usize, &mut row);
+                    scaler.push(&row);
+                }
+                drop(buf);
+                let white = scaler.border_white();
+                Ok((scaler.finish(), white))
+            }
+        }
+    }
+}
+
+/// Most bytes the PNG decoder may allocate for chunks other than the pixels (profiles, text).
+const PNG_CHUNK_BYTES: usize = 16 << 20;
+
+fn png_error(e: png::DecodingError) -> ConvertError {
+    match e {
+        png::DecodingError::LimitsExceeded => ConvertError::TooMuchMemory,
+        other => ConvertError::Decode(other.to_string()),
+    }
+}
+
+/// 8-bit pixels, with alpha composited over white, made from the decoded buffer without a
+/// second copy (each pixel is written at or before where it was read).
+fn flatten_in_place(mut buf: Vec<u8>, width: u32, height: u32, layout: Layout) -> Pixels {
+    let channels = layout.channels();
+    let samples = layout.pixel_bytes();
+    if samples != channels {
+        let count = width as usize * height as usize;
+        let mut px = Vec::with_capacity(channels);
+        for i in 0..count {
+            px.clear();
+            layout.flatten_into(&buf[i * samples..(i + 1) * samples], 1, &mut px);
+            buf[i * channels..(i + 1) * channels].copy_from_slice(&px);
+        }
+        buf.truncate(count * channels);
+    }
+    Pixels {
+        data: buf,
+        width,
+        height,
+        channels,
+    }
+}
+
+/// Grey pixels widened to RGB (nothing to do for RGB).
+fn expand_to_rgb(pixels: &mut Pixels) {
+    if pixels.channels == 3 {
+        return;
+    }
+    pixels.data = pixels.data.iter().flat_map(|&v| [v, v, v]).collect();
+    pixels.channels = 3;
+}
+
+/// The pixels turned upright by the EXIF orientation, as an image to encode.
+fn upright(pixels: Pixels, orientation: Orientation) -> Result<DynamicImage, ConvertError> {
+    let (w, h) = (pixels.width, pixels.height);
+    let odd = || ConvertError::Decode("the decoded pixels do not match the image's size".into());
+    let mut image = if pixels.channels == 1 {
+        DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, pixels.data).ok_or_else(odd)?)
+    } else {
+        DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels.data).ok_or_else(odd)?)
+    };
     image.apply_orientation(orientation);
-    Ok((image, icc))
+    Ok(image)
 }
 
 fn decode_error(e: image::ImageError) -> ConvertError {
@@ -227,25 +485,9 @@ fn decode_error(e: image::ImageError) -> ConvertError {
     }
 }
 
-/// RGB pixels, with any transparency composited over white.
-fn flatten_on_white(image: DynamicImage) -> RgbImage {
-    if !image.color().has_alpha() {
-        return image.into_rgb8();
-    }
-    let rgba = image.into_rgba8();
-    let (w, h) = rgba.dimensions();
-    let mut out = RgbImage::new(w, h);
-    for (src, dst) in rgba.pixels().zip(out.pixels_mut()) {
-        let [r, g, b, a] = src.0;
-        let a = u32::from(a);
-        let over = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
-        dst.0 = [over(r), over(g), over(b)];
-    }
-    out
-}
-
-/// Converts the pixels from the colour space `icc` describes to sRGB, in place.
-fn to_srgb(rgb: &mut RgbImage, icc: &[u8]) -> Result<(), String> {
+/// Converts RGB pixels from the colour space `icc` describes to sRGB, in place, a band of rows
+/// at a time (so the scratch buffer stays small).
+fn to_srgb(rgb: &mut [u8], icc: &[u8]) -> Result<(), String> {
     let source = moxcms::ColorProfile::new_from_slice(icc).map_err(|e| e.to_string())?;
     let transform = source
         .create_transform_8bit(
@@ -255,31 +497,50 @@ fn to_srgb(rgb: &mut RgbImage, icc: &[u8]) -> Result<(), String> {
             moxcms::TransformOptions::default(),
         )
         .map_err(|e| e.to_string())?;
-    let mut converted = vec![0u8; rgb.as_raw().len()];
-    transform
-        .transform(rgb.as_raw(), &mut converted)
-        .map_err(|e| e.to_string())?;
-    rgb.copy_from_slice(&converted);
+    const BAND: usize = 3 * 65_536;
+    let mut converted = vec![0u8; BAND.min(rgb.len())];
+    for band in rgb.chunks_mut(BAND) {
+        let out = &mut converted[..band.len()];
+        transform.transform(band, out).map_err(|e| e.to_string())?;
+        band.copy_from_slice(out);
+    }
     Ok(())
 }
 
-/// Whether every pixel of the outermost row and column on each side is RGB 255.
-fn border_is_white(rgb: &RgbImage) -> bool {
-    let (w, h) = rgb.dimensions();
-    let white = |x: u32, y: u32| rgb.get_pixel(x, y).0 == [255, 255, 255];
-    (0..w).all(|x| white(x, 0) && white(x, h - 1)) && (0..h).all(|y| white(0, y) && white(w - 1, y))
+/// Whether every pixel of the outermost row and column on each side is pure white.
+fn border_is_white(pixels: &Pixels) -> bool {
+    let (w, h, ch) = (
+        pixels.width as usize,
+        pixels.height as usize,
+        pixels.channels,
+    );
+    let white = |x: usize, y: usize| {
+        let at = (y * w + x) * ch;
+        pixels.data[at..at + ch].iter().all(|&v| v == 255)
+    };
+    w > 0
+        && h > 0
+        && (0..w).all(|x| white(x, 0) && white(x, h - 1))
+        && (0..h).all(|y| white(0, y) && white(w - 1, y))
 }
 
-fn encode(rgb: &RgbImage, spec: &ConvertSpec) -> Result<(Vec<u8>, Format), ConvertError> {
+fn encode(image: &DynamicImage, spec: &ConvertSpec) -> Result<(Vec<u8>, Format), ConvertError> {
     match spec.format {
         OutputFormat::Jpeg => {
             let mut out = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, spec.quality)
-                .encode_image(rgb)
-                .map_err(|e| ConvertError::Encode(e.to_string()))?;
+            let mut encoder =
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, spec.quality);
+            match image {
+                DynamicImage::ImageLuma8(grey) => encoder.encode_image(grey),
+                other => encoder.encode_image(other),
+            }
+            .map_err(|e| ConvertError::Encode(e.to_string()))?;
             Ok((out, Format::Jpeg))
         }
         OutputFormat::Webp => {
+            let rgb = image
+                .as_rgb8()
+                .ok_or_else(|| ConvertError::Encode("WebP needs RGB pixels".into()))?;
             let encoded = webp::Encoder::from_rgb(rgb.as_raw(), rgb.width(), rgb.height())
                 .encode(f32::from(spec.quality));
             Ok((encoded.to_vec(), Format::Webp))

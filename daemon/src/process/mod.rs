@@ -10,7 +10,9 @@
 //! case — decoding and encoding cost far more than a write — so it is written once, beside the
 //! download ([`converted_path`]), and packaged from there.
 
+pub mod budget;
 pub mod convert;
+pub mod pixels;
 pub mod preset;
 pub mod strip;
 

@@ -627,6 +627,11 @@ pub async fn create_job(
                 "nothing_to_grab",
                 "nothing to save: give media URLs in \"urls\", or a page with its HTML",
             ),
+            EngineError::TooManyMedia => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "too_many_media",
+                EngineError::TooManyMedia.to_string(),
+            ),
             EngineError::ShuttingDown => ApiError::shutting_down(),
             other => ApiError::internal(other.to_string()),
         })?;
