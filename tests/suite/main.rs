@@ -12,6 +12,7 @@ mod grab_page;
 mod hls;
 mod inbox;
 mod ipc;
+mod memory;
 #[cfg(unix)]
 mod native_host;
 mod output_folder;
