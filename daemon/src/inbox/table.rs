@@ -194,10 +194,22 @@ mod tests {
     fn a_workbook_is_measured_by_what_it_unpacks_to_not_what_it_says() {
         let bytes = lying_workbook(40_000);
         assert!(bytes.len() < 400_000, "{}", bytes.len());
-        // Every part claims 100 bytes; the sheet really unpacks to about a megabyte.
-        let err = check_unpacked_size(&bytes, 512 << 10, 512 << 10).unwrap_err();
+        // Every part claims 100 bytes; the sheet really unpacks to about a megabyte. The lie is
+        // found as the part unpacks past what it said, long before the cap.
+        let err = check_unpacked_size(&bytes, 64 << 20, 16 << 20).unwrap_err();
+        assert!(err.contains("larger than its declared"), "{err}");
+        // The same sheet, honest, is measured against the cap as it unpacks.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for i in 0..40_000u32 {
+            sheet
+                .write_number(i / 10, (i % 10) as u16, f64::from(i))
+                .unwrap();
+        }
+        let honest = book.save_to_buffer().unwrap();
+        let err = check_unpacked_size(&honest, 512 << 10, 512 << 10).unwrap_err();
         assert!(err.contains("unpacks to more than"), "{err}");
-        check_unpacked_size(&bytes, 64 << 20, 16 << 20).unwrap();
+        check_unpacked_size(&honest, 64 << 20, 16 << 20).unwrap();
     }
 
     #[test]
