@@ -154,7 +154,7 @@ async fn bombs_and_huge_grabs_stay_under_128_mib() {
             Duration::from_secs(120),
         )
         .await;
-        assert_eq!(finished.state, JobState::Failed, "{replies:?}");
+        assert_eq!(finished.status, JobState::Failed, "{replies:?}");
         let reasons: Vec<String> = replies
             .iter()
             .filter_map(|r| match r {
@@ -241,7 +241,7 @@ async fn bombs_and_huge_grabs_stay_under_128_mib() {
             Duration::from_secs(300),
         )
         .await;
-        assert_eq!(finished.state, JobState::Failed);
+        assert_eq!(finished.status, JobState::Failed);
     })
     .await;
     drop(daemon);

@@ -223,15 +223,16 @@ fn check_declared_size(data: &[u8]) -> Result<(), ConvertError> {
     Ok(())
 }
 
+/// Decodes a whole image into the buffer it is given (an `image` decoder, boxed).
+type ReadWhole<'a> = Box<dyn FnOnce(&mut [u8]) -> image::ImageResult<()> + 'a>;
+
 /// How an image's pixels will be read.
 enum Reading<'a> {
     /// A PNG, row by row: only the scaled image is ever held.
     PngRows(Box<png::Reader<Cursor<&'a [u8]>>>),
     /// Any other image, decoded whole at its own colour type (`image`'s decoders).
-    Whole(
-        Box<dyn FnOnce(&mut [u8]) -> image::ImageResult<()> + 'a>,
-        u64,
-    ),
+    /// Its decoder and the bytes it decodes to.
+    Whole(ReadWhole<'a>, u64),
 }
 
 /// An image whose header has been read: its size, layout, profile and orientation.
