@@ -19,6 +19,9 @@ use haul_tests::media_server::{MediaServer, Route};
 /// The quality bar: peak resident memory of the daemon in every case.
 const PEAK_LIMIT_KIB: u64 = 128 * 1024;
 
+/// How much more than before a big job the daemon may hold once the job has ended.
+const RETURNED_SLACK_KIB: u64 = 8 * 1024;
+
 /// A field of `/proc/PID/status`, in KiB.
 fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
@@ -37,19 +40,45 @@ fn reset_peak(pid: u32) {
 /// Runs `case` against the daemon and asserts its peak resident memory stayed under the bar.
 async fn measured<F: std::future::Future<Output = ()>>(pid: u32, name: &str, case: F) {
     reset_peak(pid);
+    let started = std::time::Instant::now();
     case.await;
     let peak = status_kib(pid, "VmHWM:");
     let now = status_kib(pid, "VmRSS:");
     eprintln!(
-        "memory case {name}: peak {} MiB, after {} MiB",
+        "memory case {name}: peak {} MiB, after {} MiB, {:.1} s",
         peak / 1024,
-        now / 1024
+        now / 1024,
+        started.elapsed().as_secs_f64()
     );
     assert!(
         peak < PEAK_LIMIT_KIB,
         "{name}: the daemon's peak resident memory was {} MiB, over 128 MiB",
         peak / 1024
     );
+}
+
+/// Waits (a few seconds at most) for the daemon's resident memory to come back to within
+/// [`RETURNED_SLACK_KIB`] of `before`, what it held before a big job.
+async fn assert_returned(pid: u32, before: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = status_kib(pid, "VmRSS:");
+        if now <= before + RETURNED_SLACK_KIB {
+            eprintln!(
+                "memory returned: {} MiB before the job, {} MiB after it",
+                before / 1024,
+                now / 1024
+            );
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon held {} MiB after the job ended, {} MiB before it",
+            now / 1024,
+            before / 1024
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A legal 20000 × 20000 grayscale PNG of about 400 KB, written row by row.
@@ -230,7 +259,9 @@ async fn bombs_and_huge_grabs_stay_under_128_mib() {
         .await;
     }
 
-    // The most one grab may list, run to its end (every URL is refused by the server at once).
+    // The most one grab may list, run to its end (every URL is refused by the server at once);
+    // what it took is handed back once no job runs.
+    let before = status_kib(pid, "VmRSS:");
     measured(pid, "a grab of 10000 URLs, run", async {
         let urls: Vec<String> = (0..haul_protocol::message::MAX_GRAB_MEDIA)
             .map(|i| server.url(&format!("/missing/{i}.jpg")))
@@ -244,5 +275,6 @@ async fn bombs_and_huge_grabs_stay_under_128_mib() {
         assert_eq!(finished.status, JobState::Failed);
     })
     .await;
+    assert_returned(pid, before).await;
     drop(daemon);
 }
