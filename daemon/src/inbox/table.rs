@@ -171,8 +171,8 @@ fn check_unpacked_size(bytes: &[u8], max_total: u64, max_shared: u64) -> Result<
 mod tests {
     use super::*;
 
-    /// A workbook of `cells` filled cells whose ZIP directory states every part as 100 bytes.
-    fn lying_workbook(cells: u32) -> Vec<u8> {
+    /// A workbook of `cells` filled cells, ten to a row.
+    fn workbook(cells: u32) -> Vec<u8> {
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
         for i in 0..cells {
@@ -180,7 +180,12 @@ mod tests {
                 .write_number(i / 10, (i % 10) as u16, f64::from(i))
                 .unwrap();
         }
-        let mut bytes = book.save_to_buffer().unwrap();
+        book.save_to_buffer().unwrap()
+    }
+
+    /// The same workbook, its ZIP directory stating every part as 100 bytes.
+    fn lying_workbook(cells: u32) -> Vec<u8> {
+        let mut bytes = workbook(cells);
         let mut at = 0;
         while let Some(found) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
             let entry = at + found;
@@ -199,14 +204,7 @@ mod tests {
         let err = check_unpacked_size(&bytes, 64 << 20, 16 << 20).unwrap_err();
         assert!(err.contains("larger than its declared"), "{err}");
         // The same sheet, honest, is measured against the cap as it unpacks.
-        let mut book = rust_xlsxwriter::Workbook::new();
-        let sheet = book.add_worksheet();
-        for i in 0..40_000u32 {
-            sheet
-                .write_number(i / 10, (i % 10) as u16, f64::from(i))
-                .unwrap();
-        }
-        let honest = book.save_to_buffer().unwrap();
+        let honest = workbook(40_000);
         let err = check_unpacked_size(&honest, 512 << 10, 512 << 10).unwrap_err();
         assert!(err.contains("unpacks to more than"), "{err}");
         check_unpacked_size(&honest, 64 << 20, 16 << 20).unwrap();

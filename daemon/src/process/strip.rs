@@ -120,11 +120,12 @@ fn first_image_end(data: &[u8]) -> Option<usize> {
         match marker {
             // Fill byte: the marker follows.
             0xFF => i += 1,
-            // Stuffed zero or restart marker inside entropy-coded data.
-            0x00 | 0xD0..=0xD7 if in_scan => i += 2,
             0xD9 => return Some(i + 2),
-            // Markers without a length.
-            0x01 | 0xD0..=0xD8 => i += 2,
+            // Markers without a length: stuffed zeros and restarts in entropy-coded data, SOI,
+            // TEM and the reserved ones, as `img-parts` reads them. Were a reserved marker given
+            // a length here but not there, the two would cut the file in different places and
+            // bytes past the first image (another image's metadata) would stay in the result.
+            marker if !has_length(marker) => i += 2,
             _ => {
                 let len = u16::from_be_bytes([*data.get(i + 2)?, *data.get(i + 3)?]) as usize;
                 if len < 2 {
@@ -138,6 +139,12 @@ fn first_image_end(data: &[u8]) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether a JPEG marker is followed by a segment length: frame and table markers
+/// (`C0`–`CF`), SOS to EXP (`DA`–`DF`), APPn, JPGn and COM (`E0`–`FE`) — `img-parts`' list.
+fn has_length(marker: u8) -> bool {
+    matches!(marker, 0xC0..=0xCF | 0xDA..=0xDF | 0xE0..=0xFE)
 }
 
 /// Ancillary PNG chunks that affect how the image looks or moves.
@@ -276,6 +283,45 @@ mod tests {
             .unwrap(),
         );
         assert!(!no_icc.windows(11).any(|w| w == b"ICC_PROFILE"));
+    }
+
+    /// The fuzzer's find (`strip`, its first byte picks JPEG and `strip_icc`): a reserved
+    /// marker (`FF 08`) whose two following bytes read as a length of 255 hid the first image's
+    /// end from the walk, so what followed it (a second image) was kept, and cleaning the result
+    /// again cut it off. The file is damaged: it is refused, as every damaged JPEG is.
+    #[test]
+    fn a_reserved_marker_is_not_read_as_a_segment() {
+        const FOUND: &[u8] = b"\
+          \xFF\xFF\xD8\xFF\xFF\xFF\x08\x00\xFF\xD8\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\
+          \xFF\xFF\xFF\xFF\x30\xFF\xFF\xFF\xD8\xFF\xFF\xFF\xDA\x00\x40\x7D\x7D\x7D\x7D\x7D\x7D\x7D\
+          \x7D\x7D\x18\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\
+          \x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x00\x08\xD8\xFF\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\
+          \x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x36\x36\x36\x36\x36\x36\x36\x36\x36\x36\x36\x36\
+          \x36\x36\xFF\xFF\xD9\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x18\x6D\x6D\xFF\xFF\xD8\xFF\xFF\xFF\xDA\
+          \x00\x40\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x18\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\
+          \x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x00\x08\xD8\xFF\
+          \x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x7D\x6D\x00\xFF\xFF\xFF\xFF\xD8\xFF\
+          \xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7D\x7D\x7D\x7D\x7D\x36\xD8\xFF\xFF\xFF\xD8\xFF\xD8\xFF\xFF\
+          \xFF\xFF\xCC\x00\x08\x00\xFF\xD8\xFF\xFF\xD8\xFF\xD8\xFF\xFF\xFF\xFF\xDC\x00\x08\x00\x36\
+          \x36\x36\x36\x36\x36\x36\x36\x36\x36\x36\x36\x36\xFF\xFF\xD8\xFF\xFF\xFF\xFF\xFF\xFF\xFF\
+          \xFF\xD9\xFF\xFF\xFF\xEE\x0F\x00\x23\xD8";
+        let (&pick, image) = FOUND.split_first().unwrap();
+        assert_eq!(pick, 0xFF);
+        let options = StripOptions { strip_icc: true };
+        let once = strip(Format::Jpeg, Bytes::from_static(image), options);
+        assert!(once.is_err(), "{once:?}");
+
+        // A reserved marker in a JPEG whose first image ends where the walk says: no trailer,
+        // and cleaning the result again changes nothing.
+        let mut data = vec![0xFF, 0xD8, 0xFF, 0x08];
+        data.extend_from_slice(&jpeg_with(&[(0xDB, &[0; 4])], &[1, 2, 3], b"")[2..]);
+        let end = data.len();
+        data.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x04, b'G', b'P', 0xFF, 0xD9]);
+        assert_eq!(first_image_end(&data), Some(end));
+        let once = joined(strip(Format::Jpeg, Bytes::from(data), options).unwrap());
+        assert!(!once.windows(2).any(|w| w == b"GP"), "{once:02x?}");
+        let twice = joined(strip(Format::Jpeg, Bytes::from(once.clone()), options).unwrap());
+        assert_eq!(twice, once);
     }
 
     #[test]
