@@ -7,6 +7,9 @@ mod browser_handoff;
 mod cli;
 mod export;
 mod extension;
+#[cfg(unix)]
+mod extension_app;
+mod extension_icons;
 mod grab;
 mod grab_page;
 mod hls;
@@ -15,6 +18,8 @@ mod ipc;
 #[cfg(unix)]
 mod native_host;
 mod output_folder;
+#[cfg(unix)]
+mod package;
 mod privacy;
 mod protocol_doc;
 mod restart;

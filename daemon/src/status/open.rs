@@ -21,6 +21,29 @@ pub enum Show {
     Reveal,
 }
 
+/// What to open for a job: its package (`Open`) or the folder holding it (`Reveal`); a job with
+/// no package opens its output folder for "Show in folder". `Err` says why there is nothing to
+/// open (the package was moved or deleted, or the job has none yet). Shared by the status API and
+/// the socket's `open`, so the page, the popup and the in-page result open the same thing.
+pub fn job_target(
+    record: &crate::journal::JobRecord,
+    want: Show,
+) -> Result<(PathBuf, Show), String> {
+    let output = record.output.clone().filter(|p| p.exists());
+    match (want, output) {
+        (Show::Open, Some(p)) => Ok((p, Show::Open)),
+        (Show::Reveal, Some(p)) => Ok((p, Show::Reveal)),
+        (Show::Reveal, None) if record.out_dir.is_dir() => Ok((record.out_dir.clone(), Show::Open)),
+        (_, None) => Err(match &record.output {
+            Some(p) => format!(
+                "the package is no longer at {} — it was moved or deleted",
+                p.display()
+            ),
+            None => format!("job {} has no package (yet)", record.id),
+        }),
+    }
+}
+
 /// Starts the opener for `path` and returns the command line run (for the API's answer). The
 /// program runs detached; a task reaps it.
 pub fn open(config: &Config, path: &Path, show: Show) -> std::io::Result<Vec<String>> {
