@@ -45,7 +45,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -467,7 +466,15 @@ fn save_in_browser(
             if chrome.try_eval(button) == Ok(serde_json::Value::Bool(true)) {
                 return Err("the in-page button is on a page the manifest does not list".into());
             }
+            // The toolbar button opens the popup (granting activeTab for the tab, as a click
+            // does); its "Save this page" runs `startInTab` on the active tab, done here
+            // through the service worker because headless Chromium draws no popup.
             chrome.click_extension_action(DEV_EXTENSION_ID);
+            let save = format!(
+                "chrome.tabs.query({{url: {}}}).then(([t]) => startInTab(t, null)).then(() => true)",
+                serde_json::to_string(url).unwrap_or_default()
+            );
+            chrome.eval_in_extension(DEV_EXTENSION_ID, &save)?;
         }
     }
     let ended =
