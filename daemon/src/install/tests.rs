@@ -1101,5 +1101,5 @@ fn doctor_accepts_the_packages_system_wide_manifest() {
         "{:#?}",
         check.findings
     );
-    assert_eq!(check.host_paths, [f.host.clone()]);
+    assert_eq!(check.host_paths, std::slice::from_ref(&f.host));
 }
