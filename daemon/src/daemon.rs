@@ -104,7 +104,10 @@ pub async fn run(
         tracing::info!(path = %loose.path.display(), was = format!("{:o}", loose.mode),
             now = format!("{:o}", loose.wanted), "made private to you");
     }
-    let journal = Arc::new(Journal::open(&paths.journal_file())?);
+    let journal = Arc::new(Journal::open_for_engine(&paths.journal_file())?);
+    if let Some(aside) = journal.set_aside() {
+        tracing::error!("{aside}");
+    }
     let engine = Engine::new(config, paths.clone(), journal, shutdown.clone())?;
     let listener = crate::ipc::bind(&paths).map_err(|source| DaemonError::Bind {
         socket: haul_protocol::socket::socket_display(&paths),

@@ -13,6 +13,7 @@
 //! `synchronous = NORMAL` a commit survives a killed process (only an OS crash can lose the last
 //! ones), which is the failure haul promises to survive.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -158,6 +159,8 @@ pub enum JournalError {
     Corrupt(String),
     #[error("no job {0}")]
     NoSuchJob(JobId),
+    #[error("the job journal {why}; `haul daemon` sets it aside and starts a new one")]
+    Unusable { why: String },
 }
 
 type Result<T> = std::result::Result<T, JournalError>;
@@ -463,11 +466,128 @@ fn private_journal(path: &Path) -> std::io::Result<()> {
 /// The SQLite journal.
 pub struct Journal {
     conn: Mutex<Connection>,
+    /// Ends of jobs that could not be written (a full disk, a failing drive): kept here so
+    /// every reader of this journal — the API, the socket, the `finished` event — sees the job
+    /// ended, with its reason, instead of `running` for ever. The journal still says the job
+    /// is unfinished, so it resumes on the next start, once the disk takes writes again.
+    unrecorded: Mutex<HashMap<JobId, (JobState, String)>>,
+    set_aside: Option<SetAside>,
+}
+
+/// A journal found empty or damaged when opened, renamed beside itself (never deleted, never
+/// silently replaced) before a new one was started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    /// Where the old journal is now.
+    pub moved_to: PathBuf,
+    /// What was wrong with it.
+    pub why: String,
+}
+
+impl std::fmt::Display for SetAside {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the job journal {}; it was set aside as {} and a new, empty journal started \
+             (the jobs it recorded are not in the history; keep the file to recover them)",
+            self.why,
+            self.moved_to.display()
+        )
+    }
+}
+
+/// Whether an error of SQLite says the file is not (or no longer) a sound database.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// Why the journal at `path` cannot be used as it is: empty (0 bytes, with no write-ahead log
+/// that holds its contents) or damaged (SQLite's `quick_check`). `None` when it is sound or
+/// does not exist yet.
+fn unusable(path: &Path) -> Option<String> {
+    let size = std::fs::metadata(path).ok()?.len();
+    if size == 0 {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal_size = std::fs::metadata(Path::new(&wal)).map_or(0, |m| m.len());
+        // In WAL mode a young journal can be 0 bytes with everything in its -wal file.
+        return (wal_size == 0).then(|| format!("{} was empty (0 bytes)", path.display()));
+    }
+    let check = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .and_then(|conn| {
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            let mut stmt = conn.prepare("PRAGMA quick_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<Vec<String>>>()
+        });
+    match check {
+        Ok(rows) if rows.iter().all(|r| r == "ok") => None,
+        Ok(rows) => Some(format!(
+            "{} is damaged ({})",
+            path.display(),
+            rows.into_iter().take(3).collect::<Vec<_>>().join("; ")
+        )),
+        Err(e) if is_damage(&e) => Some(format!("{} is damaged ({e})", path.display())),
+        // Anything else (a locked or unreadable file) is reported by the open itself.
+        Err(_) => None,
+    }
+}
+
+/// Renames the journal and its -wal/-shm files to `<name>.set-aside-<ms>[-wal|-shm]`.
+fn set_aside(path: &Path, why: String) -> Result<SetAside> {
+    let mut moved_to = path.as_os_str().to_owned();
+    moved_to.push(format!(".set-aside-{}", now_ms()));
+    let moved_to = PathBuf::from(moved_to);
+    for suffix in ["", "-wal", "-shm"] {
+        let (mut from, mut to) = (path.as_os_str().to_owned(), moved_to.as_os_str().to_owned());
+        from.push(suffix);
+        to.push(suffix);
+        match std::fs::rename(&from, &to) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound || suffix.is_empty() => {
+                return Err(JournalError::CreateDir {
+                    path: PathBuf::from(from),
+                    source: e,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(SetAside { moved_to, why })
 }
 
 impl Journal {
-    /// Opens (creating when needed) the journal at `path`.
+    /// Opens (creating when needed) the journal at `path` to read it beside the engine
+    /// (`haul status`, `haul export`): a journal that is empty or damaged is an error, left as
+    /// it is for the engine to set aside.
     pub fn open(path: &Path) -> Result<Journal> {
+        if let Some(why) = unusable(path) {
+            return Err(JournalError::Unusable { why });
+        }
+        Journal::open_sound(path)
+    }
+
+    /// Opens the journal for the engine, which holds the engine lock (so nobody else writes
+    /// it). A journal that is empty or damaged is renamed beside itself and a new one started;
+    /// [`Journal::set_aside`] says so, for the caller to tell the user.
+    pub fn open_for_engine(path: &Path) -> Result<Journal> {
+        let aside = match unusable(path) {
+            Some(why) => Some(set_aside(path, why)?),
+            None => None,
+        };
+        let mut journal = Journal::open_sound(path)?;
+        journal.set_aside = aside;
+        Ok(journal)
+    }
+
+    /// The journal found empty or damaged by [`Journal::open`], and where it went.
+    pub fn set_aside(&self) -> Option<&SetAside> {
+        self.set_aside.as_ref()
+    }
+
+    fn open_sound(path: &Path) -> Result<Journal> {
         if let Some(dir) = path.parent() {
             haul_protocol::private::create_dir(dir).map_err(|source| JournalError::CreateDir {
                 path: dir.into(),
@@ -525,6 +645,8 @@ impl Journal {
         }
         Ok(Journal {
             conn: Mutex::new(conn),
+            unrecorded: Mutex::new(HashMap::new()),
+            set_aside: None,
         })
     }
 
@@ -806,20 +928,49 @@ impl Journal {
         output: Option<&Path>,
         error: Option<&str>,
     ) -> Result<()> {
-        self.conn()
+        let written = self
+            .conn()
             .execute(
                 "UPDATE jobs SET state = ?2, output = ?3, error = ?4, staging = NULL, finished_at = ?5,
                     removed_at = NULL, removed_note = NULL
                  WHERE id = ?1",
                 params![job, state.as_str(), output.map(path_text), error, now_ms()],
             )
-            .doing("finishing a job")?;
-        Ok(())
+            .doing("finishing a job");
+        let mut unrecorded = self.unrecorded();
+        match written {
+            Ok(_) => {
+                unrecorded.remove(&job);
+                Ok(())
+            }
+            Err(e) => {
+                // Readers see the end anyway; the reason says why it is not in the journal.
+                let reason = match error {
+                    Some(why) if why.contains(&e.to_string()) => why.to_string(),
+                    Some(why) => format!("{why} (and the end could not be recorded: {e})"),
+                    None => format!("the end of the job could not be recorded: {e}"),
+                };
+                let state = if state.is_terminal() && error.is_none() {
+                    JobState::Failed
+                } else {
+                    state
+                };
+                unrecorded.insert(job, (state, reason));
+                Err(e)
+            }
+        }
+    }
+
+    fn unrecorded(&self) -> MutexGuard<'_, HashMap<JobId, (JobState, String)>> {
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// One job.
     pub fn job(&self, job: JobId) -> Result<JobRecord> {
-        self.conn()
+        let mut record = self
+            .conn()
             .query_row(
                 &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
                 [job],
@@ -827,7 +978,12 @@ impl Journal {
             )
             .optional()
             .doing("reading a job")?
-            .ok_or(JournalError::NoSuchJob(job))?
+            .ok_or(JournalError::NoSuchJob(job))??;
+        if let Some((state, reason)) = self.unrecorded().get(&job) {
+            record.state = *state;
+            record.error = Some(reason.clone());
+        }
+        Ok(record)
     }
 
     /// Jobs that have not ended, oldest first (to resume after a restart).
@@ -1026,6 +1182,9 @@ impl Journal {
             let (state, mut summary) = row.doing("listing jobs")?;
             summary.state = JobState::parse(&state)
                 .ok_or_else(|| JournalError::Corrupt(format!("job state {state:?}")))?;
+            if let Some((state, _)) = self.unrecorded().get(&summary.job) {
+                summary.state = *state;
+            }
             jobs.push(summary);
         }
         Ok((jobs, total as u64))
@@ -1308,6 +1467,85 @@ mod tests {
             out_dir: "/out".into(),
             package_mode: PackageMode::Zip,
         }
+    }
+
+    #[test]
+    fn an_empty_journal_is_set_aside_with_a_message_never_silently_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite3");
+        std::fs::write(&path, b"").unwrap();
+        // Readers beside the engine leave it alone and say why.
+        let refused = Journal::open(&path)
+            .err()
+            .expect("an empty journal is refused");
+        assert!(refused.to_string().contains("was empty"), "{refused}");
+        let j = Journal::open_for_engine(&path).unwrap();
+        let aside = j.set_aside().expect("set aside").clone();
+        assert!(aside.to_string().contains("was empty (0 bytes)"), "{aside}");
+        assert!(
+            aside.moved_to.exists(),
+            "the old file is kept beside the new one"
+        );
+        assert_eq!(aside.moved_to.parent(), path.parent());
+        j.create_job(&new_job()).unwrap();
+        drop(j);
+        // The new journal is sound and opens quietly.
+        let again = Journal::open_for_engine(&path).unwrap();
+        assert_eq!(again.set_aside(), None);
+        assert_eq!(again.list_jobs(10, 0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_journal_is_set_aside_with_a_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite3");
+        {
+            let j = Journal::open(&path).unwrap();
+            for _ in 0..50 {
+                j.create_job(&new_job()).unwrap();
+            }
+            // Checkpointed into the main file, as after a clean stop.
+            j.conn()
+                .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                .unwrap();
+        }
+        // Garbage over one page that is not the first (the header stays valid).
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() >= 3 * 4096, "{} bytes", bytes.len());
+        for b in &mut bytes[4096..8192] {
+            *b = 0xA5;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let j = Journal::open_for_engine(&path).unwrap();
+        let aside = j.set_aside().expect("set aside");
+        assert!(aside.why.contains("is damaged"), "{aside}");
+        assert_eq!(std::fs::read(&aside.moved_to).unwrap(), bytes);
+        assert!(j.list_jobs(10, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_end_that_cannot_be_written_is_still_seen_by_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        let id = j.create_job(&new_job()).unwrap();
+        j.set_job_state(id, JobState::Running, None).unwrap();
+        // Every write fails from here, as on a full disk.
+        j.conn().pragma_update(None, "query_only", true).unwrap();
+        let failed = j.finish_job(id, JobState::Failed, None, Some("cannot write: disk full"));
+        assert!(failed.is_err());
+        let job = j.job(id).unwrap();
+        assert_eq!(job.state, JobState::Failed);
+        let error = job.error.unwrap();
+        assert!(
+            error.contains("disk full") && error.contains("could not be recorded"),
+            "{error}"
+        );
+        assert_eq!(j.list_jobs(10, 0).unwrap()[0].state, JobState::Failed);
+        // Still unfinished in the file: it resumes on the next start.
+        assert_eq!(j.unfinished_jobs().unwrap(), [id]);
+        j.conn().pragma_update(None, "query_only", false).unwrap();
+        j.finish_job(id, JobState::Complete, None, None).unwrap();
+        assert_eq!(j.job(id).unwrap().state, JobState::Complete);
     }
 
     fn item(url: &str, role: Role) -> NewItem {

@@ -7,6 +7,8 @@ mod browser_handoff;
 mod cli;
 mod export;
 mod extension;
+#[cfg(target_os = "linux")]
+mod faults;
 mod grab;
 mod grab_page;
 mod hls;

@@ -364,7 +364,10 @@ async fn in_process(
         }
         Err(e) => return Err(e.into()),
     };
-    let journal = Arc::new(Journal::open(&ctx.paths.journal_file())?);
+    let journal = Arc::new(Journal::open_for_engine(&ctx.paths.journal_file())?);
+    if let Some(aside) = journal.set_aside() {
+        eprintln!("haul: {aside}");
+    }
     let shutdown = CancellationToken::new();
     tokio::spawn(super::daemon::stop_on_signal(shutdown.clone()));
     let engine = Engine::new(ctx.config()?, ctx.paths.clone(), journal, shutdown.clone())?;
@@ -405,5 +408,13 @@ async fn in_process(
     }
     shutdown.cancel();
     engine.wait().await;
+    if !waiting.is_empty() {
+        let mut ids: Vec<String> = waiting.iter().map(ToString::to_string).collect();
+        ids.sort();
+        bail!(
+            "the engine stopped before job(s) {} ended; nothing more was saved (`haul status` shows them)",
+            ids.join(", ")
+        );
+    }
     Ok(())
 }

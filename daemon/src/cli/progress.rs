@@ -105,7 +105,9 @@ impl Reporter {
             bar.finish_and_clear();
         }
         self.finished.sort_by_key(|f| f.job);
-        let all_complete = self.finished.iter().all(|f| f.status == JobState::Complete);
+        // No job reported at all is no success: nothing was saved.
+        let all_complete = !self.finished.is_empty()
+            && self.finished.iter().all(|f| f.status == JobState::Complete);
         if self.json {
             let doc = serde_json::json!({ "jobs": self.finished });
             println!("{doc}");

@@ -322,10 +322,37 @@ impl Engine {
     /// Restarts every job the journal holds as unfinished (after a crash or a shutdown).
     pub fn resume_unfinished(&self) -> Result<Vec<JobId>, EngineError> {
         let ids = self.inner.journal.unfinished_jobs()?;
+        self.remove_partial_packages(&ids)?;
         for &id in &ids {
             self.start(id);
         }
         Ok(ids)
+    }
+
+    /// Removes the hidden partial packages a failed write or a killed haul left in the output
+    /// folders (the default one and every unfinished job's own), keeping only those an
+    /// unfinished job has journaled as written in full (its staging, renamed when it resumes).
+    fn remove_partial_packages(&self, unfinished: &[JobId]) -> Result<(), EngineError> {
+        let mut staged = Vec::new();
+        let mut dirs = vec![self.inner.config.output_dir(&self.inner.paths)];
+        for &id in unfinished {
+            let job = self.inner.journal.job(id)?;
+            if let Some(staging) = &job.staging {
+                staged.extend(staging.paths.iter().map(|p| (id, p.temp.clone())));
+            }
+            if !dirs.contains(&job.out_dir) {
+                dirs.push(job.out_dir);
+            }
+        }
+        for dir in dirs {
+            let keep = |job: JobId, path: &std::path::Path| {
+                staged.iter().any(|(j, p)| *j == job && p == path)
+            };
+            for path in crate::package::remove_partials(&dir, keep) {
+                tracing::info!(path = %path.display(), "removed a partial package left behind");
+            }
+        }
+        Ok(())
     }
 
     /// Cancels a running or queued job. `false` when it is not running here.

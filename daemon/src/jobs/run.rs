@@ -75,6 +75,17 @@ pub(super) async fn run_job(
         // A shutdown: the job stays as journaled and resumes on the next start.
         Err(RunError::Cancelled) if !by_user.load(Ordering::SeqCst) => return,
         Err(RunError::Cancelled) => (JobState::Cancelled, "cancelled".to_string()),
+        // The journal cannot be written (a full disk): the job ends here, visibly — the
+        // journal's readers see the end even when it cannot be recorded — and, still
+        // unfinished in the journal, resumes on the next start.
+        Err(RunError::Journal(e)) => {
+            tracing::error!(job = id, error = %e, "job stopped: the journal cannot be written");
+            let reason = format!(
+                "haul could not record the job in its journal ({e}); free space in haul's data \
+                 folder, then try again"
+            );
+            (JobState::Failed, reason)
+        }
         Err(e) => {
             tracing::error!(job = id, error = %e, "job failed");
             (JobState::Failed, e.to_string())
@@ -83,6 +94,7 @@ pub(super) async fn run_job(
     if let Err(e) = inner.journal.finish_job(id, ended.0, None, Some(&ended.1)) {
         tracing::error!(job = id, error = %e, "cannot record the end of a job");
     }
+    remove_partial_packages(inner, id);
     clean_up(inner, id);
     announce_finished(inner, id);
 }
@@ -803,6 +815,20 @@ fn contents(
         });
     }
     (entries, manifest, names)
+}
+
+/// Removes what a failed or cancelled job left half-written in its output folder (a package
+/// cut short by a full disk), so it takes no space the next package needs.
+fn remove_partial_packages(inner: &Inner, id: JobId) {
+    let out_dir = match inner.journal.job(id) {
+        Ok(job) => job.out_dir,
+        // The journal cannot be read (a full or damaged disk): the default folder is the best
+        // guess; a job's own `--out` folder is swept at the next start.
+        Err(_) => inner.config.output_dir(&inner.paths),
+    };
+    for path in package::remove_partials(&out_dir, |job, _| job != id) {
+        tracing::info!(job = id, path = %path.display(), "removed a partial package");
+    }
 }
 
 /// Removes a job's working files once it has ended.

@@ -417,6 +417,44 @@ pub fn temp_path(out_dir: &Path, base: &str, ext: &str, job: i64) -> PathBuf {
     out_dir.join(format!(".{base}{ext}.haul-{job}.partial"))
 }
 
+/// The job a hidden partial package belongs to, by its name (`.x.zip.haul-7.partial` → 7).
+pub fn partial_job(name: &str) -> Option<i64> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".partial")?;
+    let (_, job) = inner.rsplit_once(".haul-")?;
+    job.parse().ok()
+}
+
+/// Removes the hidden partial packages in `out_dir` that `keep` says to keep (by job id and
+/// path): what a write that failed (a full disk) or a killed haul left behind. A partial file
+/// left there takes space the next package needs, so none outlives its job. Returns what was
+/// removed.
+pub fn remove_partials(out_dir: &Path, keep: impl Fn(i64, &Path) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(job) = name.to_str().and_then(partial_job) else {
+            continue;
+        };
+        let path = entry.path();
+        if keep(job, &path) {
+            continue;
+        }
+        let gone = match entry.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        match gone {
+            Ok(()) => removed.push(path),
+            Err(e) => tracing::warn!(path = %path.display(), error = %e,
+                "cannot remove a partial package"),
+        }
+    }
+    removed
+}
+
 /// The first free name for a package: `base.ext`, `base (2).ext`, …
 pub fn free_target(out_dir: &Path, base: &str, ext: &str) -> Result<PathBuf, PackageError> {
     (1..10_000)
@@ -504,6 +542,27 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_packages_are_known_by_name_and_removed_unless_kept() {
+        assert_eq!(partial_job(".amazon-B0X-vest.zip.haul-7.partial"), Some(7));
+        assert_eq!(partial_job(".x.haul-12.partial"), Some(12));
+        assert_eq!(partial_job("x.zip"), None);
+        assert_eq!(partial_job(".x.zip.partial"), None);
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".a.zip.haul-1.partial", ".b.zip.haul-2.partial", "a.zip"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".c.haul-3.partial")).unwrap();
+        let removed = remove_partials(dir.path(), |job, _| job == 2);
+        assert_eq!(removed.len(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".b.zip.haul-2.partial", "a.zip"]);
+    }
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {

@@ -55,7 +55,20 @@ pub fn explain(reason: &str) -> String {
             "This product's files together are bigger than haul is set to save (max_job_bytes)."
         }
         None if r.contains("damaged") => "The file is damaged, so haul could not clean it.",
-        None if r.contains("cannot write") || r.contains("no space") => {
+        // Before "cannot write": a folder haul may not write to is not a full disk.
+        None if r.contains("read-only file system") => {
+            "The folder haul saves to is on a read-only disk. Choose another output folder, or make the disk writable."
+        }
+        None if r.contains("permission denied") || r.contains("access is denied") => {
+            "haul is not allowed to write in this folder. Choose another output folder, or give yourself write permission to it."
+        }
+        None if r.contains("could not record the job in its journal") => {
+            "haul could not write its job journal (is the disk holding haul's data full?). Free some space, then press Try again."
+        }
+        None if r.contains("cannot write")
+            || r.contains("no space")
+            || r.contains("disk is full") =>
+        {
             "haul could not write to the disk. Check that there is free space."
         }
         None if r == "cancelled" || r == "stopped" => "You stopped this.",
@@ -115,6 +128,21 @@ mod tests {
                 .to_string()
             )
             .contains("press the haul button")
+        );
+        let read_only =
+            explain("cannot write /out/.x.zip.haul-1.partial: Read-only file system (os error 30)");
+        assert!(
+            read_only.contains("read-only") && !read_only.contains("free space"),
+            "{read_only}"
+        );
+        let denied = explain("cannot write /out/x: Permission denied (os error 13)");
+        assert!(
+            denied.contains("not allowed") && !denied.contains("free space"),
+            "{denied}"
+        );
+        assert!(
+            explain("cannot write /out/x: No space left on device (os error 28)")
+                .contains("free space")
         );
         assert_eq!(explain("something odd"), "Something odd.");
         assert_eq!(explain(""), "Something went wrong.");
