@@ -829,3 +829,42 @@ async fn an_amazon_flat_file_xlsx_saves_its_good_rows_and_reports_the_bad_one() 
     assert!(!report.contains("row 4"), "{report}");
     daemon.stop().await;
 }
+
+/// A program that writes a URL list a line a second, holding the file open: the list is taken
+/// once it is closed, whole — not at the first pause longer than `inbox_settle_ms`.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_still_open_for_writing_is_taken_only_when_closed() {
+    let s = setup(CONFIG).await;
+    let urls: Vec<String> = (0..4u8)
+        .map(|i| {
+            let path = format!("/slowly/{i}.jpg");
+            s.server.add(
+                &path,
+                Route::ok(images::jpeg_with_metadata(32, 24, i), "image/jpeg"),
+            );
+            s.media_url(&path)
+        })
+        .collect();
+    let daemon = InProcessDaemon::start(&s.home).await;
+    std::fs::create_dir_all(s.inbox()).unwrap();
+    let path = s.inbox().join("written-slowly.txt");
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&path).unwrap();
+        for url in urls {
+            writeln!(file, "{url}").unwrap();
+            file.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(1000));
+        }
+    });
+    assert_eq!(s.returned("written-slowly.txt").await, "done");
+    writer.join().unwrap();
+    let entries = read_zip(&s.single_zip());
+    assert_eq!(
+        haul_tests::zipfile::saved_urls(&manifest(&entries)).len(),
+        4,
+        "every line the writer wrote"
+    );
+    daemon.stop().await;
+}
