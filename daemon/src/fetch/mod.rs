@@ -99,6 +99,15 @@ pub enum FetchError {
     /// The response is an HLS playlist: [`Fetcher::download`] fetches its stream instead.
     #[error("the server sent an HLS playlist")]
     IsPlaylist,
+    /// Fewer bytes came than `min_rate_bytes_per_sec` asks over its window (a server that
+    /// drips the file, holding a download slot).
+    #[error(
+        "the server sent {received} bytes in {secs} s, slower than the minimum of {rate} bytes a second (min_rate_bytes_per_sec in the config)"
+    )]
+    TooSlow { received: u64, secs: u64, rate: u64 },
+    /// The file took longer than `item_deadline_secs`, retries included.
+    #[error("the file took longer than {secs} s to download (item_deadline_secs in the config)")]
+    Deadline { secs: u64 },
     #[error("cancelled")]
     Cancelled,
 }
@@ -184,12 +193,53 @@ pub struct Fetched {
     pub final_url: String,
 }
 
+/// The attempts at one file: how many retries so far, and when its deadline
+/// (`item_deadline_secs`) passes — counted from the first attempt holding a download slot, so
+/// time spent queued behind other downloads does not count.
+pub(crate) struct Attempts {
+    tries: u32,
+    limit: Option<Duration>,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl Attempts {
+    fn new(limit: Option<Duration>) -> Attempts {
+        Attempts {
+            tries: 0,
+            limit,
+            deadline: None,
+        }
+    }
+
+    /// The deadline, starting the clock at the first call.
+    fn deadline(&mut self) -> Option<tokio::time::Instant> {
+        if self.deadline.is_none() {
+            self.deadline = self.limit.map(|l| tokio::time::Instant::now() + l);
+        }
+        self.deadline
+    }
+
+    /// The next piece of a stream: its own retries, the same deadline.
+    pub(crate) fn next_piece(&mut self) {
+        self.tries = 0;
+    }
+
+    fn passed(&self) -> FetchError {
+        FetchError::Deadline {
+            secs: self.limit.map_or(0, |l| l.as_secs()),
+        }
+    }
+}
+
 /// The downloader of one configuration: client, address policy, limits.
 pub struct Fetcher {
     client: reqwest::Client,
     policy: AddressPolicy,
     backoff: Backoff,
     retries: u32,
+    /// `min_rate_bytes_per_sec` and its window.
+    min_rate: Option<(u64, Duration)>,
+    item_deadline: Option<Duration>,
     max_file_bytes: u64,
     global: Arc<Semaphore>,
     per_host_limit: usize,
@@ -211,6 +261,8 @@ impl Fetcher {
                 Duration::from_millis(config.retry_max_ms),
             ),
             retries: config.retries,
+            min_rate: config.min_rate(),
+            item_deadline: config.item_deadline(),
             max_file_bytes: config.max_file_bytes,
             global: Arc::new(Semaphore::new(config.max_downloads)),
             per_host_limit: config.max_downloads_per_host,
@@ -241,10 +293,10 @@ impl Fetcher {
             validator: target.validator.clone(),
             size: target.size,
         };
-        let mut tries = 0;
+        let mut tries = self.attempts();
         let plain = loop {
             let attempt = self.attempt(&url, target, &mut state, observer, budget);
-            let result = self.in_slot(&url, cancel, attempt).await;
+            let result = self.in_slot(&url, cancel, &mut tries, attempt).await;
             if let Some(done) = self
                 .settle(&mut tries, &url, result, cancel)
                 .await
@@ -268,12 +320,18 @@ impl Fetcher {
         }
     }
 
+    /// The attempts at one file, with this configuration's deadline.
+    pub(crate) fn attempts(&self) -> Attempts {
+        Attempts::new(self.item_deadline)
+    }
+
     /// Runs one attempt at `url` holding a slot for its host and a global one, unless `cancel`
-    /// fires first.
+    /// fires or the file's deadline passes first.
     async fn in_slot<T>(
         &self,
         url: &Url,
         cancel: &CancellationToken,
+        tries: &mut Attempts,
         attempt: impl Future<Output = Result<T, FetchError>>,
     ) -> Result<T, FetchError> {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
@@ -281,8 +339,16 @@ impl Fetcher {
             slots = self.slots(&host) => slots.ok_or(FetchError::Cancelled)?,
             () = cancel.cancelled() => return Err(FetchError::Cancelled),
         };
+        let deadline = tries.deadline();
+        let passed = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             r = attempt => r,
+            () = passed => Err(tries.passed()),
             () = cancel.cancelled() => Err(FetchError::Cancelled),
         }
     }
@@ -291,26 +357,36 @@ impl Fetcher {
     /// attempts left — `None` after the backoff, to try again. `tries` counts the retries.
     async fn settle<T>(
         &self,
-        tries: &mut u32,
+        attempts: &mut Attempts,
         url: &Url,
         result: Result<T, FetchError>,
         cancel: &CancellationToken,
     ) -> Result<Option<T>, FetchError> {
+        let tries = attempts.tries;
         match result {
             Ok(value) => Ok(Some(value)),
             Err(e) if !e.is_retryable() => Err(e),
-            Err(e) if *tries >= self.retries => Err(if *tries == 0 {
+            Err(e) if tries >= self.retries => Err(if tries == 0 {
                 e
             } else {
                 FetchError::GaveUp {
-                    attempts: *tries + 1,
+                    attempts: tries + 1,
                     last: Box::new(e),
                 }
             }),
             Err(e) => {
-                let wait = self.backoff.delay(*tries, e.retry_after());
-                tracing::debug!(%url, attempt = *tries, ?wait, error = %e, "retrying");
-                *tries += 1;
+                let wait = self.backoff.delay(tries, e.retry_after());
+                // A wait that would end past the deadline (a huge `Retry-After`) is not waited.
+                if let Some(at) = attempts.deadline()
+                    && tokio::time::Instant::now() + wait > at
+                {
+                    return Err(FetchError::GaveUp {
+                        attempts: tries + 1,
+                        last: Box::new(attempts.passed()),
+                    });
+                }
+                tracing::debug!(%url, attempt = tries, ?wait, error = %e, "retrying");
+                attempts.tries += 1;
                 tokio::select! {
                     () = tokio::time::sleep(wait) => Ok(None),
                     () = cancel.cancelled() => Err(FetchError::Cancelled),
@@ -370,7 +446,14 @@ impl Fetcher {
                 request = request.header(header::IF_RANGE, v);
             }
         }
-        let mut response = request.send().await.map_err(classify)?;
+        // Headers must come within the rate's window: a server dripping them holds a slot too.
+        let mut response = match self.min_rate {
+            Some((_, window)) => tokio::time::timeout(window, request.send())
+                .await
+                .map_err(|_| FetchError::Timeout("waiting for the response headers".into()))?,
+            None => request.send().await,
+        }
+        .map_err(classify)?;
         let status = response.status();
         let final_url = response.url().to_string();
         let headers = response.headers().clone();
@@ -447,6 +530,9 @@ impl Fetcher {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let mut rate = self
+            .min_rate
+            .map(|(rate, window)| RateCheck::new(rate, window));
         loop {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
@@ -474,6 +560,9 @@ impl Fetcher {
             out.write_all(&chunk).await.map_err(write_err)?;
             received += n;
             observer.progress(received);
+            if let Some(rate) = rate.as_mut() {
+                rate.check(n)?;
+            }
         }
         out.flush().await.map_err(write_err)?;
         if let Some(h) = head {
@@ -493,6 +582,45 @@ impl Fetcher {
             format,
             final_url,
         })
+    }
+}
+
+/// The minimum transfer rate, measured over consecutive windows of a response's body.
+struct RateCheck {
+    rate: u64,
+    window: Duration,
+    since: tokio::time::Instant,
+    bytes: u64,
+}
+
+impl RateCheck {
+    fn new(rate: u64, window: Duration) -> RateCheck {
+        RateCheck {
+            rate,
+            window,
+            since: tokio::time::Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    /// Counts `n` more bytes; at the end of each window, fails when too few came in it.
+    fn check(&mut self, n: u64) -> Result<(), FetchError> {
+        self.bytes += n;
+        let elapsed = self.since.elapsed();
+        if elapsed < self.window {
+            return Ok(());
+        }
+        let wanted = (self.rate as f64 * elapsed.as_secs_f64()) as u64;
+        if self.bytes < wanted {
+            return Err(FetchError::TooSlow {
+                received: self.bytes,
+                secs: elapsed.as_secs(),
+                rate: self.rate,
+            });
+        }
+        self.since = tokio::time::Instant::now();
+        self.bytes = 0;
+        Ok(())
     }
 }
 

@@ -37,6 +37,12 @@ pub fn explain(reason: &str) -> String {
         None if r.contains("could not connect") || r.contains("dns") => {
             "haul could not reach the server. Check that this computer is online, then press Try again."
         }
+        None if r.contains("slower than the minimum") => {
+            "The server sent the file so slowly that haul gave up (min_rate_bytes_per_sec). Press Try again later."
+        }
+        None if r.contains("item_deadline_secs") => {
+            "The file took too long to download, so haul stopped (item_deadline_secs). Press Try again later."
+        }
         None if r.contains("timed out") => {
             "The server stopped answering. Press Try again; it usually works the second time."
         }
