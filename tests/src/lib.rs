@@ -8,7 +8,6 @@
 pub mod browser;
 pub mod ca;
 pub mod daemon;
-#[cfg(target_os = "linux")]
 pub mod disk;
 pub mod home;
 pub mod images;

@@ -12,6 +12,7 @@ mod faults;
 mod grab;
 mod grab_page;
 mod hls;
+mod hostile;
 mod inbox;
 mod ipc;
 #[cfg(unix)]
