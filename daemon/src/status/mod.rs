@@ -12,7 +12,10 @@
 //!    extension in `hello` and to `haul status --json`);
 //! 3. accepts connections (HTTP/1.1, at most [`MAX_CONNECTIONS`], a header deadline against
 //!    slow clients) and runs each through [`security::guard`] and the router — every request
-//!    but a one-time link needs the session cookie or the token ([`access`]);
+//!    but a one-time link needs the session cookie or the token ([`access`]). When every slot
+//!    is taken, the oldest connection that has not yet sent a whole request is closed to make
+//!    room ([`Unserved`]): clients that hold connections open without asking anything (slow
+//!    headers, reconnecting in a loop) cannot keep the page from the person who opens it;
 //! 4. on the daemon's shutdown token: stops accepting, ends every event stream, lets requests
 //!    in flight finish (briefly), removes `status.json`.
 //!
@@ -342,8 +345,42 @@ fn write_status_file(paths: &haul_protocol::paths::Paths, url: &str, port: u16) 
     }
 }
 
+/// Connections that have not yet sent a whole request, oldest first: the ones closed to make
+/// room when the server is full.
+#[derive(Clone, Default)]
+struct Unserved(Arc<std::sync::Mutex<std::collections::VecDeque<Pending>>>);
+
+struct Pending {
+    /// Set once a request's headers have arrived (or the connection ended).
+    served: Arc<std::sync::atomic::AtomicBool>,
+    close: CancellationToken,
+}
+
+impl Unserved {
+    fn add(&self, served: Arc<std::sync::atomic::AtomicBool>, close: CancellationToken) {
+        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if list.len() >= MAX_CONNECTIONS {
+            list.retain(|p| !p.served.load(std::sync::atomic::Ordering::Relaxed));
+        }
+        list.push_back(Pending { served, close });
+    }
+
+    /// Closes the oldest connection still waiting for its first request; `false` when none is.
+    fn evict_oldest(&self) -> bool {
+        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(pending) = list.pop_front() {
+            if !pending.served.load(std::sync::atomic::Ordering::Relaxed) {
+                pending.close.cancel();
+                return true;
+            }
+        }
+        false
+    }
+}
+
 /// The accept loop (mini-redis style): both listeners in one `select!` with the shutdown token,
-/// a semaphore capping connections, backoff on accept errors, and hyper's graceful shutdown.
+/// a semaphore capping connections (making room by closing the oldest connection that has not
+/// asked anything yet), backoff on accept errors, and hyper's graceful shutdown.
 async fn serve(
     v4: TcpListener,
     v6: Option<TcpListener>,
@@ -351,6 +388,7 @@ async fn serve(
     shutdown: CancellationToken,
 ) {
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let unserved = Unserved::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let tracker = TaskTracker::new();
     let mut backoff = Duration::from_millis(10);
@@ -377,12 +415,36 @@ async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
-            drop(stream); // Over the cap: closing costs nothing and frees the client at once.
-            continue;
+        let permit = match limit.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            // Full: close the oldest connection that has asked nothing yet, and take its slot
+            // as soon as its task lets go.
+            Err(_) if unserved.evict_oldest() => {
+                match tokio::time::timeout(Duration::from_secs(1), limit.clone().acquire_owned())
+                    .await
+                {
+                    Ok(Ok(permit)) => permit,
+                    _ => continue,
+                }
+            }
+            Err(_) => {
+                drop(stream); // Over the cap: closing costs nothing and frees the client at once.
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        let served = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let close = CancellationToken::new();
+        unserved.add(served.clone(), close.clone());
+        let router_of_connection = router.clone();
+        let first_request = served.clone();
+        let service = TowerToHyperService::new(tower::service_fn(
+            move |req: hyper::Request<hyper::body::Incoming>| {
+                // Headers are in: this connection is no longer one to close for room.
+                first_request.store(true, std::sync::atomic::Ordering::Relaxed);
+                tower::ServiceExt::oneshot(router_of_connection.clone(), req)
+            },
+        ));
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
@@ -391,7 +453,11 @@ async fn serve(
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tracker.spawn(async move {
-            let _ = connection.await;
+            tokio::select! {
+                _ = connection => {}
+                () = close.cancelled() => {}
+            }
+            served.store(true, std::sync::atomic::Ordering::Relaxed);
             drop(permit);
         });
     }
