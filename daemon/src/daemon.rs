@@ -3,7 +3,8 @@
 //! turns SIGINT/SIGTERM into the shutdown token.
 //!
 //! Start-up, in order:
-//! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
+//! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths
+//!    (a daemon started while the previous one is still stopping waits [`LOCK_PATIENCE`] for it);
 //!    then make private what an older haul left open to other users ([`crate::privacy`]);
 //! 2. open the journal, resume every unfinished job and note packages deleted from the output
 //!    folder meanwhile ([`crate::package::deleted`]);
@@ -20,6 +21,7 @@
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use haul_protocol::paths::Paths;
 use thiserror::Error;
@@ -50,6 +52,9 @@ pub enum DaemonError {
     Engine(#[from] EngineError),
 }
 
+/// How long a starting daemon waits for the engine lock.
+pub const LOCK_PATIENCE: Duration = Duration::from_secs(5);
+
 /// The exclusive lock of the process that runs jobs (the daemon, or `haul grab` when no daemon
 /// runs). Released when dropped or when the process dies, however it dies.
 pub struct EngineLock {
@@ -57,6 +62,25 @@ pub struct EngineLock {
 }
 
 impl EngineLock {
+    /// Takes the lock, waiting up to `patience` for a daemon that is stopping (it still holds
+    /// the lock while it finishes writing) — or `AlreadyRunning`.
+    pub async fn acquire_waiting(
+        paths: &Paths,
+        patience: Duration,
+    ) -> Result<EngineLock, DaemonError> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            match EngineLock::acquire(paths) {
+                Err(DaemonError::AlreadyRunning { .. })
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Takes the lock, or `AlreadyRunning`.
     pub fn acquire(paths: &Paths) -> Result<EngineLock, DaemonError> {
         let path = paths.daemon_lock_file();
@@ -99,7 +123,9 @@ pub async fn run(
     paths: Paths,
     shutdown: CancellationToken,
 ) -> Result<(), DaemonError> {
-    let _lock = EngineLock::acquire(&paths)?;
+    // A daemon started while the previous one is still stopping (a restart, an upgrade) waits
+    // for it instead of giving up.
+    let _lock = EngineLock::acquire_waiting(&paths, LOCK_PATIENCE).await?;
     for loose in crate::privacy::tighten(&paths, &config.inbox_dir(&paths)) {
         tracing::info!(path = %loose.path.display(), was = format!("{:o}", loose.mode),
             now = format!("{:o}", loose.wanted), "made private to you");

@@ -290,3 +290,24 @@ async fn repeated_kills_at_varied_moments_still_end_with_the_same_zip() {
     drop(daemon);
     watcher.assert_never_partial();
 }
+
+/// A daemon started while the previous one still holds the engine lock (it is stopping) waits
+/// a moment for it instead of exiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_started_while_the_last_one_stops_waits_for_the_lock() {
+    let ca = haul_tests::ca::TestCa::new();
+    let home = haul_tests::home::TestHome::new(&ca, "");
+    let held = haul::daemon::EngineLock::acquire(&home.paths).expect("the lock");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let daemon = tokio::spawn(haul::daemon::run(
+        home.config(),
+        home.paths.clone(),
+        stop.clone(),
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(!daemon.is_finished(), "it did not give up at once");
+    drop(held);
+    haul_tests::daemon::wait_until_up(&home.paths, std::time::Duration::from_secs(5)).await;
+    stop.cancel();
+    daemon.await.unwrap().expect("ran cleanly");
+}
