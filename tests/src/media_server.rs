@@ -107,6 +107,9 @@ pub struct Logged {
     pub if_range: Option<String>,
     pub cookie: Option<String>,
     pub user_agent: Option<String>,
+    pub referer: Option<String>,
+    /// Every header's name, lower-case, in the order sent.
+    pub header_names: Vec<String>,
     pub version: String,
     /// When the request arrived.
     pub at: std::time::Instant,
@@ -121,6 +124,8 @@ struct State {
     fallback: Option<Fallback>,
     hits: HashMap<String, usize>,
     log: Vec<Logged>,
+    /// The server name (TLS SNI) of every connection accepted, in order (`None`: no SNI).
+    connections: Vec<Option<String>>,
 }
 
 /// The running server; stops when dropped.
@@ -158,6 +163,8 @@ impl MediaServer {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
+                    let sni = tls.get_ref().1.server_name().map(str::to_string);
+                    state.lock().unwrap().connections.push(sni);
                     let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                         let state = state.clone();
                         async move {
@@ -217,6 +224,11 @@ impl MediaServer {
             .unwrap_or(0)
     }
 
+    /// The server name (SNI) of every TLS connection made to the server so far.
+    pub fn connections(&self) -> Vec<Option<String>> {
+        self.state.lock().unwrap().connections.clone()
+    }
+
     /// Every request so far.
     pub fn log(&self) -> Vec<Logged> {
         self.state.lock().unwrap().log.clone()
@@ -273,6 +285,12 @@ fn answer_route(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Re
         if_range: header(header::IF_RANGE),
         cookie: header(header::COOKIE),
         user_agent: header(header::USER_AGENT),
+        referer: header(header::REFERER),
+        header_names: req
+            .headers()
+            .keys()
+            .map(|k| k.as_str().to_string())
+            .collect(),
         version: format!("{:?}", req.version()),
         at: std::time::Instant::now(),
     };

@@ -19,6 +19,7 @@ mod ipc;
 mod native_host;
 mod output_folder;
 mod privacy;
+mod privacy_capture;
 mod protocol_doc;
 mod restart;
 mod status_api;
