@@ -457,6 +457,8 @@ fn bomb_png() -> Vec<u8> {
     png.extend_from_slice(&100_000u32.to_be_bytes());
     png.extend_from_slice(&100_000u32.to_be_bytes());
     png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    // Whole (an empty IDAT, then IEND), so it is refused for its size, not as cut short.
+    png.extend_from_slice(b"\0\0\0\0IDAT\0\0\0\0\0\0\0\0IEND\xaeB`\x82");
     png
 }
 

@@ -567,16 +567,28 @@ async fn two_host_headers_and_absolute_targets_are_refused() {
     daemon.stop().await;
 }
 
-/// 600 connections that never finish their headers (more than the server's slots) cannot keep
-/// the page from its user: each new connection takes the slot of the oldest one that has asked
-/// nothing.
+/// 600 connections that never finish their headers or sit idle after one request (more than
+/// the server's slots) cannot keep the page from its user: each new connection takes the slot
+/// of the oldest idle one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_cannot_starve_the_page() {
     let (_ca, _home, daemon, api) = daemon().await;
     let mut slow = Vec::new();
-    for _ in 0..600 {
+    let idle = format!(
+        "GET /api/v1/health HTTP/1.1\r\nHost: {}\r\n\r\n",
+        api.host()
+    );
+    for i in 0..600 {
         if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", api.port)).await {
-            let _ = s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHo").await;
+            if i % 6 == 0 {
+                // Some send their headers a little at a time…
+                let _ = s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHo").await;
+            } else {
+                // …most ask once, read the answer and then keep the connection, idle.
+                let _ = s.write_all(idle.as_bytes()).await;
+                let mut answer = [0u8; 256];
+                let _ = tokio::time::timeout(Duration::from_secs(2), s.read(&mut answer)).await;
+            }
             slow.push(s);
         }
     }

@@ -13,9 +13,9 @@
 //! 3. accepts connections (HTTP/1.1, at most [`MAX_CONNECTIONS`], a header deadline against
 //!    slow clients) and runs each through [`security::guard`] and the router — every request
 //!    but a one-time link needs the session cookie or the token ([`access`]). When every slot
-//!    is taken, the oldest connection that has not yet sent a whole request is closed to make
-//!    room ([`Unserved`]): clients that hold connections open without asking anything (slow
-//!    headers, reconnecting in a loop) cannot keep the page from the person who opens it;
+//!    is taken, the oldest idle connection is closed to make room (`room`): clients that hold
+//!    connections open without asking anything (slow headers, idle, reconnecting in a loop)
+//!    cannot keep the page from the person who opens it;
 //! 4. on the daemon's shutdown token: stops accepting, ends every event stream, lets requests
 //!    in flight finish (briefly), removes `status.json`.
 //!
@@ -33,6 +33,7 @@ pub mod explain;
 pub mod open;
 pub mod openapi;
 pub mod page;
+mod room;
 pub mod security;
 pub mod sse;
 pub mod thumbs;
@@ -345,42 +346,9 @@ fn write_status_file(paths: &haul_protocol::paths::Paths, url: &str, port: u16) 
     }
 }
 
-/// Connections that have not yet sent a whole request, oldest first: the ones closed to make
-/// room when the server is full.
-#[derive(Clone, Default)]
-struct Unserved(Arc<std::sync::Mutex<std::collections::VecDeque<Pending>>>);
-
-struct Pending {
-    /// Set once a request's headers have arrived (or the connection ended).
-    served: Arc<std::sync::atomic::AtomicBool>,
-    close: CancellationToken,
-}
-
-impl Unserved {
-    fn add(&self, served: Arc<std::sync::atomic::AtomicBool>, close: CancellationToken) {
-        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if list.len() >= MAX_CONNECTIONS {
-            list.retain(|p| !p.served.load(std::sync::atomic::Ordering::Relaxed));
-        }
-        list.push_back(Pending { served, close });
-    }
-
-    /// Closes the oldest connection still waiting for its first request; `false` when none is.
-    fn evict_oldest(&self) -> bool {
-        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        while let Some(pending) = list.pop_front() {
-            if !pending.served.load(std::sync::atomic::Ordering::Relaxed) {
-                pending.close.cancel();
-                return true;
-            }
-        }
-        false
-    }
-}
-
 /// The accept loop (mini-redis style): both listeners in one `select!` with the shutdown token,
-/// a semaphore capping connections (making room by closing the oldest connection that has not
-/// asked anything yet), backoff on accept errors, and hyper's graceful shutdown.
+/// a semaphore capping connections (making room by closing the oldest idle one, `room`),
+/// backoff on accept errors, and hyper's graceful shutdown.
 async fn serve(
     v4: TcpListener,
     v6: Option<TcpListener>,
@@ -388,7 +356,7 @@ async fn serve(
     shutdown: CancellationToken,
 ) {
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let unserved = Unserved::default();
+    let room = room::Room::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let tracker = TaskTracker::new();
     let mut backoff = Duration::from_millis(10);
@@ -419,7 +387,7 @@ async fn serve(
             Ok(permit) => permit,
             // Full: close the oldest connection that has asked nothing yet, and take its slot
             // as soon as its task lets go.
-            Err(_) if unserved.evict_oldest() => {
+            Err(_) if room.evict_oldest_idle() => {
                 match tokio::time::timeout(Duration::from_secs(1), limit.clone().acquire_owned())
                     .await
                 {
@@ -433,16 +401,25 @@ async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let served = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let close = CancellationToken::new();
-        unserved.add(served.clone(), close.clone());
-        let router_of_connection = router.clone();
-        let first_request = served.clone();
+        let seat = room.admit();
+        let (router_of_connection, busy) = (router.clone(), seat.busy.clone());
         let service = TowerToHyperService::new(tower::service_fn(
             move |req: hyper::Request<hyper::body::Incoming>| {
-                // Headers are in: this connection is no longer one to close for room.
-                first_request.store(true, std::sync::atomic::Ordering::Relaxed);
-                tower::ServiceExt::oneshot(router_of_connection.clone(), req)
+                // In flight until the response's body is sent or dropped (an event stream).
+                let in_flight = busy.enter();
+                let answer = tower::ServiceExt::oneshot(router_of_connection.clone(), req);
+                async move {
+                    let response = answer.await?;
+                    Ok::<_, std::convert::Infallible>(response.map(|body| {
+                        axum::body::Body::new(http_body_util::BodyExt::map_frame(
+                            body,
+                            move |frame| {
+                                let _held = &in_flight;
+                                frame
+                            },
+                        ))
+                    }))
+                }
             },
         ));
         let mut builder = hyper::server::conn::http1::Builder::new();
@@ -455,10 +432,9 @@ async fn serve(
         tracker.spawn(async move {
             tokio::select! {
                 _ = connection => {}
-                () = close.cancelled() => {}
+                () = seat.close.cancelled() => {}
             }
-            served.store(true, std::sync::atomic::Ordering::Relaxed);
-            drop(permit);
+            drop((seat, permit));
         });
     }
     drop(v4);
