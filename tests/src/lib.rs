@@ -5,6 +5,7 @@
 //!
 //! Everything listens on loopback only.
 
+pub mod axe;
 pub mod browser;
 pub mod ca;
 pub mod daemon;
@@ -15,6 +16,8 @@ pub mod media_server;
 #[cfg(unix)]
 pub mod process;
 pub mod status_client;
+#[cfg(unix)]
+pub mod terminal;
 pub mod zipfile;
 
 /// Polls `check` every 20 ms until it returns `Some` or `timeout` passes (deadline-based waiting,

@@ -25,3 +25,5 @@ mod restart;
 mod status_api;
 mod status_page;
 mod status_security;
+#[cfg(unix)]
+mod terminal;

@@ -303,6 +303,7 @@ async fn a_daemon_started_while_the_last_one_stops_waits_for_the_lock() {
         home.config(),
         home.paths.clone(),
         stop.clone(),
+        |_| {},
     ));
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     assert!(!daemon.is_finished(), "it did not give up at once");
