@@ -934,6 +934,8 @@ impl Journal {
         if changed == 0 {
             return Err(JournalError::NoSuchJob(job));
         }
+        // Written: the journal says it again, so what only memory held is dropped.
+        self.unrecorded().remove(&job);
         Ok(())
     }
 
@@ -1293,6 +1295,7 @@ impl Journal {
             .execute("DELETE FROM jobs WHERE id = ?1", [job])
             .doing("deleting a job")?;
         tx.commit().doing("deleting a job")?;
+        self.unrecorded().remove(&job);
         Ok(changed > 0)
     }
 
@@ -1330,7 +1333,10 @@ impl Journal {
         if changed == 0 {
             return Err(JournalError::NoSuchJob(job));
         }
-        tx.commit().doing("requeueing a job")
+        tx.commit().doing("requeueing a job")?;
+        drop(conn);
+        self.unrecorded().remove(&job);
+        Ok(())
     }
 }
 
@@ -1576,6 +1582,9 @@ mod tests {
         // Still unfinished in the file: it resumes on the next start.
         assert_eq!(j.unfinished_jobs().unwrap(), [id]);
         j.conn().pragma_update(None, "query_only", false).unwrap();
+        // Tried again once the disk takes writes: queued, as the journal now says.
+        j.requeue_job(id, &[]).unwrap();
+        assert_eq!(j.job(id).unwrap().state, JobState::Queued);
         j.finish_job(id, JobState::Complete, None, None).unwrap();
         assert_eq!(j.job(id).unwrap().state, JobState::Complete);
     }
