@@ -25,11 +25,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::extract::ProductFacts;
+use crate::failure::{Failed, FailureKind};
 use crate::media::{Include, Link, Role};
 use crate::package::naming::Naming;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
 /// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
@@ -85,7 +86,38 @@ ALTER TABLE jobs ADD COLUMN facts TEXT;
 ALTER TABLE items ADD COLUMN entry TEXT;
 "#,
     ),
+    (
+        8,
+        r#"
+ALTER TABLE items ADD COLUMN error_kind TEXT;
+ALTER TABLE jobs ADD COLUMN error_kind TEXT;
+"#,
+    ),
 ];
+
+/// Fills in what a migration's SQL cannot: each failure journaled before kinds existed gets the
+/// kind its text names, once (`other` where the text does not say).
+fn after_migration(tx: &rusqlite::Transaction<'_>, target: i64) -> rusqlite::Result<()> {
+    if target != 8 {
+        return Ok(());
+    }
+    for table in ["items", "jobs"] {
+        let reasons: Vec<String> = tx
+            .prepare(&format!(
+                "SELECT DISTINCT error FROM {table} WHERE error IS NOT NULL AND error_kind IS NULL"
+            ))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut update = tx.prepare(&format!(
+            "UPDATE {table} SET error_kind = ?2 WHERE error = ?1 AND error_kind IS NULL"
+        ))?;
+        for reason in reasons {
+            let kind = crate::failure::kind_of_old_reason(&reason);
+            update.execute(params![reason, kind.as_str()])?;
+        }
+    }
+    Ok(())
+}
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS jobs (
@@ -294,6 +326,8 @@ pub struct JobRecord {
     pub staging: Option<Staging>,
     pub output: Option<PathBuf>,
     pub error: Option<String>,
+    /// The kind of `error`.
+    pub error_kind: Option<FailureKind>,
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
@@ -415,6 +449,8 @@ pub struct ItemRecord {
     pub bytes: u64,
     pub saved: Option<SavedMedia>,
     pub error: Option<String>,
+    /// The kind of `error`.
+    pub error_kind: Option<FailureKind>,
     pub attempts: u32,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
@@ -518,6 +554,7 @@ impl Journal {
                 .map_err(open_err)?;
             if now < *target {
                 tx.execute_batch(migration).map_err(open_err)?;
+                after_migration(&tx, *target).map_err(open_err)?;
                 tx.pragma_update(None, "user_version", target)
                     .map_err(open_err)?;
             }
@@ -765,16 +802,16 @@ impl Journal {
     }
 
     /// Moves a job to `state`, stamping the start or end time.
-    pub fn set_job_state(&self, job: JobId, state: JobState, error: Option<&str>) -> Result<()> {
+    pub fn set_job_state(&self, job: JobId, state: JobState) -> Result<()> {
         let now = now_ms();
         let changed = self
             .conn()
             .execute(
-                "UPDATE jobs SET state = ?2, error = ?3,
-                    started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL THEN ?4 ELSE started_at END,
-                    finished_at = CASE WHEN ?5 THEN ?4 ELSE NULL END
+                "UPDATE jobs SET state = ?2, error = NULL, error_kind = NULL,
+                    started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL THEN ?3 ELSE started_at END,
+                    finished_at = CASE WHEN ?4 THEN ?3 ELSE NULL END
                  WHERE id = ?1",
-                params![job, state.as_str(), error, now, state.is_terminal()],
+                params![job, state.as_str(), now, state.is_terminal()],
             )
             .doing("updating a job")?;
         if changed == 0 {
@@ -804,14 +841,21 @@ impl Journal {
         job: JobId,
         state: JobState,
         output: Option<&Path>,
-        error: Option<&str>,
+        error: Option<&Failed>,
     ) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, staging = NULL, finished_at = ?5,
-                    removed_at = NULL, removed_note = NULL
+                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, error_kind = ?6, staging = NULL,
+                    finished_at = ?5, removed_at = NULL, removed_note = NULL
                  WHERE id = ?1",
-                params![job, state.as_str(), output.map(path_text), error, now_ms()],
+                params![
+                    job,
+                    state.as_str(),
+                    output.map(path_text),
+                    error.map(|e| e.reason.as_str()),
+                    now_ms(),
+                    error.map(|e| e.kind.as_str())
+                ],
             )
             .doing("finishing a job")?;
         Ok(())
@@ -906,7 +950,7 @@ impl Journal {
         self.conn()
             .execute(
                 "UPDATE items SET state = 'saved', content_type = ?3, ext = ?4, width = ?5, height = ?6,
-                    sha256 = ?7, bytes = ?8, error = NULL, finished_at = ?9, warning = ?10
+                    sha256 = ?7, bytes = ?8, error = NULL, error_kind = NULL, finished_at = ?9, warning = ?10
                  WHERE job_id = ?1 AND idx = ?2",
                 params![
                     job,
@@ -926,11 +970,12 @@ impl Journal {
     }
 
     /// An item failed for good.
-    pub fn item_failed(&self, job: JobId, index: u32, error: &str) -> Result<()> {
+    pub fn item_failed(&self, job: JobId, index: u32, error: &Failed) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE items SET state = 'failed', error = ?3, finished_at = ?4 WHERE job_id = ?1 AND idx = ?2",
-                params![job, index, error, now_ms()],
+                "UPDATE items SET state = 'failed', error = ?3, error_kind = ?5, finished_at = ?4
+                 WHERE job_id = ?1 AND idx = ?2",
+                params![job, index, error.reason, now_ms(), error.kind.as_str()],
             )
             .doing("updating an item")?;
         Ok(())
@@ -1116,7 +1161,7 @@ impl Journal {
                 .prepare(
                     "UPDATE items SET state = 'pending', size = NULL, validator = NULL, final_url = NULL,
                         bytes = 0, content_type = NULL, ext = NULL, width = NULL, height = NULL,
-                        sha256 = NULL, error = NULL, attempts = 0, started_at = NULL, finished_at = NULL
+                        sha256 = NULL, error = NULL, error_kind = NULL, attempts = 0, started_at = NULL, finished_at = NULL
                      WHERE job_id = ?1 AND idx = ?2",
                 )
                 .doing("requeueing a job")?;
@@ -1130,7 +1175,7 @@ impl Journal {
             .doing("requeueing a job")?;
         let changed = tx
             .execute(
-                "UPDATE jobs SET state = 'queued', output = NULL, error = NULL, staging = NULL,
+                "UPDATE jobs SET state = 'queued', output = NULL, error = NULL, error_kind = NULL, staging = NULL,
                     finished_at = NULL
                  WHERE id = ?1",
                 [job],
@@ -1146,7 +1191,7 @@ impl Journal {
 const JOB_COLUMNS: &str =
     "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
     staging, output, error, created_at, started_at, finished_at, removed_at, removed_note,
-    excluded, parent_id, other_ids, links, facts";
+    excluded, parent_id, other_ids, links, facts, error_kind";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let state: String = r.get(1)?;
@@ -1196,6 +1241,10 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
                 .map_err(|e| JournalError::Corrupt(format!("job staging: {e}")))?,
             output: output.map(PathBuf::from),
             error: r.get(13).doing("reading a job")?,
+            error_kind: r
+                .get::<_, Option<String>>(24)
+                .doing("reading a job")?
+                .map(|k| FailureKind::parse(&k)),
             created_at: r.get(14).doing("reading a job")?,
             started_at: r.get(15).doing("reading a job")?,
             finished_at: r.get(16).doing("reading a job")?,
@@ -1214,7 +1263,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
 const ITEM_COLUMNS: &str =
     "job_id, idx, url, kind, role, variant, variant_id, state, size, validator, final_url,
     bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at,
-    warning, code, entry";
+    warning, code, entry, error_kind";
 
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
     let kind: String = r.get(3)?;
@@ -1265,6 +1314,7 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
         bytes,
         saved,
         error: r.get(17)?,
+        error_kind: r.get::<_, Option<String>>(24)?.map(|k| FailureKind::parse(&k)),
         attempts: r.get(18)?,
         started_at: r.get(19)?,
         finished_at: r.get(20)?,
@@ -1361,7 +1411,7 @@ mod tests {
                 }],
             )
             .unwrap();
-            j.set_job_state(id, JobState::Running, None).unwrap();
+            j.set_job_state(id, JobState::Running).unwrap();
             j.item_downloading(id, 0, Some(10), Some("\"etag\""), "https://a.example/1.jpg")
                 .unwrap();
             j.item_saved(
@@ -1378,7 +1428,12 @@ mod tests {
                 },
             )
             .unwrap();
-            j.item_failed(id, 1, "404 Not Found").unwrap();
+            j.item_failed(
+                id,
+                1,
+                &Failed::new(FailureKind::NotFound, "404 Not Found"),
+            )
+            .unwrap();
             id
         };
         let j = Journal::open(&path).unwrap();
@@ -1446,7 +1501,7 @@ mod tests {
         assert_eq!(j.job(id).unwrap().staging, Some(staging));
         assert!(matches!(j.job(999), Err(JournalError::NoSuchJob(999))));
         assert!(matches!(
-            j.set_job_state(999, JobState::Failed, None),
+            j.set_job_state(999, JobState::Failed),
             Err(JournalError::NoSuchJob(999))
         ));
     }
@@ -1465,9 +1520,33 @@ mod tests {
                 [],
             )
             .unwrap();
+            conn.execute(
+                "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at, error)
+                 VALUES ('failed', 'walled', '{\"media\":[]}', '/out', 'zip', 1,
+                 'www.amazon.com did not give haul the product page: it answered 503')",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO items (job_id, idx, url, kind, role, state, error) VALUES
+                 (1, 0, 'https://a.example/1.jpg', 'image', 'main', 'failed',
+                  'gave up after 6 attempts: the server answered 503 Service Unavailable'),
+                 (1, 1, 'https://a.example/2.jpg', 'image', 'gallery', 'failed', 'something odd'),
+                 (1, 2, 'https://a.example/3.jpg', 'image', 'gallery', 'pending', NULL)",
+                [],
+            )
+            .unwrap();
         }
         let j = Journal::open(&path).unwrap();
         assert_eq!(j.job(1).unwrap().label, "old");
+        // Failures journaled before kinds existed got theirs once, from their text.
+        assert_eq!(j.job(1).unwrap().error_kind, None);
+        assert_eq!(j.job(2).unwrap().error_kind, Some(FailureKind::PageWalled));
+        let kinds: Vec<_> = j.items(1).unwrap().iter().map(|i| i.error_kind).collect();
+        assert_eq!(
+            kinds,
+            [Some(FailureKind::ServerError), Some(FailureKind::Other), None]
+        );
         let version: i64 = j
             .conn()
             .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -1494,12 +1573,21 @@ mod tests {
             &[],
         )
         .unwrap();
-        j.item_failed(b, 1, "the server answered 404 Not Found")
-            .unwrap();
+        j.item_failed(
+            b,
+            1,
+            &Failed::new(FailureKind::NotFound, "the server answered 404 Not Found"),
+        )
+        .unwrap();
         j.finish_job(b, JobState::Partial, Some(Path::new("/out/b.zip")), None)
             .unwrap();
-        j.finish_job(c, JobState::Failed, None, Some("nothing"))
-            .unwrap();
+        j.finish_job(
+            c,
+            JobState::Failed,
+            None,
+            Some(&Failed::new(FailureKind::NothingToSave, "nothing")),
+        )
+        .unwrap();
 
         let (all, total) = j.list_jobs_filtered(&[], 2, 0).unwrap();
         assert_eq!(total, 3);

@@ -7,6 +7,7 @@ pub mod config;
 pub mod daemon;
 pub mod export;
 pub mod extract;
+pub mod failure;
 pub mod fetch;
 pub mod format;
 pub mod inbox;

@@ -696,5 +696,15 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         let name = part.split('"').next().unwrap();
         assert!(schemas.contains_key(name), "dangling $ref to {name}");
     }
+    // The failure kinds are documented as the protocol crate's, on items and jobs.
+    let kinds: Vec<&str> = haul_protocol::message::FailureKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(schemas["FailureKindDoc"]["enum"], json!(kinds));
+    for schema in ["ItemView", "JobDetail", "ItemEvent"] {
+        let kind = schemas[schema]["properties"]["error_kind"].to_string();
+        assert!(kind.contains("FailureKindDoc"), "{schema}: {kind}");
+    }
     s.daemon.stop().await;
 }

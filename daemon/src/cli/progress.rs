@@ -131,7 +131,14 @@ fn print_job(f: &Finished) {
         _ => println!("job {} failed: saved nothing", f.job),
     }
     for failure in &f.failures {
-        println!("  failed: {} -- {}", failure.url, failure.reason);
+        println!("  failed: {}", failure.url);
+        // One explanation per kind (what happened, what to do), the precise reason beneath.
+        if failure.explanation.is_empty() {
+            println!("    {}", failure.reason);
+        } else {
+            println!("    {}", failure.explanation);
+            println!("    ({})", failure.reason);
+        }
     }
 }
 

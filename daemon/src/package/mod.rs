@@ -30,6 +30,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::extract::ProductFacts;
+use crate::failure::FailureKind;
 use crate::format::Format;
 use crate::media::Link;
 use crate::process::{self, ProcessError, StripOptions};
@@ -48,6 +49,22 @@ pub enum PackageError {
     Entry { name: String, source: ProcessError },
     #[error("the output folder {} already has 10000 packages named {base}; move some away", dir.display())]
     NoFreeName { dir: PathBuf, base: String },
+}
+
+impl PackageError {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            PackageError::Io { source, .. } => crate::failure::of_write(source),
+            PackageError::Zip {
+                source: zip::result::ZipError::Io(source),
+                ..
+            } => crate::failure::of_write(source),
+            PackageError::Zip { .. } => FailureKind::CannotWrite,
+            PackageError::Entry { source, .. } => source.kind(),
+            PackageError::NoFreeName { .. } => FailureKind::CannotWrite,
+        }
+    }
 }
 
 /// One media file to store.
@@ -151,6 +168,9 @@ pub struct ManifestFailure {
     pub role: String,
     pub variant: Option<String>,
     pub reason: String,
+    /// What kind of failure it is (`not_found`, `timeout`, …: `docs/protocol.md`).
+    #[serde(default)]
+    pub kind: FailureKind,
 }
 
 /// The files that describe a package, stored after its media. `product.json` is there when a
@@ -174,7 +194,7 @@ impl Manifest {
         // A byte-order mark, so spreadsheet programs read the file as UTF-8.
         let mut out = String::from(
             "\u{feff}name,url,role,variant,variant_id,bytes,width,height,content_type,sha256,status,\
-             reason,product_id,title,page_url\r\n",
+             reason,product_id,title,page_url,failure_kind\r\n",
         );
         // Every row names its product, so rows of several packages can be pasted together.
         let product = [
@@ -198,11 +218,11 @@ impl Manifest {
                 "saved".into(),
                 f.warnings.join("; "),
             ];
-            push_csv_row(&mut out, &[&row[..], &product[..]].concat());
+            push_csv_row(&mut out, &[&row[..], &product[..], &[String::new()]].concat());
         }
         // Media that are not in the package: only their address, role, status and why.
         let mut unsaved =
-            |url: &str, role: &str, variant: &Option<String>, status: &str, why: &str| {
+            |url: &str, role: &str, variant: &Option<String>, status: &str, why: &str, kind: &str| {
                 let none = String::new;
                 let row = [
                     none(),
@@ -218,10 +238,17 @@ impl Manifest {
                     status.to_string(),
                     why.to_string(),
                 ];
-                push_csv_row(&mut out, &[&row[..], &product[..]].concat());
+                push_csv_row(&mut out, &[&row[..], &product[..], &[kind.to_string()]].concat());
             };
         for f in &self.failed {
-            unsaved(&f.url, &f.role, &f.variant, "failed", &f.reason);
+            unsaved(
+                &f.url,
+                &f.role,
+                &f.variant,
+                "failed",
+                &f.reason,
+                f.kind.as_str(),
+            );
         }
         for n in &self.not_included {
             unsaved(
@@ -230,6 +257,7 @@ impl Manifest {
                 &n.variant,
                 "not included",
                 "left out by choice (include)",
+                "",
             );
         }
         for l in &self.links {
@@ -242,6 +270,7 @@ impl Manifest {
                     "a {} video: its page is listed and never downloaded",
                     platform_name(&l.platform)
                 ),
+                "",
             );
         }
         out.into_bytes()
@@ -586,7 +615,7 @@ mod tests {
         assert!(
             csv.ends_with(
                 ",https://www.youtube.com/watch?v=i7pXJC8wwLE,video,,,,,,,,link,\
-                 a YouTube video: its page is listed and never downloaded,B0BRZXRBZL,,\r\n"
+                 a YouTube video: its page is listed and never downloaded,B0BRZXRBZL,,,\r\n"
             ),
             "{csv}"
         );
@@ -608,21 +637,24 @@ mod tests {
             url: "https://x.example/2.jpg".into(),
             role: "gallery".into(),
             variant: None,
-            reason: "404".into(),
+            reason: "the server answered 404 Not Found".into(),
+            kind: FailureKind::NotFound,
         });
         let csv = String::from_utf8(manifest.csv()).unwrap();
         assert!(csv.starts_with("\u{feff}name,url,"), "{csv}");
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines[0].ends_with(",reason,product_id,title,page_url"));
-        for row in &lines[1..] {
+        assert!(lines[0].ends_with(",reason,product_id,title,page_url,failure_kind"));
+        for (row, kind) in lines[1..].iter().zip(["", "not_found"]) {
             assert!(
-                row.ends_with(
-                    ",B0BRZXRBZL,\"Dog vest, \"\"XS\"\"\",https://www.amazon.com/dp/B0BRZXRBZL"
-                ),
+                row.ends_with(&format!(
+                    ",B0BRZXRBZL,\"Dog vest, \"\"XS\"\"\",https://www.amazon.com/dp/B0BRZXRBZL,{kind}"
+                )),
                 "{row}"
             );
         }
+        let json: serde_json::Value = serde_json::from_slice(&pretty_json(&manifest)).unwrap();
+        assert_eq!(json["failed"][0]["kind"], "not_found");
     }
 
     #[test]

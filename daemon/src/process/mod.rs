@@ -22,6 +22,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::failure::FailureKind;
 use crate::format::Format;
 use crate::journal::SavedMedia;
 pub use preset::Preset;
@@ -45,6 +46,19 @@ pub enum ProcessError {
     TooLarge { size: u64 },
     #[error(transparent)]
     Convert(#[from] convert::ConvertError),
+}
+
+impl ProcessError {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            ProcessError::Read { .. } => FailureKind::Internal,
+            ProcessError::Write(e) => crate::failure::of_write(e),
+            ProcessError::Strip(_) => FailureKind::Damaged,
+            ProcessError::TooLarge { .. } => FailureKind::ImageTooLarge,
+            ProcessError::Convert(e) => e.kind(),
+        }
+    }
 }
 
 /// The stored form of a downloaded file.

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-use super::explain::explain;
+use crate::failure::FailureKind;
 use super::open::{self, Show};
 use super::thumbs;
 use crate::export::{self, ExportError};
@@ -59,6 +59,24 @@ pub enum ItemStateDoc {
     Saved,
     Failed,
 }
+
+/// What kind of failure it is: a stable name scripts may rely on (`docs/protocol.md`).
+pub struct FailureKindDoc;
+
+impl utoipa::PartialSchema for FailureKindDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "What kind of failure it is: a stable, append-only name (docs/protocol.md); \
+                 `other` for a kind this version does not know.",
+            ))
+            .enum_values(Some(FailureKind::ALL.iter().map(|k| k.as_str())))
+            .into()
+    }
+}
+
+impl ToSchema for FailureKindDoc {}
 
 /// How a job is packaged.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -208,7 +226,9 @@ pub struct ItemView {
     pub height: Option<u32>,
     /// The precise reason it failed.
     pub error: Option<String>,
-    /// The same, in plain words.
+    #[schema(value_type = Option<FailureKindDoc>)]
+    pub error_kind: Option<FailureKind>,
+    /// What happened and what to do, in plain words (one per kind).
     pub explanation: Option<String>,
     pub attempts: u32,
     /// Where its thumbnail is, when it is a saved image.
@@ -228,8 +248,9 @@ fn item_view(job: JobId, i: &ItemRecord) -> ItemView {
         content_type: i.saved.as_ref().map(|s| s.content_type.clone()),
         width: i.saved.as_ref().and_then(|s| s.width),
         height: i.saved.as_ref().and_then(|s| s.height),
-        explanation: i.error.as_deref().map(explain),
+        explanation: explanation(i.error.as_deref(), i.error_kind),
         error: i.error.clone(),
+        error_kind: i.error.as_ref().map(|_| i.error_kind.unwrap_or_default()),
         attempts: i.attempts,
         thumbnail: thumbs::previewable(i)
             .then(|| format!("/api/v1/jobs/{job}/items/{}/thumbnail", i.index)),
@@ -258,6 +279,9 @@ pub struct JobDetail {
     pub removed_note: Option<String>,
     /// Why the whole job failed, if it did.
     pub error: Option<String>,
+    #[schema(value_type = Option<FailureKindDoc>)]
+    pub error_kind: Option<FailureKind>,
+    /// What happened and what to do, in plain words (one per kind).
     pub explanation: Option<String>,
     /// Whether a task is working on it now.
     pub active: bool,
@@ -299,8 +323,9 @@ fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDet
         output_exists: job.output.as_ref().is_some_and(|p| p.exists()),
         removed_at: job.removed_at.map(|t| t / 1000),
         removed_note: job.removed_note.clone(),
-        explanation: job.error.as_deref().map(explain),
+        explanation: explanation(job.error.as_deref(), job.error_kind),
         error: job.error.clone(),
+        error_kind: job.error.as_ref().map(|_| job.error_kind.unwrap_or_default()),
         active: state.engine().is_active(job.id),
         saved: count(ItemState::Saved),
         failed: count(ItemState::Failed),
@@ -1056,4 +1081,9 @@ pub async fn openapi_json(State(state): State<AppState>) -> Response {
         state.openapi_json().to_string(),
     )
         .into_response()
+}
+
+/// The plain words for a failure, when there is one.
+pub(super) fn explanation(error: Option<&str>, kind: Option<FailureKind>) -> Option<String> {
+    error.map(|reason| crate::failure::explain(kind.unwrap_or_default(), reason))
 }
