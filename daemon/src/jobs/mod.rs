@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use haul_protocol::message::{Finished, JobId, PackageMode, Progress};
+use haul_protocol::message::{Finished, Grab, JobId, PackageMode, Progress};
 use haul_protocol::paths::Paths;
 use thiserror::Error;
 use tokio::sync::{Semaphore, broadcast};
@@ -97,6 +97,53 @@ pub struct Submission {
     pub as_given: Option<bool>,
     /// The roles to save (default: the config's `include`).
     pub include: Option<Include>,
+}
+
+/// A wire grab's option that this haul cannot use.
+#[derive(Debug, Error)]
+pub enum GrabError {
+    #[error(transparent)]
+    Naming(#[from] crate::package::naming::NamingError),
+    #[error(transparent)]
+    Include(#[from] crate::media::IncludeError),
+}
+
+impl Submission {
+    /// The one conversion of a wire [`Grab`] — from the socket, the status page's API or `haul
+    /// grab` — into a submission. A grab never names local files, a SKU or a preset: those come
+    /// from the inbox only.
+    pub fn from_grab(grab: Grab) -> Result<Submission, GrabError> {
+        let naming = grab
+            .options
+            .naming
+            .as_deref()
+            .map(str::parse::<Naming>)
+            .transpose()?;
+        let include = grab.options.include.map(Include::try_from).transpose()?;
+        let page = grab.page.unwrap_or_default();
+        Ok(Submission {
+            page_url: Some(page.url.trim().to_string()).filter(|u| !u.is_empty()),
+            page_title: page.title,
+            page_html: page.html,
+            media: grab
+                .media
+                .into_iter()
+                .map(|m| RequestedMedia {
+                    kind: m.kind,
+                    chosen: m.chosen,
+                    ..RequestedMedia::link(m.url.trim())
+                })
+                .collect(),
+            name: grab.options.name,
+            out_dir: grab.options.out_dir.map(Into::into),
+            package: grab.options.package,
+            naming,
+            as_given: grab.options.as_given,
+            include,
+            // A product page's address alone is fetched all the same: the engine decides.
+            ..Default::default()
+        })
+    }
 }
 
 /// The product page a grab asks for by its address alone — its page address without HTML or

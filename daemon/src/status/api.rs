@@ -11,7 +11,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use haul_protocol::message::{ItemState, JobId, JobState, JobSummary, PackageMode, ProductBrief};
+use haul_protocol::message::{
+    Grab, GrabOptions, ItemState, JobId, JobState, JobSummary, MediaRef, PackageMode, Page,
+    ProductBrief,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -22,9 +25,7 @@ use super::open::{self, Show};
 use super::thumbs;
 use crate::export::{self, ExportError};
 use crate::jobs::{EngineError, ManageError, Submission};
-use crate::journal::{ItemRecord, JobRecord, RequestedMedia};
-use crate::media::Include;
-use crate::package::naming::Naming;
+use crate::journal::{ItemRecord, JobRecord};
 
 /// Jobs listed when the request does not say.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -614,35 +615,34 @@ pub async fn create_job(
             page.url
         )));
     }
-    let naming = body
-        .naming
-        .as_deref()
-        .map(str::parse::<Naming>)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let include = body
-        .include
-        .map(Include::try_from)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let page = body.page;
-    let submission = Submission {
-        page_url: page.as_ref().map(|p| p.url.trim().to_string()),
-        page_title: page.as_ref().and_then(|p| p.title.clone()),
-        page_html: page.and_then(|p| p.html),
+    let grab = Grab {
+        id: None,
+        page: body.page.map(|p| Page {
+            url: p.url,
+            title: p.title,
+            html: p.html,
+        }),
         media: body
             .urls
-            .iter()
-            .map(|u| RequestedMedia::link(u.trim()))
+            .into_iter()
+            .map(|url| MediaRef {
+                url,
+                kind: None,
+                chosen: false,
+            })
             .collect(),
-        name: body.name,
-        out_dir: None,
-        package: body.package.map(Into::into),
-        naming,
-        include,
-        as_given: body.as_given,
-        ..Default::default()
+        options: GrabOptions {
+            // No request may choose where files are written.
+            out_dir: None,
+            name: body.name,
+            package: body.package.map(Into::into),
+            naming: body.naming,
+            as_given: body.as_given,
+            include: body.include,
+        },
     };
+    let submission =
+        Submission::from_grab(grab).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let engine = state.engine().clone();
     let job = blocking(move || engine.submit(submission))
         .await?
