@@ -153,7 +153,10 @@ mod tests {
             let text = explain(kind, "the reason");
             assert!(seen.insert(text.clone()), "{kind} shares {text:?}");
         }
-        assert_eq!(explain(FailureKind::Other, "something odd"), "Something odd.");
+        assert_eq!(
+            explain(FailureKind::Other, "something odd"),
+            "Something odd."
+        );
         assert_eq!(explain(FailureKind::Other, ""), "Something went wrong.");
         assert!(explain(FailureKind::NotFound, "whatever it says").contains("no longer"));
     }
@@ -166,12 +169,18 @@ mod tests {
                 "gave up after 6 attempts: the server answered 503 Service Unavailable",
                 FailureKind::ServerError,
             ),
-            ("the server answered 429 Too Many Requests", FailureKind::RateLimited),
+            (
+                "the server answered 429 Too Many Requests",
+                FailureKind::RateLimited,
+            ),
             (
                 "the server sent an HTML page instead of an image or video",
                 FailureKind::NotMedia,
             ),
-            ("gave up after 3 attempts: timed out: reading", FailureKind::Timeout),
+            (
+                "gave up after 3 attempts: timed out: reading",
+                FailureKind::Timeout,
+            ),
             (
                 "gave up after 6 attempts: could not connect: dns error: could not resolve host name x",
                 FailureKind::NameNotResolved,

@@ -1314,7 +1314,9 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
         bytes,
         saved,
         error: r.get(17)?,
-        error_kind: r.get::<_, Option<String>>(24)?.map(|k| FailureKind::parse(&k)),
+        error_kind: r
+            .get::<_, Option<String>>(24)?
+            .map(|k| FailureKind::parse(&k)),
         attempts: r.get(18)?,
         started_at: r.get(19)?,
         finished_at: r.get(20)?,
@@ -1428,12 +1430,8 @@ mod tests {
                 },
             )
             .unwrap();
-            j.item_failed(
-                id,
-                1,
-                &Failed::new(FailureKind::NotFound, "404 Not Found"),
-            )
-            .unwrap();
+            j.item_failed(id, 1, &Failed::new(FailureKind::NotFound, "404 Not Found"))
+                .unwrap();
             id
         };
         let j = Journal::open(&path).unwrap();
@@ -1545,7 +1543,11 @@ mod tests {
         let kinds: Vec<_> = j.items(1).unwrap().iter().map(|i| i.error_kind).collect();
         assert_eq!(
             kinds,
-            [Some(FailureKind::ServerError), Some(FailureKind::Other), None]
+            [
+                Some(FailureKind::ServerError),
+                Some(FailureKind::Other),
+                None
+            ]
         );
         let version: i64 = j
             .conn()

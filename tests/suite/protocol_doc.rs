@@ -118,7 +118,9 @@ fn the_failure_kind_table_is_the_crates() {
     let expected: Vec<(String, bool, String)> = FailureKind::ALL
         .iter()
         .map(|k| {
-            let words = k.explanation().unwrap_or_else(|| documented_other(&documented));
+            let words = k
+                .explanation()
+                .unwrap_or_else(|| documented_other(&documented));
             (k.as_str().to_string(), !k.may_pass(), words.to_string())
         })
         .collect();

@@ -290,3 +290,66 @@ async fn repeated_kills_at_varied_moments_still_end_with_the_same_zip() {
     drop(daemon);
     watcher.assert_never_partial();
 }
+
+/// Every choice of a job — naming, preset, package kind, output folder — is fixed when it is
+/// accepted: a config edited while the job runs, and a restart, change nothing about its package.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_resumed_after_the_config_changed_is_packaged_as_it_was_asked() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let png = images::png_with_metadata(400, 300, 41);
+    let png_len = png.len();
+    server.add(
+        "/slow/photo.png",
+        Route::ok(png, "image/png").with(Behavior::Slow {
+            chunk: 2 * 1024,
+            every: Duration::from_millis(40),
+        }),
+    );
+    let urls = vec![server.url("/slow/photo.png")];
+
+    let home = TestHome::new(&ca, "");
+    let daemon = DaemonProcess::start(&home).await;
+    let job = submit(&home, &urls).await;
+    let journal = Journal::open(&home.paths.journal_file()).expect("journal");
+    let under_way = haul_tests::wait_for(Duration::from_secs(30), || {
+        (part_bytes(&home, job) > 0).then_some(())
+    })
+    .await;
+    assert!(under_way.is_some(), "the download started");
+    daemon.kill();
+    assert!(
+        part_bytes(&home, job) < png_len as u64,
+        "killed before the picture was in"
+    );
+
+    // Every per-job setting changes while haul is down.
+    let elsewhere = home.root().join("elsewhere");
+    home.write_config(&format!(
+        "preset = \"web\"\npackage = \"folder\"\nnaming = \"x_{{index}}.{{ext}}\"\noutput_dir = {:?}\n",
+        elsewhere.display().to_string()
+    ));
+    let daemon = DaemonProcess::start(&home).await;
+    let output = wait_for_output(&home).await;
+    let entries = haul_tests::zipfile::read_zip(&output);
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names[0], "01-main.png",
+        "named and kept as accepted: {names:?}"
+    );
+    assert!(
+        entries[0].data.starts_with(b"\x89PNG"),
+        "stored by the `keep` preset, not converted by `web`"
+    );
+    assert!(
+        !elsewhere.exists() || haul_tests::home::list_visible(&elsewhere).is_empty(),
+        "nothing went to the new output folder"
+    );
+    let settled = haul_tests::wait_for(Duration::from_secs(20), || {
+        let state = journal.job(job).ok()?.state;
+        state.is_terminal().then_some(state)
+    })
+    .await;
+    assert_eq!(settled, Some(JobState::Complete));
+    assert!(daemon.terminate(), "the daemon stops cleanly on SIGTERM");
+}

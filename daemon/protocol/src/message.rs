@@ -706,9 +706,7 @@ impl FailureKind {
             FailureKind::Unsupported => {
                 "haul cannot store this kind of file (an encrypted video stream, or an image format it cannot convert)."
             }
-            FailureKind::DiskFull => {
-                "The disk is full. Free some space, then press Try again."
-            }
+            FailureKind::DiskFull => "The disk is full. Free some space, then press Try again.",
             FailureKind::CannotWrite => {
                 "haul could not write to the disk. Check that the output folder exists and that you may write to it."
             }

@@ -816,6 +816,9 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, FetchError::NotResolved(_)), "{err:?}");
         assert_eq!(err.kind(), FailureKind::NameNotResolved);
-        assert!(started.elapsed() < Duration::from_secs(2), "it waited to retry");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "it waited to retry"
+        );
     }
 }

@@ -76,7 +76,11 @@ impl Report {
                 JobState::Cancelled => problems.push(format!("{label}: cancelled")),
                 _ => problems.push(format!(
                     "{label}: nothing saved — {}",
-                    explained(job.error.as_deref(), job.error_kind, "no file could be saved")
+                    explained(
+                        job.error.as_deref(),
+                        job.error_kind,
+                        "no file could be saved"
+                    )
                 )),
             }
             for item in &items {

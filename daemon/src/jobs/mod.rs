@@ -346,7 +346,13 @@ impl Engine {
                 fetch_page: page_to_fetch,
                 media: submission.media,
                 name: submission.name,
-                preset: submission.preset,
+                // Every choice is fixed now, so a job resumed after the config changed is
+                // finished as it was asked for.
+                preset: Some(
+                    submission
+                        .preset
+                        .unwrap_or_else(|| self.inner.config.preset.clone()),
+                ),
                 local_files: submission.local_files,
                 naming: Some(
                     submission

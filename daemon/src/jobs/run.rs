@@ -301,9 +301,9 @@ impl ItemContext {
             .path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        // Through a handle that followed no link (inbox::own_file): a link swapped into the
+        // Through a handle that followed no link (own_file): a link swapped into the
         // folder since it was read is refused, never copied into the package.
-        let source = crate::inbox::own_file::open(&local.path).map_err(|e| e.failed(&name))?;
+        let source = crate::own_file::open(&local.path).map_err(|e| e.failed(&name))?;
         let mut source = tokio::fs::File::from_std(source);
         let cannot_write = |e: std::io::Error| {
             Failed::new(

@@ -218,28 +218,38 @@ impl Manifest {
                 "saved".into(),
                 f.warnings.join("; "),
             ];
-            push_csv_row(&mut out, &[&row[..], &product[..], &[String::new()]].concat());
+            push_csv_row(
+                &mut out,
+                &[&row[..], &product[..], &[String::new()]].concat(),
+            );
         }
         // Media that are not in the package: only their address, role, status and why.
-        let mut unsaved =
-            |url: &str, role: &str, variant: &Option<String>, status: &str, why: &str, kind: &str| {
-                let none = String::new;
-                let row = [
-                    none(),
-                    url.to_string(),
-                    role.to_string(),
-                    variant.clone().unwrap_or_default(),
-                    none(),
-                    none(),
-                    none(),
-                    none(),
-                    none(),
-                    none(),
-                    status.to_string(),
-                    why.to_string(),
-                ];
-                push_csv_row(&mut out, &[&row[..], &product[..], &[kind.to_string()]].concat());
-            };
+        let mut unsaved = |url: &str,
+                           role: &str,
+                           variant: &Option<String>,
+                           status: &str,
+                           why: &str,
+                           kind: &str| {
+            let none = String::new;
+            let row = [
+                none(),
+                url.to_string(),
+                role.to_string(),
+                variant.clone().unwrap_or_default(),
+                none(),
+                none(),
+                none(),
+                none(),
+                none(),
+                none(),
+                status.to_string(),
+                why.to_string(),
+            ];
+            push_csv_row(
+                &mut out,
+                &[&row[..], &product[..], &[kind.to_string()]].concat(),
+            );
+        };
         for f in &self.failed {
             unsaved(
                 &f.url,

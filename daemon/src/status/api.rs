@@ -20,10 +20,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-use crate::failure::FailureKind;
 use super::open::{self, Show};
 use super::thumbs;
 use crate::export::{self, ExportError};
+use crate::failure::FailureKind;
 use crate::jobs::{EngineError, ManageError, Submission};
 use crate::journal::{ItemRecord, JobRecord};
 
@@ -326,7 +326,10 @@ fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDet
         removed_note: job.removed_note.clone(),
         explanation: explanation(job.error.as_deref(), job.error_kind),
         error: job.error.clone(),
-        error_kind: job.error.as_ref().map(|_| job.error_kind.unwrap_or_default()),
+        error_kind: job
+            .error
+            .as_ref()
+            .map(|_| job.error_kind.unwrap_or_default()),
         active: state.engine().is_active(job.id),
         saved: count(ItemState::Saved),
         failed: count(ItemState::Failed),

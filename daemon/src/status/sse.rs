@@ -29,8 +29,8 @@ use utoipa::ToSchema;
 
 use super::api::{ItemStateDoc, JobStateDoc};
 use super::error::{ApiError, ErrorBody};
-use crate::failure::FailureKind;
 use super::{AppState, JobsChanged};
+use crate::failure::FailureKind;
 use crate::jobs::JobEvent;
 
 /// How often a quiet stream sends a comment, so proxies and browsers keep it open.

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use super::input::{Context, InputError, Reading};
+use super::reading::{Context, InputError, Reading, package_name};
 use super::table::{Row, Sheet};
 use crate::jobs::Submission;
 use crate::journal::RequestedMedia;
@@ -156,7 +156,7 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
             rows.len()
         )));
     }
-    let base = super::input::stem(context.name);
+    let base = package_name(context.name);
     let where_ = |line: usize| match &sheet.name {
         Some(name) => format!("sheet {name:?} row {line}"),
         None => format!("row {line}"),
