@@ -13,7 +13,7 @@ use haul::input::{reading, saved_page, url_list};
 use haul::jobs::{Engine, JobEvent, Submission};
 use haul::journal::Journal;
 use haul::media::{Include, IncludeError};
-use haul::package::naming::Naming;
+use haul::naming::Naming;
 use haul_protocol::message::{
     ClientInfo, ClientKind, Grab, GrabOptions, PackageMode, Reply, Request,
 };
@@ -80,7 +80,7 @@ fn parse_include(text: &str) -> Result<Include, String> {
 
 fn parse_naming(text: &str) -> Result<Naming, String> {
     text.parse()
-        .map_err(|e: haul::package::naming::NamingError| e.to_string())
+        .map_err(|e: haul::naming::NamingError| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -13,9 +13,9 @@ use super::reading::{
 };
 use super::text;
 use crate::jobs::Submission;
-use crate::journal::LocalFile;
+use crate::naming::{self, SellerSlot};
 use crate::own_file::{self, Entry};
-use crate::package::naming::{self, SellerSlot};
+use crate::request::LocalFile;
 
 /// Image files a seller's folder may hold (by extension; the bytes are checked when stored).
 const IMAGE_EXTENSIONS: &[&str] = &[

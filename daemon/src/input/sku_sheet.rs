@@ -21,9 +21,9 @@ use std::collections::HashMap;
 use super::reading::{Context, InputError, Reading, package_name};
 use super::table::{Row, Sheet};
 use crate::jobs::Submission;
-use crate::journal::RequestedMedia;
 use crate::media::Role;
-use crate::package::naming::{self, Naming};
+use crate::naming::{self, Naming};
+use crate::request::RequestedMedia;
 
 /// How far down the header row is looked for.
 const HEADER_SEARCH_ROWS: usize = 20;

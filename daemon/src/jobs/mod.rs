@@ -21,7 +21,7 @@ mod manage;
 mod plan;
 mod run;
 
-pub use manage::{DeleteReport, Expiry, ManageError, PackageReader, RetryReport};
+pub use manage::{DeleteReport, Expiry, ManageError, RetryReport};
 pub use run::finished_of;
 
 use std::collections::HashMap;
@@ -38,12 +38,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::journal::{
-    InputJobs, JobRequest, Journal, JournalError, LocalFile, NewJob, RequestedMedia,
-};
+use crate::journal::{InputJobs, Journal, JournalError, NewJob};
 use crate::media::Include;
-use crate::package::naming::Naming;
+use crate::naming::Naming;
 use crate::process::StripOptions;
+use crate::request::{JobRequest, LocalFile, RequestedMedia};
 
 /// What happened to a job, for subscribers (the IPC connections, the CLI, the status page).
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +51,7 @@ pub enum JobEvent {
     Finished(Finished),
     /// An ended job's package is gone from the output folder — deleted by the user, or by
     /// `retention_days` — or, deleted by hand, is back; the journal says so
-    /// ([`crate::package::upkeep`]).
+    /// ([`crate::outputs`]).
     PackageChanged {
         job: JobId,
         present: bool,
@@ -103,7 +102,7 @@ pub struct Submission {
 #[derive(Debug, Error)]
 pub enum GrabError {
     #[error(transparent)]
-    Naming(#[from] crate::package::naming::NamingError),
+    Naming(#[from] crate::naming::NamingError),
     #[error(transparent)]
     Include(#[from] crate::media::IncludeError),
 }

@@ -16,16 +16,16 @@ use super::{Inner, JobEvent, plan};
 use crate::failure::{Failed, FailureKind};
 use crate::fetch::{self, ByteBudget, FetchError, Observer, Target};
 use crate::format::Format;
-use crate::journal::{
-    ItemRecord, JobRecord, JournalError, LocalFile, SavedMedia, StagedPath, Staging,
-};
+use crate::journal::{ItemRecord, JobRecord, JournalError, StagedPath, Staging};
 use crate::media::MediaKind;
-use crate::package::naming::{self, EntrySpec, Naming, ProductNames};
+use crate::naming::{self, EntrySpec, Naming, ProductNames};
 use crate::package::{
     self, Entry, Manifest, ManifestFailure, ManifestFile, ManifestLeftOut, ManifestNotIncluded,
     PackageError,
 };
+use crate::process::SavedMedia;
 use crate::process::{self, convert};
+use crate::request::LocalFile;
 
 /// Shortest interval between two progress events of one item while it downloads.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);

@@ -17,14 +17,13 @@
 //! that ran straight through.
 
 pub mod deleted;
-pub mod naming;
-pub mod upkeep;
+mod reader;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
@@ -34,6 +33,7 @@ use crate::failure::FailureKind;
 use crate::format::Format;
 use crate::media::Link;
 use crate::process::{self, ProcessError, StripOptions};
+pub use reader::PackageReader;
 
 /// Packaging failures.
 #[derive(Debug, Error)]
@@ -77,37 +77,41 @@ pub struct Entry {
     pub format: Format,
 }
 
-/// `manifest.json`: what the package holds and what could not be saved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `manifest.json`: what the package holds and what could not be saved. Written and read back
+/// ([`PackageReader::manifest`]) by these same structs; what a package written by an older haul
+/// lacks reads as empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    #[serde(default)]
     pub generator: String,
     pub site: Option<String>,
     /// The product the package is named by: the page's own (on Amazon the ASIN of the variant
     /// the page shows, never its variation family's).
     pub product_id: Option<String>,
     /// The product's variation family (Amazon's parent ASIN), when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
     /// Other ids the page gives the same product.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_ids: Vec<String>,
     pub title: Option<String>,
     pub page_url: Option<String>,
     pub files: Vec<ManifestFile>,
+    #[serde(default)]
     pub failed: Vec<ManifestFailure>,
     /// Saved items the naming scheme leaves out of the package (`amazon-upload` holds listing
     /// images only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<ManifestLeftOut>,
     /// The product's videos on a video platform (a YouTube player the page embeds): the pages
     /// that play them, listed instead of downloaded.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     /// What the page offered in roles the user chose not to save (`include`); never downloaded.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_included: Vec<ManifestNotIncluded>,
     /// What the user should know about the package (limits, conversions, fallbacks).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Written beside the manifest as `product.json` (when not empty).
     #[serde(skip)]
@@ -119,32 +123,35 @@ pub struct Manifest {
 }
 
 /// A stored file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestFile {
     /// The entry's path inside the package (`02.jpg`, `review/01.jpg`).
     pub name: String,
     pub url: String,
+    #[serde(default)]
     pub role: String,
     pub variant: Option<String>,
     pub variant_id: Option<String>,
     /// The picture's code on its page or spreadsheet (Amazon's `PT05`, `FRNT`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    #[serde(default)]
     pub bytes: u64,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    #[serde(default)]
     pub content_type: String,
     pub sha256: String,
     /// What the user should know about the file (listed only when there is something).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// The downloaded file's content type when the stored file was converted from it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub converted_from: Option<String>,
 }
 
 /// A saved item that is not in the package.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestLeftOut {
     pub url: String,
     pub role: String,
@@ -154,7 +161,7 @@ pub struct ManifestLeftOut {
 }
 
 /// A medium of the page the user chose not to save.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestNotIncluded {
     pub url: String,
     pub role: String,
@@ -162,7 +169,7 @@ pub struct ManifestNotIncluded {
 }
 
 /// An item that could not be saved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestFailure {
     pub url: String,
     pub role: String,

@@ -24,12 +24,24 @@ use thiserror::Error;
 
 use crate::failure::FailureKind;
 use crate::format::Format;
-use crate::journal::SavedMedia;
 pub use preset::Preset;
 pub use strip::StripOptions;
 
 /// Largest image that is cleaned in memory.
 pub const MAX_IMAGE_BYTES: u64 = 256 << 20;
+
+/// What is known about a saved (processed) file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedMedia {
+    pub content_type: String,
+    pub ext: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub sha256: String,
+    pub bytes: u64,
+    /// What the user should know about the stored file (too small for zoom, border not white…).
+    pub warnings: Vec<String>,
+}
 
 /// Processing failures.
 #[derive(Debug, Error)]
@@ -210,7 +222,7 @@ fn copy_file(path: &Path, out: &mut dyn Write) -> Result<u64, ProcessError> {
 }
 
 /// Feeds everything written to a SHA-256 hasher.
-struct HashWriter<'a>(&'a mut Sha256);
+pub struct HashWriter<'a>(pub &'a mut Sha256);
 
 impl Write for HashWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
