@@ -16,6 +16,8 @@ pub mod install;
 pub mod ipc;
 pub mod jobs;
 pub mod journal;
+#[cfg(test)]
+mod layers;
 pub mod media;
 pub mod naming;
 pub mod outputs;
