@@ -299,11 +299,12 @@ async fn a_job_resumed_after_the_config_changed_is_packaged_as_it_was_asked() {
     let server = MediaServer::start(&ca).await;
     let png = images::png_with_metadata(400, 300, 41);
     let png_len = png.len();
+    // About two seconds to send, in 40 pieces.
     server.add(
         "/slow/photo.png",
         Route::ok(png, "image/png").with(Behavior::Slow {
-            chunk: 2 * 1024,
-            every: Duration::from_millis(40),
+            chunk: png_len.div_ceil(40),
+            every: Duration::from_millis(50),
         }),
     );
     let urls = vec![server.url("/slow/photo.png")];
@@ -313,13 +314,14 @@ async fn a_job_resumed_after_the_config_changed_is_packaged_as_it_was_asked() {
     let job = submit(&home, &urls).await;
     let journal = Journal::open(&home.paths.journal_file()).expect("journal");
     let under_way = haul_tests::wait_for(Duration::from_secs(30), || {
-        (part_bytes(&home, job) > 0).then_some(())
+        (items_state(&journal, job) == [ItemState::Downloading]).then_some(())
     })
     .await;
     assert!(under_way.is_some(), "the download started");
     daemon.kill();
-    assert!(
-        part_bytes(&home, job) < png_len as u64,
+    assert_eq!(
+        items_state(&journal, job),
+        [ItemState::Downloading],
         "killed before the picture was in"
     );
 

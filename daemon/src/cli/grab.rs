@@ -105,7 +105,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let mut reporter = Reporter::new(args.json);
-        let submissions = grabs(&args, &mut |line| reporter.note(line))?;
+        // Said before any bar is drawn, on stderr: the summary's lines stay on stdout.
+        let submissions = grabs(&args, &mut |line| eprintln!("{line}"))?;
         let client = ClientInfo {
             kind: ClientKind::Cli,
             caller: None,
