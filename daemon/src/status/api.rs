@@ -12,8 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use haul_protocol::message::{
-    Grab, GrabOptions, ItemState, JobId, JobState, JobSummary, MediaRef, PackageMode, Page,
-    ProductBrief,
+    Grab, GrabOptions, ItemState, JobId, JobState, JobSummary, PackageMode, Page, ProductBrief,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,6 +23,7 @@ use super::open::{self, Show};
 use super::thumbs;
 use crate::export::{self, ExportError};
 use crate::failure::FailureKind;
+use crate::input::url_list;
 use crate::jobs::{EngineError, ManageError, Submission};
 use crate::journal::{ItemRecord, JobRecord};
 
@@ -618,22 +618,13 @@ pub async fn create_job(
             page.url
         )));
     }
+    // The links are a list's media: the same grab `haul grab URL…` makes.
     let grab = Grab {
-        id: None,
         page: body.page.map(|p| Page {
             url: p.url,
             title: p.title,
             html: p.html,
         }),
-        media: body
-            .urls
-            .into_iter()
-            .map(|url| MediaRef {
-                url,
-                kind: None,
-                chosen: false,
-            })
-            .collect(),
         options: GrabOptions {
             // No request may choose where files are written.
             out_dir: None,
@@ -643,6 +634,7 @@ pub async fn create_job(
             as_given: body.as_given,
             include: body.include,
         },
+        ..url_list::media_grab(body.urls, None)
     };
     let submission =
         Submission::from_grab(grab).map_err(|e| ApiError::bad_request(e.to_string()))?;
