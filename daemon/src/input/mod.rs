@@ -23,10 +23,10 @@
 
 pub mod reading;
 pub mod saved_page;
-pub mod seller_folder;
-pub mod sku_sheet;
-pub mod table;
-pub mod text;
+mod seller_folder;
+mod sku_sheet;
+mod table;
+mod text;
 pub mod url_list;
 
 use std::path::Path;
