@@ -159,6 +159,11 @@ async fn failed_items_make_a_nonzero_exit_with_a_per_file_summary() {
         stdout.contains(&missing) && stdout.contains("404"),
         "{stdout}"
     );
+    // What happened and what to do, in the words of the failure's kind.
+    let explained = haul_protocol::message::FailureKind::NotFound
+        .explanation()
+        .unwrap_or_default();
+    assert!(stdout.contains(explained), "{stdout}");
     // A plain URL grab is named after the first host.
     assert!(home.paths.output_dir.join("127.0.0.1.zip").exists());
 }

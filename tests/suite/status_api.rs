@@ -233,6 +233,8 @@ async fn jobs_are_created_listed_detailed_retried_opened_and_deleted() {
             .unwrap()
             .contains("no longer on the shop's server")
     );
+    assert_eq!(items[2]["error_kind"], "not_found");
+    assert_eq!(items[0]["error_kind"], Value::Null);
     let output = detail["output"].as_str().unwrap().to_string();
     assert!(std::path::Path::new(&output).exists());
 
