@@ -93,13 +93,28 @@ impl EngineLock {
     }
 }
 
-/// Runs the daemon until `shutdown` fires.
+/// What a daemon that has come up serves, for its greeting (`haul daemon` prints it).
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// Where packages go.
+    pub output_dir: PathBuf,
+    /// The folder it watches for dropped lists, spreadsheets and pages.
+    pub inbox_dir: PathBuf,
+    /// The status page's address (`http://127.0.0.1:PORT/`), when it is up.
+    pub status_url: Option<String>,
+    /// Unfinished jobs taken up again.
+    pub resumed: usize,
+}
+
+/// Runs the daemon until `shutdown` fires; `on_ready` is called once, when it serves.
 pub async fn run(
     config: Config,
     paths: Paths,
     shutdown: CancellationToken,
+    on_ready: impl FnOnce(&Ready) + Send,
 ) -> Result<(), DaemonError> {
     let _lock = EngineLock::acquire(&paths)?;
+    let (output_dir, inbox_dir) = (config.output_dir(&paths), config.inbox_dir(&paths));
     for loose in crate::privacy::tighten(&paths, &config.inbox_dir(&paths)) {
         tracing::info!(path = %loose.path.display(), was = format!("{:o}", loose.mode),
             now = format!("{:o}", loose.wanted), "made private to you");
@@ -139,6 +154,12 @@ pub async fn run(
             None
         }
     };
+    on_ready(&Ready {
+        output_dir,
+        inbox_dir,
+        status_url: status.as_ref().map(|s| s.url.clone()),
+        resumed: resumed.len(),
+    });
     let handle = status.as_ref().map(crate::status::StatusServer::handle);
     crate::ipc::serve(listener, engine.clone(), shutdown.clone(), handle).await;
     if let Err(e) = inbox.await {

@@ -14,6 +14,8 @@ pub mod media_server;
 #[cfg(unix)]
 pub mod process;
 pub mod status_client;
+#[cfg(unix)]
+pub mod terminal;
 pub mod zipfile;
 
 /// Polls `check` every 20 ms until it returns `Some` or `timeout` passes (deadline-based waiting,

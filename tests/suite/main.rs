@@ -21,3 +21,5 @@ mod restart;
 mod status_api;
 mod status_page;
 mod status_security;
+#[cfg(unix)]
+mod terminal;

@@ -350,6 +350,10 @@ pub struct ItemProgress {
     /// Position in the job, from 0.
     pub index: u32,
     pub url: String,
+    /// Its place in the product, as a person reads it: its number and role, and its variant
+    /// (`#1 main`, `#7 variant · Red`); what `haul grab` names its bar by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
     pub state: ItemState,
     pub bytes: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -468,12 +472,24 @@ pub struct Finished {
     pub status: JobState,
     /// The ZIP (or folder) written, if any.
     pub output: Option<String>,
+    /// Every package written: `output`, and for `package = both` the folder beside the ZIP.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<String>,
+    /// Files in the package.
     pub saved: u64,
+    /// Files saved but left out of the package by its naming scheme (`amazon-upload` names one
+    /// main picture and eight others); the manifest lists them under `left_out`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub left_out: u64,
     pub failed: u64,
     pub total: u64,
     /// What failed and why.
     #[serde(default)]
     pub failures: Vec<Failure>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One failed item (or, when a job failed before it had items, the job).
@@ -1025,7 +1041,9 @@ mod tests {
             job: 3,
             status: JobState::Complete,
             output: Some("/x.zip".into()),
+            outputs: vec!["/x.zip".into()],
             saved: 1,
+            left_out: 0,
             failed: 0,
             total: 1,
             failures: vec![],
@@ -1034,6 +1052,11 @@ mod tests {
         assert_eq!(v["type"], "finished");
         assert_eq!(v["status"], "complete");
         assert_eq!(v["output"], "/x.zip");
+        assert_eq!(v["outputs"], json!(["/x.zip"]));
+        assert!(
+            v.get("left_out").is_none(),
+            "nothing left out is not said: {v}"
+        );
         let e = Reply::error(None, ErrorCode::NOT_FOUND, "no job 9");
         assert_eq!(
             serde_json::to_value(&e).unwrap(),

@@ -1,5 +1,6 @@
 //! `haul daemon`.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
@@ -13,14 +14,51 @@ pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
-    super::init_logging("info", Some(ctx.paths.log_dir().join("daemon.log")))?;
+    let log = ctx.paths.log_dir().join("daemon.log");
+    // The terminal gets the greeting and what goes wrong; the log file keeps every step.
+    super::terminal::init_logging("warn", Some((log.clone(), "info")))?;
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         tokio::spawn(stop_on_signal(shutdown.clone()));
-        haul::daemon::run(config, ctx.paths.clone(), shutdown).await
+        haul::daemon::run(config, ctx.paths.clone(), shutdown, |ready| {
+            for line in greeting(ready, &log) {
+                say!("{line}");
+            }
+        })
+        .await
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a person starting `haul daemon` needs to know: that it runs, where files go, where to
+/// drop lists, which page to open, and how to stop it.
+fn greeting(ready: &haul::daemon::Ready, log: &Path) -> Vec<String> {
+    let mut lines = vec![
+        format!("haul {} is running.", haul_protocol::VERSION),
+        format!("  Saves to      {}", ready.output_dir.display()),
+        format!(
+            "  Inbox         {}  (drop URL lists, spreadsheets, saved pages or seller folders here)",
+            ready.inbox_dir.display()
+        ),
+    ];
+    lines.push(match &ready.status_url {
+        Some(url) => format!("  Status page   {url}  (open it signed in: haul status --open)"),
+        None => format!("  Status page   not available (see {})", log.display()),
+    });
+    if ready.resumed > 0 {
+        lines.push(format!(
+            "  Resumed       {} unfinished job(s)",
+            ready.resumed
+        ));
+    }
+    lines.push(format!("  Log           {}", log.display()));
+    lines.push(
+        "Press the Save with haul button on a product page, or run haul grab. Stop with Ctrl-C; \
+         unfinished jobs resume on the next start."
+            .to_string(),
+    );
+    lines
 }
 
 /// Cancels `shutdown` on SIGINT or SIGTERM (Ctrl-C / Ctrl-Break on Windows).

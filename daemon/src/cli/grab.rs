@@ -101,7 +101,8 @@ impl From<PackageArg> for PackageMode {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
-    super::init_logging("warn", None)?;
+    // The bars and the summary say what happened; log lines (HAUL_LOG=warn) only on request.
+    super::terminal::init_logging("off", None)?;
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let mut reporter = Reporter::new(args.json);
@@ -174,10 +175,10 @@ fn grabs(args: &Args, note: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Grab>> {
         jobs.push(with_options(grab));
     }
     for (position, url) in args.urls.iter().enumerate() {
-        if urls.contains(&url) {
-            check_url(url).with_context(|| {
-                format!("argument {} is neither an http(s) URL nor a saved page (.html, .htm, .html.gz) that exists", position + 1)
-            })?;
+        if urls.contains(&url)
+            && let Err(e) = check_url(url)
+        {
+            bail!("{}", not_grabbable(position, url, &e));
         }
     }
     // Product pages of shops haul reads are products of their own: their pages are fetched.
@@ -243,6 +244,28 @@ fn list_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+/// Why argument `position` (from 0) is neither a web address nor a saved page, in the words of
+/// what it most likely is: a file that is not there, a file of another kind, or a mistyped
+/// address.
+fn not_grabbable(position: usize, arg: &str, url_error: &anyhow::Error) -> String {
+    let path = Path::new(arg);
+    let looks_like_address = arg.contains("://") || arg.starts_with("www.");
+    if path.is_dir() {
+        format!("{arg} is a folder: to save the lists in it, give it with --list")
+    } else if path.is_file() {
+        format!(
+            "{arg} is not a saved page (.html, .htm, .html.gz): give a URL list with --list {arg}"
+        )
+    } else if looks_like_address {
+        format!(
+            "argument {} is not a web address haul can open: {url_error}",
+            position + 1
+        )
+    } else {
+        format!("cannot find the file {arg} (a web address starts with https:// or http://)")
+    }
 }
 
 fn check_url(text: &str) -> anyhow::Result<()> {

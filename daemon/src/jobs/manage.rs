@@ -312,7 +312,7 @@ impl Engine {
 
 /// The package paths haul recorded for a job: its output, and for `both` the folder beside the
 /// ZIP. Only paths that exist.
-fn packages_of(job: &JobRecord) -> Vec<PathBuf> {
+pub(crate) fn packages_of(job: &JobRecord) -> Vec<PathBuf> {
     let Some(output) = job.output.clone() else {
         return Vec::new();
     };

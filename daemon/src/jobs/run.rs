@@ -360,6 +360,7 @@ impl ItemContext {
         let progress = ItemProgress {
             index: item.index,
             url: item.url.clone(),
+            place: Some(place(item)),
             state,
             bytes: bytes.unwrap_or(0),
             size: bytes,
@@ -378,6 +379,7 @@ struct ItemObserver<'a> {
     ctx: &'a ItemContext,
     index: u32,
     url: String,
+    place: String,
     received: AtomicU64,
     size: Mutex<Option<u64>>,
     last_emit: Mutex<Option<Instant>>,
@@ -391,6 +393,7 @@ impl<'a> ItemObserver<'a> {
             ctx,
             index: item.index,
             url: item.url.clone(),
+            place: place(item),
             received: AtomicU64::new(on_disk),
             size: Mutex::new(item.size),
             last_emit: Mutex::new(None),
@@ -402,6 +405,7 @@ impl<'a> ItemObserver<'a> {
         let item = ItemProgress {
             index: self.index,
             url: self.url.clone(),
+            place: Some(self.place.clone()),
             state: ItemState::Downloading,
             bytes: received,
             size,
@@ -891,6 +895,15 @@ fn announce_finished(inner: &Inner, id: JobId) {
     emit(inner, JobEvent::Finished(finished_of(&job, &items)));
 }
 
+/// An item's place in its product for progress events: `#3 gallery`, `#7 variant · Red`.
+fn place(item: &ItemRecord) -> String {
+    let role = item.role.as_str();
+    match &item.variant {
+        Some(variant) => format!("#{} {role} · {variant}", item.index + 1),
+        None => format!("#{} {role}", item.index + 1),
+    }
+}
+
 /// The `finished` message of an ended job.
 pub fn finished_of(job: &JobRecord, items: &[ItemRecord]) -> Finished {
     let failures: Vec<Failure> = items
@@ -909,11 +922,28 @@ pub fn finished_of(job: &JobRecord, items: &[ItemRecord]) -> Finished {
             job.error_kind,
         ));
     }
+    // An item the naming scheme left out has no entry name; jobs packaged before entry names
+    // were journaled have none at all, and their saved files are all in the package.
+    let saved = items.iter().filter(|i| i.state == ItemState::Saved).count() as u64;
+    let named = items.iter().any(|i| i.entry.is_some());
+    let left_out = if named {
+        items
+            .iter()
+            .filter(|i| i.state == ItemState::Saved && i.entry.is_none())
+            .count() as u64
+    } else {
+        0
+    };
     Finished {
         job: job.id,
         status: job.state,
         output: job.output.as_ref().map(|p| p.display().to_string()),
-        saved: items.iter().filter(|i| i.state == ItemState::Saved).count() as u64,
+        outputs: super::manage::packages_of(job)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        saved: saved - left_out,
+        left_out,
         failed: items
             .iter()
             .filter(|i| i.state == ItemState::Failed)
