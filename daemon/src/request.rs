@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::media::{Include, Role};
 use crate::naming::Naming;
+use crate::process::preset::PresetConfig;
 
 /// What a job was asked to do: everything needed to (re)plan it after a restart. The page HTML,
 /// which can be large, is kept in a file beside the journal (`page_file`).
@@ -33,9 +34,15 @@ pub struct JobRequest {
     /// Base name of the package when there is no product to name it after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Processing preset; `None` is the config's `preset`.
+    /// Processing preset, fixed when the job is accepted (jobs journaled before that use the
+    /// config's `preset`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
+    /// The converting preset's settings when the job was accepted (`[presets.NAME]` or built
+    /// in), so an edit of its table does not change a job under way; `None` for `keep` and for
+    /// jobs journaled before this existed, which resolve `preset` by the config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset_settings: Option<PresetConfig>,
     /// The user's own files (a folder dropped into the inbox), one item each, in this order.
     /// Only the inbox sets them: nothing from the socket or a browser can name a local path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -309,7 +309,11 @@ async fn a_job_resumed_after_the_config_changed_is_packaged_as_it_was_asked() {
     );
     let urls = vec![server.url("/slow/photo.png")];
 
-    let home = TestHome::new(&ca, "");
+    // Accepted with a preset of the config's own: JPEG, at most 300 px a side.
+    let home = TestHome::new(
+        &ca,
+        "preset = \"shop\"\n[presets.shop]\nformat = \"jpeg\"\nmax_side = 300\n",
+    );
     let daemon = DaemonProcess::start(&home).await;
     let job = submit(&home, &urls).await;
     let journal = Journal::open(&home.paths.journal_file()).expect("journal");
@@ -325,23 +329,31 @@ async fn a_job_resumed_after_the_config_changed_is_packaged_as_it_was_asked() {
         "killed before the picture was in"
     );
 
-    // Every per-job setting changes while haul is down.
+    // Every per-job setting changes while haul is down — the preset's own table too.
     let elsewhere = home.root().join("elsewhere");
     home.write_config(&format!(
-        "preset = \"web\"\npackage = \"folder\"\nnaming = \"x_{{index}}.{{ext}}\"\noutput_dir = {:?}\n",
+        "preset = \"web\"\npackage = \"folder\"\nnaming = \"x_{{index}}.{{ext}}\"\noutput_dir = {:?}\n[presets.shop]\nformat = \"webp\"\nmax_side = 100\n",
         elsewhere.display().to_string()
     ));
     let daemon = DaemonProcess::start(&home).await;
     let output = wait_for_output(&home).await;
+    assert!(
+        output.extension().is_some_and(|e| e == "zip"),
+        "a ZIP, as accepted: {}",
+        output.display()
+    );
     let entries = haul_tests::zipfile::read_zip(&output);
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names[0], "01-main.jpg", "named as accepted: {names:?}");
+    let picture = image::load_from_memory(&entries[0].data).expect("a picture");
     assert_eq!(
-        names[0], "01-main.png",
-        "named and kept as accepted: {names:?}"
+        (picture.width(), picture.height()),
+        (300, 225),
+        "converted by the preset's settings when the job was accepted (400 × 300 → 300 px)"
     );
     assert!(
-        entries[0].data.starts_with(b"\x89PNG"),
-        "stored by the `keep` preset, not converted by `web`"
+        entries[0].data.starts_with(&[0xff, 0xd8]),
+        "JPEG, as accepted"
     );
     assert!(
         !elsewhere.exists() || haul_tests::home::list_visible(&elsewhere).is_empty(),

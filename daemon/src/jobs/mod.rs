@@ -321,9 +321,14 @@ impl Engine {
         {
             return Err(EngineError::NothingToGrab);
         }
-        if let Some(name) = &submission.preset {
-            self.inner.config.resolve_preset(name)?;
-        }
+        // Every choice is fixed now, so a job resumed after the config changed is finished as
+        // it was asked for: the preset by its name and its settings.
+        let preset = submission
+            .preset
+            .clone()
+            .unwrap_or_else(|| self.inner.config.preset.clone());
+        self.inner.config.resolve_preset(&preset)?;
+        let preset_settings = crate::process::preset::settings(&preset, &self.inner.config.presets);
         let page_file = match submission.page_html.filter(|_| has_page_html) {
             Some(html) => Some(self.save_page(&html)?),
             None => None,
@@ -345,13 +350,8 @@ impl Engine {
                 fetch_page: page_to_fetch,
                 media: submission.media,
                 name: submission.name,
-                // Every choice is fixed now, so a job resumed after the config changed is
-                // finished as it was asked for.
-                preset: Some(
-                    submission
-                        .preset
-                        .unwrap_or_else(|| self.inner.config.preset.clone()),
-                ),
+                preset: Some(preset),
+                preset_settings,
                 local_files: submission.local_files,
                 naming: Some(
                     submission

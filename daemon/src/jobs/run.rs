@@ -168,7 +168,15 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         .preset
         .as_deref()
         .unwrap_or(&inner.config.preset);
-    let preset = Arc::new(inner.config.resolve_preset(preset_name)?);
+    // The settings the job was accepted with; the config's only for jobs journaled before
+    // requests kept them.
+    let preset = Arc::new(match &job.request.preset_settings {
+        Some(settings) => process::preset::resolve(
+            preset_name,
+            &[(preset_name.to_string(), settings.clone())].into(),
+        )?,
+        None => inner.config.resolve_preset(preset_name)?,
+    });
     let counters = Arc::new(Counters::new(&items, &work));
     emit(inner, counters.progress(id, None));
     let budget = Arc::new(ByteBudget::new(
