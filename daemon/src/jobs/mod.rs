@@ -453,6 +453,53 @@ mod tests {
         urls.iter().map(|u| RequestedMedia::link(*u)).collect()
     }
 
+    /// The one conversion of a wire grab: every option carried, nothing the wire may not name.
+    #[test]
+    fn a_grab_becomes_a_submission_in_one_place() {
+        use haul_protocol::message::{GrabOptions, MediaKind, MediaRef, Page};
+        let grab = Grab {
+            id: None,
+            page: Some(Page {
+                url: " https://shop.example/p/1 ".into(),
+                title: Some("Lamp".into()),
+                html: Some("<html></html>".into()),
+            }),
+            media: vec![MediaRef {
+                url: " https://cdn.example/1.jpg".into(),
+                kind: Some(MediaKind::Image),
+                chosen: true,
+            }],
+            options: GrabOptions {
+                out_dir: Some("/out".into()),
+                name: Some("lamp".into()),
+                package: Some(PackageMode::Both),
+                naming: Some("amazon-upload".into()),
+                as_given: Some(true),
+                include: Some(vec!["main".into(), "video".into()]),
+            },
+        };
+        let s = Submission::from_grab(grab.clone()).unwrap();
+        assert_eq!(s.page_url.as_deref(), Some("https://shop.example/p/1"));
+        assert_eq!(s.page_title.as_deref(), Some("Lamp"));
+        assert_eq!(s.media[0].url, "https://cdn.example/1.jpg");
+        assert!(s.media[0].chosen && s.media[0].kind == Some(MediaKind::Image));
+        assert_eq!(s.out_dir, Some(PathBuf::from("/out")));
+        assert_eq!(s.package, Some(PackageMode::Both));
+        assert_eq!(s.naming, Some(Naming::AmazonUpload));
+        assert_eq!(s.as_given, Some(true));
+        assert_eq!(
+            s.include.map(|i| i.to_string()).as_deref(),
+            Some("main,video")
+        );
+        assert!(s.local_files.is_empty() && s.sku.is_none() && s.preset.is_none());
+        let mut bad = grab;
+        bad.options.naming = Some("{nonsense".into());
+        assert!(matches!(
+            Submission::from_grab(bad),
+            Err(GrabError::Naming(_))
+        ));
+    }
+
     #[test]
     fn a_product_address_alone_is_a_page_to_fetch() {
         const PAGE: &str = "https://www.amazon.com/dp/B0BRZXRBZL";
