@@ -545,6 +545,38 @@ impl Journal {
         })
     }
 
+    /// The inbox input a job came from — its name and what reading it found wrong (refused
+    /// lines and rows) — for the job's card on the status page; `None` for a job from anywhere
+    /// else.
+    pub fn input_of(&self, job: JobId) -> Result<Option<(String, Vec<String>)>> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT id, name, report FROM inbox_inputs
+                 WHERE EXISTS (SELECT 1 FROM json_each(inbox_inputs.jobs) WHERE value = ?1)
+                 ORDER BY id DESC LIMIT 1",
+                params![job],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .doing("finding a job's inbox input")?;
+        let Some((id, name, report)) = row else {
+            return Ok(None);
+        };
+        let report: Vec<String> = report
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| JournalError::Corrupt(format!("inbox input {id}: {e}")))?
+            .unwrap_or_default();
+        Ok(Some((name, report)))
+    }
+
     /// Inputs taken from the inbox and not yet moved to `done/` or `failed/`, oldest first.
     pub fn unfinished_inputs(&self) -> Result<Vec<InboxInput>> {
         let conn = self.conn();

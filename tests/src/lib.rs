@@ -5,6 +5,7 @@
 //!
 //! Everything listens on loopback only.
 
+pub mod axe;
 pub mod browser;
 pub mod ca;
 pub mod daemon;

@@ -142,6 +142,8 @@ fn assign_by_skus_csv(
         .map(|(name, path)| (name.to_lowercase(), path))
         .collect();
     let mut listed = HashSet::new();
+    // Images whose row was refused: left out because of that row, not because it is missing.
+    let mut refused: BTreeMap<String, usize> = BTreeMap::new();
     let mut assigned = Vec::new();
     for (line, cells) in rows {
         let cell = |i: usize| cells.get(i).map_or("", String::as_str);
@@ -156,6 +158,7 @@ fn assign_by_skus_csv(
             Ok(sku) => sku,
             Err(e) => {
                 problems.push(format!("skus.csv line {line}: {e}"));
+                refused.entry(file.to_lowercase()).or_insert(*line);
                 continue;
             }
         };
@@ -167,6 +170,7 @@ fn assign_by_skus_csv(
                     problems.push(format!(
                         "skus.csv line {line}: slot {text:?} is not a Seller Central image code (MAIN, PT01–PT99, SWCH, FRNT, FACT, INGR, …)"
                     ));
+                    refused.entry(file.to_lowercase()).or_insert(*line);
                     continue;
                 }
             },
@@ -179,8 +183,15 @@ fn assign_by_skus_csv(
         });
     }
     for (name, _) in images {
-        if !listed.contains(&name.to_lowercase()) {
-            problems.push(format!("{name}: not listed in skus.csv; left out"));
+        let key = name.to_lowercase();
+        if listed.contains(&key) {
+            continue;
+        }
+        match refused.get(&key) {
+            Some(line) => problems.push(format!(
+                "{name}: left out, because its row in skus.csv (line {line}) could not be used"
+            )),
+            None => problems.push(format!("{name}: not listed in skus.csv; left out")),
         }
     }
     Ok(assigned)
@@ -276,7 +287,12 @@ mod tests {
                 && problems.contains("\"PT00\" is not a Seller Central image code"),
             "{problems}"
         );
-        assert!(problems.contains("e.jpg: not listed"), "{problems}");
+        // Its row was refused: it is left out for that, not as an image the sheet forgot.
+        assert!(
+            problems.contains("e.jpg: left out, because its row in skus.csv (line 6)")
+                && !problems.contains("e.jpg: not listed"),
+            "{problems}"
+        );
         assert!(problems.contains("after PT08"), "{problems}");
     }
 }

@@ -234,6 +234,10 @@ pub struct ItemView {
     pub attempts: u32,
     /// Where its thumbnail is, when it is a saved image.
     pub thumbnail: Option<String>,
+    /// Its name in the package (`02.jpg`, `B0SKU123.PT01.jpg`), once packaged.
+    pub entry: Option<String>,
+    /// What is worth a look although it was saved (a picture smaller than its preset asks).
+    pub notes: Vec<String>,
 }
 
 fn item_view(job: JobId, i: &ItemRecord) -> ItemView {
@@ -255,6 +259,12 @@ fn item_view(job: JobId, i: &ItemRecord) -> ItemView {
         attempts: i.attempts,
         thumbnail: thumbs::previewable(i)
             .then(|| format!("/api/v1/jobs/{job}/items/{}/thumbnail", i.index)),
+        entry: i.entry.clone(),
+        notes: i
+            .saved
+            .as_ref()
+            .map(|s| s.warnings.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -300,10 +310,33 @@ pub struct JobDetail {
     /// categories, rating, review_count, seller, variants. `null` when it said nothing.
     #[schema(value_type = Option<Object>)]
     pub facts: Option<serde_json::Value>,
+    /// The inbox file or folder the job came from, when it came from the inbox.
+    pub input: Option<String>,
+    /// What is worth a look although the job went through: the inbox input's refused lines and
+    /// rows, and each saved picture's notes (named by its entry).
+    pub notes: Vec<String>,
     pub items: Vec<ItemView>,
 }
 
-fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDetail {
+/// Where an inbox job came from, and what reading it found wrong.
+type InputNotes = Option<(String, Vec<String>)>;
+
+fn job_detail(
+    state: &AppState,
+    job: &JobRecord,
+    items: &[ItemRecord],
+    input: InputNotes,
+) -> JobDetail {
+    let (input, mut notes) = match input {
+        Some((name, report)) => (Some(name), report),
+        None => (None, Vec::new()),
+    };
+    for item in items {
+        for warning in item.saved.iter().flat_map(|s| &s.warnings) {
+            let name = item.entry.as_deref().unwrap_or(&item.url);
+            notes.push(format!("{name}: {warning}"));
+        }
+    }
     let count = |s: ItemState| items.iter().filter(|i| i.state == s).count() as u64;
     let facts = &job.product.facts;
     JobDetail {
@@ -352,6 +385,8 @@ fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDet
         facts: (!facts.is_empty())
             .then(|| serde_json::to_value(facts).ok())
             .flatten(),
+        input,
+        notes,
         items: items.iter().map(|i| item_view(job.id, i)).collect(),
     }
 }
@@ -671,8 +706,13 @@ pub async fn job_detail_handler(
     ApiPath(job): ApiPath<JobId>,
 ) -> Result<Json<JobDetail>, ApiError> {
     let s = state.clone();
-    let (record, items) = blocking(move || load_job(&s, job)).await??;
-    Ok(Json(job_detail(&state, &record, &items)))
+    let (record, items, input) = blocking(move || {
+        let (record, items) = load_job(&s, job)?;
+        let input = s.engine().journal().input_of(job)?;
+        Ok::<_, ApiError>((record, items, input))
+    })
+    .await??;
+    Ok(Json(job_detail(&state, &record, &items, input)))
 }
 
 /// Remove a job from the history. Its package stays on disk unless `delete_files=true`.
@@ -778,7 +818,8 @@ pub async fn retry_job(
     request_body = OpenRequest, security(("token" = [])),
     responses((status = 202, body = Opened), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 410, body = ErrorBody)))]
+        (status = 410, body = ErrorBody),
+        (status = 502, body = ErrorBody, description = "The desktop could not open it")))]
 pub async fn open_job(
     State(state): State<AppState>,
     ApiPath(job): ApiPath<JobId>,
@@ -804,20 +845,25 @@ pub async fn open_job(
             return Err(ApiError::new(StatusCode::GONE, "gone", message));
         }
     };
-    run_opener(&state, &path, show)
+    run_opener(&state, &path, show).await
 }
 
-fn run_opener(
+/// Opens `path` on the desktop; a desktop that cannot is an error the page shows (502: the
+/// opener, not haul, failed).
+async fn run_opener(
     state: &AppState,
     path: &Path,
     show: Show,
 ) -> Result<(StatusCode, Json<Opened>), ApiError> {
-    open::open(state.engine().config(), path, show).map_err(|e| {
-        ApiError::internal(format!(
-            "cannot ask the desktop to open {}: {e}",
-            path.display()
-        ))
-    })?;
+    open::open(state.engine().config(), path, show)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "open_failed",
+                format!("the desktop did not open {}: {e}", path.display()),
+            )
+        })?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Opened {
@@ -999,7 +1045,8 @@ pub async fn folders(State(state): State<AppState>) -> Result<Json<Folders>, Api
     params(("folder" = FolderName, Path, description = "`output` or `inbox`")),
     security(("token" = [])),
     responses((status = 202, body = Opened), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 502, body = ErrorBody, description = "The desktop could not open it")))]
 pub async fn open_folder(
     State(state): State<AppState>,
     ApiPath(folder): ApiPath<FolderName>,
@@ -1012,7 +1059,7 @@ pub async fn open_folder(
     };
     std::fs::create_dir_all(&path)
         .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", path.display())))?;
-    run_opener(&state, &path, Show::Open)
+    run_opener(&state, &path, Show::Open).await
 }
 
 /// Whether the daemon is up.
