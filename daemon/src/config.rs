@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::media::Include;
-use crate::package::naming::Naming;
+use crate::naming::Naming;
 use crate::process::preset::{self, Preset, PresetConfig, PresetError};
 
 /// haul's settings, with the defaults documented in `docs/configuration.md`.

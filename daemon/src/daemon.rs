@@ -9,7 +9,7 @@
 //! 2. open the journal, resume every unfinished job and note packages deleted from the output
 //!    folder meanwhile ([`crate::package::deleted`]);
 //! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished, and
-//!    the output folder ([`crate::package::upkeep`]: packages deleted while it runs, and
+//!    the output folder ([`crate::outputs`]: packages deleted while it runs, and
 //!    `retention_days`) — neither can stop the daemon: a failure there is logged;
 //! 4. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
 //!    logged, not fatal: the jobs matter more than the page;
@@ -155,7 +155,7 @@ pub async fn run(
         source,
     })?;
     let resumed = engine.resume_unfinished()?;
-    crate::package::upkeep::note_deleted(&engine, &crate::package::deleted::Scope::All);
+    crate::outputs::note_deleted(&engine, &crate::package::deleted::Scope::All);
     tracing::info!(
         socket = %haul_protocol::socket::socket_display(&paths),
         resumed = resumed.len(),
@@ -172,10 +172,7 @@ pub async fn run(
             }
         }
     });
-    let upkeep = tokio::spawn(crate::package::upkeep::run(
-        engine.clone(),
-        shutdown.clone(),
-    ));
+    let upkeep = tokio::spawn(crate::outputs::run(engine.clone(), shutdown.clone()));
     let status = match crate::status::start(engine.clone(), shutdown.clone()).await {
         Ok(server) => {
             tracing::info!(url = %server.url, "status page running");

@@ -43,9 +43,6 @@ use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 
 use crate::jobs::{Engine, EngineError, JobEvent, Submission};
-use crate::journal::RequestedMedia;
-use crate::media::Include;
-use crate::package::naming::Naming;
 use crate::status::StatusHandle;
 
 /// Time a client has to say `hello`.
@@ -376,44 +373,9 @@ impl Connection {
                 "the browser may not choose the output folder; set output_dir in haul's config",
             );
         }
-        let naming = match grab.options.naming.as_deref().map(str::parse::<Naming>) {
-            None => None,
-            Some(Ok(naming)) => Some(naming),
-            Some(Err(e)) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
-        };
-        let include = match grab.options.include.map(Include::try_from) {
-            None => None,
-            Some(Ok(include)) => Some(include),
-            Some(Err(e)) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
-        };
-        let page = grab.page.unwrap_or_default();
-        let submission = Submission {
-            page_url: Some(page.url).filter(|u| !u.is_empty()),
-            page_title: page.title,
-            page_html: page.html,
-            media: grab
-                .media
-                .into_iter()
-                .map(|m| RequestedMedia {
-                    url: m.url,
-                    kind: m.kind,
-                    role: None,
-                    chosen: m.chosen,
-                    code: None,
-                })
-                .collect(),
-            name: grab.options.name,
-            out_dir: grab.options.out_dir.map(Into::into),
-            package: grab.options.package,
-            preset: None,
-            // A product page's address alone is fetched all the same: the engine decides.
-            fetch_page: false,
-            // Local paths and SKUs come from the inbox only, never from a client of the socket.
-            local_files: Vec::new(),
-            naming,
-            sku: None,
-            as_given: grab.options.as_given,
-            include,
+        let submission = match Submission::from_grab(grab) {
+            Ok(submission) => submission,
+            Err(e) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
         };
         match self.engine.submit(submission) {
             Ok(job) => {

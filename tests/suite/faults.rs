@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use haul_protocol::message::{Finished, JobState, Reply, Request};
+use haul_protocol::message::{FailureKind, Finished, JobState, Reply, Request};
 use haul_protocol::socket;
 use haul_tests::ca::TestCa;
 use haul_tests::daemon::{InProcessDaemon, connect, grab_and_wait, media_grab, run_haul};
@@ -79,10 +79,7 @@ async fn a_full_output_disk_fails_the_job_and_leaves_no_partial_package() {
     assert_eq!(finished.status, JobState::Failed, "{finished:?}");
     let reason = &finished.failures[0].reason;
     assert!(reason.contains("No space left"), "{reason}");
-    assert!(
-        haul::status::explain::explain(reason).contains("free space"),
-        "{reason}"
-    );
+    assert_eq!(finished.failures[0].kind, FailureKind::DiskFull, "{reason}");
     assert_eq!(
         all_entries(&home.paths.output_dir),
         Vec::<String>::new(),
@@ -131,6 +128,7 @@ async fn a_full_data_disk_ends_the_job_visibly() {
         reason.contains("No space left") || reason.contains("full"),
         "{reason}"
     );
+    assert_eq!(finished.failures[0].kind, FailureKind::DiskFull, "{reason}");
     // The API says the same, and the daemon still answers.
     let (mut conn, _) = connect(&home.paths)
         .await
@@ -164,11 +162,13 @@ async fn a_read_only_output_folder_is_explained_as_such() {
     )
     .await;
     assert_eq!(finished.status, JobState::Failed, "{finished:?}");
-    let said = haul::status::explain::explain(&finished.failures[0].reason);
+    let failure = &finished.failures[0];
+    assert_eq!(failure.kind, FailureKind::ReadOnly, "{}", failure.reason);
+    let said = haul::failure::explain(failure.kind, &failure.reason);
     assert!(
         said.contains("read-only") && !said.contains("free space"),
         "{said} ({})",
-        finished.failures[0].reason
+        failure.reason
     );
     daemon.stop().await;
 }

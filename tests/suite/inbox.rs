@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use haul_protocol::message::FailureKind;
 use haul_tests::ca::TestCa;
 use haul_tests::daemon::{InProcessDaemon, status_jobs};
 use haul_tests::home::{TestHome, returned_from_inbox};
@@ -132,6 +133,11 @@ async fn a_url_list_saves_the_good_lines_and_reports_the_rest() {
         report.contains("missing.jpg") && report.contains("404"),
         "{report}"
     );
+    // Each failure is told by its kind's explanation, the precise reason after it.
+    for kind in [FailureKind::NotFound, FailureKind::RefusedPrivateAddress] {
+        let explained = kind.explanation().unwrap_or_default();
+        assert!(report.contains(explained), "{kind}: {report}");
+    }
     assert!(report.contains("allow_private_networks"), "{report}");
     assert!(
         report.contains("line 7") && report.contains("not a url"),

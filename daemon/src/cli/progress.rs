@@ -172,7 +172,14 @@ fn print_job(f: &Finished) {
         );
     }
     for failure in &f.failures {
-        say!("  failed: {} -- {}", failure.url, failure.reason);
+        say!("  failed: {}", failure.url);
+        // One explanation per kind (what happened, what to do), the precise reason beneath.
+        if failure.explanation.is_empty() {
+            say!("    {}", failure.reason);
+        } else {
+            say!("    {}", failure.explanation);
+            say!("    ({})", failure.reason);
+        }
     }
 }
 

@@ -26,6 +26,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use thiserror::Error;
 use url::{Host, Url};
 
+use crate::failure::FailureKind;
+
 /// A target haul will not connect to.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum Refused {
@@ -41,6 +43,24 @@ pub enum Refused {
     Scheme { url: String },
     #[error("cannot download {url}: the URL has no host")]
     NoHost { url: String },
+}
+
+impl Refused {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            Refused::PrivateAddress { .. } => FailureKind::RefusedPrivateAddress,
+            Refused::Scheme { .. } | Refused::NoHost { .. } => FailureKind::NotWebAddress,
+        }
+    }
+}
+
+/// A host name that does not resolve (the resolver's error, told apart from a refused address and
+/// from a connection that failed: a name that does not resolve now will not on a retry either).
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("could not resolve host name {host}")]
+pub struct NotResolved {
+    pub host: String,
 }
 
 /// The address rules of one configuration.
@@ -146,7 +166,7 @@ impl Resolve for AddressPolicy {
                 .await
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
             if addrs.is_empty() {
-                return Err(format!("could not resolve host name {host}").into());
+                return Err(Box::new(NotResolved { host }) as _);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })

@@ -42,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Config;
+use crate::failure::{Failed, FailureKind};
 use crate::format::{Format, SNIFF_LEN, describe_non_media};
 use client::RedirectRefused;
 use guard::{AddressPolicy, Refused};
@@ -54,6 +55,9 @@ pub enum FetchError {
     Refused(#[from] Refused),
     #[error("{url:?} is not a valid URL: {reason}")]
     BadUrl { url: String, reason: String },
+    /// The host name does not resolve: a verdict, not retried.
+    #[error("could not connect: {0}")]
+    NotResolved(String),
     #[error("could not connect: {0}")]
     Connect(String),
     #[error("the request failed: {0}")]
@@ -99,6 +103,9 @@ pub enum FetchError {
     /// The response is an HLS playlist: [`Fetcher::download`] fetches its stream instead.
     #[error("the server sent an HLS playlist")]
     IsPlaylist,
+    /// A redirect from https to plain http (`allow_https_downgrade` is off).
+    #[error("{0}")]
+    InsecureRedirect(String),
     /// Fewer bytes came than `min_rate_bytes_per_sec` asks over its window (a server that
     /// drips the file, holding a download slot).
     #[error(
@@ -113,7 +120,46 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    /// Worth another attempt?
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            FetchError::Refused(refused) => refused.kind(),
+            FetchError::BadUrl { .. } => FailureKind::NotWebAddress,
+            FetchError::NotResolved(_) => FailureKind::NameNotResolved,
+            FetchError::Connect(_) | FetchError::Request(_) => FailureKind::Unreachable,
+            FetchError::Timeout(_) => FailureKind::Timeout,
+            FetchError::Status { status, .. } => match status.as_u16() {
+                404 | 410 => FailureKind::NotFound,
+                401 | 403 => FailureKind::Forbidden,
+                429 => FailureKind::RateLimited,
+                500..=599 => FailureKind::ServerError,
+                _ => FailureKind::HttpError,
+            },
+            FetchError::Interrupted { .. }
+            | FetchError::Truncated { .. }
+            | FetchError::BadRange(_) => FailureKind::Interrupted,
+            FetchError::Redirect(_) => FailureKind::Redirects,
+            FetchError::InsecureRedirect(_) => FailureKind::InsecureRedirect,
+            FetchError::TooSlow { .. } => FailureKind::TooSlow,
+            FetchError::Deadline { .. } => FailureKind::Deadline,
+            FetchError::FileTooLarge { .. } => FailureKind::TooLarge,
+            FetchError::JobTooLarge { .. } => FailureKind::JobTooLarge,
+            FetchError::NotMedia { .. } | FetchError::IsPlaylist => FailureKind::NotMedia,
+            FetchError::Write { source, .. } => crate::failure::of_write(source),
+            FetchError::GaveUp { last, .. } => last.kind(),
+            FetchError::Hls(_) => FailureKind::Unsupported,
+            FetchError::PageNotServed(_) => FailureKind::PageWalled,
+            FetchError::Cancelled => FailureKind::Cancelled,
+        }
+    }
+
+    /// The failure to journal.
+    pub fn failed(&self) -> Failed {
+        Failed::new(self.kind(), self.to_string())
+    }
+
+    /// Worth another attempt? Never for a verdict: a name that does not resolve, a 404, a web
+    /// page instead of media.
     pub fn is_retryable(&self) -> bool {
         match self {
             FetchError::Connect(_)
@@ -746,11 +792,14 @@ fn classify(e: reqwest::Error) -> FetchError {
     if let Some(redirect) = find_source::<RedirectRefused>(&e) {
         return match redirect {
             RedirectRefused::Address(refused) => FetchError::Refused(refused.clone()),
+            RedirectRefused::Downgrade(_) => FetchError::InsecureRedirect(redirect.to_string()),
             other => FetchError::Redirect(other.to_string()),
         };
     }
     let detail = error_chain(&e);
-    if e.is_timeout() {
+    if find_source::<guard::NotResolved>(&e).is_some() {
+        FetchError::NotResolved(detail)
+    } else if e.is_timeout() {
         FetchError::Timeout(detail)
     } else if e.is_connect() {
         FetchError::Connect(detail)
@@ -864,5 +913,47 @@ mod tests {
             .is_retryable()
         );
         assert!(!FetchError::FileTooLarge { limit: 1 }.is_retryable());
+        assert!(!FetchError::NotResolved("x".into()).is_retryable());
+    }
+
+    struct Quiet;
+    impl Observer for Quiet {
+        fn started(&self, _: Option<u64>, _: Option<&str>, _: &str) {}
+        fn progress(&self, _: u64) {}
+    }
+
+    /// A name that does not resolve will not on a second try: one attempt, its own kind.
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_not_retried() {
+        let config = Config {
+            retries: 5,
+            retry_base_ms: 2_000,
+            retry_max_ms: 2_000,
+            ..Config::default()
+        };
+        let fetcher = Fetcher::new(&config).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target {
+            url: "https://no-such-host.invalid/a.jpg".into(),
+            part: dir.path().join("0.part"),
+            validator: None,
+            size: None,
+        };
+        let started = std::time::Instant::now();
+        let err = fetcher
+            .download(
+                &target,
+                &Quiet,
+                &ByteBudget::new(u64::MAX, 0),
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FetchError::NotResolved(_)), "{err:?}");
+        assert_eq!(err.kind(), FailureKind::NameNotResolved);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "it waited to retry"
+        );
     }
 }

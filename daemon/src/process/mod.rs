@@ -23,13 +23,26 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::failure::FailureKind;
 use crate::format::Format;
-use crate::journal::SavedMedia;
 pub use preset::Preset;
 pub use strip::StripOptions;
 
 /// Largest image that is cleaned in memory.
 pub const MAX_IMAGE_BYTES: u64 = 256 << 20;
+
+/// What is known about a saved (processed) file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedMedia {
+    pub content_type: String,
+    pub ext: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub sha256: String,
+    pub bytes: u64,
+    /// What the user should know about the stored file (too small for zoom, border not white…).
+    pub warnings: Vec<String>,
+}
 
 /// Processing failures.
 #[derive(Debug, Error)]
@@ -55,6 +68,20 @@ fn check_whole(data: &[u8], format: Format) -> Result<(), ProcessError> {
     match complete::damage(data, format) {
         Some(why) => Err(ProcessError::Damaged(why)),
         None => Ok(()),
+    }
+}
+
+impl ProcessError {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            ProcessError::Read { .. } => FailureKind::Internal,
+            ProcessError::Write(e) => crate::failure::of_write(e),
+            ProcessError::Strip(_) => FailureKind::Damaged,
+            ProcessError::TooLarge { .. } => FailureKind::ImageTooLarge,
+            ProcessError::Convert(e) => e.kind(),
+            ProcessError::Damaged(_) => FailureKind::Damaged,
+        }
     }
 }
 
@@ -229,7 +256,7 @@ fn copy_file(path: &Path, out: &mut dyn Write) -> Result<u64, ProcessError> {
 }
 
 /// Feeds everything written to a SHA-256 hasher.
-struct HashWriter<'a>(&'a mut Sha256);
+pub struct HashWriter<'a>(pub &'a mut Sha256);
 
 impl Write for HashWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

@@ -22,14 +22,13 @@
 //! Modules: [`access`] (one-time links, session cookies, the token), [`security`]
 //! (Host/Origin/sign-in checks and headers), [`api`] (the JSON handlers),
 //! [`sse`] (the event stream), [`thumbs`] (thumbnails, by job and item id only), [`open`]
-//! (asking the desktop to open a result), [`explain`] (failure reasons in plain words),
-//! [`openapi`] (the router and the OpenAPI document generated from the same handlers) and
+//! (asking the desktop to open a result; failures in plain words are
+//! [`crate::failure::explain`]'s, by kind), [`openapi`] (the router and the OpenAPI document generated from the same handlers) and
 //! [`page`] (the page's embedded HTML, CSS and JS).
 
 pub mod access;
 pub mod api;
 pub mod error;
-pub mod explain;
 pub mod open;
 pub mod openapi;
 pub mod page;

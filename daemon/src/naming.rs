@@ -668,7 +668,9 @@ fn split_ext(name: &str) -> (&str, &str) {
 }
 
 /// The package's base name (without extension): `<site>-<product id>-<slug>` when the product is
-/// known, else the request's name (a list file's name), else the first URL's host.
+/// known, else the request's name (a list file's name), else the product's title (after its
+/// site, unless that is the generic reader: `shopify-brass-lamp`, `brass-lamp`), else the first
+/// URL's host.
 pub fn package_base_name(
     site: Option<&str>,
     product_id: Option<&str>,
@@ -688,6 +690,11 @@ pub fn package_base_name(
         .filter(|h| h.chars().any(char::is_alphanumeric))
     {
         parts.push(hint);
+    } else if let Some(title) = title.and_then(crate::extract::slug) {
+        if let Some(site) = site.filter(|s| *s != crate::extract::GENERIC_SITE) {
+            parts.push(slug(site, 20));
+        }
+        parts.push(title);
     } else if let Some(host) = first_url
         .and_then(|u| url::Url::parse(u).ok())
         .and_then(|u| u.host_str().map(str::to_string))
@@ -1255,6 +1262,27 @@ mod tests {
             "cdn.example"
         );
         assert_eq!(package_base_name(None, None, None, None, None), "haul");
+        // A shop's page without a product id is named by its title, not a picture's host.
+        assert_eq!(
+            package_base_name(
+                Some("generic"),
+                None,
+                Some("Brass desk lamp, large"),
+                None,
+                Some("https://cdn.example/a.jpg")
+            ),
+            "brass-desk-lamp-large"
+        );
+        assert_eq!(
+            package_base_name(
+                Some("shopify"),
+                None,
+                Some("Brass desk lamp"),
+                None,
+                Some("https://cdn.example/a.jpg")
+            ),
+            "shopify-brass-desk-lamp"
+        );
     }
 
     #[test]
