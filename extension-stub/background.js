@@ -378,7 +378,10 @@ async function grab(ui, tabId, request) {
       case 'finished': {
         if (job !== null && msg.job !== job) break;
         end();
-        const reason = Array.isArray(msg.failures) && msg.failures.length ? msg.failures[0].reason : '';
+        // The first failure's explanation for its kind (what happened, what to do); the precise
+        // reason from a daemon older than failure kinds.
+        const first = Array.isArray(msg.failures) && msg.failures.length ? msg.failures[0] : null;
+        const reason = first ? first.explanation || first.reason || '' : '';
         const state = msg.status === 'complete' ? 'done' : msg.status === 'partial' ? 'partial' : 'error';
         badge(tabId, state, msg.output ? `haul: saved to ${msg.output}` : `haul: ${msg.status}`);
         notifyFinished(msg);

@@ -1,5 +1,6 @@
 //! The `haul` command line: parses flags, sets up logging and hands over to the library (the
-//! daemon is `haul::daemon::run`). Each subcommand lives in its own module under `cli/`.
+//! daemon is `haul::daemon::run`). Each subcommand lives in its own module under `cli/`; this
+//! file is the edge where a mistyped flag gets a suggestion and an error is printed once.
 
 mod cli;
 
@@ -8,11 +9,14 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => cli::terminal::exit(e),
+    };
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("haul: {e:#}");
+            eprintln!("haul: {}", cli::terminal::describe(&e));
             ExitCode::FAILURE
         }
     }

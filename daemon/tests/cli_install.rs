@@ -1,6 +1,12 @@
 //! `haul install`, `haul uninstall` and `haul doctor` as a user runs them, against a temporary
 //! HOME, XDG_CONFIG_HOME and HAUL_HOME (never the real ones).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -24,6 +24,12 @@
 //! (without `--page`: a generated page of N KiB, default 1024), `--media N` (media URLs per
 //! grab, default 40).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::io::{BufReader, BufWriter};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};

@@ -3,6 +3,12 @@
 //! pointing nowhere, so none can be started) or a scripted stand-in listening on the real socket
 //! path of a temporary `HAUL_HOME`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;

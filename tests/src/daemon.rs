@@ -76,6 +76,7 @@ impl InProcessDaemon {
             home.config(),
             home.paths.clone(),
             stop.clone(),
+            |_| {},
         ));
         wait_until_up(&home.paths, Duration::from_secs(10)).await;
         InProcessDaemon { stop, task }

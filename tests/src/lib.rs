@@ -5,15 +5,19 @@
 //!
 //! Everything listens on loopback only.
 
+pub mod axe;
 pub mod browser;
 pub mod ca;
 pub mod daemon;
+pub mod disk;
 pub mod home;
 pub mod images;
 pub mod media_server;
 #[cfg(unix)]
 pub mod process;
 pub mod status_client;
+#[cfg(unix)]
+pub mod terminal;
 pub mod zipfile;
 
 /// Polls `check` every 20 ms until it returns `Some` or `timeout` passes (deadline-based waiting,

@@ -7,8 +7,8 @@
 //! or critical violation, and every resource the extension's pages and service worker loaded is
 //! one of its own files: it makes no network request.
 //!
-//! axe-core comes from npm (`npm ci --prefix tests/axe`, as `.ci/run` does); without it the
-//! accessibility check says so and is skipped, unless `HAUL_REQUIRE_BROWSER=1`.
+//! axe-core comes from npm (`haul_tests::axe`: `.ci/run` installs it into `target/axe/`); without
+//! it the accessibility check says so and is skipped, unless `HAUL_REQUIRE_BROWSER=1`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -56,40 +56,6 @@ fn packed_extension(out: &Path) -> PathBuf {
     unpacked
 }
 
-/// axe-core's script, or `None` after saying why the check is skipped.
-fn axe_source(test: &str) -> Option<String> {
-    let path = repo()
-        .join("tests")
-        .join("axe")
-        .join("node_modules")
-        .join("axe-core")
-        .join("axe.min.js");
-    match std::fs::read_to_string(&path) {
-        Ok(source) => Some(source),
-        Err(e) => {
-            let why = format!(
-                "{} is absent ({e}); run `npm ci --prefix tests/axe`",
-                path.display()
-            );
-            if std::env::var("HAUL_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-                panic!("{test}: {why}");
-            }
-            eprintln!("{test}: accessibility check skipped — {why}");
-            None
-        }
-    }
-}
-
-/// axe-core's serious and critical violations on the open page (rule id and the first nodes).
-fn axe_violations(chrome: &mut Browser, axe: &str) -> serde_json::Value {
-    chrome.eval(&format!("{axe}\n;true"));
-    chrome.eval(
-        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations \
-         .filter(v => v.impact === 'serious' || v.impact === 'critical') \
-         .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.html)})))",
-    )
-}
-
 /// Resources the open page loaded that are not the extension's own files.
 const FOREIGN_RESOURCES: &str = "performance.getEntriesByType('resource').map(e => e.name) \
      .filter(n => !n.startsWith(location.origin + '/'))";
@@ -102,7 +68,6 @@ async fn the_packed_extension_saves_and_its_popup_opens_the_result() {
     let Some(exe) = browser::find_or_skip(test) else {
         return;
     };
-    let axe = axe_source(test);
     let ca = TestCa::new();
     // The CDN's addresses carry no port: the server is on 443 of a loopback address.
     let Some(server) = MediaServer::on_port_443_or_skip(test, &ca).await else {
@@ -237,12 +202,8 @@ async fn the_packed_extension_saves_and_its_popup_opens_the_result() {
             serde_json::json!([]),
             "the popup loads nothing from the network"
         );
-        if let Some(axe) = &axe {
-            assert_eq!(
-                axe_violations(&mut chrome, axe),
-                serde_json::json!([]),
-                "{test}: the popup's serious accessibility problems"
-            );
+        if let Some(problems) = haul_tests::axe::serious_violations(&mut chrome, "the popup") {
+            assert!(problems.is_empty(), "{test}: the popup: {problems:#?}");
         }
 
         // 3. The options page: the output folder as haul reports it.
@@ -261,11 +222,11 @@ async fn the_packed_extension_saves_and_its_popup_opens_the_result() {
             chrome.eval("document.querySelector('#output-dir').textContent")
         );
         assert_eq!(chrome.eval(FOREIGN_RESOURCES), serde_json::json!([]));
-        if let Some(axe) = &axe {
-            assert_eq!(
-                axe_violations(&mut chrome, axe),
-                serde_json::json!([]),
-                "{test}: the options page's serious accessibility problems"
+        if let Some(problems) = haul_tests::axe::serious_violations(&mut chrome, "the options page")
+        {
+            assert!(
+                problems.is_empty(),
+                "{test}: the options page: {problems:#?}"
             );
         }
 

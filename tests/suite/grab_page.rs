@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use haul::extract::{self, Extraction};
 use haul::media::{MediaKind, Role};
-use haul::package::naming;
+use haul::naming;
 use haul_protocol::message::{Grab, GrabOptions, JobState, MediaRef, Page};
 use haul_tests::ca::TestCa;
 use haul_tests::daemon::{InProcessDaemon, grab_and_wait, run_haul};
@@ -399,6 +399,13 @@ async fn a_browser_grab_saves_the_page_product_and_names_for_seller_central() {
     let left_out = manifest["left_out"].as_array().unwrap();
     let expected = e.count(Role::Video) + e.count(Role::Description) + e.count(Role::Review);
     assert_eq!(left_out.len(), expected, "{left_out:?}");
+    // What the job reports is what the ZIP holds: files in it, and files left out by the naming.
+    assert_eq!(
+        finished.saved as usize,
+        manifest["files"].as_array().unwrap().len(),
+        "{finished:?}"
+    );
+    assert_eq!(finished.left_out as usize, left_out.len(), "{finished:?}");
     let notes = manifest["notes"].to_string();
     assert!(notes.contains("videos"), "{notes}");
     daemon.stop().await;

@@ -10,9 +10,12 @@ mod extension;
 #[cfg(unix)]
 mod extension_app;
 mod extension_icons;
+#[cfg(target_os = "linux")]
+mod faults;
 mod grab;
 mod grab_page;
 mod hls;
+mod hostile;
 mod inbox;
 mod ipc;
 #[cfg(unix)]
@@ -21,8 +24,11 @@ mod output_folder;
 #[cfg(unix)]
 mod package;
 mod privacy;
+mod privacy_capture;
 mod protocol_doc;
 mod restart;
 mod status_api;
 mod status_page;
 mod status_security;
+#[cfg(unix)]
+mod terminal;

@@ -207,10 +207,24 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
     );
     browser.screenshot(&shots.join("partial-1280.png"));
 
-    // "Try again" on the failed file: the server has it now.
+    // "Try again" on the failed file: the server has it now. The ended job's saved files are
+    // folded; opened, all three show.
     browser.click(".item[data-state=failed] .act-item-retry");
+    assert!(
+        browser
+            .wait_until(&format!("{JOB_STATE} === 'complete'"), WAIT)
+            .is_some()
+    );
+    let folded = browser.eval(
+        "document.querySelector('.job .items').hidden && document.querySelector('.job .attention-items').hidden",
+    );
+    assert_eq!(
+        folded, true,
+        "nothing needs attention, the saved files are folded"
+    );
+    browser.click(".job .act-toggle");
     let done = browser.wait_until(
-        &format!("{JOB_STATE} === 'complete' && {THUMBS_LOADED} === 3"),
+        &format!("!document.querySelector('.job .items').hidden && {THUMBS_LOADED} === 3"),
         WAIT,
     );
     assert!(
@@ -473,4 +487,231 @@ async fn the_page_shows_what_a_product_costs_and_exports_jobs() {
         "the page ran without errors: {errors:#?}"
     );
     assert!(daemon.terminate());
+}
+
+/// The desktop and phone sizes every state of the page is looked at in.
+const WIDTHS: [(u32, u32, bool); 2] = [(1280, 800, false), (390, 844, true)];
+
+/// JavaScript: no horizontal scrolling.
+const FITS: &str = "document.documentElement.scrollWidth <= window.innerWidth";
+
+/// JavaScript: the first job's title has most of its card's width (not a column of syllables
+/// beside the badge).
+const TITLE_HAS_ROOM: &str = "(() => { const job = document.querySelector('.job'); \
+    const label = job.querySelector('.label'); const style = getComputedStyle(job); \
+    const inner = job.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight); \
+    return label.getBoundingClientRect().width >= 0.6 * inner; })()";
+
+/// Looks at the page as it is now at each width: scrolled to the top, it fits, `check` (a
+/// JavaScript expression) holds, axe-core finds no serious violation; a screenshot
+/// `<state>-<width>.png` is kept in `shots`.
+fn look(browser: &mut Browser, shots: &std::path::Path, state: &str, check: &str) {
+    for (width, height, mobile) in WIDTHS {
+        browser.set_viewport(width, height, mobile);
+        browser.eval("window.scrollTo(0, 0); true");
+        let held = browser
+            .wait_until(&format!("({FITS}) && ({check})"), Duration::from_secs(10))
+            .is_some();
+        browser.screenshot(&shots.join(format!("{state}-{width}.png")));
+        assert!(
+            held,
+            "{state} at {width} px (see its screenshot): fits {} · {check} {}",
+            browser.eval(FITS),
+            browser.eval(check)
+        );
+        if let Some(violations) = haul_tests::axe::serious_violations(browser, "the status page") {
+            assert!(
+                violations.is_empty(),
+                "{state} at {width} px: {violations:#?}"
+            );
+        }
+    }
+    browser.set_viewport(1280, 800, false);
+}
+
+/// What needs attention comes first, at desktop and phone width, in every state — empty,
+/// running, failed, a seller's folder: a running product is titled by its name as soon as its
+/// page is read; a failed file is on the first screen above the saved files, which fold when
+/// the job ends; a seller folder's job shows what its `skus.csv` refused and which photo is too
+/// small, and each picture's SKU and slot; a desktop that cannot open a package says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_puts_what_needs_attention_first_at_desktop_and_phone_width() {
+    let Some(mut browser) = Browser::launch_or_skip("status_page attention") else {
+        return;
+    };
+    let shots = target_dir().join("status-page");
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(
+        &ca,
+        &format!(
+            "status_port = {}\nopen_command = [\"false\"]\ninbox_settle_ms = 200\n",
+            free_port()
+        ),
+    );
+    let daemon = DaemonProcess::start(&home).await;
+    let api = StatusClient::of(&home).await;
+    browser.open(&one_time_link(&home).await, 1280, 800);
+
+    // Empty: how to start, the form to save links above the list.
+    assert!(
+        browser
+            .wait_until("!document.getElementById('empty').hidden", WAIT)
+            .is_some()
+    );
+    let form_first = "document.querySelector('.add').getBoundingClientRect().top \
+        < document.getElementById('jobs-title').getBoundingClientRect().top";
+    look(&mut browser, &shots, "empty", form_first);
+
+    // Running: a product page's job is titled by the product as soon as its page is read.
+    let lamp = "Brass desk lamp with a linen shade and a dimmer, large";
+    let slow: Vec<String> = (0..3)
+        .map(|i| {
+            let path = format!("/shop/lamp-{i}.jpg");
+            let body = images::jpeg_with_metadata(640, 480, 20 + i);
+            server.add(
+                &path,
+                Route::ok(body.clone(), "image/jpeg").with(Behavior::Slow {
+                    chunk: body.len() / 20,
+                    every: Duration::from_millis(150),
+                }),
+            );
+            server.url(&path)
+        })
+        .collect();
+    let images_json = serde_json::to_string(&slow).unwrap();
+    let page = format!(
+        r#"<!doctype html><html lang="en"><head><title>lamp-page.html</title>
+        <script type="application/ld+json">{{"@context":"https://schema.org","@type":"Product",
+          "name":"{lamp}","image":{images_json}}}</script></head>
+        <body><h1>{lamp}</h1><img src="{first}" alt=""></body></html>"#,
+        first = slow[0]
+    );
+    let running = api
+        .create_job(serde_json::json!({"page": {"url": "https://shop.test/p/lamp", "html": page}}))
+        .await;
+    let titled = browser.wait_until(
+        &format!(
+            "{JOB_STATE} === 'running' && document.querySelector('.job .label').textContent === {}",
+            serde_json::to_string(lamp).unwrap()
+        ),
+        WAIT,
+    );
+    assert!(
+        titled.is_some(),
+        "the running job is titled by its product: {}",
+        browser.eval("document.querySelector('.job .label')?.textContent ?? ''")
+    );
+    look(&mut browser, &shots, "running", TITLE_HAS_ROOM);
+    api.wait_until_ended(running, WAIT).await;
+
+    // Failed: one missing picture among 24 saved ones is on the first screen, at both widths.
+    let mut urls: Vec<String> = (0..24u8)
+        .map(|i| {
+            let path = format!("/shop/chair-{i}.jpg");
+            server.add(
+                &path,
+                Route::ok(images::jpeg_with_metadata(400, 300, 40 + i), "image/jpeg"),
+            );
+            server.url(&path)
+        })
+        .collect();
+    urls.push(server.url("/shop/chair-missing.jpg"));
+    let chair = api
+        .create_job(serde_json::json!({
+            "urls": urls, "name": "Garden chair in weatherproof teak, set of two with cushions"
+        }))
+        .await;
+    api.wait_until_ended(chair, WAIT).await;
+    let failed_first = "(() => { const f = document.querySelector('.job .attention-items .item[data-state=failed] .item-reason'); \
+        return !!f && f.getBoundingClientRect().bottom <= window.innerHeight \
+          && document.querySelector('.job .items').hidden; })()";
+    assert!(
+        browser
+            .wait_until(&format!("{JOB_STATE} === 'partial'"), WAIT)
+            .is_some()
+    );
+    look(
+        &mut browser,
+        &shots,
+        "failed",
+        &format!("({failed_first}) && ({TITLE_HAS_ROOM})"),
+    );
+    // The saved pictures are one click away.
+    browser.click(".job .act-toggle");
+    assert!(
+        browser
+            .wait_until(&format!("{THUMBS_LOADED} >= 24"), WAIT)
+            .is_some(),
+        "the folded thumbnails open"
+    );
+    // The desktop cannot open the package here (open_command is `false`): the page says so.
+    browser.click(".job .act-open");
+    let said = browser.wait_until(
+        "!document.getElementById('toast').hidden && document.getElementById('toast').textContent.includes('did not open')",
+        Duration::from_secs(10),
+    );
+    assert!(
+        said.is_some(),
+        "a failed Open is shown: {}",
+        browser.eval("document.getElementById('toast').textContent")
+    );
+
+    // A seller's folder: one refused row, a photo not listed, a photo too small for Amazon.
+    let staging = tempfile::tempdir_in(home.root()).unwrap();
+    let folder = staging.path().join("lamp-photos");
+    std::fs::create_dir(&folder).unwrap();
+    for (name, size, seed) in [
+        ("front.jpg", 1200, 61),
+        ("side.jpg", 600, 62),
+        ("back.jpg", 1100, 63),
+        ("unlisted.jpg", 1100, 64),
+    ] {
+        std::fs::write(
+            folder.join(name),
+            images::jpeg_with_metadata(size, size, seed),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        folder.join("skus.csv"),
+        "file,sku,slot\nfront.jpg,B0SELLER1,MAIN\nside.jpg,B0SELLER1,PT01\nback.jpg,not a sku!,PT02\n",
+    )
+    .unwrap();
+    let inbox = home.config().inbox_dir(&home.paths);
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::rename(&folder, inbox.join("lamp-photos")).unwrap();
+    let noted = browser.wait_until(
+        "(() => { const n = document.querySelector('.job .job-notes'); \
+           return n && !n.hidden && document.querySelector('.job').dataset.state !== 'running' \
+             && n.textContent.includes('lamp-photos') && n.textContent.includes('unlisted.jpg: not listed in skus.csv') \
+             && n.textContent.includes('back.jpg: left out, because its row in skus.csv (line 4)') \
+             && n.textContent.includes('line 4') && n.textContent.includes('1000'); })()",
+        WAIT,
+    );
+    assert!(
+        noted.is_some(),
+        "the seller folder's notes are on its card: {}",
+        browser.eval("document.querySelector('.job .job-notes')?.innerText ?? ''")
+    );
+    browser.click(".job .act-toggle");
+    let entries = browser.wait_until(
+        "(() => { const e = [...document.querySelectorAll('.job:first-child .item-entry')].map((p) => p.textContent); \
+           return e.includes('B0SELLER1.MAIN.jpg') && e.includes('B0SELLER1.PT01.jpg') ? e : null; })()",
+        WAIT,
+    );
+    assert!(
+        entries.is_some(),
+        "each picture shows its SKU and slot: {}",
+        browser.eval("[...document.querySelectorAll('.job:first-child .item-entry')].map((p) => p.textContent)")
+    );
+    look(&mut browser, &shots, "seller-folder", TITLE_HAS_ROOM);
+
+    let errors = browser.page_errors();
+    assert!(
+        errors.is_empty(),
+        "the page ran without errors: {errors:#?}"
+    );
+    assert!(daemon.terminate());
+    eprintln!("status page screenshots: {}", shots.display());
 }

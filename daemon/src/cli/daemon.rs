@@ -1,5 +1,6 @@
 //! `haul daemon`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
@@ -13,15 +14,22 @@ pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
-    super::init_logging("info", Some(ctx.paths.log_dir().join("daemon.log")))?;
+    let log = ctx.paths.log_dir().join("daemon.log");
+    // The terminal gets the greeting and what goes wrong; the log file keeps every step.
+    super::terminal::init_logging("warn", Some((log.clone(), "info")))?;
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         tokio::spawn(stop_on_signal(shutdown.clone()));
-        let listed = tokio::spawn(list_when_up(ctx.paths.clone(), shutdown.clone()));
-        let result = haul::daemon::run(config, ctx.paths.clone(), shutdown.clone()).await;
-        shutdown.cancel();
-        if let Ok(Some(file)) = listed.await {
+        let mut listed = None;
+        let result = haul::daemon::run(config, ctx.paths.clone(), shutdown, |ready| {
+            for line in greeting(ready, &log) {
+                say!("{line}");
+            }
+            listed = list(&ctx.paths, ready);
+        })
+        .await;
+        if let Some(file) = listed {
             haul_protocol::user::unregister(&file, std::process::id());
         }
         result
@@ -29,48 +37,51 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Lists this daemon in the per-user registry ([`haul_protocol::user`]) once its socket answers
-/// with this process's pid — a second daemon of the same home, which exits for want of the lock,
-/// never overwrites the running one's entry. Returns the entry file to remove at the end.
-async fn list_when_up(
-    paths: haul_protocol::paths::Paths,
-    shutdown: CancellationToken,
-) -> Option<std::path::PathBuf> {
-    use haul_protocol::message::{ClientInfo, ClientKind};
+/// Lists this daemon in the per-user registry ([`haul_protocol::user`]) once it serves (so it
+/// holds the lock: a second daemon of the same home never gets here), for the native host,
+/// `haul status` and `haul doctor` of another home to find. Returns the entry to remove at the
+/// end.
+fn list(paths: &haul_protocol::paths::Paths, ready: &haul::daemon::Ready) -> Option<PathBuf> {
     let registry = haul_protocol::user::registry_dir()?;
-    let pid = std::process::id();
-    for _ in 0..600 {
-        let client = ClientInfo {
-            kind: ClientKind::Cli,
-            caller: Some("haul daemon (registry)".into()),
-        };
-        let greeted = haul_protocol::socket::connect_and_greet(
-            &paths,
-            client,
-            std::time::Duration::from_secs(2),
-        )
-        .await;
-        match greeted {
-            Ok((_, hello)) if hello.pid == Some(pid) => {
-                let entry = haul_protocol::user::DaemonEntry::new(&paths, pid, hello.status_url);
-                return match haul_protocol::user::register(&registry, &entry) {
-                    Ok(file) => Some(file),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot list this daemon for other haul programs");
-                        None
-                    }
-                };
-            }
-            // Another daemon answers for this home: this one is about to exit.
-            Ok(_) => return None,
-            Err(_) => {}
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return None,
-            _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+    let entry =
+        haul_protocol::user::DaemonEntry::new(paths, std::process::id(), ready.status_url.clone());
+    match haul_protocol::user::register(&registry, &entry) {
+        Ok(file) => Some(file),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list this daemon for other haul programs");
+            None
         }
     }
-    None
+}
+
+/// What a person starting `haul daemon` needs to know: that it runs, where files go, where to
+/// drop lists, which page to open, and how to stop it.
+fn greeting(ready: &haul::daemon::Ready, log: &Path) -> Vec<String> {
+    let mut lines = vec![
+        format!("haul {} is running.", haul_protocol::VERSION),
+        format!("  Saves to      {}", ready.output_dir.display()),
+        format!(
+            "  Inbox         {}  (drop URL lists, spreadsheets, saved pages or seller folders here)",
+            ready.inbox_dir.display()
+        ),
+    ];
+    lines.push(match &ready.status_url {
+        Some(url) => format!("  Status page   {url}  (open it signed in: haul status --open)"),
+        None => format!("  Status page   not available (see {})", log.display()),
+    });
+    if ready.resumed > 0 {
+        lines.push(format!(
+            "  Resumed       {} unfinished job(s)",
+            ready.resumed
+        ));
+    }
+    lines.push(format!("  Log           {}", log.display()));
+    lines.push(
+        "Press the Save with haul button on a product page, or run haul grab. Stop with Ctrl-C; \
+         unfinished jobs resume on the next start."
+            .to_string(),
+    );
+    lines
 }
 
 /// Cancels `shutdown` on SIGINT or SIGTERM (Ctrl-C / Ctrl-Break on Windows).

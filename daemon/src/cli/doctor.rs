@@ -65,10 +65,10 @@ pub fn run(args: Args, ctx: &super::Context) -> anyhow::Result<ExitCode> {
         .filter(|f| f.severity == Severity::Problem)
         .count();
     if problems == 0 {
-        println!("No problems found.");
+        say!("No problems found.");
         Ok(ExitCode::SUCCESS)
     } else {
-        println!(
+        say!(
             "{problems} problem{} found.",
             if problems == 1 { "" } else { "s" }
         );
@@ -82,9 +82,9 @@ fn print_finding(f: &Finding) {
         Severity::Note => "note",
         Severity::Problem => "PROBLEM",
     };
-    println!("{tag:<8} {}: {}", f.subject, f.detail);
+    say!("{tag:<8} {}: {}", f.subject, f.detail);
     for says in &f.browser_says {
-        println!("         the extension shows: \"{says}\"");
+        say!("         the extension shows: \"{says}\"");
     }
     if let Some(fix) = &f.fix {
         let lead = if f.severity == Severity::Problem {
@@ -92,6 +92,6 @@ fn print_finding(f: &Finding) {
         } else {
             "hint"
         };
-        println!("         {lead}: {fix}");
+        say!("         {lead}: {fix}");
     }
 }

@@ -103,7 +103,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let path = super::absolute(path.to_path_buf())?;
             save(&path, &bytes)?;
-            println!("{}", summary(rows, format, &path));
+            say!("{}", summary(rows, format, &path));
         }
         None => {
             let dir = ctx.config()?.output_dir(&ctx.paths);
@@ -117,7 +117,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             let (base, ext) = name.rsplit_once('.').unwrap_or((name.as_str(), ""));
             let path = haul::package::free_target(&dir, base, &format!(".{ext}"))?;
             save(&path, &bytes)?;
-            println!("{}", summary(rows, format, &path));
+            say!("{}", summary(rows, format, &path));
         }
     }
     Ok(ExitCode::SUCCESS)

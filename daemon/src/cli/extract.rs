@@ -46,7 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         human(&found)
     };
-    print!("{out}");
+    super::terminal::say_raw(&out);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -69,9 +69,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let report = install(&env, &opts)?;
 
-    println!("haul install: native host {}", opts.host_path.display());
+    say!("haul install: native host {}", opts.host_path.display());
     super::print_changes(&report.changes);
-    println!(
+    say!(
         "Allowed: {}",
         report
             .allowed_origins
@@ -82,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .join(", ")
     );
     if !report.absent.is_empty() {
-        println!(
+        say!(
             "Not installed here (add one later with `haul install --browser NAME`): {}",
             report
                 .absent
@@ -93,9 +93,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     if report.changed() {
-        println!("Recorded in {}.", report.record_file.display());
+        say!("Recorded in {}.", report.record_file.display());
     } else {
-        println!("Nothing to change: haul is already installed this way.");
+        say!("Nothing to change: haul is already installed this way.");
     }
     let autostart_created = opts.autostart
         && report
@@ -104,18 +104,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .any(|c| c.action == Action::Created && c.what.contains("haul daemon"));
     if autostart_created {
         match env.os {
-            Os::Linux => println!(
+            Os::Linux => say!(
                 "The daemon starts at your next login; to start it now: systemctl --user daemon-reload && systemctl --user start haul.service"
             ),
-            Os::Macos => println!(
+            Os::Macos => say!(
                 "The daemon starts at your next login; to start it now: launchctl load ~/Library/LaunchAgents/haul.daemon.plist"
             ),
-            Os::Windows => println!("The daemon starts at your next login."),
+            Os::Windows => say!("The daemon starts at your next login."),
         }
     }
-    println!("Next:");
+    say!("Next:");
     for line in NEXT_STEPS {
-        println!("  {line}");
+        say!("  {line}");
     }
     Ok(ExitCode::SUCCESS)
 }

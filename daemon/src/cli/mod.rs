@@ -1,6 +1,14 @@
 //! Subcommands. Each module has an `Args` (clap) and a `run`; this one parses the common flags,
 //! finds the paths and sets up logging.
 
+/// `println!` for a command's output, ending quietly when the reader has gone away
+/// ([`terminal::say`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::terminal::say(format_args!($($arg)*))
+    };
+}
+
 mod daemon;
 mod doctor;
 mod export;
@@ -9,6 +17,7 @@ mod grab;
 mod install;
 mod progress;
 mod status;
+pub mod terminal;
 mod uninstall;
 
 use std::path::PathBuf;
@@ -17,7 +26,6 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use haul_protocol::paths::Paths;
-use tracing_subscriber::EnvFilter;
 
 /// haul saves every photo and video of a marketplace product (Amazon, AliExpress, Alibaba, …) to
 /// your own disk — no account, no cloud, no tracking.
@@ -92,8 +100,6 @@ fn absolute(path: PathBuf) -> anyhow::Result<PathBuf> {
         .join(path))
 }
 
-/// Logs to stderr at `default_level` (overridden by `HAUL_LOG`, e.g. `HAUL_LOG=debug`), and
-/// also to `file` when given.
 /// Prints what `haul install` / `haul uninstall` did, one aligned line a change.
 fn print_changes(changes: &[haul::install::Change]) {
     let width = changes.iter().map(|c| c.what.len()).max().unwrap_or(0);
@@ -102,46 +108,13 @@ fn print_changes(changes: &[haul::install::Change]) {
             haul::install::Action::Kept => "  (changed since haul wrote it: left in place)",
             _ => "",
         };
-        println!(
+        say!(
             "  {:<12} {:<width$}  {}{why}",
             c.action.as_str(),
             c.what,
             c.target
         );
     }
-}
-
-pub fn init_logging(default_level: &str, file: Option<PathBuf>) -> anyhow::Result<()> {
-    use tracing_subscriber::Layer;
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    let filter =
-        || EnvFilter::try_from_env("HAUL_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_filter(filter());
-    let file_layer = match file {
-        Some(path) => {
-            // The log names every page and file saved: private to the user, like its folder.
-            if let Some(dir) = path.parent() {
-                haul_protocol::private::create_dir(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-            let file = haul_protocol::private::append(&path)
-                .with_context(|| format!("cannot open the log file {}", path.display()))?;
-            let layer = tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(file));
-            Some(layer.with_filter(filter()))
-        }
-        None => None,
-    };
-    tracing_subscriber::registry()
-        .with(stderr)
-        .with(file_layer)
-        .try_init()
-        .context("cannot set up logging")?;
-    Ok(())
 }
 
 /// A multi-threaded tokio runtime for a subcommand.

@@ -1,6 +1,7 @@
-//! What `haul grab` shows while it works: a total bar (files and bytes) and a bar per file being
-//! downloaded (indicatif; drawn only when stderr is a terminal), then a summary of where each
-//! result is and what failed — or, with `--json`, one JSON document for scripts.
+//! What `haul grab` shows while it works: one overall bar (files, bytes and the time left) above
+//! a bar per file being downloaded, named by its place in the product (`#3 gallery`, `#7 variant
+//! · Red`) — indicatif, drawn only when stderr is a terminal — then a summary of where each
+//! result is and what failed, or, with `--json`, one JSON document for scripts.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -15,7 +16,8 @@ pub struct Reporter {
     json: bool,
     multi: MultiProgress,
     total: ProgressBar,
-    jobs: HashMap<JobId, (u64, u64, u64)>,
+    /// Per job: items done, items, bytes, bytes expected (when every size is known).
+    jobs: HashMap<JobId, (u64, u64, u64, Option<u64>)>,
     files: HashMap<(JobId, u32), ProgressBar>,
     finished: Vec<Finished>,
 }
@@ -29,10 +31,8 @@ impl Reporter {
         };
         let multi = MultiProgress::with_draw_target(target);
         let total = multi.add(ProgressBar::new(0));
-        total.set_style(
-            ProgressStyle::with_template("{spinner} {pos}/{len} files  {msg}  [{elapsed_precise}]")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        total.set_style(style("{spinner} {msg}"));
+        total.set_message("reading the product page…");
         total.enable_steady_tick(Duration::from_millis(120));
         Reporter {
             json,
@@ -45,30 +45,17 @@ impl Reporter {
     }
 
     pub fn progress(&mut self, p: &Progress) {
-        self.jobs.insert(p.job, (p.done, p.total, p.bytes));
-        let (done, total, bytes) = self
-            .jobs
-            .values()
-            .fold((0, 0, 0), |(d, t, b), (jd, jt, jb)| {
-                (d + jd, t + jt, b + jb)
-            });
-        self.total.set_length(total);
-        self.total.set_position(done);
-        self.total
-            .set_message(indicatif::HumanBytes(bytes).to_string());
+        self.jobs
+            .insert(p.job, (p.done, p.total, p.bytes, p.bytes_total));
+        self.show_total();
         let Some(item) = &p.item else { return };
         let key = (p.job, item.index);
         match item.state {
             ItemState::Downloading => {
                 let bar = self.files.entry(key).or_insert_with(|| {
                     let bar = self.multi.add(ProgressBar::new(item.size.unwrap_or(0)));
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "  {bar:30} {bytes:>10}/{total_bytes:<10} {msg}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                    );
-                    bar.set_message(short_name(&item.url));
+                    bar.set_style(style("  {bar:30} {bytes:>10}/{total_bytes:<10} {msg}"));
+                    bar.set_message(item.place.clone().unwrap_or_else(|| short_name(&item.url)));
                     bar
                 });
                 if let Some(size) = item.size {
@@ -83,6 +70,39 @@ impl Reporter {
                 }
             }
             ItemState::Pending | ItemState::Downloaded => {}
+        }
+    }
+
+    /// The overall bar: by bytes with the time left once every file's size is known, by files
+    /// (with the bytes so far) before that.
+    fn show_total(&self) {
+        let (done, total, bytes, bytes_total) =
+            self.jobs
+                .values()
+                .fold((0, 0, 0, Some(0)), |(d, t, b, bt), (jd, jt, jb, jbt)| {
+                    (d + jd, t + jt, b + jb, bt.zip(*jbt).map(|(x, y)| x + y))
+                });
+        if total == 0 {
+            return;
+        }
+        let files = format!("{done}/{total} files");
+        match bytes_total {
+            Some(bytes_total) if bytes_total > 0 => {
+                self.total.set_style(style(
+                    "{spinner} {bar:30} {bytes}/{total_bytes}  {msg}  {eta} left",
+                ));
+                self.total.set_length(bytes_total);
+                self.total.set_position(bytes.min(bytes_total));
+                self.total.set_message(files);
+            }
+            _ => {
+                self.total
+                    .set_style(style("{spinner} {bar:30} {msg}  {eta} left"));
+                self.total.set_length(total);
+                self.total.set_position(done);
+                self.total
+                    .set_message(format!("{files}  {}", indicatif::HumanBytes(bytes)));
+            }
         }
     }
 
@@ -105,10 +125,12 @@ impl Reporter {
             bar.finish_and_clear();
         }
         self.finished.sort_by_key(|f| f.job);
-        let all_complete = self.finished.iter().all(|f| f.status == JobState::Complete);
+        // No job reported at all is no success: nothing was saved.
+        let all_complete = !self.finished.is_empty()
+            && self.finished.iter().all(|f| f.status == JobState::Complete);
         if self.json {
             let doc = serde_json::json!({ "jobs": self.finished });
-            println!("{doc}");
+            say!("{doc}");
         } else {
             for f in &self.finished {
                 print_job(f);
@@ -123,19 +145,50 @@ impl Reporter {
 }
 
 fn print_job(f: &Finished) {
-    let output = f.output.as_deref().unwrap_or("(nothing written)");
+    let outputs = if f.outputs.is_empty() {
+        f.output.iter().cloned().collect()
+    } else {
+        f.outputs.clone()
+    };
+    let output = if outputs.is_empty() {
+        "(nothing written)".to_string()
+    } else {
+        outputs.join("\n   and ")
+    };
     match f.status {
-        JobState::Complete => println!("saved {} file(s) -> {output}", f.saved),
-        JobState::Partial => println!("saved {} of {} file(s) -> {output}", f.saved, f.total),
-        JobState::Cancelled => println!("job {} was cancelled; saved nothing", f.job),
-        _ => println!("job {} failed: saved nothing", f.job),
+        JobState::Complete => say!("saved {} file(s) -> {output}", f.saved),
+        JobState::Partial => say!(
+            "saved {} of {} file(s) -> {output}",
+            f.saved,
+            f.total - f.left_out
+        ),
+        JobState::Cancelled => say!("job {} was cancelled; saved nothing", f.job),
+        _ => say!("job {} failed: saved nothing", f.job),
+    }
+    if f.left_out > 0 {
+        say!(
+            "  {} more file(s) saved but left out by the naming scheme (listed in the manifest's left_out)",
+            f.left_out
+        );
     }
     for failure in &f.failures {
-        println!("  failed: {} -- {}", failure.url, failure.reason);
+        say!("  failed: {}", failure.url);
+        // One explanation per kind (what happened, what to do), the precise reason beneath.
+        if failure.explanation.is_empty() {
+            say!("    {}", failure.reason);
+        } else {
+            say!("    {}", failure.explanation);
+            say!("    ({})", failure.reason);
+        }
     }
 }
 
-/// The last path segment of a URL, for a bar's label.
+/// A bar style from a constant template.
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// The last path segment of a URL, for a bar's label when the daemon names no place.
 fn short_name(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     let name = path.rsplit('/').find(|s| !s.is_empty()).unwrap_or(path);

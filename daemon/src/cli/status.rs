@@ -38,7 +38,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     if args.open || args.link {
         let url = runtime.block_on(one_time_link(ctx))?;
         if args.link {
-            println!("{url}");
+            say!("{url}");
             return Ok(ExitCode::SUCCESS);
         }
         let argv = haul::status::open::command_for_link(&config, &url);
@@ -54,7 +54,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                     argv[0]
                 )
             })?;
-        println!("opening haul's status page in your browser");
+        say!("opening haul's status page in your browser");
         return Ok(ExitCode::SUCCESS);
     }
     let client = ClientInfo {
@@ -100,36 +100,39 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             "api_token_file": ctx.paths.api_token_file(),
             "jobs": jobs,
         });
-        println!("{doc:#}");
+        say!("{doc:#}");
         return Ok(ExitCode::SUCCESS);
     }
     match &hello {
-        Some(h) => println!(
+        Some(h) => say!(
             "daemon:  running (pid {}, version {})",
             h.pid.map_or("?".into(), |p| p.to_string()),
             h.version
         ),
-        None => println!("daemon:  not running (start it with `haul daemon`)"),
+        None => say!("daemon:  not running (start it with `haul daemon`)"),
     }
     if let Some(url) = hello.as_ref().and_then(|h| h.status_url.as_deref()) {
-        println!("status:  {url} (open it with `haul status --open`)");
+        say!("status:  {url} (open it with `haul status --open`)");
     }
     for other in &others {
-        println!(
+        say!(
             "another: {} (its jobs are not listed here; `haul doctor` says what to do)",
             haul_protocol::user::describe_other(other)
         );
     }
-    println!("output:  {}", output_dir.display());
-    println!("inbox:   {}", inbox_dir.display());
-    println!("data:    {}", ctx.paths.data_dir.display());
+    say!("output:  {}", output_dir.display());
+    say!("inbox:   {}", inbox_dir.display());
+    say!("data:    {}", ctx.paths.data_dir.display());
     if jobs.is_empty() {
-        println!("\nno jobs yet: run `haul grab URL…` or press the haul button on a product page");
+        say!("\nno jobs yet: run `haul grab URL…` or press the haul button on a product page");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    say!(
         "\n{:>5}  {:<10} {:>9}  {:<40}  result",
-        "job", "state", "files", "what"
+        "job",
+        "state",
+        "files",
+        "what"
     );
     for j in &jobs {
         let files = if j.failed > 0 {
@@ -143,7 +146,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
             (Some(output), None) => output.clone(),
             (None, _) => "-".to_string(),
         };
-        println!(
+        say!(
             "{:>5}  {:<10} {:>9}  {:<40}  {}",
             j.job,
             j.state.as_str(),

@@ -25,16 +25,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let report = uninstall(&env, &args.browsers, &user_data_dirs)?;
     if report.nothing_recorded {
-        println!(
+        say!(
             "Nothing to remove: haul install has not written anything for this user (no {}).",
             report.record_file.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("haul uninstall:");
+    say!("haul uninstall:");
     super::print_changes(&report.changes);
     if report.changes.is_empty() {
-        println!("  nothing recorded for those browsers or profiles");
+        say!("  nothing recorded for those browsers or profiles");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -40,11 +40,13 @@ pub const MAX_MATCHES: usize = 5_000;
 
 /// Compiles a regex written in this crate's source. Panics only on a typo in a constant pattern,
 /// which every extractor's tests exercise.
+#[expect(clippy::expect_used, reason = "a constant pattern, not outside data")]
 pub(crate) fn regex(pattern: &'static str) -> Regex {
     Regex::new(pattern).expect("constant regex pattern is valid")
 }
 
-/// Compiles a CSS selector written in this crate's source (see [`regex`]).
+/// Compiles a CSS selector written in this crate's source (see [`regex()`]).
+#[expect(clippy::expect_used, reason = "a constant selector, not outside data")]
 pub(crate) fn selector(css: &'static str) -> Selector {
     Selector::parse(css).expect("constant CSS selector is valid")
 }
@@ -163,6 +165,7 @@ fn charset_in(text: &str) -> Option<&str> {
 /// The encoding the first `<meta>` tag naming a charset declares, within
 /// [`CHARSET_SCAN_BYTES`].
 fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+    #[expect(clippy::expect_used, reason = "a constant pattern, not outside data")]
     static META: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
         regex::bytes::Regex::new(r#"(?i-u)<meta\s[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.+-]+)"#)
             .expect("constant regex pattern is valid")

@@ -10,7 +10,7 @@
 //!    a restart neither loses it nor takes it twice.
 //! 3. **Read.** Its lines, rows or images become grabs ([`input`]); what cannot be used (a bad row,
 //!    a line that is not a URL) is noted for the report and the rest goes on. Nothing is read
-//!    through a link, symbolic or hard ([`own_file`]): a link is refused, and the report says so.
+//!    through a link, symbolic or hard ([`crate::own_file`]): a link is refused, and the report says so.
 //! 4. **Submit.** Every grab of the input is journaled in one transaction, together with the
 //!    input's list of jobs; the engine runs them like any other grab (they show in `haul status`).
 //! 5. **Return.** When every job has ended, the input moves to `done/` — or to `failed/` when
@@ -21,13 +21,8 @@
 //! On start, inputs left in `processing/` are continued first; files that arrived while the
 //! daemon was down are simply in the inbox and are taken by the first scan.
 
-mod input;
 mod outcome;
-pub mod own_file;
 pub mod settle;
-mod sku_sheet;
-mod table;
-mod text;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +35,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::input;
 use crate::jobs::Engine;
 use crate::journal::{InboxInput, InputJobs, InputState, JournalError};
 use settle::{DONE, FAILED, PROCESSING, Settler};

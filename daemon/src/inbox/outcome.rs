@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use haul_protocol::message::{ItemState, JobState};
 
+use crate::failure::FailureKind;
 use crate::journal::{InboxInput, Journal, JournalError};
 
 /// How an input ended, and what to tell its owner.
@@ -75,19 +76,23 @@ impl Report {
                 JobState::Cancelled => problems.push(format!("{label}: cancelled")),
                 _ => problems.push(format!(
                     "{label}: nothing saved — {}",
-                    job.error.as_deref().unwrap_or("no file could be saved")
+                    explained(
+                        job.error.as_deref(),
+                        job.error_kind,
+                        "no file could be saved"
+                    )
                 )),
             }
             for item in &items {
                 match item.state {
                     ItemState::Failed if job.state != JobState::Failed => problems.push(format!(
                         "{label}: {} — {}",
-                        item.url,
-                        item.error.as_deref().unwrap_or("failed")
+                        shown_name(&item.url),
+                        explained(item.error.as_deref(), item.error_kind, "failed")
                     )),
                     ItemState::Saved => {
                         for warning in item.saved.iter().flat_map(|s| &s.warnings) {
-                            notes.push(format!("{label}: {}: {warning}", item.url));
+                            notes.push(format!("{label}: {}: {warning}", shown_name(&item.url)));
                         }
                     }
                     _ => {}
@@ -132,6 +137,23 @@ impl Report {
             text: Some(text),
         })
     }
+}
+
+/// A failure for the report: what happened and what to do, then the precise reason.
+fn explained(reason: Option<&str>, kind: Option<FailureKind>, otherwise: &str) -> String {
+    crate::failure::with_reason(kind.unwrap_or_default(), reason.unwrap_or(otherwise))
+}
+
+/// How a report names an item: a web address as it is; one of the user's own photos by its file
+/// name, not by the `inbox/processing/…` path it had while its job ran (gone once the input is
+/// moved to `done/` or `failed/`).
+fn shown_name(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .filter(|u| u.scheme() == "file")
+        .and_then(|u| u.to_file_path().ok())
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| url.to_string())
 }
 
 /// Moves `taken` into `dir` as `name` — or `name (2)`, `name (3)`, … when taken — writing the
@@ -199,6 +221,15 @@ fn split_name(name: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_photo_is_named_by_its_file_not_its_passing_path() {
+        let url = url::Url::from_file_path("/home/me/haul/inbox/processing/12-shoes/side view.jpg")
+            .unwrap();
+        assert_eq!(shown_name(url.as_str()), "side view.jpg");
+        let web = "https://img.example/a.jpg";
+        assert_eq!(shown_name(web), web);
+    }
 
     #[test]
     fn clashing_names_get_a_suffix_and_nothing_is_overwritten() {

@@ -26,8 +26,10 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::extract::{self, Extraction, cdn};
-use crate::journal::{ExcludedItem, JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
+use crate::journal::{ExcludedItem, NewItem, ProductInfo};
 use crate::media::{Link, MediaKind, Role};
+use crate::naming::SellerSlot;
+use crate::request::{JobRequest, LocalFile, RequestedMedia};
 
 /// What a job will save.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,18 +251,30 @@ fn list_items(media: &[RequestedMedia], as_given: bool) -> Vec<NewItem> {
         .collect()
 }
 
-/// The user's own files, one item each, in the request's order (the inbox named them already).
+/// The user's own files, one item each, in the request's order (the inbox named them already,
+/// `SKU.SLOT`): the slot is the item's code, and a swatch (`SWCH`) is a swatch, not a gallery
+/// picture.
 fn local_items(files: &[LocalFile]) -> Vec<NewItem> {
     files
         .iter()
-        .map(|f| NewItem {
-            url: url::Url::from_file_path(&f.path)
-                .map_or_else(|()| f.path.display().to_string(), String::from),
-            kind: MediaKind::Image,
-            role: if f.main { Role::Main } else { Role::Gallery },
-            variant: None,
-            variant_id: None,
-            code: None,
+        .map(|f| {
+            let slot = f
+                .name
+                .rsplit_once('.')
+                .and_then(|(_, code)| SellerSlot::parse(code));
+            NewItem {
+                url: url::Url::from_file_path(&f.path)
+                    .map_or_else(|()| f.path.display().to_string(), String::from),
+                kind: MediaKind::Image,
+                role: match slot {
+                    _ if f.main => Role::Main,
+                    Some(SellerSlot::Swatch) => Role::Swatch,
+                    _ => Role::Gallery,
+                },
+                variant: None,
+                variant_id: None,
+                code: slot.map(SellerSlot::code),
+            }
         })
         .collect()
 }
@@ -306,6 +320,30 @@ mod tests {
 
     fn media(url: &str) -> RequestedMedia {
         RequestedMedia::link(url)
+    }
+
+    /// A seller's photo keeps its slot as its code; its swatch is a swatch.
+    #[test]
+    fn local_files_take_their_slots_role_and_code() {
+        let file = |name: &str, main: bool| LocalFile {
+            path: std::path::PathBuf::from(format!("/inbox/processing/7-shoes/{name}.jpg")),
+            name: name.to_string(),
+            main,
+        };
+        let items = local_items(&[
+            file("B0SHOE1.MAIN", true),
+            file("B0SHOE1.PT01", false),
+            file("B0SHOE1.SWCH", false),
+        ]);
+        let got: Vec<_> = items.iter().map(|i| (i.role, i.code.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                (Role::Main, Some("MAIN")),
+                (Role::Gallery, Some("PT01")),
+                (Role::Swatch, Some("SWCH"))
+            ]
+        );
     }
 
     #[test]

@@ -11,20 +11,21 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use haul_protocol::message::{ItemState, JobId, JobState, JobSummary, PackageMode, ProductBrief};
+use haul_protocol::message::{
+    Grab, GrabOptions, ItemState, JobId, JobState, JobSummary, PackageMode, Page, ProductBrief,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-use super::explain::explain;
 use super::open::{self, Show};
 use super::thumbs;
 use crate::export::{self, ExportError};
+use crate::failure::FailureKind;
+use crate::input::url_list;
 use crate::jobs::{EngineError, ManageError, Submission};
-use crate::journal::{ItemRecord, JobRecord, RequestedMedia};
-use crate::media::Include;
-use crate::package::naming::Naming;
+use crate::journal::{ItemRecord, JobRecord};
 
 /// Jobs listed when the request does not say.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -59,6 +60,24 @@ pub enum ItemStateDoc {
     Saved,
     Failed,
 }
+
+/// What kind of failure it is: a stable name scripts may rely on (`docs/protocol.md`).
+pub struct FailureKindDoc;
+
+impl utoipa::PartialSchema for FailureKindDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "What kind of failure it is: a stable, append-only name (docs/protocol.md); \
+                 `other` for a kind this version does not know.",
+            ))
+            .enum_values(Some(FailureKind::ALL.iter().map(|k| k.as_str())))
+            .into()
+    }
+}
+
+impl ToSchema for FailureKindDoc {}
 
 /// How a job is packaged.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -208,11 +227,17 @@ pub struct ItemView {
     pub height: Option<u32>,
     /// The precise reason it failed.
     pub error: Option<String>,
-    /// The same, in plain words.
+    #[schema(value_type = Option<FailureKindDoc>)]
+    pub error_kind: Option<FailureKind>,
+    /// What happened and what to do, in plain words (one per kind).
     pub explanation: Option<String>,
     pub attempts: u32,
     /// Where its thumbnail is, when it is a saved image.
     pub thumbnail: Option<String>,
+    /// Its name in the package (`02.jpg`, `B0SKU123.PT01.jpg`), once packaged.
+    pub entry: Option<String>,
+    /// What is worth a look although it was saved (a picture smaller than its preset asks).
+    pub notes: Vec<String>,
 }
 
 fn item_view(job: JobId, i: &ItemRecord) -> ItemView {
@@ -228,11 +253,18 @@ fn item_view(job: JobId, i: &ItemRecord) -> ItemView {
         content_type: i.saved.as_ref().map(|s| s.content_type.clone()),
         width: i.saved.as_ref().and_then(|s| s.width),
         height: i.saved.as_ref().and_then(|s| s.height),
-        explanation: i.error.as_deref().map(explain),
+        explanation: explanation(i.error.as_deref(), i.error_kind),
         error: i.error.clone(),
+        error_kind: i.error.as_ref().map(|_| i.error_kind.unwrap_or_default()),
         attempts: i.attempts,
         thumbnail: thumbs::previewable(i)
             .then(|| format!("/api/v1/jobs/{job}/items/{}/thumbnail", i.index)),
+        entry: i.entry.clone(),
+        notes: i
+            .saved
+            .as_ref()
+            .map(|s| s.warnings.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -258,6 +290,9 @@ pub struct JobDetail {
     pub removed_note: Option<String>,
     /// Why the whole job failed, if it did.
     pub error: Option<String>,
+    #[schema(value_type = Option<FailureKindDoc>)]
+    pub error_kind: Option<FailureKind>,
+    /// What happened and what to do, in plain words (one per kind).
     pub explanation: Option<String>,
     /// Whether a task is working on it now.
     pub active: bool,
@@ -275,10 +310,33 @@ pub struct JobDetail {
     /// categories, rating, review_count, seller, variants. `null` when it said nothing.
     #[schema(value_type = Option<Object>)]
     pub facts: Option<serde_json::Value>,
+    /// The inbox file or folder the job came from, when it came from the inbox.
+    pub input: Option<String>,
+    /// What is worth a look although the job went through: the inbox input's refused lines and
+    /// rows, and each saved picture's notes (named by its entry).
+    pub notes: Vec<String>,
     pub items: Vec<ItemView>,
 }
 
-fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDetail {
+/// Where an inbox job came from, and what reading it found wrong.
+type InputNotes = Option<(String, Vec<String>)>;
+
+fn job_detail(
+    state: &AppState,
+    job: &JobRecord,
+    items: &[ItemRecord],
+    input: InputNotes,
+) -> JobDetail {
+    let (input, mut notes) = match input {
+        Some((name, report)) => (Some(name), report),
+        None => (None, Vec::new()),
+    };
+    for item in items {
+        for warning in item.saved.iter().flat_map(|s| &s.warnings) {
+            let name = item.entry.as_deref().unwrap_or(&item.url);
+            notes.push(format!("{name}: {warning}"));
+        }
+    }
     let count = |s: ItemState| items.iter().filter(|i| i.state == s).count() as u64;
     let facts = &job.product.facts;
     JobDetail {
@@ -299,8 +357,12 @@ fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDet
         output_exists: job.output.as_ref().is_some_and(|p| p.exists()),
         removed_at: job.removed_at.map(|t| t / 1000),
         removed_note: job.removed_note.clone(),
-        explanation: job.error.as_deref().map(explain),
+        explanation: explanation(job.error.as_deref(), job.error_kind),
         error: job.error.clone(),
+        error_kind: job
+            .error
+            .as_ref()
+            .map(|_| job.error_kind.unwrap_or_default()),
         active: state.engine().is_active(job.id),
         saved: count(ItemState::Saved),
         failed: count(ItemState::Failed),
@@ -323,6 +385,8 @@ fn job_detail(state: &AppState, job: &JobRecord, items: &[ItemRecord]) -> JobDet
         facts: (!facts.is_empty())
             .then(|| serde_json::to_value(facts).ok())
             .flatten(),
+        input,
+        notes,
         items: items.iter().map(|i| item_view(job.id, i)).collect(),
     }
 }
@@ -589,35 +653,26 @@ pub async fn create_job(
             page.url
         )));
     }
-    let naming = body
-        .naming
-        .as_deref()
-        .map(str::parse::<Naming>)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let include = body
-        .include
-        .map(Include::try_from)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let page = body.page;
-    let submission = Submission {
-        page_url: page.as_ref().map(|p| p.url.trim().to_string()),
-        page_title: page.as_ref().and_then(|p| p.title.clone()),
-        page_html: page.and_then(|p| p.html),
-        media: body
-            .urls
-            .iter()
-            .map(|u| RequestedMedia::link(u.trim()))
-            .collect(),
-        name: body.name,
-        out_dir: None,
-        package: body.package.map(Into::into),
-        naming,
-        include,
-        as_given: body.as_given,
-        ..Default::default()
+    // The links are a list's media: the same grab `haul grab URL…` makes.
+    let grab = Grab {
+        page: body.page.map(|p| Page {
+            url: p.url,
+            title: p.title,
+            html: p.html,
+        }),
+        options: GrabOptions {
+            // No request may choose where files are written.
+            out_dir: None,
+            name: body.name,
+            package: body.package.map(Into::into),
+            naming: body.naming,
+            as_given: body.as_given,
+            include: body.include,
+        },
+        ..url_list::media_grab(body.urls, None)
     };
+    let submission =
+        Submission::from_grab(grab).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let engine = state.engine().clone();
     let job = blocking(move || engine.submit(submission))
         .await?
@@ -651,8 +706,13 @@ pub async fn job_detail_handler(
     ApiPath(job): ApiPath<JobId>,
 ) -> Result<Json<JobDetail>, ApiError> {
     let s = state.clone();
-    let (record, items) = blocking(move || load_job(&s, job)).await??;
-    Ok(Json(job_detail(&state, &record, &items)))
+    let (record, items, input) = blocking(move || {
+        let (record, items) = load_job(&s, job)?;
+        let input = s.engine().journal().input_of(job)?;
+        Ok::<_, ApiError>((record, items, input))
+    })
+    .await??;
+    Ok(Json(job_detail(&state, &record, &items, input)))
 }
 
 /// Remove a job from the history. Its package stays on disk unless `delete_files=true`.
@@ -758,7 +818,8 @@ pub async fn retry_job(
     request_body = OpenRequest, security(("token" = [])),
     responses((status = 202, body = Opened), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 410, body = ErrorBody)))]
+        (status = 410, body = ErrorBody),
+        (status = 502, body = ErrorBody, description = "The desktop could not open it")))]
 pub async fn open_job(
     State(state): State<AppState>,
     ApiPath(job): ApiPath<JobId>,
@@ -772,20 +833,25 @@ pub async fn open_job(
     };
     let (path, show) = open::job_target(&record, want)
         .map_err(|message| ApiError::new(StatusCode::GONE, "gone", message))?;
-    run_opener(&state, &path, show)
+    run_opener(&state, &path, show).await
 }
 
-fn run_opener(
+/// Opens `path` on the desktop; a desktop that cannot is an error the page shows (502: the
+/// opener, not haul, failed).
+async fn run_opener(
     state: &AppState,
     path: &Path,
     show: Show,
 ) -> Result<(StatusCode, Json<Opened>), ApiError> {
-    open::open(state.engine().config(), path, show).map_err(|e| {
-        ApiError::internal(format!(
-            "cannot ask the desktop to open {}: {e}",
-            path.display()
-        ))
-    })?;
+    open::open(state.engine().config(), path, show)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "open_failed",
+                format!("the desktop did not open {}: {e}", path.display()),
+            )
+        })?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Opened {
@@ -967,7 +1033,8 @@ pub async fn folders(State(state): State<AppState>) -> Result<Json<Folders>, Api
     params(("folder" = FolderName, Path, description = "`output` or `inbox`")),
     security(("token" = [])),
     responses((status = 202, body = Opened), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 502, body = ErrorBody, description = "The desktop could not open it")))]
 pub async fn open_folder(
     State(state): State<AppState>,
     ApiPath(folder): ApiPath<FolderName>,
@@ -980,7 +1047,7 @@ pub async fn open_folder(
     };
     std::fs::create_dir_all(&path)
         .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", path.display())))?;
-    run_opener(&state, &path, Show::Open)
+    run_opener(&state, &path, Show::Open).await
 }
 
 /// Whether the daemon is up.
@@ -1044,4 +1111,9 @@ pub async fn openapi_json(State(state): State<AppState>) -> Response {
         state.openapi_json().to_string(),
     )
         .into_response()
+}
+
+/// The plain words for a failure, when there is one.
+pub(super) fn explanation(error: Option<&str>, kind: Option<FailureKind>) -> Option<String> {
+    error.map(|reason| crate::failure::explain(kind.unwrap_or_default(), reason))
 }

@@ -8,7 +8,8 @@
 //! command that records its arguments, so nothing opens on a test machine.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
 
 use crate::config::Config;
 
@@ -44,22 +45,58 @@ pub fn job_target(
     }
 }
 
-/// Starts the opener for `path` and returns the command line run (for the API's answer). The
-/// program runs detached; a task reaps it.
-pub fn open(config: &Config, path: &Path, show: Show) -> std::io::Result<Vec<String>> {
+/// How long an opener has to fail before it is taken to have worked: `xdg-open` hands the path
+/// to the desktop and exits at once, with a non-zero code when nothing can open it; an opener
+/// that keeps running (an editor in the foreground, say) is left to run.
+const OPENER_VERDICT: Duration = Duration::from_secs(3);
+
+/// Why the desktop did not open something.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "cannot start {program} ({source}); set open_command in haul's config to the program that opens files on this computer"
+    )]
+    Start {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{program} could not open it (it exited with {status}); is a file manager installed? Set open_command in haul's config to the program that opens files on this computer"
+    )]
+    Refused { program: String, status: ExitStatus },
+}
+
+/// Runs the opener for `path` and returns the command line run (for the API's answer), or why
+/// the desktop did not open it: the program is missing, or it said it failed within
+/// [`OPENER_VERDICT`]. A program still running then is left detached; a task reaps it.
+pub async fn open(config: &Config, path: &Path, show: Show) -> Result<Vec<String>, OpenError> {
     let argv = command_for(config, path, show);
-    let mut command = tokio::process::Command::new(&argv[0]);
+    let program = argv[0].clone();
+    let mut command = tokio::process::Command::new(&program);
     command
         .args(&argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(false);
-    let mut child = command.spawn()?;
-    tokio::spawn(async move {
-        let _ = child.wait().await;
-    });
-    Ok(argv)
+    let mut child = command.spawn().map_err(|source| OpenError::Start {
+        program: program.clone(),
+        source,
+    })?;
+    match tokio::time::timeout(OPENER_VERDICT, child.wait()).await {
+        // Windows' explorer answers 1 whether it opened the folder or not: only a start
+        // failure tells there.
+        Ok(Ok(status)) if !status.success() && !cfg!(windows) => {
+            Err(OpenError::Refused { program, status })
+        }
+        Ok(_) => Ok(argv),
+        Err(_) => {
+            tokio::spawn(async move {
+                let _ = child.wait().await;
+            });
+            Ok(argv)
+        }
+    }
 }
 
 /// The command line that opens `url` in the desktop's browser (the same opener, or the

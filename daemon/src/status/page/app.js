@@ -285,7 +285,7 @@
     if (!d) return;
     Object.assign(entry.summary, {
       state: d.state,
-      label: d.label,
+      label: d.title || d.label,
       output: d.output,
       output_exists: d.output_exists,
       removed_note: d.removed_note,
@@ -368,10 +368,11 @@
     renderBulk();
   }
 
+  // A job's saved files show while it runs and fold when it ends: what is left to look at then
+  // is what failed (always shown, above the actions) and the notes.
   function isExpanded(id, summary) {
     if (state.expanded.has(id)) return state.expanded.get(id);
-    if (ACTIVE.includes(summary.state) || summary.failed > 0) return true;
-    return state.order.indexOf(id) < 3;
+    return ACTIVE.includes(summary.state);
   }
 
   // The fraction done: ended items count whole, downloading items by their bytes.
@@ -407,14 +408,15 @@
     el.dataset.job = id;
     el.dataset.state = s.state;
     el.dataset.tone = tone;
-    const name = (s.product && s.product.name) || s.label || `Job ${id}`;
+    const d = entry.detail;
+    // The product's name as soon as the page has been read, not the list or file it came from.
+    const name = (s.product && s.product.name) || (d && d.title) || s.label || `Job ${id}`;
     el.querySelector('.label').textContent = name;
     renderProduct(el, s.product);
     const badge = el.querySelector('.badge');
     badge.textContent = word;
     badge.dataset.tone = tone;
 
-    const d = entry.detail;
     const meta = [];
     if (d && d.site) meta.push(d.site);
     meta.push(ago(s.finished_at || s.created_at));
@@ -446,9 +448,15 @@
       if (received) extra.push(bytes(received));
       if (extra.length) counts.append(` · ${extra.join(' · ')}`);
     } else {
-      strong.textContent = active ? 'Reading the page…' : 'No files found';
+      // No item was planned: the page could not be read or named no media (the reason is
+      // below), or it ended before that.
+      strong.textContent = active
+        ? 'Reading the page…'
+        : s.state === 'failed' ? 'Nothing saved' : s.state === 'cancelled' ? 'Stopped before any file' : 'No files found';
       counts.append(strong);
     }
+
+    renderNotes(el, d);
 
     const problem = el.querySelector('.job-problem');
     const jobReason = d && d.explanation;
@@ -459,7 +467,10 @@
     el.querySelector('.act-open').hidden = !hasOutput;
     el.querySelector('.act-reveal').hidden = !hasOutput;
     el.querySelector('.act-retry').hidden = !(s.state === 'partial' || s.state === 'failed' || s.state === 'cancelled');
-    el.querySelector('.act-retry').textContent = s.state === 'cancelled' ? 'Continue' : 'Try failed files again';
+    // A job that failed before planning any file has no failed files to retry: it starts over.
+    el.querySelector('.act-retry').textContent = s.state === 'cancelled'
+      ? 'Continue'
+      : s.total ? 'Try failed files again' : 'Try again';
     el.querySelector('.act-cancel').hidden = !active;
     el.querySelector('.act-delete').hidden = active;
     el.querySelector('.export').hidden = active;
@@ -469,12 +480,14 @@
     pick.querySelector('.select-name').textContent = `Select “${name}” for export`;
 
     const expanded = isExpanded(id, s);
+    const others = d ? d.items.filter((it) => it.state !== 'failed').length : 0;
     const toggle = el.querySelector('.act-toggle');
-    toggle.hidden = !(d && d.items.length);
-    toggle.textContent = expanded ? 'Hide files' : `Show files (${s.total})`;
+    toggle.hidden = others === 0;
+    const what = ACTIVE.includes(s.state) ? 'files' : 'saved files';
+    toggle.textContent = expanded ? `Hide ${what}` : `Show ${what} (${others})`;
     toggle.setAttribute('aria-expanded', String(expanded));
     const list = el.querySelector('.items');
-    list.hidden = !expanded || !d || !d.items.length;
+    list.hidden = !expanded || others === 0;
     if (d) renderItems(el, id, d, expanded);
     return el;
   }
@@ -495,23 +508,48 @@
     availability.hidden = !words;
   }
 
+  // What the inbox input's reading refused and what was saved with a warning, on the card.
+  function renderNotes(el, d) {
+    const box = el.querySelector('.job-notes');
+    const notes = (d && d.notes) || [];
+    box.hidden = notes.length === 0;
+    if (box.hidden) return;
+    box.querySelector('.job-notes-title').textContent = d.input
+      ? `Worth a look (from ${d.input}):`
+      : 'Worth a look:';
+    const list = box.querySelector('ul');
+    list.textContent = '';
+    for (const note of notes) {
+      const li = document.createElement('li');
+      li.textContent = note;
+      list.appendChild(li);
+    }
+  }
+
+  // Failed files go to the top of the card, always shown; the rest to the foldable list.
   function renderItems(el, id, d, expanded) {
     const list = el.querySelector('.items');
+    const attention = el.querySelector('.attention-items');
     let firstThumb = null;
     const existing = new Map();
-    for (const li of list.children) existing.set(Number(li.dataset.index), li);
+    for (const li of [...list.children, ...attention.children]) existing.set(Number(li.dataset.index), li);
     for (const it of d.items) {
       if (!firstThumb && it.thumbnail) firstThumb = it.thumbnail;
-      if (!expanded) continue;
+      const failed = it.state === 'failed';
       let li = existing.get(it.index);
+      // A folded list is not filled, but what it holds stays current (a retried file moves
+      // back to it from the top of the card).
+      if (!failed && !expanded && !li) continue;
       if (!li) {
         li = $('tpl-item').content.firstElementChild.cloneNode(true);
         li.dataset.index = it.index;
         li.querySelector('.act-item-retry').addEventListener('click', (ev) => retry(ev.currentTarget, id));
-        list.appendChild(li);
       }
+      const home = failed ? attention : list;
+      if (li.parentElement !== home) home.appendChild(li);
       renderItem(li, it);
     }
+    attention.hidden = attention.children.length === 0;
     const thumb = el.querySelector('.job-thumb');
     if (firstThumb && thumb.dataset.src !== firstThumb) {
       thumb.dataset.src = firstThumb;
@@ -528,6 +566,10 @@
     const role = ROLE_WORDS[it.role] || 'File';
     li.querySelector('.item-name').textContent = `${role}${it.variant ? ` — ${it.variant}` : ''}`;
     li.querySelector('.item-name').title = it.url;
+    // Its name in the package: for a seller's folder, the SKU and the Seller Central slot.
+    const entry = li.querySelector('.item-entry');
+    entry.textContent = it.entry || '';
+    entry.hidden = !it.entry;
     const img = li.querySelector('.thumb img');
     const ph = li.querySelector('.thumb .ph');
     if (it.thumbnail) {
