@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::media::Include;
-use crate::package::naming::Naming;
+use crate::naming::Naming;
 use crate::process::preset::{self, Preset, PresetConfig, PresetError};
 
 /// haul's settings, with the defaults documented in `docs/configuration.md`.
@@ -83,12 +83,22 @@ pub struct Config {
     pub connect_timeout_secs: u64,
     /// Longest silence while reading a response.
     pub read_timeout_secs: u64,
+    /// Slowest transfer accepted: a download that receives fewer than this many bytes a second,
+    /// averaged over `min_rate_window_secs`, fails (`0`: no minimum).
+    pub min_rate_bytes_per_sec: u64,
+    /// The window `min_rate_bytes_per_sec` is measured over; also the longest wait for a
+    /// response's headers.
+    pub min_rate_window_secs: u64,
+    /// Longest time one file may take, retries included, from its first attempt (`0`: none).
+    pub item_deadline_secs: u64,
     /// Largest single file accepted.
     pub max_file_bytes: u64,
     /// Largest total of one job.
     pub max_job_bytes: u64,
     /// Redirects followed per file.
     pub max_redirects: usize,
+    /// Follow a redirect from an https address to a plain http one.
+    pub allow_https_downgrade: bool,
 
     /// Port of the status page and JSON API on 127.0.0.1 and ::1 ([`DEFAULT_STATUS_PORT`];
     /// `0` picks a free port). When the port is taken, a free one is used and reported.
@@ -136,9 +146,16 @@ impl Default for Config {
             retry_max_ms: 30_000,
             connect_timeout_secs: 15,
             read_timeout_secs: 30,
+            // A server dripping bytes holds a download slot for ever: under 1 KiB/s for 30 s
+            // is no download, and no file (a 4 GiB video on a slow line included) needs more
+            // than an hour.
+            min_rate_bytes_per_sec: 1024,
+            min_rate_window_secs: 30,
+            item_deadline_secs: 3600,
             max_file_bytes: 4 << 30,
             max_job_bytes: 16 << 30,
             max_redirects: 10,
+            allow_https_downgrade: false,
             status_port: DEFAULT_STATUS_PORT,
             open_command: None,
         }
@@ -258,6 +275,21 @@ impl Config {
 
     pub fn read_timeout(&self) -> Duration {
         Duration::from_secs(self.read_timeout_secs)
+    }
+
+    /// The minimum transfer rate and its window, `None` when off.
+    pub fn min_rate(&self) -> Option<(u64, Duration)> {
+        (self.min_rate_bytes_per_sec > 0 && self.min_rate_window_secs > 0).then(|| {
+            (
+                self.min_rate_bytes_per_sec,
+                Duration::from_secs(self.min_rate_window_secs),
+            )
+        })
+    }
+
+    /// The longest time one file may take, `None` when off.
+    pub fn item_deadline(&self) -> Option<Duration> {
+        (self.item_deadline_secs > 0).then(|| Duration::from_secs(self.item_deadline_secs))
     }
 }
 

@@ -3,12 +3,13 @@
 //! turns SIGINT/SIGTERM into the shutdown token.
 //!
 //! Start-up, in order:
-//! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths;
+//! 1. take the engine lock ([`EngineLock`]): at most one process runs jobs for a set of paths
+//!    (a daemon started while the previous one is still stopping waits [`LOCK_PATIENCE`] for it);
 //!    then make private what an older haul left open to other users ([`crate::privacy`]);
 //! 2. open the journal, resume every unfinished job and note packages deleted from the output
 //!    folder meanwhile ([`crate::package::deleted`]);
 //! 3. watch the inbox ([`crate::inbox`]), continuing inputs a previous run left unfinished, and
-//!    the output folder ([`crate::package::upkeep`]: packages deleted while it runs, and
+//!    the output folder ([`crate::outputs`]: packages deleted while it runs, and
 //!    `retention_days`) — neither can stop the daemon: a failure there is logged;
 //! 4. start the status page and JSON API on loopback ([`crate::status`]) — a failure there is
 //!    logged, not fatal: the jobs matter more than the page;
@@ -20,6 +21,7 @@
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use haul_protocol::paths::Paths;
 use thiserror::Error;
@@ -50,6 +52,9 @@ pub enum DaemonError {
     Engine(#[from] EngineError),
 }
 
+/// How long a starting daemon waits for the engine lock.
+pub const LOCK_PATIENCE: Duration = Duration::from_secs(5);
+
 /// The exclusive lock of the process that runs jobs (the daemon, or `haul grab` when no daemon
 /// runs). Released when dropped or when the process dies, however it dies.
 pub struct EngineLock {
@@ -57,6 +62,25 @@ pub struct EngineLock {
 }
 
 impl EngineLock {
+    /// Takes the lock, waiting up to `patience` for a daemon that is stopping (it still holds
+    /// the lock while it finishes writing) — or `AlreadyRunning`.
+    pub async fn acquire_waiting(
+        paths: &Paths,
+        patience: Duration,
+    ) -> Result<EngineLock, DaemonError> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            match EngineLock::acquire(paths) {
+                Err(DaemonError::AlreadyRunning { .. })
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Takes the lock, or `AlreadyRunning`.
     pub fn acquire(paths: &Paths) -> Result<EngineLock, DaemonError> {
         let path = paths.daemon_lock_file();
@@ -113,20 +137,25 @@ pub async fn run(
     shutdown: CancellationToken,
     on_ready: impl FnOnce(&Ready) + Send,
 ) -> Result<(), DaemonError> {
-    let _lock = EngineLock::acquire(&paths)?;
+    // A daemon started while the previous one is still stopping (a restart, an upgrade) waits
+    // for it instead of giving up.
+    let _lock = EngineLock::acquire_waiting(&paths, LOCK_PATIENCE).await?;
     let (output_dir, inbox_dir) = (config.output_dir(&paths), config.inbox_dir(&paths));
     for loose in crate::privacy::tighten(&paths, &config.inbox_dir(&paths)) {
         tracing::info!(path = %loose.path.display(), was = format!("{:o}", loose.mode),
             now = format!("{:o}", loose.wanted), "made private to you");
     }
-    let journal = Arc::new(Journal::open(&paths.journal_file())?);
+    let journal = Arc::new(Journal::open_for_engine(&paths.journal_file())?);
+    if let Some(aside) = journal.set_aside() {
+        tracing::error!("{aside}");
+    }
     let engine = Engine::new(config, paths.clone(), journal, shutdown.clone())?;
     let listener = crate::ipc::bind(&paths).map_err(|source| DaemonError::Bind {
         socket: haul_protocol::socket::socket_display(&paths),
         source,
     })?;
     let resumed = engine.resume_unfinished()?;
-    crate::package::upkeep::note_deleted(&engine, &crate::package::deleted::Scope::All);
+    crate::outputs::note_deleted(&engine, &crate::package::deleted::Scope::All);
     tracing::info!(
         socket = %haul_protocol::socket::socket_display(&paths),
         resumed = resumed.len(),
@@ -143,10 +172,7 @@ pub async fn run(
             }
         }
     });
-    let upkeep = tokio::spawn(crate::package::upkeep::run(
-        engine.clone(),
-        shutdown.clone(),
-    ));
+    let upkeep = tokio::spawn(crate::outputs::run(engine.clone(), shutdown.clone()));
     let status = match crate::status::start(engine.clone(), shutdown.clone()).await {
         Ok(server) => {
             tracing::info!(url = %server.url, "status page running");

@@ -15,7 +15,12 @@
 //!    which makes it the one way in to the page ([`crate::status::access`]).
 //!
 //! Every malformed frame or message is answered with an `error` (stable code, human message);
-//! a frame error also ends the connection, since the stream can no longer be trusted.
+//! a frame error, and a message that is not a JSON object with a `type` (code 1), also end the
+//! connection, since the stream can no longer be trusted.
+//!
+//! No one client can take every slot: one process may hold at most [`MAX_PER_CLIENT`]
+//! connections (by the peer's process id), and a frame once begun must arrive whole within
+//! [`FRAME_TIMEOUT`] — so half-sent frames cannot hold slots for ever.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,8 +29,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use haul_protocol::frame::{FrameCodec, FrameError};
 use haul_protocol::message::{
-    Accepted, Cancelled, ClientKind, ErrorCode, Grab, HelloReply, JobId, Reply, Request,
-    StatusLink, StatusLinkRequest, StatusReply, StatusRequest,
+    Accepted, Cancelled, ClientKind, ErrorCode, Grab, HelloReply, JobId, OpenRequest, OpenTarget,
+    Opened, Reply, Request, StatusLink, StatusLinkRequest, StatusReply, StatusRequest,
 };
 use haul_protocol::paths::Paths;
 use haul_protocol::socket::socket_name;
@@ -38,9 +43,6 @@ use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 
 use crate::jobs::{Engine, EngineError, JobEvent, Submission};
-use crate::journal::RequestedMedia;
-use crate::media::Include;
-use crate::package::naming::Naming;
 use crate::status::StatusHandle;
 
 /// Time a client has to say `hello`.
@@ -48,6 +50,57 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connections served at once.
 pub const MAX_CONNECTIONS: usize = 64;
+
+/// Connections one client process may hold at once (a native host or a CLI needs one).
+pub const MAX_PER_CLIENT: usize = 16;
+
+/// Time the rest of a frame has to arrive once its first byte has.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections per client process, released as each ends.
+#[derive(Clone, Default)]
+struct PerClient(Arc<std::sync::Mutex<std::collections::HashMap<u32, usize>>>);
+
+/// One connection counted against its client.
+struct ClientSlot {
+    clients: PerClient,
+    pid: u32,
+}
+
+impl PerClient {
+    /// A slot for `pid`, or `None` when it holds [`MAX_PER_CLIENT`] already.
+    fn take(&self, pid: u32) -> Option<ClientSlot> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let held = map.entry(pid).or_default();
+        if *held >= MAX_PER_CLIENT {
+            return None;
+        }
+        *held += 1;
+        Some(ClientSlot {
+            clients: self.clone(),
+            pid,
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut map = self.clients.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(held) = map.get_mut(&self.pid) {
+            *held -= 1;
+            if *held == 0 {
+                map.remove(&self.pid);
+            }
+        }
+    }
+}
+
+/// The process at the other end of a connection, where the platform says.
+fn peer_pid(stream: &Stream) -> Option<u32> {
+    use interprocess::local_socket::traits::StreamCommon as _;
+    let pid = stream.peer_creds().ok()?.pid()?;
+    u32::try_from(pid).ok()
+}
 
 /// Jobs listed in a `status` reply.
 const STATUS_JOBS: usize = 50;
@@ -74,6 +127,7 @@ pub async fn serve(
     status: Option<StatusHandle>,
 ) {
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let clients = PerClient::default();
     let status = Arc::new(status);
     let tracker = tokio_util::task::TaskTracker::new();
     let mut backoff = Duration::from_millis(10);
@@ -94,15 +148,21 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
+        let pid = peer_pid(&stream);
         let mut framed = Framed::new(stream, FrameCodec::local_socket());
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
+        let client_slot = match pid {
+            Some(pid) => clients.take(pid).map(Some),
+            None => Some(None),
+        };
+        let (Some(client_slot), Ok(permit)) = (client_slot, limit.clone().try_acquire_owned())
+        else {
             let reply = Reply::error(
                 None,
                 ErrorCode::BUSY,
-                "haul is serving too many connections; try again in a moment",
+                "haul is serving too many connections (of this program, or in all); try again in a moment",
             );
             tracker.spawn(async move {
-                let _ = framed.send(&reply.encode()[..]).await;
+                let _ = tokio::time::timeout(FRAME_TIMEOUT, framed.send(&reply.encode()[..])).await;
             });
             continue;
         };
@@ -115,7 +175,7 @@ pub async fn serve(
         };
         tracker.spawn(async move {
             connection.run(framed).await;
-            drop(permit);
+            drop((permit, client_slot));
         });
     }
     tracker.close();
@@ -141,6 +201,9 @@ impl Connection {
         if !self.handshake(&mut framed).await {
             return;
         }
+        // Looks, now and then, whether a frame has begun and not ended in FRAME_TIMEOUT.
+        let mut tick = tokio::time::interval(FRAME_TIMEOUT / 5);
+        let mut partial_since: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 frame = framed.next() => match frame {
@@ -150,15 +213,30 @@ impl Connection {
                         break;
                     }
                     Some(Ok(body)) => {
-                        let reply = match Request::decode(&body) {
-                            Ok(request) => self.handle(request),
-                            Err(e) => e.to_reply(),
+                        partial_since = None;
+                        let (reply, fatal) = match Request::decode(&body) {
+                            Ok(request) => (self.handle(request).await, false),
+                            // Not even an object with a type (code 1): the stream cannot be
+                            // trusted, as docs/protocol.md says.
+                            Err(e) => (e.to_reply(), e.code() == ErrorCode::BAD_MESSAGE),
                         };
-                        if send(&mut framed, reply).await.is_err() {
+                        if send(&mut framed, reply).await.is_err() || fatal {
                             break;
                         }
                     }
                 },
+                _ = tick.tick() => {
+                    if framed.read_buffer().is_empty() {
+                        partial_since = None;
+                    } else if partial_since
+                        .get_or_insert_with(tokio::time::Instant::now)
+                        .elapsed() >= FRAME_TIMEOUT
+                    {
+                        let _ = send(&mut framed, Reply::error(None, ErrorCode::BAD_MESSAGE,
+                            "a frame began but did not end within 5 seconds")).await;
+                        break;
+                    }
+                }
                 event = events.recv(), if !self.watched.is_empty() => {
                     let replies = match event {
                         Ok(event) => self.forward(event),
@@ -259,12 +337,13 @@ impl Connection {
         })
     }
 
-    fn handle(&mut self, request: Request) -> Reply {
+    async fn handle(&mut self, request: Request) -> Reply {
         match request {
             Request::Hello(_) => self.hello_reply(),
             Request::Grab(grab) => self.grab(grab),
             Request::Status(status) => self.status(status),
             Request::StatusLink(request) => self.status_link(request),
+            Request::Open(request) => self.open(request).await,
             Request::Cancel(cancel) => {
                 if self.engine.cancel(cancel.job) {
                     Reply::Cancelled(Cancelled {
@@ -295,44 +374,9 @@ impl Connection {
                 "the browser may not choose the output folder; set output_dir in haul's config",
             );
         }
-        let naming = match grab.options.naming.as_deref().map(str::parse::<Naming>) {
-            None => None,
-            Some(Ok(naming)) => Some(naming),
-            Some(Err(e)) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
-        };
-        let include = match grab.options.include.map(Include::try_from) {
-            None => None,
-            Some(Ok(include)) => Some(include),
-            Some(Err(e)) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
-        };
-        let page = grab.page.unwrap_or_default();
-        let submission = Submission {
-            page_url: Some(page.url).filter(|u| !u.is_empty()),
-            page_title: page.title,
-            page_html: page.html,
-            media: grab
-                .media
-                .into_iter()
-                .map(|m| RequestedMedia {
-                    url: m.url,
-                    kind: m.kind,
-                    role: None,
-                    chosen: m.chosen,
-                    code: None,
-                })
-                .collect(),
-            name: grab.options.name,
-            out_dir: grab.options.out_dir.map(Into::into),
-            package: grab.options.package,
-            preset: None,
-            // A product page's address alone is fetched all the same: the engine decides.
-            fetch_page: false,
-            // Local paths and SKUs come from the inbox only, never from a client of the socket.
-            local_files: Vec::new(),
-            naming,
-            sku: None,
-            as_given: grab.options.as_given,
-            include,
+        let submission = match Submission::from_grab(grab) {
+            Ok(submission) => submission,
+            Err(e) => return Reply::error(id, ErrorCode::INVALID_FIELDS, e.to_string()),
         };
         match self.engine.submit(submission) {
             Ok(job) => {
@@ -393,6 +437,35 @@ impl Connection {
                 ErrorCode::NOT_FOUND,
                 "the status page is not running (daemon.log in haul's log folder says why)",
             ),
+        }
+    }
+
+    /// `open`: the job's package or its folder, looked up by id (never a path from the client),
+    /// opened with the same opener as the status page's buttons.
+    async fn open(&self, request: OpenRequest) -> Reply {
+        use crate::status::open::{Show, job_target, open};
+        let record = match self.engine.journal().job(request.job) {
+            Ok(record) => record,
+            Err(_) => {
+                let message = format!("there is no job {}", request.job);
+                return Reply::error(request.id, ErrorCode::NOT_FOUND, message);
+            }
+        };
+        let want = match request.target {
+            OpenTarget::File => Show::Open,
+            OpenTarget::Folder => Show::Reveal,
+        };
+        let (path, show) = match job_target(&record, want) {
+            Ok(target) => target,
+            Err(message) => return Reply::error(request.id, ErrorCode::NOT_FOUND, message),
+        };
+        match open(self.engine.config(), &path, show).await {
+            Ok(_) => Reply::Opened(Opened {
+                id: request.id,
+                job: request.job,
+                path: path.display().to_string(),
+            }),
+            Err(e) => Reply::error(request.id, ErrorCode::INTERNAL, e.to_string()),
         }
     }
 

@@ -13,6 +13,7 @@
 //! `synchronous = NORMAL` a commit survives a killed process (only an OS crash can lose the last
 //! ones), which is the failure haul promises to survive.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,11 +26,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::extract::ProductFacts;
-use crate::media::{Include, Link, Role};
-use crate::package::naming::Naming;
+use crate::failure::{Failed, FailureKind};
+use crate::media::{Link, Role};
+pub use crate::process::SavedMedia;
+use crate::request::JobRequest;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
 /// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
@@ -85,7 +88,38 @@ ALTER TABLE jobs ADD COLUMN facts TEXT;
 ALTER TABLE items ADD COLUMN entry TEXT;
 "#,
     ),
+    (
+        8,
+        r#"
+ALTER TABLE items ADD COLUMN error_kind TEXT;
+ALTER TABLE jobs ADD COLUMN error_kind TEXT;
+"#,
+    ),
 ];
+
+/// Fills in what a migration's SQL cannot: each failure journaled before kinds existed gets the
+/// kind its text names, once (`other` where the text does not say).
+fn after_migration(tx: &rusqlite::Transaction<'_>, target: i64) -> rusqlite::Result<()> {
+    if target != 8 {
+        return Ok(());
+    }
+    for table in ["items", "jobs"] {
+        let reasons: Vec<String> = tx
+            .prepare(&format!(
+                "SELECT DISTINCT error FROM {table} WHERE error IS NOT NULL AND error_kind IS NULL"
+            ))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut update = tx.prepare(&format!(
+            "UPDATE {table} SET error_kind = ?2 WHERE error = ?1 AND error_kind IS NULL"
+        ))?;
+        for reason in reasons {
+            let kind = crate::failure::kind_of_old_reason(&reason);
+            update.execute(params![reason, kind.as_str()])?;
+        }
+    }
+    Ok(())
+}
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS jobs (
@@ -158,6 +192,24 @@ pub enum JournalError {
     Corrupt(String),
     #[error("no job {0}")]
     NoSuchJob(JobId),
+    #[error("the job journal {why}; `haul daemon` sets it aside and starts a new one")]
+    Unusable { why: String },
+}
+
+impl JournalError {
+    /// The kind of failure a job ended by this error shows: a full disk is told apart, so the
+    /// person knows to free space.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            JournalError::Sql { source, .. } | JournalError::Open { source, .. }
+                if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                FailureKind::DiskFull
+            }
+            JournalError::CreateDir { source, .. } => crate::failure::of_write(source),
+            _ => FailureKind::Internal,
+        }
+    }
 }
 
 type Result<T> = std::result::Result<T, JournalError>;
@@ -177,96 +229,6 @@ pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// What a job was asked to do: everything needed to (re)plan it after a restart. The page HTML,
-/// which can be large, is kept in a file beside the journal (`page_file`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct JobRequest {
-    /// The product page, when the job came from one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_title: Option<String>,
-    /// The saved HTML of the page (a file in the data dir).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_file: Option<PathBuf>,
-    /// Fetch `page_url` when planning, and extract it: a product page listed in an inbox URL
-    /// list. Only the inbox sets it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub fetch_page: bool,
-    /// Media URLs handed over directly (URL list, or what the browser's DOM showed).
-    #[serde(default)]
-    pub media: Vec<RequestedMedia>,
-    /// Base name of the package when there is no product to name it after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Processing preset; `None` is the config's `preset`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<String>,
-    /// The user's own files (a folder dropped into the inbox), one item each, in this order.
-    /// Only the inbox sets them: nothing from the socket or a browser can name a local path.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub local_files: Vec<LocalFile>,
-    /// How the entries are named, fixed when the job is accepted (jobs journaled before this
-    /// existed use the config's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub naming: Option<Naming>,
-    /// The product's SKU or ASIN when the request names it (a spreadsheet row's `sku`): the
-    /// product id that `amazon-upload` names the entries by. Only the inbox sets it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Save the listed media URLs exactly as given, not in the largest size their CDN serves;
-    /// fixed when the job is accepted.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub as_given: bool,
-    /// The roles to save, fixed when the job is accepted (jobs journaled before this existed
-    /// save every role).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include: Option<Include>,
-}
-
-/// One of the user's own image files, with the entry name the inbox chose for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LocalFile {
-    pub path: PathBuf,
-    /// The entry's name without its extension (`SKU.MAIN`); the stored format adds it.
-    pub name: String,
-    /// The product's main image (its border may be checked).
-    #[serde(default)]
-    pub main: bool,
-}
-
-/// One media URL of a request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RequestedMedia {
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<MediaKind>,
-    /// The role the request gives it (a spreadsheet's `main_image_url` column is the main
-    /// image); `None` lets planning decide by order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<Role>,
-    /// The user pointed at it (the browser's context menu on an image): saved even where the
-    /// page's extraction does not count it as the product's.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub chosen: bool,
-    /// The Seller Central code its spreadsheet column gives it (`other_image_url5` → `PT05`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-
-impl RequestedMedia {
-    /// A URL whose kind and role planning decides.
-    pub fn link(url: impl Into<String>) -> RequestedMedia {
-        RequestedMedia {
-            url: url.into(),
-            kind: None,
-            role: None,
-            chosen: false,
-            code: None,
-        }
-    }
 }
 
 /// A job to create.
@@ -294,6 +256,8 @@ pub struct JobRecord {
     pub staging: Option<Staging>,
     pub output: Option<PathBuf>,
     pub error: Option<String>,
+    /// The kind of `error`.
+    pub error_kind: Option<FailureKind>,
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
@@ -415,6 +379,8 @@ pub struct ItemRecord {
     pub bytes: u64,
     pub saved: Option<SavedMedia>,
     pub error: Option<String>,
+    /// The kind of `error`.
+    pub error_kind: Option<FailureKind>,
     pub attempts: u32,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
@@ -422,19 +388,6 @@ pub struct ItemRecord {
     /// `None` before that, for an item the naming left out, and for jobs packaged before the
     /// journal recorded names (their `manifest.json` has them).
     pub entry: Option<String>,
-}
-
-/// What is known about a saved (processed) file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SavedMedia {
-    pub content_type: String,
-    pub ext: String,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub sha256: String,
-    pub bytes: u64,
-    /// What the user should know about the stored file (too small for zoom, border not white…).
-    pub warnings: Vec<String>,
 }
 
 /// Creates the journal file 0600 when missing; tightens it and its -wal/-shm files otherwise.
@@ -463,11 +416,128 @@ fn private_journal(path: &Path) -> std::io::Result<()> {
 /// The SQLite journal.
 pub struct Journal {
     conn: Mutex<Connection>,
+    /// Ends of jobs that could not be written (a full disk, a failing drive): kept here so
+    /// every reader of this journal — the API, the socket, the `finished` event — sees the job
+    /// ended, with its reason, instead of `running` for ever. The journal still says the job
+    /// is unfinished, so it resumes on the next start, once the disk takes writes again.
+    unrecorded: Mutex<HashMap<JobId, (JobState, Failed)>>,
+    set_aside: Option<SetAside>,
+}
+
+/// A journal found empty or damaged when opened, renamed beside itself (never deleted, never
+/// silently replaced) before a new one was started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    /// Where the old journal is now.
+    pub moved_to: PathBuf,
+    /// What was wrong with it.
+    pub why: String,
+}
+
+impl std::fmt::Display for SetAside {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the job journal {}; it was set aside as {} and a new, empty journal started \
+             (the jobs it recorded are not in the history; keep the file to recover them)",
+            self.why,
+            self.moved_to.display()
+        )
+    }
+}
+
+/// Whether an error of SQLite says the file is not (or no longer) a sound database.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// Why the journal at `path` cannot be used as it is: empty (0 bytes, with no write-ahead log
+/// that holds its contents) or damaged (SQLite's `quick_check`). `None` when it is sound or
+/// does not exist yet.
+fn unusable(path: &Path) -> Option<String> {
+    let size = std::fs::metadata(path).ok()?.len();
+    if size == 0 {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal_size = std::fs::metadata(Path::new(&wal)).map_or(0, |m| m.len());
+        // In WAL mode a young journal can be 0 bytes with everything in its -wal file.
+        return (wal_size == 0).then(|| format!("{} was empty (0 bytes)", path.display()));
+    }
+    let check = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .and_then(|conn| {
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            let mut stmt = conn.prepare("PRAGMA quick_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<Vec<String>>>()
+        });
+    match check {
+        Ok(rows) if rows.iter().all(|r| r == "ok") => None,
+        Ok(rows) => Some(format!(
+            "{} is damaged ({})",
+            path.display(),
+            rows.into_iter().take(3).collect::<Vec<_>>().join("; ")
+        )),
+        Err(e) if is_damage(&e) => Some(format!("{} is damaged ({e})", path.display())),
+        // Anything else (a locked or unreadable file) is reported by the open itself.
+        Err(_) => None,
+    }
+}
+
+/// Renames the journal and its -wal/-shm files to `<name>.set-aside-<ms>[-wal|-shm]`.
+fn set_aside(path: &Path, why: String) -> Result<SetAside> {
+    let mut moved_to = path.as_os_str().to_owned();
+    moved_to.push(format!(".set-aside-{}", now_ms()));
+    let moved_to = PathBuf::from(moved_to);
+    for suffix in ["", "-wal", "-shm"] {
+        let (mut from, mut to) = (path.as_os_str().to_owned(), moved_to.as_os_str().to_owned());
+        from.push(suffix);
+        to.push(suffix);
+        match std::fs::rename(&from, &to) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound || suffix.is_empty() => {
+                return Err(JournalError::CreateDir {
+                    path: PathBuf::from(from),
+                    source: e,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(SetAside { moved_to, why })
 }
 
 impl Journal {
-    /// Opens (creating when needed) the journal at `path`.
+    /// Opens (creating when needed) the journal at `path` to read it beside the engine
+    /// (`haul status`, `haul export`): a journal that is empty or damaged is an error, left as
+    /// it is for the engine to set aside.
     pub fn open(path: &Path) -> Result<Journal> {
+        if let Some(why) = unusable(path) {
+            return Err(JournalError::Unusable { why });
+        }
+        Journal::open_sound(path)
+    }
+
+    /// Opens the journal for the engine, which holds the engine lock (so nobody else writes
+    /// it). A journal that is empty or damaged is renamed beside itself and a new one started;
+    /// [`Journal::set_aside`] says so, for the caller to tell the user.
+    pub fn open_for_engine(path: &Path) -> Result<Journal> {
+        let aside = match unusable(path) {
+            Some(why) => Some(set_aside(path, why)?),
+            None => None,
+        };
+        let mut journal = Journal::open_sound(path)?;
+        journal.set_aside = aside;
+        Ok(journal)
+    }
+
+    /// The journal found empty or damaged by [`Journal::open`], and where it went.
+    pub fn set_aside(&self) -> Option<&SetAside> {
+        self.set_aside.as_ref()
+    }
+
+    fn open_sound(path: &Path) -> Result<Journal> {
         if let Some(dir) = path.parent() {
             haul_protocol::private::create_dir(dir).map_err(|source| JournalError::CreateDir {
                 path: dir.into(),
@@ -518,6 +588,7 @@ impl Journal {
                 .map_err(open_err)?;
             if now < *target {
                 tx.execute_batch(migration).map_err(open_err)?;
+                after_migration(&tx, *target).map_err(open_err)?;
                 tx.pragma_update(None, "user_version", target)
                     .map_err(open_err)?;
             }
@@ -525,6 +596,8 @@ impl Journal {
         }
         Ok(Journal {
             conn: Mutex::new(conn),
+            unrecorded: Mutex::new(HashMap::new()),
+            set_aside: None,
         })
     }
 
@@ -797,21 +870,23 @@ impl Journal {
     }
 
     /// Moves a job to `state`, stamping the start or end time.
-    pub fn set_job_state(&self, job: JobId, state: JobState, error: Option<&str>) -> Result<()> {
+    pub fn set_job_state(&self, job: JobId, state: JobState) -> Result<()> {
         let now = now_ms();
         let changed = self
             .conn()
             .execute(
-                "UPDATE jobs SET state = ?2, error = ?3,
-                    started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL THEN ?4 ELSE started_at END,
-                    finished_at = CASE WHEN ?5 THEN ?4 ELSE NULL END
+                "UPDATE jobs SET state = ?2, error = NULL, error_kind = NULL,
+                    started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL THEN ?3 ELSE started_at END,
+                    finished_at = CASE WHEN ?4 THEN ?3 ELSE NULL END
                  WHERE id = ?1",
-                params![job, state.as_str(), error, now, state.is_terminal()],
+                params![job, state.as_str(), now, state.is_terminal()],
             )
             .doing("updating a job")?;
         if changed == 0 {
             return Err(JournalError::NoSuchJob(job));
         }
+        // Written: the journal says it again, so what only memory held is dropped.
+        self.unrecorded().remove(&job);
         Ok(())
     }
 
@@ -836,22 +911,64 @@ impl Journal {
         job: JobId,
         state: JobState,
         output: Option<&Path>,
-        error: Option<&str>,
+        error: Option<&Failed>,
     ) -> Result<()> {
-        self.conn()
+        let written = self
+            .conn()
             .execute(
-                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, staging = NULL, finished_at = ?5,
-                    removed_at = NULL, removed_note = NULL
+                "UPDATE jobs SET state = ?2, output = ?3, error = ?4, error_kind = ?6, staging = NULL,
+                    finished_at = ?5, removed_at = NULL, removed_note = NULL
                  WHERE id = ?1",
-                params![job, state.as_str(), output.map(path_text), error, now_ms()],
+                params![
+                    job,
+                    state.as_str(),
+                    output.map(path_text),
+                    error.map(|e| e.reason.as_str()),
+                    now_ms(),
+                    error.map(|e| e.kind.as_str())
+                ],
             )
-            .doing("finishing a job")?;
-        Ok(())
+            .doing("finishing a job");
+        let mut unrecorded = self.unrecorded();
+        match written {
+            Ok(_) => {
+                unrecorded.remove(&job);
+                Ok(())
+            }
+            Err(e) => {
+                // Readers see the end anyway; the reason says why it is not in the journal.
+                let failed = match error {
+                    Some(why) if why.reason.contains(&e.to_string()) => why.clone(),
+                    Some(why) => Failed::new(
+                        why.kind,
+                        format!("{} (and the end could not be recorded: {e})", why.reason),
+                    ),
+                    None => Failed::new(
+                        e.kind(),
+                        format!("the end of the job could not be recorded: {e}"),
+                    ),
+                };
+                let state = if state.is_terminal() && error.is_none() {
+                    JobState::Failed
+                } else {
+                    state
+                };
+                unrecorded.insert(job, (state, failed));
+                Err(e)
+            }
+        }
+    }
+
+    fn unrecorded(&self) -> MutexGuard<'_, HashMap<JobId, (JobState, Failed)>> {
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// One job.
     pub fn job(&self, job: JobId) -> Result<JobRecord> {
-        self.conn()
+        let mut record = self
+            .conn()
             .query_row(
                 &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
                 [job],
@@ -859,7 +976,13 @@ impl Journal {
             )
             .optional()
             .doing("reading a job")?
-            .ok_or(JournalError::NoSuchJob(job))?
+            .ok_or(JournalError::NoSuchJob(job))??;
+        if let Some((state, failed)) = self.unrecorded().get(&job) {
+            record.state = *state;
+            record.error = Some(failed.reason.clone());
+            record.error_kind = Some(failed.kind);
+        }
+        Ok(record)
     }
 
     /// Jobs that have not ended, oldest first (to resume after a restart).
@@ -938,7 +1061,7 @@ impl Journal {
         self.conn()
             .execute(
                 "UPDATE items SET state = 'saved', content_type = ?3, ext = ?4, width = ?5, height = ?6,
-                    sha256 = ?7, bytes = ?8, error = NULL, finished_at = ?9, warning = ?10
+                    sha256 = ?7, bytes = ?8, error = NULL, error_kind = NULL, finished_at = ?9, warning = ?10
                  WHERE job_id = ?1 AND idx = ?2",
                 params![
                     job,
@@ -958,11 +1081,12 @@ impl Journal {
     }
 
     /// An item failed for good.
-    pub fn item_failed(&self, job: JobId, index: u32, error: &str) -> Result<()> {
+    pub fn item_failed(&self, job: JobId, index: u32, error: &Failed) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE items SET state = 'failed', error = ?3, finished_at = ?4 WHERE job_id = ?1 AND idx = ?2",
-                params![job, index, error, now_ms()],
+                "UPDATE items SET state = 'failed', error = ?3, error_kind = ?5, finished_at = ?4
+                 WHERE job_id = ?1 AND idx = ?2",
+                params![job, index, error.reason, now_ms(), error.kind.as_str()],
             )
             .doing("updating an item")?;
         Ok(())
@@ -1058,6 +1182,9 @@ impl Journal {
             let (state, mut summary) = row.doing("listing jobs")?;
             summary.state = JobState::parse(&state)
                 .ok_or_else(|| JournalError::Corrupt(format!("job state {state:?}")))?;
+            if let Some((state, _)) = self.unrecorded().get(&summary.job) {
+                summary.state = *state;
+            }
             jobs.push(summary);
         }
         Ok((jobs, total as u64))
@@ -1134,6 +1261,7 @@ impl Journal {
             .execute("DELETE FROM jobs WHERE id = ?1", [job])
             .doing("deleting a job")?;
         tx.commit().doing("deleting a job")?;
+        self.unrecorded().remove(&job);
         Ok(changed > 0)
     }
 
@@ -1148,7 +1276,7 @@ impl Journal {
                 .prepare(
                     "UPDATE items SET state = 'pending', size = NULL, validator = NULL, final_url = NULL,
                         bytes = 0, content_type = NULL, ext = NULL, width = NULL, height = NULL,
-                        sha256 = NULL, error = NULL, attempts = 0, started_at = NULL, finished_at = NULL
+                        sha256 = NULL, error = NULL, error_kind = NULL, attempts = 0, started_at = NULL, finished_at = NULL
                      WHERE job_id = ?1 AND idx = ?2",
                 )
                 .doing("requeueing a job")?;
@@ -1162,7 +1290,7 @@ impl Journal {
             .doing("requeueing a job")?;
         let changed = tx
             .execute(
-                "UPDATE jobs SET state = 'queued', output = NULL, error = NULL, staging = NULL,
+                "UPDATE jobs SET state = 'queued', output = NULL, error = NULL, error_kind = NULL, staging = NULL,
                     finished_at = NULL
                  WHERE id = ?1",
                 [job],
@@ -1171,14 +1299,17 @@ impl Journal {
         if changed == 0 {
             return Err(JournalError::NoSuchJob(job));
         }
-        tx.commit().doing("requeueing a job")
+        tx.commit().doing("requeueing a job")?;
+        drop(conn);
+        self.unrecorded().remove(&job);
+        Ok(())
     }
 }
 
 const JOB_COLUMNS: &str =
     "id, state, label, request, out_dir, package_mode, planned, site, product_id, title, page_url,
     staging, output, error, created_at, started_at, finished_at, removed_at, removed_note,
-    excluded, parent_id, other_ids, links, facts";
+    excluded, parent_id, other_ids, links, facts, error_kind";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
     let state: String = r.get(1)?;
@@ -1228,6 +1359,10 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
                 .map_err(|e| JournalError::Corrupt(format!("job staging: {e}")))?,
             output: output.map(PathBuf::from),
             error: r.get(13).doing("reading a job")?,
+            error_kind: r
+                .get::<_, Option<String>>(24)
+                .doing("reading a job")?
+                .map(|k| FailureKind::parse(&k)),
             created_at: r.get(14).doing("reading a job")?,
             started_at: r.get(15).doing("reading a job")?,
             finished_at: r.get(16).doing("reading a job")?,
@@ -1246,7 +1381,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRecord>> {
 const ITEM_COLUMNS: &str =
     "job_id, idx, url, kind, role, variant, variant_id, state, size, validator, final_url,
     bytes, content_type, ext, width, height, sha256, error, attempts, started_at, finished_at,
-    warning, code, entry";
+    warning, code, entry, error_kind";
 
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
     let kind: String = r.get(3)?;
@@ -1297,6 +1432,9 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ItemRecord>> {
         bytes,
         saved,
         error: r.get(17)?,
+        error_kind: r
+            .get::<_, Option<String>>(24)?
+            .map(|k| FailureKind::parse(&k)),
         attempts: r.get(18)?,
         started_at: r.get(19)?,
         finished_at: r.get(20)?,
@@ -1329,6 +1467,7 @@ fn parse_package_mode(s: &str) -> Result<PackageMode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::RequestedMedia;
 
     fn new_job() -> NewJob {
         NewJob {
@@ -1340,6 +1479,89 @@ mod tests {
             out_dir: "/out".into(),
             package_mode: PackageMode::Zip,
         }
+    }
+
+    #[test]
+    fn an_empty_journal_is_set_aside_with_a_message_never_silently_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite3");
+        std::fs::write(&path, b"").unwrap();
+        // Readers beside the engine leave it alone and say why.
+        let refused = Journal::open(&path)
+            .err()
+            .expect("an empty journal is refused");
+        assert!(refused.to_string().contains("was empty"), "{refused}");
+        let j = Journal::open_for_engine(&path).unwrap();
+        let aside = j.set_aside().expect("set aside").clone();
+        assert!(aside.to_string().contains("was empty (0 bytes)"), "{aside}");
+        assert!(
+            aside.moved_to.exists(),
+            "the old file is kept beside the new one"
+        );
+        assert_eq!(aside.moved_to.parent(), path.parent());
+        j.create_job(&new_job()).unwrap();
+        drop(j);
+        // The new journal is sound and opens quietly.
+        let again = Journal::open_for_engine(&path).unwrap();
+        assert_eq!(again.set_aside(), None);
+        assert_eq!(again.list_jobs(10, 0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_journal_is_set_aside_with_a_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite3");
+        {
+            let j = Journal::open(&path).unwrap();
+            for _ in 0..50 {
+                j.create_job(&new_job()).unwrap();
+            }
+            // Checkpointed into the main file, as after a clean stop.
+            j.conn()
+                .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                .unwrap();
+        }
+        // Garbage over one page that is not the first (the header stays valid).
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() >= 3 * 4096, "{} bytes", bytes.len());
+        for b in &mut bytes[4096..8192] {
+            *b = 0xA5;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let j = Journal::open_for_engine(&path).unwrap();
+        let aside = j.set_aside().expect("set aside");
+        assert!(aside.why.contains("is damaged"), "{aside}");
+        assert_eq!(std::fs::read(&aside.moved_to).unwrap(), bytes);
+        assert!(j.list_jobs(10, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_end_that_cannot_be_written_is_still_seen_by_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        let id = j.create_job(&new_job()).unwrap();
+        j.set_job_state(id, JobState::Running).unwrap();
+        // Every write fails from here, as on a full disk.
+        j.conn().pragma_update(None, "query_only", true).unwrap();
+        let full = Failed::new(FailureKind::DiskFull, "cannot write: disk full");
+        let failed = j.finish_job(id, JobState::Failed, None, Some(&full));
+        assert!(failed.is_err());
+        let job = j.job(id).unwrap();
+        assert_eq!(job.state, JobState::Failed);
+        let error = job.error.unwrap();
+        assert!(
+            error.contains("disk full") && error.contains("could not be recorded"),
+            "{error}"
+        );
+        assert_eq!(j.list_jobs(10, 0).unwrap()[0].state, JobState::Failed);
+        // Still unfinished in the file: it resumes on the next start.
+        assert_eq!(j.unfinished_jobs().unwrap(), [id]);
+        j.conn().pragma_update(None, "query_only", false).unwrap();
+        // Tried again once the disk takes writes: queued, as the journal now says.
+        j.requeue_job(id, &[]).unwrap();
+        assert_eq!(j.job(id).unwrap().state, JobState::Queued);
+        j.finish_job(id, JobState::Complete, None, None).unwrap();
+        assert_eq!(j.job(id).unwrap().state, JobState::Complete);
     }
 
     fn item(url: &str, role: Role) -> NewItem {
@@ -1393,7 +1615,7 @@ mod tests {
                 }],
             )
             .unwrap();
-            j.set_job_state(id, JobState::Running, None).unwrap();
+            j.set_job_state(id, JobState::Running).unwrap();
             j.item_downloading(id, 0, Some(10), Some("\"etag\""), "https://a.example/1.jpg")
                 .unwrap();
             j.item_saved(
@@ -1410,7 +1632,8 @@ mod tests {
                 },
             )
             .unwrap();
-            j.item_failed(id, 1, "404 Not Found").unwrap();
+            j.item_failed(id, 1, &Failed::new(FailureKind::NotFound, "404 Not Found"))
+                .unwrap();
             id
         };
         let j = Journal::open(&path).unwrap();
@@ -1478,7 +1701,7 @@ mod tests {
         assert_eq!(j.job(id).unwrap().staging, Some(staging));
         assert!(matches!(j.job(999), Err(JournalError::NoSuchJob(999))));
         assert!(matches!(
-            j.set_job_state(999, JobState::Failed, None),
+            j.set_job_state(999, JobState::Failed),
             Err(JournalError::NoSuchJob(999))
         ));
     }
@@ -1497,9 +1720,37 @@ mod tests {
                 [],
             )
             .unwrap();
+            conn.execute(
+                "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at, error)
+                 VALUES ('failed', 'walled', '{\"media\":[]}', '/out', 'zip', 1,
+                 'www.amazon.com did not give haul the product page: it answered 503')",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO items (job_id, idx, url, kind, role, state, error) VALUES
+                 (1, 0, 'https://a.example/1.jpg', 'image', 'main', 'failed',
+                  'gave up after 6 attempts: the server answered 503 Service Unavailable'),
+                 (1, 1, 'https://a.example/2.jpg', 'image', 'gallery', 'failed', 'something odd'),
+                 (1, 2, 'https://a.example/3.jpg', 'image', 'gallery', 'pending', NULL)",
+                [],
+            )
+            .unwrap();
         }
         let j = Journal::open(&path).unwrap();
         assert_eq!(j.job(1).unwrap().label, "old");
+        // Failures journaled before kinds existed got theirs once, from their text.
+        assert_eq!(j.job(1).unwrap().error_kind, None);
+        assert_eq!(j.job(2).unwrap().error_kind, Some(FailureKind::PageWalled));
+        let kinds: Vec<_> = j.items(1).unwrap().iter().map(|i| i.error_kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(FailureKind::ServerError),
+                Some(FailureKind::Other),
+                None
+            ]
+        );
         let version: i64 = j
             .conn()
             .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -1526,12 +1777,21 @@ mod tests {
             &[],
         )
         .unwrap();
-        j.item_failed(b, 1, "the server answered 404 Not Found")
-            .unwrap();
+        j.item_failed(
+            b,
+            1,
+            &Failed::new(FailureKind::NotFound, "the server answered 404 Not Found"),
+        )
+        .unwrap();
         j.finish_job(b, JobState::Partial, Some(Path::new("/out/b.zip")), None)
             .unwrap();
-        j.finish_job(c, JobState::Failed, None, Some("nothing"))
-            .unwrap();
+        j.finish_job(
+            c,
+            JobState::Failed,
+            None,
+            Some(&Failed::new(FailureKind::NothingToSave, "nothing")),
+        )
+        .unwrap();
 
         let (all, total) = j.list_jobs_filtered(&[], 2, 0).unwrap();
         assert_eq!(total, 3);

@@ -1,7 +1,7 @@
 //! Native file events for a folder, where the platform and the file system offer them.
 //!
 //! Both watched folders — the inbox ([`crate::inbox`]) and the output folder
-//! ([`crate::package::upkeep`]) — treat events only as a hint to look sooner: a network share or
+//! ([`crate::outputs`]) — treat events only as a hint to look sooner: a network share or
 //! some mounts send none, and a platform may offer no watcher at all. So a folder that cannot be
 //! watched is not an error; the caller is told (`None`) and looks at the folder on a timer
 //! instead, and the reason is logged once here.

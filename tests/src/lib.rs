@@ -9,6 +9,7 @@ pub mod axe;
 pub mod browser;
 pub mod ca;
 pub mod daemon;
+pub mod disk;
 pub mod home;
 pub mod images;
 pub mod media_server;

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,6 +51,13 @@ pub enum Behavior {
     Status(u16),
     /// The body is sent `chunk` bytes at a time, one chunk per `every`.
     Slow { chunk: usize, every: Duration },
+    /// The headers come only after `delay` (a server that holds the request).
+    LateHeaders(Duration),
+    /// The body (no `Content-Length`) never ends: the route's body, then zeros for ever.
+    Endless,
+    /// `Content-Length` announces `announced` bytes; the body is the route's, then the
+    /// connection ends.
+    LyingLength { announced: usize },
 }
 
 /// A file the server serves.
@@ -61,6 +68,8 @@ pub struct Route {
     pub behavior: Behavior,
     /// Strong ETag sent with every answer (and checked against `If-Range`).
     pub etag: Option<String>,
+    /// Headers added to every answer (`Content-Encoding: gzip`, a `Retry-After`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Route {
@@ -73,11 +82,18 @@ impl Route {
             content_type: content_type.to_string(),
             behavior: Behavior::Ok,
             etag,
+            headers: Vec::new(),
         }
     }
 
     pub fn with(mut self, behavior: Behavior) -> Route {
         self.behavior = behavior;
+        self
+    }
+
+    /// Adds a header to every answer.
+    pub fn header(mut self, name: &str, value: &str) -> Route {
+        self.headers.push((name.to_string(), value.to_string()));
         self
     }
 }
@@ -91,6 +107,9 @@ pub struct Logged {
     pub if_range: Option<String>,
     pub cookie: Option<String>,
     pub user_agent: Option<String>,
+    pub referer: Option<String>,
+    /// Every header's name, lower-case, in the order sent.
+    pub header_names: Vec<String>,
     pub version: String,
     /// When the request arrived.
     pub at: std::time::Instant,
@@ -105,6 +124,8 @@ struct State {
     fallback: Option<Fallback>,
     hits: HashMap<String, usize>,
     log: Vec<Logged>,
+    /// The server name (TLS SNI) of every connection accepted, in order (`None`: no SNI).
+    connections: Vec<Option<String>>,
 }
 
 /// The running server; stops when dropped.
@@ -120,6 +141,42 @@ impl MediaServer {
         MediaServer::start_at(ca, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind media server")
+    }
+
+    /// The media server on port 443 of a loopback address of its own (127.x.y.z, so parallel
+    /// tests never collide), or `None` after saying why the test skips.
+    pub async fn on_port_443_or_skip(test: &str, ca: &TestCa) -> Option<MediaServer> {
+        let seed = std::process::id()
+            ^ (std::time::UNIX_EPOCH
+                .elapsed()
+                .unwrap_or_default()
+                .subsec_nanos());
+        let mut last_error = None;
+        for attempt in 0..16u32 {
+            let n = seed.wrapping_add(attempt.wrapping_mul(7919));
+            // 127.0.0.1 stays free for everything else; 127.x.y.z with x, y, z in 2..=251.
+            let octets = [
+                127,
+                2 + (n % 250) as u8,
+                2 + ((n >> 8) % 250) as u8,
+                2 + ((n >> 16) % 250) as u8,
+            ];
+            let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(octets)), 443);
+            match MediaServer::start_at(ca, addr).await {
+                Ok(server) => return Some(server),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        let why = format!(
+            "cannot listen on port 443 of a loopback address ({}); the CDN's URLs carry no port, so \
+             the server must be on 443 (run as root or grant CAP_NET_BIND_SERVICE)",
+            last_error.map(|e| e.to_string()).unwrap_or_default()
+        );
+        if std::env::var("HAUL_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("{test}: {why}");
+        }
+        eprintln!("skipping {test}: {why}");
+        None
     }
 
     /// Starts the server on `addr` (a loopback address; port 443 needs the right to bind it).
@@ -142,9 +199,16 @@ impl MediaServer {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
-                    let service = service_fn(move |req| {
+                    let sni = tls.get_ref().1.server_name().map(str::to_string);
+                    state.lock().unwrap().connections.push(sni);
+                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                         let state = state.clone();
-                        async move { Ok::<_, Infallible>(answer(&state, req)) }
+                        async move {
+                            if let Some(delay) = late_headers(&state, req.uri().path()) {
+                                tokio::time::sleep(delay).await;
+                            }
+                            Ok::<_, Infallible>(answer(&state, req))
+                        }
                     });
                     let builder =
                         hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -196,6 +260,11 @@ impl MediaServer {
             .unwrap_or(0)
     }
 
+    /// The server name (SNI) of every TLS connection made to the server so far.
+    pub fn connections(&self) -> Vec<Option<String>> {
+        self.state.lock().unwrap().connections.clone()
+    }
+
     /// Every request so far.
     pub fn log(&self) -> Vec<Logged> {
         self.state.lock().unwrap().log.clone()
@@ -208,7 +277,35 @@ impl Drop for MediaServer {
     }
 }
 
+/// The delay of a [`Behavior::LateHeaders`] route at `path`.
+fn late_headers(state: &Mutex<State>, path: &str) -> Option<Duration> {
+    match state.lock().unwrap().routes.get(path)?.behavior {
+        Behavior::LateHeaders(delay) => Some(delay),
+        _ => None,
+    }
+}
+
 fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+    let mut r = answer_route(state, req);
+    let extra = r.extensions_mut().remove::<ExtraHeaders>();
+    if let Some(ExtraHeaders(extra)) = extra {
+        for (name, value) in extra {
+            if let (Ok(name), Ok(value)) = (
+                header::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                r.headers_mut().insert(name, value);
+            }
+        }
+    }
+    r
+}
+
+/// A route's own headers, carried from [`answer_route`] to [`answer`].
+#[derive(Clone)]
+struct ExtraHeaders(Vec<(String, String)>);
+
+fn answer_route(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let with_query = req.uri().path_and_query().map(|p| p.as_str().to_string());
     let header = |name: header::HeaderName| {
@@ -224,6 +321,12 @@ fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response
         if_range: header(header::IF_RANGE),
         cookie: header(header::COOKIE),
         user_agent: header(header::USER_AGENT),
+        referer: header(header::REFERER),
+        header_names: req
+            .headers()
+            .keys()
+            .map(|k| k.as_str().to_string())
+            .collect(),
         version: format!("{:?}", req.version()),
         at: std::time::Instant::now(),
     };
@@ -257,7 +360,21 @@ fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response
             "<!doctype html><title>404</title>not found",
         );
     };
+    let mut r = respond(&route, &logged, hit);
+    r.extensions_mut()
+        .insert(ExtraHeaders(route.headers.clone()));
+    r
+}
+
+fn respond(route: &Route, logged: &Logged, hit: usize) -> Response<Body> {
     match &route.behavior {
+        Behavior::Endless => endless_response(route),
+        Behavior::LyingLength { announced } => {
+            let mut r = full_response(route, None);
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(*announced));
+            r
+        }
         Behavior::Status(code) => simple(
             status(*code),
             "text/html",
@@ -289,15 +406,14 @@ fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response
             }
             r
         }
-        Behavior::AlwaysCut { after } => cut_response(&route, 0, *after),
+        Behavior::AlwaysCut { after } => cut_response(route, 0, *after),
         _ => {
-            let range =
-                requested_range(&route, logged.range.as_deref(), logged.if_range.as_deref());
+            let range = requested_range(route, logged.range.as_deref(), logged.if_range.as_deref());
             let start = range.map(|(start, _)| start);
             match (&route.behavior, start) {
-                (Behavior::CutFirst { after }, _) if hit == 1 => cut_response(&route, 0, *after),
+                (Behavior::CutFirst { after }, _) if hit == 1 => cut_response(route, 0, *after),
                 (Behavior::Slow { chunk, every }, start) => {
-                    slow_response(&route, start.unwrap_or(0), *chunk, *every)
+                    slow_response(route, start.unwrap_or(0), *chunk, *every)
                 }
                 (_, Some(start)) if start >= route.body.len() => {
                     let mut r = simple(StatusCode::RANGE_NOT_SATISFIABLE, "text/plain", "");
@@ -308,7 +424,7 @@ fn answer(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response
                     );
                     r
                 }
-                (_, _) => full_response(&route, range),
+                (_, _) => full_response(route, range),
             }
         }
     }
@@ -424,6 +540,20 @@ fn cut_response(route: &Route, start: usize, after: usize) -> Response<Body> {
     let frames = frames.take(2);
     let mut r = Response::new(BodyExt::boxed(StreamBody::new(frames)));
     headers_for(route, &mut r, start);
+    r
+}
+
+/// The route's body, then 64 KiB blocks of zeros for ever, with no length announced.
+fn endless_response(route: &Route) -> Response<Body> {
+    let first = route.body.clone();
+    let zeros = Bytes::from(vec![0u8; 64 * 1024]);
+    let chunks = stream::once(async move { Ok(Frame::data(first)) })
+        .chain(stream::repeat_with(move || Ok(Frame::data(zeros.clone()))));
+    let mut r = Response::new(BodyExt::boxed(StreamBody::new(chunks)));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&route.content_type).expect("content type"),
+    );
     r
 }
 

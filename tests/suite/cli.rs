@@ -60,6 +60,42 @@ async fn serve_three(server: &MediaServer) -> Vec<String> {
         .collect()
 }
 
+/// A list's line that is not a URL is reported and left out, and the rest is saved — as the
+/// inbox does with the same list (the CLI used to refuse the whole list).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grab_list_reports_a_bad_line_and_saves_the_rest() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let home = TestHome::new(&ca, "");
+    let urls = serve_three(&server).await;
+    let list = home.root().join("spring.sale.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}
+not a url
+{}
+{}
+",
+            urls[0], urls[1], urls[2]
+        ),
+    )
+    .unwrap();
+    let out = run_haul(&home, &["grab", "--list", list.to_str().unwrap()]).await;
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("line 2") && all.contains("not a url") && all.contains("left out"),
+        "{all}"
+    );
+    // Named as the inbox names it: the list's name without `.txt`.
+    let entries = read_zip(&home.paths.output_dir.join("spring.sale.zip"));
+    assert_eq!(
+        manifest(&entries)["files"].as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grab_list_without_a_daemon_writes_the_zip_and_says_where() {
     let ca = TestCa::new();
@@ -123,6 +159,11 @@ async fn failed_items_make_a_nonzero_exit_with_a_per_file_summary() {
         stdout.contains(&missing) && stdout.contains("404"),
         "{stdout}"
     );
+    // What happened and what to do, in the words of the failure's kind.
+    let explained = haul_protocol::message::FailureKind::NotFound
+        .explanation()
+        .unwrap_or_default();
+    assert!(stdout.contains(explained), "{stdout}");
     // A plain URL grab is named after the first host.
     assert!(home.paths.output_dir.join("127.0.0.1.zip").exists());
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use haul_protocol::message::{JobState, Reply};
+use haul_protocol::message::{FailureKind, JobState, Reply};
 use haul_tests::ca::TestCa;
 use haul_tests::daemon::{InProcessDaemon, grab_and_wait, media_grab};
 use haul_tests::home::TestHome;
@@ -254,6 +254,13 @@ async fn server_errors_are_retried_until_success() {
             .as_str()
             .is_some_and(|r| r.contains("404"))
     );
+    // The kind travels beside the reason: in the protocol's failure and in the manifest.
+    assert_eq!(finished.failures[0].kind, FailureKind::NotFound);
+    assert_eq!(
+        finished.failures[0].explanation,
+        FailureKind::NotFound.explanation().unwrap_or_default()
+    );
+    assert_eq!(m["failed"][0]["kind"], "not_found");
     s.daemon.stop().await;
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use haul::extract::{self, Extraction};
 use haul::media::{MediaKind, Role};
-use haul::package::naming;
+use haul::naming;
 use haul_protocol::message::{Grab, GrabOptions, JobState, MediaRef, Page};
 use haul_tests::ca::TestCa;
 use haul_tests::daemon::{InProcessDaemon, grab_and_wait, run_haul};

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use haul_protocol::message::FailureKind;
 use haul_tests::ca::TestCa;
 use haul_tests::daemon::{InProcessDaemon, status_jobs};
 use haul_tests::home::{TestHome, returned_from_inbox};
@@ -132,6 +133,11 @@ async fn a_url_list_saves_the_good_lines_and_reports_the_rest() {
         report.contains("missing.jpg") && report.contains("404"),
         "{report}"
     );
+    // Each failure is told by its kind's explanation, the precise reason after it.
+    for kind in [FailureKind::NotFound, FailureKind::RefusedPrivateAddress] {
+        let explained = kind.explanation().unwrap_or_default();
+        assert!(report.contains(explained), "{kind}: {report}");
+    }
     assert!(report.contains("allow_private_networks"), "{report}");
     assert!(
         report.contains("line 7") && report.contains("not a url"),
@@ -457,6 +463,8 @@ fn bomb_png() -> Vec<u8> {
     png.extend_from_slice(&100_000u32.to_be_bytes());
     png.extend_from_slice(&100_000u32.to_be_bytes());
     png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    // Whole (an empty IDAT, then IEND), so it is refused for its size, not as cut short.
+    png.extend_from_slice(b"\0\0\0\0IDAT\0\0\0\0\0\0\0\0IEND\xaeB`\x82");
     png
 }
 
@@ -827,5 +835,44 @@ async fn an_amazon_flat_file_xlsx_saves_its_good_rows_and_reports_the_bad_one() 
         "the bad row by the number Excel shows: {report}"
     );
     assert!(!report.contains("row 4"), "{report}");
+    daemon.stop().await;
+}
+
+/// A program that writes a URL list a line a second, holding the file open: the list is taken
+/// once it is closed, whole — not at the first pause longer than `inbox_settle_ms`.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_still_open_for_writing_is_taken_only_when_closed() {
+    let s = setup(CONFIG).await;
+    let urls: Vec<String> = (0..4u8)
+        .map(|i| {
+            let path = format!("/slowly/{i}.jpg");
+            s.server.add(
+                &path,
+                Route::ok(images::jpeg_with_metadata(32, 24, i), "image/jpeg"),
+            );
+            s.media_url(&path)
+        })
+        .collect();
+    let daemon = InProcessDaemon::start(&s.home).await;
+    std::fs::create_dir_all(s.inbox()).unwrap();
+    let path = s.inbox().join("written-slowly.txt");
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&path).unwrap();
+        for url in urls {
+            writeln!(file, "{url}").unwrap();
+            file.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(1000));
+        }
+    });
+    assert_eq!(s.returned("written-slowly.txt").await, "done");
+    writer.join().unwrap();
+    let entries = read_zip(&s.single_zip());
+    assert_eq!(
+        haul_tests::zipfile::saved_urls(&manifest(&entries)).len(),
+        4,
+        "every line the writer wrote"
+    );
     daemon.stop().await;
 }

@@ -79,6 +79,15 @@ async fn bad_messages_get_precise_errors_and_the_daemon_keeps_serving() {
     assert_eq!(error_code(&recv(&mut conn).await), ErrorCode::NOT_FOUND);
     raw(&mut conn, b"this is not json").await;
     assert_eq!(error_code(&recv(&mut conn).await), ErrorCode::BAD_MESSAGE);
+    // Code 1 ends the conversation, as docs/protocol.md says.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), socket::recv(&mut conn))
+            .await
+            .expect("closed in time")
+            .expect("clean end")
+            .is_none(),
+        "the connection is closed after a code-1 error"
+    );
 
     // A frame header announcing more than the limit: refused before any body is read.
     let (mut conn, _) = connect(&home.paths).await.expect("connect");
@@ -235,5 +244,61 @@ async fn a_newer_client_makes_an_older_daemon_step_aside() {
         gone,
         "the daemon shut itself down so the newer version can start"
     );
+    daemon.stop().await;
+}
+
+/// One process sending half frames on 64 connections takes at most its share of the slots,
+/// and each half frame is given up after a few seconds: another program still gets in at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_frames_hold_neither_every_slot_nor_their_own_for_long() {
+    let ca = TestCa::new();
+    let home = TestHome::new(&ca, "");
+    let daemon = InProcessDaemon::start(&home).await;
+    let mut hogs = Vec::new();
+    for _ in 0..64 {
+        let mut conn = socket::connect(&home.paths).await.expect("connect");
+        // A header announcing 100 bytes, and 3 of them.
+        let _ = conn
+            .get_mut()
+            .write_all(&[100, 0, 0, 0, b'{', b'"', b't'])
+            .await;
+        hogs.push(conn);
+    }
+    // Another process (the CLI) gets in at once.
+    let started = std::time::Instant::now();
+    let out = haul_tests::daemon::run_haul(&home, &["status", "--json"]).await;
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(doc["daemon"]["running"], true, "{doc}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The half frames are given up (no hello within 5 s): this process gets its slots back.
+    let mut conn = loop {
+        match haul_tests::daemon::connect(&home.paths).await {
+            Ok((conn, _)) => break conn,
+            Err(_) => {
+                assert!(
+                    started.elapsed() < Duration::from_secs(9),
+                    "slots never freed"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    // After hello, a frame begun and not finished is given up within a few seconds too.
+    conn.get_mut()
+        .write_all(&[100, 0, 0, 0, b'{'])
+        .await
+        .expect("write");
+    let reply = tokio::time::timeout(Duration::from_secs(9), socket::recv(&mut conn))
+        .await
+        .expect("answered in time")
+        .expect("a frame")
+        .expect("open");
+    assert_eq!(error_code(&reply), ErrorCode::BAD_MESSAGE);
+    drop(hogs);
     daemon.stop().await;
 }

@@ -7,16 +7,25 @@ mod browser_handoff;
 mod cli;
 mod export;
 mod extension;
+#[cfg(unix)]
+mod extension_app;
+mod extension_icons;
+#[cfg(target_os = "linux")]
+mod faults;
 mod grab;
 mod grab_page;
 mod hls;
+mod hostile;
 mod inbox;
 mod ipc;
 mod memory;
 #[cfg(unix)]
 mod native_host;
 mod output_folder;
+#[cfg(unix)]
+mod package;
 mod privacy;
+mod privacy_capture;
 mod protocol_doc;
 mod restart;
 mod status_api;

@@ -1,12 +1,12 @@
 //! `docs/protocol.md` stays true to the contract crate: every JSON example decodes as the message
-//! it shows, the error-code table is the crate's codes, the framing example is the codec's exact
+//! it shows, the error-code and failure-kind tables are the crate's, the framing example is the codec's exact
 //! bytes, and the version it names is `PROTOCOL_VERSION`.
 
 use std::path::Path;
 
 use haul_protocol::PROTOCOL_VERSION;
 use haul_protocol::frame::{MAX_FROM_BROWSER, encode_header};
-use haul_protocol::message::{ErrorCode, Reply, Request};
+use haul_protocol::message::{ErrorCode, FailureKind, Reply, Request};
 use serde_json::Value;
 
 fn doc() -> String {
@@ -96,6 +96,42 @@ fn the_error_code_table_is_the_crates() {
         .map(|(code, name)| (code.0, name.to_string()))
         .collect();
     assert_eq!(documented, expected);
+}
+
+/// The failure-kind table lists every kind, in order, with whether it is final and the very
+/// words haul shows for it.
+#[test]
+fn the_failure_kind_table_is_the_crates() {
+    let documented: Vec<(String, bool, String)> = doc()
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let final_ = match *cells.get(2)? {
+                "final" => true,
+                "" => false,
+                _ => return None,
+            };
+            Some((name.to_string(), final_, cells.get(3)?.to_string()))
+        })
+        .collect();
+    let expected: Vec<(String, bool, String)> = FailureKind::ALL
+        .iter()
+        .map(|k| {
+            let words = k
+                .explanation()
+                .unwrap_or_else(|| documented_other(&documented));
+            (k.as_str().to_string(), !k.may_pass(), words.to_string())
+        })
+        .collect();
+    assert_eq!(documented, expected);
+}
+
+fn documented_other(documented: &[(String, bool, String)]) -> &str {
+    documented
+        .iter()
+        .find(|(name, ..)| name == "other")
+        .map_or("", |(.., words)| words.as_str())
 }
 
 #[test]

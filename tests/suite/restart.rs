@@ -290,3 +290,102 @@ async fn repeated_kills_at_varied_moments_still_end_with_the_same_zip() {
     drop(daemon);
     watcher.assert_never_partial();
 }
+
+/// Every choice of a job — naming, preset, package kind, output folder — is fixed when it is
+/// accepted: a config edited while the job runs, and a restart, change nothing about its package.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_resumed_after_the_config_changed_is_packaged_as_it_was_asked() {
+    let ca = TestCa::new();
+    let server = MediaServer::start(&ca).await;
+    let png = images::png_with_metadata(400, 300, 41);
+    let png_len = png.len();
+    // About two seconds to send, in 40 pieces.
+    server.add(
+        "/slow/photo.png",
+        Route::ok(png, "image/png").with(Behavior::Slow {
+            chunk: png_len.div_ceil(40),
+            every: Duration::from_millis(50),
+        }),
+    );
+    let urls = vec![server.url("/slow/photo.png")];
+
+    // Accepted with a preset of the config's own: JPEG, at most 300 px a side.
+    let home = TestHome::new(
+        &ca,
+        "preset = \"shop\"\n[presets.shop]\nformat = \"jpeg\"\nmax_side = 300\n",
+    );
+    let daemon = DaemonProcess::start(&home).await;
+    let job = submit(&home, &urls).await;
+    let journal = Journal::open(&home.paths.journal_file()).expect("journal");
+    let under_way = haul_tests::wait_for(Duration::from_secs(30), || {
+        (items_state(&journal, job) == [ItemState::Downloading]).then_some(())
+    })
+    .await;
+    assert!(under_way.is_some(), "the download started");
+    daemon.kill();
+    assert_eq!(
+        items_state(&journal, job),
+        [ItemState::Downloading],
+        "killed before the picture was in"
+    );
+
+    // Every per-job setting changes while haul is down — the preset's own table too.
+    let elsewhere = home.root().join("elsewhere");
+    home.write_config(&format!(
+        "preset = \"web\"\npackage = \"folder\"\nnaming = \"x_{{index}}.{{ext}}\"\noutput_dir = {:?}\n[presets.shop]\nformat = \"webp\"\nmax_side = 100\n",
+        elsewhere.display().to_string()
+    ));
+    let daemon = DaemonProcess::start(&home).await;
+    let output = wait_for_output(&home).await;
+    assert!(
+        output.extension().is_some_and(|e| e == "zip"),
+        "a ZIP, as accepted: {}",
+        output.display()
+    );
+    let entries = haul_tests::zipfile::read_zip(&output);
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names[0], "01-main.jpg", "named as accepted: {names:?}");
+    let picture = image::load_from_memory(&entries[0].data).expect("a picture");
+    assert_eq!(
+        (picture.width(), picture.height()),
+        (300, 225),
+        "converted by the preset's settings when the job was accepted (400 × 300 → 300 px)"
+    );
+    assert!(
+        entries[0].data.starts_with(&[0xff, 0xd8]),
+        "JPEG, as accepted"
+    );
+    assert!(
+        !elsewhere.exists() || haul_tests::home::list_visible(&elsewhere).is_empty(),
+        "nothing went to the new output folder"
+    );
+    let settled = haul_tests::wait_for(Duration::from_secs(20), || {
+        let state = journal.job(job).ok()?.state;
+        state.is_terminal().then_some(state)
+    })
+    .await;
+    assert_eq!(settled, Some(JobState::Complete));
+    assert!(daemon.terminate(), "the daemon stops cleanly on SIGTERM");
+}
+
+/// A daemon started while the previous one still holds the engine lock (it is stopping) waits
+/// a moment for it instead of exiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_started_while_the_last_one_stops_waits_for_the_lock() {
+    let ca = haul_tests::ca::TestCa::new();
+    let home = haul_tests::home::TestHome::new(&ca, "");
+    let held = haul::daemon::EngineLock::acquire(&home.paths).expect("the lock");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let daemon = tokio::spawn(haul::daemon::run(
+        home.config(),
+        home.paths.clone(),
+        stop.clone(),
+        |_| {},
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(!daemon.is_finished(), "it did not give up at once");
+    drop(held);
+    haul_tests::daemon::wait_until_up(&home.paths, std::time::Duration::from_secs(5)).await;
+    stop.cancel();
+    daemon.await.unwrap().expect("ran cleanly");
+}

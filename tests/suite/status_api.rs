@@ -233,6 +233,8 @@ async fn jobs_are_created_listed_detailed_retried_opened_and_deleted() {
             .unwrap()
             .contains("no longer on the shop's server")
     );
+    assert_eq!(items[2]["error_kind"], "not_found");
+    assert_eq!(items[0]["error_kind"], Value::Null);
     let output = detail["output"].as_str().unwrap().to_string();
     assert!(std::path::Path::new(&output).exists());
 
@@ -695,6 +697,16 @@ async fn the_openapi_document_validates_and_lists_every_route() {
     for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
         let name = part.split('"').next().unwrap();
         assert!(schemas.contains_key(name), "dangling $ref to {name}");
+    }
+    // The failure kinds are documented as the protocol crate's, on items and jobs.
+    let kinds: Vec<&str> = haul_protocol::message::FailureKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(schemas["FailureKindDoc"]["enum"], json!(kinds));
+    for schema in ["ItemView", "JobDetail", "ItemEvent"] {
+        let kind = schemas[schema]["properties"]["error_kind"].to_string();
+        assert!(kind.contains("FailureKindDoc"), "{schema}: {kind}");
     }
     s.daemon.stop().await;
 }

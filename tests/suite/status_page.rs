@@ -207,10 +207,24 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
     );
     browser.screenshot(&shots.join("partial-1280.png"));
 
-    // "Try again" on the failed file: the server has it now.
+    // "Try again" on the failed file: the server has it now. The ended job's saved files are
+    // folded; opened, all three show.
     browser.click(".item[data-state=failed] .act-item-retry");
+    assert!(
+        browser
+            .wait_until(&format!("{JOB_STATE} === 'complete'"), WAIT)
+            .is_some()
+    );
+    let folded = browser.eval(
+        "document.querySelector('.job .items').hidden && document.querySelector('.job .attention-items').hidden",
+    );
+    assert_eq!(
+        folded, true,
+        "nothing needs attention, the saved files are folded"
+    );
+    browser.click(".job .act-toggle");
     let done = browser.wait_until(
-        &format!("{JOB_STATE} === 'complete' && {THUMBS_LOADED} === 3"),
+        &format!("!document.querySelector('.job .items').hidden && {THUMBS_LOADED} === 3"),
         WAIT,
     );
     assert!(

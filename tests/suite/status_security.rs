@@ -516,3 +516,91 @@ async fn a_thousand_event_streams_stay_bounded_and_the_server_still_answers() {
         "the daemon stops cleanly with streams open"
     );
 }
+
+/// Sends `request` as raw bytes and returns the status line of the answer (empty when closed).
+async fn raw_status_line(port: u16, request: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut reply)).await;
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_host_headers_and_absolute_targets_are_refused() {
+    let (_ca, _home, daemon, api) = daemon().await;
+    let (host, token) = (api.host(), api.token.clone());
+    let two_hosts = format!(
+        "GET /api/v1/jobs HTTP/1.1\r\nHost: {host}\r\nHost: evil.example\r\nX-Haul-Token: {token}\r\nConnection: close\r\n\r\n"
+    );
+    assert!(
+        raw_status_line(api.port, &two_hosts)
+            .await
+            .starts_with("HTTP/1.1 400"),
+        "two Host headers"
+    );
+    for target in [
+        format!("http://{host}/api/v1/jobs"),
+        "http://evil.example/api/v1/jobs".to_string(),
+    ] {
+        let absolute = format!(
+            "GET {target} HTTP/1.1\r\nHost: {host}\r\nX-Haul-Token: {token}\r\nConnection: close\r\n\r\n"
+        );
+        let line = raw_status_line(api.port, &absolute).await;
+        assert!(line.starts_with("HTTP/1.1 400"), "{target}: {line}");
+    }
+    // The same request in origin form is answered.
+    let fine = format!(
+        "GET /api/v1/jobs HTTP/1.1\r\nHost: {host}\r\nX-Haul-Token: {token}\r\nConnection: close\r\n\r\n"
+    );
+    assert!(
+        raw_status_line(api.port, &fine)
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+    daemon.stop().await;
+}
+
+/// 600 connections that never finish their headers or sit idle after one request (more than
+/// the server's slots) cannot keep the page from its user: each new connection takes the slot
+/// of the oldest idle one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_cannot_starve_the_page() {
+    let (_ca, _home, daemon, api) = daemon().await;
+    let mut slow = Vec::new();
+    let idle = format!(
+        "GET /api/v1/health HTTP/1.1\r\nHost: {}\r\n\r\n",
+        api.host()
+    );
+    for i in 0..600 {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", api.port)).await {
+            if i % 6 == 0 {
+                // Some send their headers a little at a time…
+                let _ = s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHo").await;
+            } else {
+                // …most ask once, read the answer and then keep the connection, idle.
+                let _ = s.write_all(idle.as_bytes()).await;
+                let mut answer = [0u8; 256];
+                let _ = tokio::time::timeout(Duration::from_secs(2), s.read(&mut answer)).await;
+            }
+            slow.push(s);
+        }
+    }
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        assert_eq!(api.get("/api/v1/health").await.status, 200);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "20 requests took {:?}",
+        started.elapsed()
+    );
+    drop(slow);
+    daemon.stop().await;
+}

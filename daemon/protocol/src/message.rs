@@ -33,12 +33,13 @@ pub enum Request {
     Status(StatusRequest),
     Cancel(CancelRequest),
     StatusLink(StatusLinkRequest),
+    Open(OpenRequest),
 }
 
 impl Request {
     /// The `type` values this version understands.
     pub const TYPES: &'static [&'static str] =
-        &["hello", "grab", "status", "cancel", "status_link"];
+        &["hello", "grab", "status", "cancel", "status_link", "open"];
 
     /// Parses a frame body into a request.
     ///
@@ -67,6 +68,7 @@ impl Request {
             Request::Status(s) => s.id.as_ref(),
             Request::Cancel(c) => c.id.as_ref(),
             Request::StatusLink(l) => l.id.as_ref(),
+            Request::Open(o) => o.id.as_ref(),
         }
     }
 }
@@ -252,6 +254,36 @@ pub struct CancelRequest {
     pub job: JobId,
 }
 
+/// `{"type":"open","job":N,"target":"file"|"folder"}`: ask the desktop to open a job's package
+/// ("Open") or the folder holding it ("Show in folder"). The daemon looks the path up by job id;
+/// a client never names a path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub job: JobId,
+    pub target: OpenTarget,
+}
+
+/// What `open` opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenTarget {
+    /// The package itself, with its default application.
+    File,
+    /// The folder holding it.
+    Folder,
+}
+
+/// The desktop was asked to open `path`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opened {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub job: JobId,
+    pub path: String,
+}
+
 /// A message from the daemon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -263,6 +295,7 @@ pub enum Reply {
     Status(StatusReply),
     Cancelled(Cancelled),
     StatusLink(StatusLink),
+    Opened(Opened),
     Error(ErrorReply),
 }
 
@@ -276,6 +309,7 @@ impl Reply {
         "status",
         "cancelled",
         "status_link",
+        "opened",
         "error",
     ];
 
@@ -296,6 +330,7 @@ impl Reply {
             Reply::Status(s) => s.id.clone(),
             Reply::Cancelled(c) => c.id.clone(),
             Reply::StatusLink(l) => l.id.clone(),
+            Reply::Opened(o) => o.id.clone(),
             Reply::Error(e) => e.id.clone(),
             _ => None,
         };
@@ -411,6 +446,9 @@ pub struct ItemProgress {
     pub size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The failure's kind, with `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<FailureKind>,
 }
 
 /// The life of one media item.
@@ -540,11 +578,289 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// One failed item.
+/// One failed item (or, when a job failed before it had items, the job).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
     pub url: String,
+    /// The precise, technical reason ("the server answered 404 Not Found").
     pub reason: String,
+    /// What kind of failure it is: a stable name scripts may rely on (`other` from a daemon
+    /// older than kinds).
+    #[serde(default)]
+    pub kind: FailureKind,
+    /// What happened and what to do, in plain words, for the kind.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub explanation: String,
+}
+
+/// Why a file or a job failed: stable, append-only names (documented in `docs/protocol.md`),
+/// set where the error is made and carried beside its message through the journal, the
+/// manifest, the protocol and the API. Never rename one; a kind this side does not know (from a
+/// newer haul) reads as [`FailureKind::Other`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The server answered 404 or 410: the file is gone.
+    NotFound,
+    /// The host name does not resolve.
+    NameNotResolved,
+    /// No connection to the server could be made (or the request failed on the way).
+    Unreachable,
+    /// The address is inside the user's own network (`allow_private_networks`).
+    RefusedPrivateAddress,
+    /// Not an http(s) address haul can download.
+    NotWebAddress,
+    /// The server answered 401 or 403.
+    Forbidden,
+    /// The server answered 429.
+    RateLimited,
+    /// The server answered 5xx.
+    ServerError,
+    /// Any other error status.
+    HttpError,
+    /// The server stopped answering.
+    Timeout,
+    /// The connection broke, or the server sent less than it announced.
+    Interrupted,
+    /// Redirects that loop or never end.
+    Redirects,
+    /// A web page (or other non-media) instead of an image or video; a file that is no image.
+    NotMedia,
+    /// The shop kept its product page from haul (a robot check, a sign-in).
+    PageWalled,
+    /// The file is larger than `max_file_bytes`.
+    TooLarge,
+    /// The job's files together passed `max_job_bytes`.
+    JobTooLarge,
+    /// The image has more pixels, or needs more memory, than haul decodes.
+    ImageTooLarge,
+    /// The file is damaged.
+    Damaged,
+    /// A kind of file haul cannot store (an encrypted HLS stream, an image it cannot convert).
+    Unsupported,
+    /// The disk is full.
+    DiskFull,
+    /// A file could not be written (other than a full disk).
+    CannotWrite,
+    /// An inbox file reached through a link, which haul never follows.
+    LinkRefused,
+    /// The page had nothing haul saves.
+    NothingToSave,
+    /// Every file of the job failed.
+    NothingSaved,
+    /// The user stopped it.
+    Cancelled,
+    /// A bug or an unexpected local failure.
+    Internal,
+    /// The output folder (or haul's data folder) is on a read-only disk.
+    ReadOnly,
+    /// The server sent the file slower than `min_rate_bytes_per_sec`.
+    TooSlow,
+    /// The file took longer than `item_deadline_secs`, retries included.
+    Deadline,
+    /// A redirect from https to plain http (`allow_https_downgrade` is off).
+    InsecureRedirect,
+    /// Anything else: a kind from a newer haul, or a failure journaled before kinds existed
+    /// that its text did not place.
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+impl FailureKind {
+    /// Every kind, in the order they were added.
+    pub const ALL: &'static [FailureKind] = &[
+        FailureKind::NotFound,
+        FailureKind::NameNotResolved,
+        FailureKind::Unreachable,
+        FailureKind::RefusedPrivateAddress,
+        FailureKind::NotWebAddress,
+        FailureKind::Forbidden,
+        FailureKind::RateLimited,
+        FailureKind::ServerError,
+        FailureKind::HttpError,
+        FailureKind::Timeout,
+        FailureKind::Interrupted,
+        FailureKind::Redirects,
+        FailureKind::NotMedia,
+        FailureKind::PageWalled,
+        FailureKind::TooLarge,
+        FailureKind::JobTooLarge,
+        FailureKind::ImageTooLarge,
+        FailureKind::Damaged,
+        FailureKind::Unsupported,
+        FailureKind::DiskFull,
+        FailureKind::CannotWrite,
+        FailureKind::LinkRefused,
+        FailureKind::NothingToSave,
+        FailureKind::NothingSaved,
+        FailureKind::Cancelled,
+        FailureKind::Internal,
+        FailureKind::ReadOnly,
+        FailureKind::TooSlow,
+        FailureKind::Deadline,
+        FailureKind::InsecureRedirect,
+        FailureKind::Other,
+    ];
+
+    /// Its stable name (`not_found`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::NotFound => "not_found",
+            FailureKind::NameNotResolved => "name_not_resolved",
+            FailureKind::Unreachable => "unreachable",
+            FailureKind::RefusedPrivateAddress => "refused_private_address",
+            FailureKind::NotWebAddress => "not_web_address",
+            FailureKind::Forbidden => "forbidden",
+            FailureKind::RateLimited => "rate_limited",
+            FailureKind::ServerError => "server_error",
+            FailureKind::HttpError => "http_error",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Interrupted => "interrupted",
+            FailureKind::Redirects => "redirects",
+            FailureKind::NotMedia => "not_media",
+            FailureKind::PageWalled => "page_walled",
+            FailureKind::TooLarge => "too_large",
+            FailureKind::JobTooLarge => "job_too_large",
+            FailureKind::ImageTooLarge => "image_too_large",
+            FailureKind::Damaged => "damaged",
+            FailureKind::Unsupported => "unsupported",
+            FailureKind::DiskFull => "disk_full",
+            FailureKind::CannotWrite => "cannot_write",
+            FailureKind::LinkRefused => "link_refused",
+            FailureKind::NothingToSave => "nothing_to_save",
+            FailureKind::NothingSaved => "nothing_saved",
+            FailureKind::Cancelled => "cancelled",
+            FailureKind::Internal => "internal",
+            FailureKind::ReadOnly => "read_only",
+            FailureKind::TooSlow => "too_slow",
+            FailureKind::Deadline => "deadline",
+            FailureKind::InsecureRedirect => "insecure_redirect",
+            FailureKind::Other => "other",
+        }
+    }
+
+    /// The kind named `name`; [`FailureKind::Other`] for a name this side does not know.
+    pub fn parse(name: &str) -> FailureKind {
+        FailureKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == name)
+            .unwrap_or(FailureKind::Other)
+    }
+
+    /// Can trying again later help? `false` for verdicts: the file is gone, the name does not
+    /// resolve, the address or the content is one haul refuses.
+    pub fn may_pass(self) -> bool {
+        !matches!(
+            self,
+            FailureKind::NotFound
+                | FailureKind::NameNotResolved
+                | FailureKind::RefusedPrivateAddress
+                | FailureKind::NotWebAddress
+                | FailureKind::NotMedia
+                | FailureKind::Unsupported
+                | FailureKind::LinkRefused
+                | FailureKind::NothingToSave
+                | FailureKind::InsecureRedirect
+        )
+    }
+
+    /// What happened and what to do, in plain words; `None` for [`FailureKind::Other`], whose
+    /// reason is shown as it is.
+    pub fn explanation(self) -> Option<&'static str> {
+        Some(match self {
+            FailureKind::NotFound => {
+                "The file is no longer on the shop's server (it was removed or the link is out of date). Open the product page in your browser and press the haul button to save what it shows now."
+            }
+            FailureKind::NameNotResolved => {
+                "haul could not find the server's name. Check that this computer is online and that the address is spelled right."
+            }
+            FailureKind::Unreachable => {
+                "haul could not reach the server. Check that this computer is online, then press Try again."
+            }
+            FailureKind::RefusedPrivateAddress => {
+                "haul does not download from addresses inside your own network, for your safety (set allow_private_networks = true in the config to allow it)."
+            }
+            FailureKind::NotWebAddress => {
+                "This is not a web address haul can download: give an http:// or https:// address."
+            }
+            FailureKind::Forbidden => {
+                "The shop's server refused to hand out this file. Try again from the product page in your browser."
+            }
+            FailureKind::RateLimited => {
+                "The shop's server asked haul to slow down. Wait a few minutes, then press Try again."
+            }
+            FailureKind::ServerError => {
+                "The shop's server had a problem. This is usually temporary — press Try again later."
+            }
+            FailureKind::HttpError => {
+                "The shop's server answered with an error instead of the file. Press Try again; if it fails again, save the product page from your browser."
+            }
+            FailureKind::Timeout => {
+                "The server stopped answering. Press Try again; it usually works the second time."
+            }
+            FailureKind::Interrupted => {
+                "The download was cut off before it finished. Press Try again."
+            }
+            FailureKind::Redirects => {
+                "The link kept sending haul somewhere else, so haul stopped following it. Save the product page from your browser instead."
+            }
+            FailureKind::NotMedia => {
+                "The server sent a web page instead of a picture or video — usually an expired or blocked link. If the address is a shop's product page, open it in your browser and press the haul button."
+            }
+            FailureKind::PageWalled => {
+                "The shop would not show its product page to haul (shops keep pages from programs). Open the page in your browser and press the haul button."
+            }
+            FailureKind::TooLarge => {
+                "The file is bigger than the largest file haul is set to save (max_file_bytes in the config)."
+            }
+            FailureKind::JobTooLarge => {
+                "This product's files together are bigger than haul is set to save (max_job_bytes in the config)."
+            }
+            FailureKind::ImageTooLarge => {
+                "The picture is too large for haul to open safely. Scale it down and save it again."
+            }
+            FailureKind::Damaged => "The file is damaged, so haul could not clean it.",
+            FailureKind::Unsupported => {
+                "haul cannot store this kind of file (an encrypted video stream, or an image format it cannot convert)."
+            }
+            FailureKind::DiskFull => "The disk is full. Free some space, then press Try again.",
+            FailureKind::CannotWrite => {
+                "haul could not write to the disk. Check that the output folder exists and that you may write to it."
+            }
+            FailureKind::LinkRefused => {
+                "haul does not follow links in the inbox, for your safety. Drop the file itself."
+            }
+            FailureKind::NothingToSave => "The page had no pictures or videos to save.",
+            FailureKind::NothingSaved => {
+                "None of the files could be saved. The reason for each is shown with it."
+            }
+            FailureKind::Cancelled => "You stopped this.",
+            FailureKind::Internal => {
+                "Something went wrong inside haul. Press Try again; if it keeps failing, report it with the details below."
+            }
+            FailureKind::ReadOnly => {
+                "The folder haul saves to is on a read-only disk. Choose another output folder, or make the disk writable, then press Try again."
+            }
+            FailureKind::TooSlow => {
+                "The server sent the file so slowly that haul gave up (min_rate_bytes_per_sec in the config). Press Try again later."
+            }
+            FailureKind::Deadline => {
+                "The file took too long to download, so haul stopped (item_deadline_secs in the config). Press Try again later."
+            }
+            FailureKind::InsecureRedirect => {
+                "The server sent haul from a secure (https) address to an insecure (http) one, where anyone on the way could change the file, so haul did not follow (allow_https_downgrade in the config)."
+            }
+            FailureKind::Other => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The daemon's state.
@@ -801,6 +1117,26 @@ mod tests {
         assert_eq!(err.code(), ErrorCode::INVALID_FIELDS);
         assert_eq!(err.id(), Some(json!(9)));
         assert!(err.to_string().contains("at most 10000 media"), "{err}");
+    }
+
+    #[test]
+    fn failure_kinds_are_stable_names_and_unknown_ones_read_as_other() {
+        for &kind in FailureKind::ALL {
+            assert_eq!(FailureKind::parse(kind.as_str()), kind);
+            assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+            assert_eq!(
+                serde_json::from_value::<FailureKind>(json!(kind.as_str())).unwrap(),
+                kind
+            );
+            assert_eq!(kind.explanation().is_none(), kind == FailureKind::Other);
+        }
+        assert_eq!(
+            serde_json::from_value::<FailureKind>(json!("from_a_newer_haul")).unwrap(),
+            FailureKind::Other
+        );
+        let old: Failure = serde_json::from_value(json!({"url": "u", "reason": "r"})).unwrap();
+        assert_eq!(old.kind, FailureKind::Other);
+        assert!(!FailureKind::NotFound.may_pass() && FailureKind::Timeout.may_pass());
     }
 
     #[test]

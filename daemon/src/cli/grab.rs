@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use haul::daemon::{DaemonError, EngineLock};
+use haul::input::{reading, saved_page, url_list};
 use haul::jobs::{Engine, JobEvent, Submission};
-use haul::journal::{Journal, RequestedMedia};
+use haul::journal::Journal;
 use haul::media::{Include, IncludeError};
-use haul::package::naming::Naming;
-use haul::url_list;
+use haul::naming::Naming;
 use haul_protocol::message::{
-    ClientInfo, ClientKind, Grab, GrabOptions, MediaRef, PackageMode, Page, Reply, Request,
+    ClientInfo, ClientKind, Grab, GrabOptions, PackageMode, Reply, Request,
 };
 use haul_protocol::socket::{self, Connection, ExchangeError};
 use serde_json::Value;
@@ -80,7 +80,7 @@ fn parse_include(text: &str) -> Result<Include, String> {
 
 fn parse_naming(text: &str) -> Result<Naming, String> {
     text.parse()
-        .map_err(|e: haul::package::naming::NamingError| e.to_string())
+        .map_err(|e: haul::naming::NamingError| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -103,10 +103,11 @@ impl From<PackageArg> for PackageMode {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     // The bars and the summary say what happened; log lines (HAUL_LOG=warn) only on request.
     super::terminal::init_logging("off", None)?;
-    let submissions = submissions(&args)?;
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let mut reporter = Reporter::new(args.json);
+        // Said before any bar is drawn, on stderr: the summary's lines stay on stdout.
+        let submissions = grabs(&args, &mut |line| eprintln!("{line}"))?;
         let client = ClientInfo {
             kind: ClientKind::Cli,
             caller: None,
@@ -124,8 +125,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The jobs the arguments ask for.
-fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
+/// The jobs the arguments ask for, as the grabs a client sends: each list and saved page is
+/// read by the same reader as the inbox's ([`haul::input`]); a list's lines that are not URLs
+/// are reported (through `note`) and left out, and the rest is saved.
+fn grabs(args: &Args, note: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Grab>> {
     let out_dir = match &args.out {
         Some(dir) => {
             std::fs::create_dir_all(dir)
@@ -137,16 +140,17 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
         }
         None => None,
     };
-    let package = args.package.map(PackageMode::from);
-    let submission = |media: Vec<RequestedMedia>, name: Option<String>| Submission {
-        media,
+    let options = |name: Option<String>| GrabOptions {
+        out_dir: out_dir.as_ref().map(|d| d.display().to_string()),
         name,
-        out_dir: out_dir.clone(),
-        package,
-        naming: args.naming.clone(),
+        package: args.package.map(PackageMode::from),
+        naming: args.naming.as_ref().map(ToString::to_string),
         as_given: args.as_given.then_some(true),
-        include: args.include,
-        ..Default::default()
+        include: args.include.map(Vec::<String>::from),
+    };
+    let with_options = |grab: Grab| Grab {
+        options: options(grab.options.name.clone()),
+        ..grab
     };
     let mut jobs = Vec::new();
     let (pages, urls): (Vec<&String>, Vec<&String>) =
@@ -159,13 +163,16 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
     }
     for page in pages {
         let path = Path::new(page);
-        let html = haul::extract::read_page_file(path)
-            .with_context(|| format!("cannot grab the saved page {}", path.display()))?;
-        jobs.push(Submission {
-            page_url: args.url.clone(),
-            page_html: Some(html),
-            ..submission(Vec::new(), Some(page_stem(path)))
-        });
+        let read = || -> anyhow::Result<Grab> {
+            let file = std::fs::File::open(path)?;
+            Ok(saved_page::grab(file, path, &reading::display_name(path))?)
+        };
+        let mut grab =
+            read().with_context(|| format!("cannot grab the saved page {}", path.display()))?;
+        if let (Some(url), Some(page)) = (&args.url, grab.page.as_mut()) {
+            page.url.clone_from(url);
+        }
+        jobs.push(with_options(grab));
     }
     for (position, url) in args.urls.iter().enumerate() {
         if urls.contains(&url)
@@ -175,28 +182,27 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
         }
     }
     // Product pages of shops haul reads are products of their own: their pages are fetched.
-    let product_jobs = |pages: Vec<String>| {
-        pages.into_iter().map(|page| Submission {
-            page_url: Some(page),
-            fetch_page: true,
-            ..submission(Vec::new(), None)
-        })
-    };
     let (pages, media) = url_list::split_product_pages(urls.into_iter().cloned());
-    jobs.extend(product_jobs(pages));
+    jobs.extend(pages.into_iter().map(url_list::page_grab).map(with_options));
     if !media.is_empty() {
-        jobs.push(submission(media, None));
+        jobs.push(with_options(url_list::media_grab(media, None)));
     }
     for list in list_files(&args.lists)? {
-        let (pages, media) = read_list(&list)?;
-        if pages.is_empty() && media.is_empty() {
+        let file = std::fs::File::open(&list)
+            .with_context(|| format!("cannot read the URL list {}", list.display()))?;
+        let bytes = reading::read_capped(file, reading::MAX_LIST_BYTES)
+            .with_context(|| format!("cannot read the URL list {}", list.display()))?;
+        let (grabs, bad) = url_list::grabs(
+            &String::from_utf8_lossy(&bytes),
+            &reading::display_name(&list),
+        );
+        for line in &bad {
+            note(&format!("{}, {line}; left out", list.display()));
+        }
+        if grabs.is_empty() {
             bail!("{} holds no URLs", list.display());
         }
-        jobs.extend(product_jobs(pages));
-        if !media.is_empty() {
-            let name = list.file_stem().map(|s| s.to_string_lossy().into_owned());
-            jobs.push(submission(media, name));
-        }
+        jobs.extend(grabs.into_iter().map(with_options));
     }
     if jobs.is_empty() {
         bail!(
@@ -206,31 +212,14 @@ fn submissions(args: &Args) -> anyhow::Result<Vec<Submission>> {
     Ok(jobs)
 }
 
-/// Whether a command-line argument names a saved page: an existing file ending in `.html`,
-/// `.htm`, `.html.gz` or `.htm.gz`.
+/// Whether a command-line argument names a saved page: an existing file whose name ends like
+/// one ([`reading::SAVED_PAGE_SUFFIXES`]).
 fn is_page_file(arg: &str) -> bool {
     let lower = arg.to_ascii_lowercase();
-    let named = [".html", ".htm", ".html.gz", ".htm.gz"]
-        .iter()
-        .any(|ext| lower.ends_with(ext));
-    named
+    reading::is_saved_page_name(&lower)
         && !lower.starts_with("http://")
         && !lower.starts_with("https://")
         && Path::new(arg).is_file()
-}
-
-/// The page's file name without `.html`/`.gz`: the package name when the page names no product.
-fn page_stem(path: &Path) -> String {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let lower = name.to_ascii_lowercase();
-    let cut = [".html.gz", ".htm.gz", ".html", ".htm"]
-        .iter()
-        .find(|ext| lower.ends_with(*ext))
-        .map_or(name.len(), |ext| name.len() - ext.len());
-    name[..cut].to_string()
 }
 
 /// The list files named, with folders expanded to their `*.txt` files (sorted).
@@ -255,20 +244,6 @@ fn list_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
-}
-
-/// Reads a URL list (see [`haul::url_list`]) into its product pages and its media; a line that
-/// is not a URL is an error naming it.
-fn read_list(path: &Path) -> anyhow::Result<(Vec<String>, Vec<RequestedMedia>)> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read the URL list {}", path.display()))?;
-    let (urls, bad) = url_list::parse(&String::from_utf8_lossy(&bytes));
-    if let Some(first) = bad.first() {
-        bail!("{}, {first}", path.display());
-    }
-    Ok(url_list::split_product_pages(
-        urls.into_iter().map(|u| u.url),
-    ))
 }
 
 /// Why argument `position` (from 0) is neither a web address nor a saved page, in the words of
@@ -300,39 +275,13 @@ fn check_url(text: &str) -> anyhow::Result<()> {
 /// Hands the jobs to the running daemon and follows them on the connection.
 async fn via_daemon(
     mut conn: Connection,
-    jobs: Vec<Submission>,
+    jobs: Vec<Grab>,
     reporter: &mut Reporter,
 ) -> anyhow::Result<()> {
     let mut pending: HashMap<String, ()> = HashMap::new();
-    for (i, job) in jobs.into_iter().enumerate() {
+    for (i, mut grab) in jobs.into_iter().enumerate() {
         let id = format!("g{i}");
-        let grab = Grab {
-            id: Some(Value::String(id.clone())),
-            // A saved page may not know its address: an empty `url` lets the daemon take the
-            // page's own canonical address.
-            page: (job.page_url.is_some() || job.page_html.is_some()).then(|| Page {
-                url: job.page_url.unwrap_or_default(),
-                title: job.page_title,
-                html: job.page_html,
-            }),
-            media: job
-                .media
-                .into_iter()
-                .map(|m| MediaRef {
-                    url: m.url,
-                    kind: m.kind,
-                    chosen: m.chosen,
-                })
-                .collect(),
-            options: GrabOptions {
-                out_dir: job.out_dir.map(|d| d.display().to_string()),
-                name: job.name,
-                package: job.package,
-                naming: job.naming.map(|n| n.to_string()),
-                as_given: job.as_given,
-                include: job.include.map(Vec::<String>::from),
-            },
-        };
+        grab.id = Some(Value::String(id.clone()));
         socket::send(&mut conn, &Request::Grab(grab)).await?;
         pending.insert(id, ());
     }
@@ -366,18 +315,18 @@ async fn via_daemon(
                 }
             }
             // Replies to requests this command never sends.
-            Reply::Hello(_) | Reply::Status(_) | Reply::Cancelled(_) | Reply::StatusLink(_) => {}
+            Reply::Hello(_)
+            | Reply::Status(_)
+            | Reply::Cancelled(_)
+            | Reply::StatusLink(_)
+            | Reply::Opened(_) => {}
         }
     }
     Ok(())
 }
 
 /// Runs the jobs here, with the journal and output folder a daemon would use.
-async fn in_process(
-    ctx: &Context,
-    jobs: Vec<Submission>,
-    reporter: &mut Reporter,
-) -> anyhow::Result<()> {
+async fn in_process(ctx: &Context, jobs: Vec<Grab>, reporter: &mut Reporter) -> anyhow::Result<()> {
     let _lock = match EngineLock::acquire(&ctx.paths) {
         Ok(lock) => lock,
         Err(DaemonError::AlreadyRunning { .. }) => {
@@ -387,14 +336,17 @@ async fn in_process(
         }
         Err(e) => return Err(e.into()),
     };
-    let journal = Arc::new(Journal::open(&ctx.paths.journal_file())?);
+    let journal = Arc::new(Journal::open_for_engine(&ctx.paths.journal_file())?);
+    if let Some(aside) = journal.set_aside() {
+        eprintln!("haul: {aside}");
+    }
     let shutdown = CancellationToken::new();
     tokio::spawn(super::daemon::stop_on_signal(shutdown.clone()));
     let engine = Engine::new(ctx.config()?, ctx.paths.clone(), journal, shutdown.clone())?;
     let mut events = engine.subscribe();
     let mut waiting = std::collections::HashSet::new();
-    for job in jobs {
-        waiting.insert(engine.submit(job)?);
+    for grab in jobs {
+        waiting.insert(engine.submit(Submission::from_grab(grab)?)?);
     }
     while !waiting.is_empty() {
         let event = tokio::select! {
@@ -428,5 +380,13 @@ async fn in_process(
     }
     shutdown.cancel();
     engine.wait().await;
+    if !waiting.is_empty() {
+        let mut ids: Vec<String> = waiting.iter().map(ToString::to_string).collect();
+        ids.sort();
+        bail!(
+            "the engine stopped before job(s) {} ended; nothing more was saved (`haul status` shows them)",
+            ids.join(", ")
+        );
+    }
     Ok(())
 }

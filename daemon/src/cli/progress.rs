@@ -125,7 +125,9 @@ impl Reporter {
             bar.finish_and_clear();
         }
         self.finished.sort_by_key(|f| f.job);
-        let all_complete = self.finished.iter().all(|f| f.status == JobState::Complete);
+        // No job reported at all is no success: nothing was saved.
+        let all_complete = !self.finished.is_empty()
+            && self.finished.iter().all(|f| f.status == JobState::Complete);
         if self.json {
             let doc = serde_json::json!({ "jobs": self.finished });
             say!("{doc}");
@@ -170,7 +172,14 @@ fn print_job(f: &Finished) {
         );
     }
     for failure in &f.failures {
-        say!("  failed: {} -- {}", failure.url, failure.reason);
+        say!("  failed: {}", failure.url);
+        // One explanation per kind (what happened, what to do), the precise reason beneath.
+        if failure.explanation.is_empty() {
+            say!("    {}", failure.reason);
+        } else {
+            say!("    {}", failure.explanation);
+            say!("    ({})", failure.reason);
+        }
     }
 }
 

@@ -301,14 +301,14 @@ impl UniqueNames {
 
 /// A URL-safe name for the product (`linen-tee`), from its name, else its id, else its job.
 pub fn handle_of(product: &Product) -> String {
-    let from_name = crate::package::naming::slug(&product.name, 80);
+    let from_name = crate::naming::slug(&product.name, 80);
     if !from_name.is_empty() {
         return from_name;
     }
     product
         .product_id
         .as_deref()
-        .map(|id| crate::package::naming::slug(id, 80))
+        .map(|id| crate::naming::slug(id, 80))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| format!("product-{}", product.job))
 }
@@ -404,9 +404,15 @@ fn manifest_names(job: &JobRecord) -> HashMap<String, String> {
     let Some(package) = job.output.as_deref() else {
         return HashMap::new();
     };
-    crate::jobs::PackageReader::open(package)
+    crate::package::PackageReader::open(package)
         .and_then(|mut p| p.manifest())
-        .map(|files| files.into_iter().map(|f| (f.url, f.name)).collect())
+        .map(|manifest| {
+            manifest
+                .files
+                .into_iter()
+                .map(|f| (f.url, f.name))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -31,7 +31,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use url::Url;
 
-use super::rendition;
+use super::{host_is, rendition};
 
 /// The largest version of the media at `url` that its CDN serves. Unknown hosts and unparsable
 /// input come back unchanged.
@@ -173,13 +173,6 @@ impl Parts {
             query: u.query().map(str::to_string),
         })
     }
-}
-
-fn host_is(host: &str, domain: &str) -> bool {
-    host == domain
-        || host
-            .strip_suffix(domain)
-            .is_some_and(|rest| rest.ends_with('.'))
 }
 
 fn family_of(host: &str, path: &str) -> Family {

@@ -288,6 +288,9 @@ pub fn sites() -> Vec<Site> {
 /// Most media items one page yields (a real page has at most a few hundred).
 pub const MAX_ITEMS: usize = 2_000;
 
+/// The site name of pages no site or platform extractor claims (`Extraction::site`).
+pub const GENERIC_SITE: &str = "generic";
+
 /// Finds every media item of the saved product page `html`. `page_url` is where it came from;
 /// without it the page's canonical/`og:url` address is used.
 pub fn extract(html: &str, page_url: Option<&str>) -> Extraction {

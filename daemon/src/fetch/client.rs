@@ -37,6 +37,10 @@ pub enum RedirectRefused {
     TooMany(usize),
     #[error(transparent)]
     Address(#[from] super::guard::Refused),
+    #[error(
+        "refused a redirect from https to plain http ({0}); set allow_https_downgrade = true in the config to follow it"
+    )]
+    Downgrade(String),
 }
 
 /// The HTTP/2 receive window of one download: 4 MiB is 100 MB/s on a 40 ms path.
@@ -55,7 +59,11 @@ pub fn build(config: &Config, policy: &AddressPolicy) -> Result<reqwest::Client,
         .connect_timeout(config.connect_timeout())
         .read_timeout(config.read_timeout())
         .dns_resolver(policy.clone())
-        .redirect(redirect_policy(policy.clone(), config.max_redirects))
+        .redirect(redirect_policy(
+            policy.clone(),
+            config.max_redirects,
+            config.allow_https_downgrade,
+        ))
         .referer(false)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(60))
@@ -99,10 +107,19 @@ pub fn build(config: &Config, policy: &AddressPolicy) -> Result<reqwest::Client,
 
 /// Follows redirects while they stay allowed: no loops, at most `max` hops, and every hop's
 /// IP-literal host checked by the address policy (named hosts are checked by the resolver when
-/// the hop connects).
-fn redirect_policy(policy: AddressPolicy, max: usize) -> redirect::Policy {
+/// the hop connects); never from https to plain http (where anyone on the path could read and
+/// change the file) unless `allow_downgrade`.
+fn redirect_policy(policy: AddressPolicy, max: usize, allow_downgrade: bool) -> redirect::Policy {
     redirect::Policy::custom(move |attempt| {
         let next: &Url = attempt.url();
+        let was_https = attempt
+            .previous()
+            .last()
+            .is_some_and(|from| from.scheme() == "https");
+        if was_https && next.scheme() == "http" && !allow_downgrade {
+            let url = next.to_string();
+            return attempt.error(RedirectRefused::Downgrade(url));
+        }
         if attempt.previous().iter().any(|seen| seen == next) {
             let url = next.to_string();
             return attempt.error(RedirectRefused::Loop(url));

@@ -26,6 +26,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use thiserror::Error;
 use url::{Host, Url};
 
+use crate::failure::FailureKind;
+
 /// A target haul will not connect to.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum Refused {
@@ -41,6 +43,24 @@ pub enum Refused {
     Scheme { url: String },
     #[error("cannot download {url}: the URL has no host")]
     NoHost { url: String },
+}
+
+impl Refused {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            Refused::PrivateAddress { .. } => FailureKind::RefusedPrivateAddress,
+            Refused::Scheme { .. } | Refused::NoHost { .. } => FailureKind::NotWebAddress,
+        }
+    }
+}
+
+/// A host name that does not resolve (the resolver's error, told apart from a refused address and
+/// from a connection that failed: a name that does not resolve now will not on a retry either).
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("could not resolve host name {host}")]
+pub struct NotResolved {
+    pub host: String,
 }
 
 /// The address rules of one configuration.
@@ -146,7 +166,7 @@ impl Resolve for AddressPolicy {
                 .await
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
             if addrs.is_empty() {
-                return Err(format!("could not resolve host name {host}").into());
+                return Err(Box::new(NotResolved { host }) as _);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
@@ -161,6 +181,7 @@ pub fn non_public_kind(addr: IpAddr) -> Option<&'static str> {
     }
 }
 
+/// IANA's IPv4 special-purpose registry: every range that is not globally reachable.
 fn v4_kind(ip: Ipv4Addr) -> Option<&'static str> {
     let [a, b, c, _] = ip.octets();
     Some(match (a, b, c) {
@@ -173,35 +194,71 @@ fn v4_kind(ip: Ipv4Addr) -> Option<&'static str> {
         (100, 64..=127, _) => "shared (carrier-grade NAT)",
         (192, 0, 0) => "IETF protocol assignment",
         (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
+        (192, 31, 196) | (192, 175, 48) => "AS112",
+        (192, 52, 193) => "AMT",
+        (192, 88, 99) => "6to4 relay anycast",
         (198, 18..=19, _) => "benchmarking",
         (240..=255, _, _) => "reserved",
         _ => return None,
     })
 }
 
+/// The IPv4 address in the last 32 bits of `seg`.
+fn low_v4(seg: &[u16; 8]) -> Ipv4Addr {
+    v4_of(seg[6], seg[7])
+}
+
+fn v4_of(hi: u16, lo: u16) -> Ipv4Addr {
+    let [a, b] = hi.to_be_bytes();
+    let [c, d] = lo.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
+}
+
+/// IANA's IPv6 special-purpose registry; every form that carries an IPv4 address (mapped,
+/// compatible, translated, NAT64, 6to4, Teredo) is judged by the IPv4 address it reaches, so
+/// `::127.0.0.1`, `::ffff:0:7f00:1`, `64:ff9b::7f00:1` and `2002:7f00:1::1` are loopback too.
 fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return v4_kind(v4);
     }
     let seg = ip.segments();
+    match seg {
+        _ if ip.is_loopback() => return Some("loopback"),
+        _ if ip.is_unspecified() => return Some("unspecified"),
+        // IPv4-compatible (`::a.b.c.d`, deprecated) and IPv4-translated (`::ffff:0:a.b.c.d`).
+        [0, 0, 0, 0, 0, 0, _, _] | [0, 0, 0, 0, 0xffff, 0, _, _] => {
+            return v4_kind(low_v4(&seg));
+        }
+        // NAT64, well-known prefix (64:ff9b::/96): the IPv4 address it translates to.
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => return v4_kind(low_v4(&seg)),
+        // NAT64 for local use (64:ff9b:1::/48): never globally reachable.
+        [0x64, 0xff9b, 1, ..] => return Some("NAT64 (local use)"),
+        // 6to4 (2002::/16): the IPv4 address in bits 16–47.
+        [0x2002, hi, lo, ..] => return v4_kind(v4_of(hi, lo)),
+        // Teredo (2001::/32): the server's IPv4 address, and the client's (stored inverted).
+        [0x2001, 0, server_hi, server_lo, _, _, client_hi, client_lo] => {
+            return v4_kind(v4_of(server_hi, server_lo))
+                .or_else(|| v4_kind(v4_of(!client_hi, !client_lo)));
+        }
+        _ => {}
+    }
     Some(match seg[0] {
-        _ if ip.is_loopback() => "loopback",
-        _ if ip.is_unspecified() => "unspecified",
         s if s & 0xfe00 == 0xfc00 => "private (unique local)",
         s if s & 0xffc0 == 0xfe80 => "link-local",
         s if s & 0xffc0 == 0xfec0 => "site-local",
         s if s & 0xff00 == 0xff00 => "multicast",
+        0x0100 if seg[1..4] == [0, 0, 0] => "discard-only",
         0x2001 if seg[1] == 0x0db8 => "documentation",
-        // NAT64 (64:ff9b::/96) embeds an IPv4 address: judge that one.
-        0x0064 if seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] => {
-            let v4 = Ipv4Addr::new(
-                (seg[6] >> 8) as u8,
-                seg[6] as u8,
-                (seg[7] >> 8) as u8,
-                seg[7] as u8,
-            );
-            return v4_kind(v4);
-        }
+        // 2001::/23 is IETF protocol assignments; AMT (2001:3::/32), AS112 (2001:4:112::/48)
+        // and ORCHIDv2 (2001:20::/28) in it are globally reachable.
+        0x2001 if seg[1] < 0x0200 => match seg[1] {
+            0x0003 => return None,
+            0x0004 if seg[2] == 0x0112 => return None,
+            0x0020..=0x002f => return None,
+            _ => "IETF protocol assignment",
+        },
+        0x3fff if seg[1] < 0x1000 => "documentation",
+        0x5f00 => "segment routing (SRv6)",
         _ => return None,
     })
 }
@@ -235,6 +292,27 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
+            // Every IPv4-in-IPv6 form of 127.0.0.1 (the red team's list) and of private ones.
+            "::127.0.0.1",
+            "::ffff:0:7f00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::7f00:1",
+            "64:ff9b:1::808:808",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
+            "2001:0:7f00:1::1",
+            "2001:0:808:808::80ff:fffe",
+            "::10.0.0.1",
+            // Further IANA special-purpose ranges.
+            "192.31.196.1",
+            "192.52.193.1",
+            "192.88.99.1",
+            "192.175.48.1",
+            "100::1",
+            "2001:2::1",
+            "2001:10::1",
+            "3fff::1",
+            "5f00::1",
         ] {
             assert!(non_public_kind(ip(a)).is_some(), "{a} should not be public");
         }
@@ -244,6 +322,12 @@ mod tests {
             "2606:4700::1111",
             "::ffff:8.8.8.8",
             "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:0:808:808::f7f7:f7f7",
+            "2001:3::1",
+            "2001:4:112::1",
+            "2001:20::1",
+            "2a00:1450::1",
         ] {
             assert_eq!(non_public_kind(ip(a)), None, "{a} should be public");
         }

@@ -70,11 +70,13 @@ impl Fetcher {
         observer.started(None, None, media_url.as_str());
         observer.progress(start.bytes);
         let mut done = start;
+        // One deadline for the whole stream (item_deadline_secs), each piece its own retries.
+        let mut tries = self.attempts();
         for (index, piece) in pieces.iter().enumerate().skip(done.pieces) {
-            let mut tries = 0;
+            tries.next_piece();
             let written = loop {
                 let attempt = self.fetch_piece(piece, &target.part, done.bytes, budget, observer);
-                let result = self.in_slot(&piece.url, cancel, attempt).await;
+                let result = self.in_slot(&piece.url, cancel, &mut tries, attempt).await;
                 if let Some(n) = self.settle(&mut tries, &piece.url, result, cancel).await? {
                     break n;
                 }
@@ -137,9 +139,11 @@ impl Fetcher {
         cancel: &CancellationToken,
     ) -> Result<(Vec<u8>, Url), FetchError> {
         self.policy.check_url(url)?;
-        let mut tries = 0;
+        let mut tries = self.attempts();
         loop {
-            let result = self.in_slot(url, cancel, self.playlist_text(url)).await;
+            let result = self
+                .in_slot(url, cancel, &mut tries, self.playlist_text(url))
+                .await;
             if let Some(text) = self.settle(&mut tries, url, result, cancel).await? {
                 return Ok(text);
             }

@@ -42,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Config;
+use crate::failure::{Failed, FailureKind};
 use crate::format::{Format, SNIFF_LEN, describe_non_media};
 use client::RedirectRefused;
 use guard::{AddressPolicy, Refused};
@@ -54,6 +55,9 @@ pub enum FetchError {
     Refused(#[from] Refused),
     #[error("{url:?} is not a valid URL: {reason}")]
     BadUrl { url: String, reason: String },
+    /// The host name does not resolve: a verdict, not retried.
+    #[error("could not connect: {0}")]
+    NotResolved(String),
     #[error("could not connect: {0}")]
     Connect(String),
     #[error("the request failed: {0}")]
@@ -99,12 +103,63 @@ pub enum FetchError {
     /// The response is an HLS playlist: [`Fetcher::download`] fetches its stream instead.
     #[error("the server sent an HLS playlist")]
     IsPlaylist,
+    /// A redirect from https to plain http (`allow_https_downgrade` is off).
+    #[error("{0}")]
+    InsecureRedirect(String),
+    /// Fewer bytes came than `min_rate_bytes_per_sec` asks over its window (a server that
+    /// drips the file, holding a download slot).
+    #[error(
+        "the server sent {received} bytes in {secs} s, slower than the minimum of {rate} bytes a second (min_rate_bytes_per_sec in the config)"
+    )]
+    TooSlow { received: u64, secs: u64, rate: u64 },
+    /// The file took longer than `item_deadline_secs`, retries included.
+    #[error("the file took longer than {secs} s to download (item_deadline_secs in the config)")]
+    Deadline { secs: u64 },
     #[error("cancelled")]
     Cancelled,
 }
 
 impl FetchError {
-    /// Worth another attempt?
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            FetchError::Refused(refused) => refused.kind(),
+            FetchError::BadUrl { .. } => FailureKind::NotWebAddress,
+            FetchError::NotResolved(_) => FailureKind::NameNotResolved,
+            FetchError::Connect(_) | FetchError::Request(_) => FailureKind::Unreachable,
+            FetchError::Timeout(_) => FailureKind::Timeout,
+            FetchError::Status { status, .. } => match status.as_u16() {
+                404 | 410 => FailureKind::NotFound,
+                401 | 403 => FailureKind::Forbidden,
+                429 => FailureKind::RateLimited,
+                500..=599 => FailureKind::ServerError,
+                _ => FailureKind::HttpError,
+            },
+            FetchError::Interrupted { .. }
+            | FetchError::Truncated { .. }
+            | FetchError::BadRange(_) => FailureKind::Interrupted,
+            FetchError::Redirect(_) => FailureKind::Redirects,
+            FetchError::InsecureRedirect(_) => FailureKind::InsecureRedirect,
+            FetchError::TooSlow { .. } => FailureKind::TooSlow,
+            FetchError::Deadline { .. } => FailureKind::Deadline,
+            FetchError::FileTooLarge { .. } => FailureKind::TooLarge,
+            FetchError::JobTooLarge { .. } => FailureKind::JobTooLarge,
+            FetchError::NotMedia { .. } | FetchError::IsPlaylist => FailureKind::NotMedia,
+            FetchError::Write { source, .. } => crate::failure::of_write(source),
+            FetchError::GaveUp { last, .. } => last.kind(),
+            FetchError::Hls(_) => FailureKind::Unsupported,
+            FetchError::PageNotServed(_) => FailureKind::PageWalled,
+            FetchError::Cancelled => FailureKind::Cancelled,
+        }
+    }
+
+    /// The failure to journal.
+    pub fn failed(&self) -> Failed {
+        Failed::new(self.kind(), self.to_string())
+    }
+
+    /// Worth another attempt? Never for a verdict: a name that does not resolve, a 404, a web
+    /// page instead of media.
     pub fn is_retryable(&self) -> bool {
         match self {
             FetchError::Connect(_)
@@ -184,12 +239,53 @@ pub struct Fetched {
     pub final_url: String,
 }
 
+/// The attempts at one file: how many retries so far, and when its deadline
+/// (`item_deadline_secs`) passes — counted from the first attempt holding a download slot, so
+/// time spent queued behind other downloads does not count.
+pub(crate) struct Attempts {
+    tries: u32,
+    limit: Option<Duration>,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl Attempts {
+    fn new(limit: Option<Duration>) -> Attempts {
+        Attempts {
+            tries: 0,
+            limit,
+            deadline: None,
+        }
+    }
+
+    /// The deadline, starting the clock at the first call.
+    fn deadline(&mut self) -> Option<tokio::time::Instant> {
+        if self.deadline.is_none() {
+            self.deadline = self.limit.map(|l| tokio::time::Instant::now() + l);
+        }
+        self.deadline
+    }
+
+    /// The next piece of a stream: its own retries, the same deadline.
+    pub(crate) fn next_piece(&mut self) {
+        self.tries = 0;
+    }
+
+    fn passed(&self) -> FetchError {
+        FetchError::Deadline {
+            secs: self.limit.map_or(0, |l| l.as_secs()),
+        }
+    }
+}
+
 /// The downloader of one configuration: client, address policy, limits.
 pub struct Fetcher {
     client: reqwest::Client,
     policy: AddressPolicy,
     backoff: Backoff,
     retries: u32,
+    /// `min_rate_bytes_per_sec` and its window.
+    min_rate: Option<(u64, Duration)>,
+    item_deadline: Option<Duration>,
     max_file_bytes: u64,
     global: Arc<Semaphore>,
     per_host_limit: usize,
@@ -211,6 +307,8 @@ impl Fetcher {
                 Duration::from_millis(config.retry_max_ms),
             ),
             retries: config.retries,
+            min_rate: config.min_rate(),
+            item_deadline: config.item_deadline(),
             max_file_bytes: config.max_file_bytes,
             global: Arc::new(Semaphore::new(config.max_downloads)),
             per_host_limit: config.max_downloads_per_host,
@@ -241,10 +339,10 @@ impl Fetcher {
             validator: target.validator.clone(),
             size: target.size,
         };
-        let mut tries = 0;
+        let mut tries = self.attempts();
         let plain = loop {
             let attempt = self.attempt(&url, target, &mut state, observer, budget);
-            let result = self.in_slot(&url, cancel, attempt).await;
+            let result = self.in_slot(&url, cancel, &mut tries, attempt).await;
             if let Some(done) = self
                 .settle(&mut tries, &url, result, cancel)
                 .await
@@ -268,12 +366,18 @@ impl Fetcher {
         }
     }
 
+    /// The attempts at one file, with this configuration's deadline.
+    pub(crate) fn attempts(&self) -> Attempts {
+        Attempts::new(self.item_deadline)
+    }
+
     /// Runs one attempt at `url` holding a slot for its host and a global one, unless `cancel`
-    /// fires first.
+    /// fires or the file's deadline passes first.
     async fn in_slot<T>(
         &self,
         url: &Url,
         cancel: &CancellationToken,
+        tries: &mut Attempts,
         attempt: impl Future<Output = Result<T, FetchError>>,
     ) -> Result<T, FetchError> {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
@@ -281,8 +385,16 @@ impl Fetcher {
             slots = self.slots(&host) => slots.ok_or(FetchError::Cancelled)?,
             () = cancel.cancelled() => return Err(FetchError::Cancelled),
         };
+        let deadline = tries.deadline();
+        let passed = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             r = attempt => r,
+            () = passed => Err(tries.passed()),
             () = cancel.cancelled() => Err(FetchError::Cancelled),
         }
     }
@@ -291,26 +403,36 @@ impl Fetcher {
     /// attempts left — `None` after the backoff, to try again. `tries` counts the retries.
     async fn settle<T>(
         &self,
-        tries: &mut u32,
+        attempts: &mut Attempts,
         url: &Url,
         result: Result<T, FetchError>,
         cancel: &CancellationToken,
     ) -> Result<Option<T>, FetchError> {
+        let tries = attempts.tries;
         match result {
             Ok(value) => Ok(Some(value)),
             Err(e) if !e.is_retryable() => Err(e),
-            Err(e) if *tries >= self.retries => Err(if *tries == 0 {
+            Err(e) if tries >= self.retries => Err(if tries == 0 {
                 e
             } else {
                 FetchError::GaveUp {
-                    attempts: *tries + 1,
+                    attempts: tries + 1,
                     last: Box::new(e),
                 }
             }),
             Err(e) => {
-                let wait = self.backoff.delay(*tries, e.retry_after());
-                tracing::debug!(%url, attempt = *tries, ?wait, error = %e, "retrying");
-                *tries += 1;
+                let wait = self.backoff.delay(tries, e.retry_after());
+                // A wait that would end past the deadline (a huge `Retry-After`) is not waited.
+                if let Some(at) = attempts.deadline()
+                    && tokio::time::Instant::now() + wait > at
+                {
+                    return Err(FetchError::GaveUp {
+                        attempts: tries + 1,
+                        last: Box::new(attempts.passed()),
+                    });
+                }
+                tracing::debug!(%url, attempt = tries, ?wait, error = %e, "retrying");
+                attempts.tries += 1;
                 tokio::select! {
                     () = tokio::time::sleep(wait) => Ok(None),
                     () = cancel.cancelled() => Err(FetchError::Cancelled),
@@ -370,7 +492,14 @@ impl Fetcher {
                 request = request.header(header::IF_RANGE, v);
             }
         }
-        let mut response = request.send().await.map_err(classify)?;
+        // Headers must come within the rate's window: a server dripping them holds a slot too.
+        let mut response = match self.min_rate {
+            Some((_, window)) => tokio::time::timeout(window, request.send())
+                .await
+                .map_err(|_| FetchError::Timeout("waiting for the response headers".into()))?,
+            None => request.send().await,
+        }
+        .map_err(classify)?;
         let status = response.status();
         let final_url = response.url().to_string();
         let headers = response.headers().clone();
@@ -447,6 +576,9 @@ impl Fetcher {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let mut rate = self
+            .min_rate
+            .map(|(rate, window)| RateCheck::new(rate, window));
         loop {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
@@ -474,6 +606,9 @@ impl Fetcher {
             out.write_all(&chunk).await.map_err(write_err)?;
             received += n;
             observer.progress(received);
+            if let Some(rate) = rate.as_mut() {
+                rate.check(n)?;
+            }
         }
         out.flush().await.map_err(write_err)?;
         if let Some(h) = head {
@@ -493,6 +628,45 @@ impl Fetcher {
             format,
             final_url,
         })
+    }
+}
+
+/// The minimum transfer rate, measured over consecutive windows of a response's body.
+struct RateCheck {
+    rate: u64,
+    window: Duration,
+    since: tokio::time::Instant,
+    bytes: u64,
+}
+
+impl RateCheck {
+    fn new(rate: u64, window: Duration) -> RateCheck {
+        RateCheck {
+            rate,
+            window,
+            since: tokio::time::Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    /// Counts `n` more bytes; at the end of each window, fails when too few came in it.
+    fn check(&mut self, n: u64) -> Result<(), FetchError> {
+        self.bytes += n;
+        let elapsed = self.since.elapsed();
+        if elapsed < self.window {
+            return Ok(());
+        }
+        let wanted = (self.rate as f64 * elapsed.as_secs_f64()) as u64;
+        if self.bytes < wanted {
+            return Err(FetchError::TooSlow {
+                received: self.bytes,
+                secs: elapsed.as_secs(),
+                rate: self.rate,
+            });
+        }
+        self.since = tokio::time::Instant::now();
+        self.bytes = 0;
+        Ok(())
     }
 }
 
@@ -618,11 +792,14 @@ fn classify(e: reqwest::Error) -> FetchError {
     if let Some(redirect) = find_source::<RedirectRefused>(&e) {
         return match redirect {
             RedirectRefused::Address(refused) => FetchError::Refused(refused.clone()),
+            RedirectRefused::Downgrade(_) => FetchError::InsecureRedirect(redirect.to_string()),
             other => FetchError::Redirect(other.to_string()),
         };
     }
     let detail = error_chain(&e);
-    if e.is_timeout() {
+    if find_source::<guard::NotResolved>(&e).is_some() {
+        FetchError::NotResolved(detail)
+    } else if e.is_timeout() {
         FetchError::Timeout(detail)
     } else if e.is_connect() {
         FetchError::Connect(detail)
@@ -736,5 +913,47 @@ mod tests {
             .is_retryable()
         );
         assert!(!FetchError::FileTooLarge { limit: 1 }.is_retryable());
+        assert!(!FetchError::NotResolved("x".into()).is_retryable());
+    }
+
+    struct Quiet;
+    impl Observer for Quiet {
+        fn started(&self, _: Option<u64>, _: Option<&str>, _: &str) {}
+        fn progress(&self, _: u64) {}
+    }
+
+    /// A name that does not resolve will not on a second try: one attempt, its own kind.
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_not_retried() {
+        let config = Config {
+            retries: 5,
+            retry_base_ms: 2_000,
+            retry_max_ms: 2_000,
+            ..Config::default()
+        };
+        let fetcher = Fetcher::new(&config).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target {
+            url: "https://no-such-host.invalid/a.jpg".into(),
+            part: dir.path().join("0.part"),
+            validator: None,
+            size: None,
+        };
+        let started = std::time::Instant::now();
+        let err = fetcher
+            .download(
+                &target,
+                &Quiet,
+                &ByteBudget::new(u64::MAX, 0),
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FetchError::NotResolved(_)), "{err:?}");
+        assert_eq!(err.kind(), FailureKind::NameNotResolved);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "it waited to retry"
+        );
     }
 }

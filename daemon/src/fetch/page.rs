@@ -67,10 +67,10 @@ impl Fetcher {
             reason: e.to_string(),
         })?;
         self.policy.check_url(&parsed)?;
-        let mut tries = 0;
+        let mut tries = self.attempts();
         loop {
             let result = self
-                .in_slot(&parsed, cancel, self.page_attempt(&parsed))
+                .in_slot(&parsed, cancel, &mut tries, self.page_attempt(&parsed))
                 .await;
             if let Some(page) = self.settle(&mut tries, &parsed, result, cancel).await? {
                 return Ok(page);

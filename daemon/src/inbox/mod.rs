@@ -10,7 +10,7 @@
 //!    a restart neither loses it nor takes it twice.
 //! 3. **Read.** Its lines, rows or images become grabs ([`input`]); what cannot be used (a bad row,
 //!    a line that is not a URL) is noted for the report and the rest goes on. Nothing is read
-//!    through a link, symbolic or hard ([`own_file`]): a link is refused, and the report says so.
+//!    through a link, symbolic or hard ([`crate::own_file`]): a link is refused, and the report says so.
 //! 4. **Submit.** Every grab of the input is journaled in one transaction, together with the
 //!    input's list of jobs; the engine runs them like any other grab (they show in `haul status`).
 //! 5. **Return.** When every job has ended, the input moves to `done/` — or to `failed/` when
@@ -21,13 +21,8 @@
 //! On start, inputs left in `processing/` are continued first; files that arrived while the
 //! daemon was down are simply in the inbox and are taken by the first scan.
 
-mod input;
 mod outcome;
-pub mod own_file;
 pub mod settle;
-mod sku_sheet;
-mod table;
-mod text;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,47 +35,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::input;
 use crate::jobs::Engine;
 use crate::journal::{InboxInput, InputJobs, InputState, JournalError};
 
-/// The inbox's readers of dropped files, reachable from outside the crate for the fuzz targets
-/// (`daemon/fuzz/`), which hand them arbitrary bytes: each writes the bytes where a user would
-/// have dropped them and reads them as the inbox does. Not an API.
-#[doc(hidden)]
-pub mod readers {
-    use std::path::Path;
-
-    use crate::config::Config;
-
-    /// Reads `bytes` as the inbox file `name` (`list.txt`, `sheet.csv`, `sheet.xlsx`) dropped
-    /// into `dir`; returns whether it gave any grab.
-    pub fn file(dir: &Path, name: &str, bytes: &[u8]) -> bool {
-        let path = dir.join(name);
-        if std::fs::write(&path, bytes).is_err() {
-            return false;
-        }
-        read(&path, name)
-    }
-
-    /// Reads `bytes` as the `skus.csv` of a seller's folder in `dir` holding two images.
-    pub fn seller_folder(dir: &Path, skus_csv: &[u8]) -> bool {
-        let folder = dir.join("SKU1");
-        let written = std::fs::create_dir_all(&folder)
-            .and_then(|()| std::fs::write(folder.join("skus.csv"), skus_csv))
-            .and_then(|()| std::fs::write(folder.join("a.jpg"), b"\xFF\xD8\xFF"))
-            .and_then(|()| std::fs::write(folder.join("b.png"), b"\x89PNG"));
-        written.is_ok() && read(&folder, "SKU1")
-    }
-
-    fn read(path: &Path, name: &str) -> bool {
-        let config = Config::default();
-        let context = super::input::Context {
-            config: &config,
-            name,
-        };
-        super::input::read(path, &context).is_ok_and(|r| !r.submissions.is_empty())
-    }
-}
 use settle::{DONE, FAILED, PROCESSING, Settler};
 
 /// Scan interval when no native file events are available.

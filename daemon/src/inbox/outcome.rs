@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use haul_protocol::message::{ItemState, JobState};
 
+use crate::failure::FailureKind;
 use crate::journal::{InboxInput, Journal, JournalError};
 
 /// How an input ended, and what to tell its owner.
@@ -75,7 +76,11 @@ impl Report {
                 JobState::Cancelled => problems.push(format!("{label}: cancelled")),
                 _ => problems.push(format!(
                     "{label}: nothing saved — {}",
-                    job.error.as_deref().unwrap_or("no file could be saved")
+                    explained(
+                        job.error.as_deref(),
+                        job.error_kind,
+                        "no file could be saved"
+                    )
                 )),
             }
             for item in &items {
@@ -83,7 +88,7 @@ impl Report {
                     ItemState::Failed if job.state != JobState::Failed => problems.push(format!(
                         "{label}: {} — {}",
                         shown_name(&item.url),
-                        item.error.as_deref().unwrap_or("failed")
+                        explained(item.error.as_deref(), item.error_kind, "failed")
                     )),
                     ItemState::Saved => {
                         for warning in item.saved.iter().flat_map(|s| &s.warnings) {
@@ -132,6 +137,11 @@ impl Report {
             text: Some(text),
         })
     }
+}
+
+/// A failure for the report: what happened and what to do, then the precise reason.
+fn explained(reason: Option<&str>, kind: Option<FailureKind>, otherwise: &str) -> String {
+    crate::failure::with_reason(kind.unwrap_or_default(), reason.unwrap_or(otherwise))
 }
 
 /// How a report names an item: a web address as it is; one of the user's own photos by its file

@@ -6,6 +6,12 @@
 //! interval. An entry renamed into place (how careful programs publish a file) is complete at
 //! once and skips the wait.
 //!
+//! A settled size is not enough: a program that writes a line now and then (a script logging
+//! URLs, an editor's autosave) leaves the file unchanged for longer than any interval. So an
+//! entry is taken only when, besides, no process holds one of its files open for writing
+//! ([`held_for_writing`]: on Linux, every process's open files in `/proc`; elsewhere the settle
+//! interval alone decides) — a renamed-in file too.
+//!
 //! What is never taken: hidden entries (a leading dot), the reserved folders `done`, `failed` and
 //! `processing`, and names of downloads in progress (`.part`, `.crdownload`, `.tmp`, `.download`,
 //! a trailing `~`).
@@ -77,7 +83,7 @@ impl Settler {
             let Some(fingerprint) = fingerprint(&path) else {
                 continue;
             };
-            if self.renamed_in.remove(&path) {
+            if self.renamed_in.remove(&path) && !held_for_writing(&fingerprint) {
                 self.seen.remove(&path);
                 ready.push(path);
                 continue;
@@ -85,8 +91,13 @@ impl Settler {
             match self.seen.get_mut(&path) {
                 Some(seen) if seen.fingerprint == fingerprint => {
                     if now.duration_since(seen.since) >= self.settle {
-                        self.seen.remove(&path);
-                        ready.push(path);
+                        if held_for_writing(&fingerprint) {
+                            // Still being written: the wait starts again once it is closed.
+                            seen.since = now;
+                        } else {
+                            self.seen.remove(&path);
+                            ready.push(path);
+                        }
                     }
                 }
                 Some(seen) => {
@@ -107,6 +118,81 @@ impl Settler {
         self.renamed_in.clear();
         ready.sort();
         ready
+    }
+}
+
+/// Whether any process holds one of the entry's files open for writing.
+fn held_for_writing(fingerprint: &Fingerprint) -> bool {
+    let files: HashSet<PathBuf> = fingerprint
+        .0
+        .iter()
+        .map(|(path, _, _)| canonical_parent(path))
+        .collect();
+    writers::any_holds(&files)
+}
+
+/// `path` with its folder resolved (as the kernel names open files), the file name kept as is.
+fn canonical_parent(path: &Path) -> PathBuf {
+    match (path.parent().map(std::fs::canonicalize), path.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod writers {
+    //! Open files of every process this user may look at, from `/proc/<pid>/fd` (the link names
+    //! the file) and `/proc/<pid>/fdinfo` (its `flags`, in octal, say how it was opened).
+
+    use std::collections::HashSet;
+    use std::path::PathBuf;
+
+    pub(super) fn any_holds(files: &HashSet<PathBuf>) -> bool {
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        for proc in procs.flatten() {
+            let pid = proc.file_name();
+            if !pid.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            // Another user's processes (or one that just ended) cannot be looked at: skipped.
+            let Ok(fds) = std::fs::read_dir(proc.path().join("fd")) else {
+                continue;
+            };
+            for fd in fds.flatten() {
+                let Ok(target) = std::fs::read_link(fd.path()) else {
+                    continue;
+                };
+                if files.contains(&target) && opened_for_writing(&proc.path(), &fd.file_name()) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn opened_for_writing(proc: &std::path::Path, fd: &std::ffi::OsStr) -> bool {
+        let Ok(info) = std::fs::read_to_string(proc.join("fdinfo").join(fd)) else {
+            return false;
+        };
+        info.lines()
+            .find_map(|l| l.strip_prefix("flags:"))
+            .and_then(|flags| u32::from_str_radix(flags.trim(), 8).ok())
+            // O_ACCMODE: O_WRONLY (1) or O_RDWR (2).
+            .is_some_and(|flags| matches!(flags & 0o3, 1 | 2))
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod writers {
+    //! No portable way to see other processes' open files: the settle interval decides.
+
+    use std::collections::HashSet;
+    use std::path::PathBuf;
+
+    pub(super) fn any_holds(_files: &HashSet<PathBuf>) -> bool {
+        false
     }
 }
 
@@ -207,6 +293,37 @@ mod tests {
         settler.renamed_in(file.clone());
         assert_eq!(settler.scan(Instant::now()), vec![file]);
         assert!(!settler.waiting(), "nothing else is a candidate");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_open_for_writing_is_not_taken_however_long_it_stays_the_same() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let settle = Duration::from_millis(100);
+        let mut settler = Settler::new(dir.path().to_path_buf(), settle);
+        let file = dir.path().join("urls.txt");
+        let mut writer = std::fs::File::create(&file).unwrap();
+        writer.write_all(b"https://a.example/1.jpg\n").unwrap();
+        // Open only for reading: no obstacle.
+        let reader = std::fs::File::open(dir.path().join("urls.txt")).unwrap();
+        let t0 = Instant::now();
+        settler.scan(t0);
+        for step in 1..5 {
+            assert!(
+                settler.scan(t0 + settle * step).is_empty(),
+                "held open for writing"
+            );
+        }
+        settler.renamed_in(file.clone());
+        assert!(
+            settler.scan(t0 + settle * 6).is_empty(),
+            "renamed in, still held"
+        );
+        drop(writer);
+        drop(reader);
+        // Closed, and unchanged for the settle interval: taken.
+        assert_eq!(settler.scan(t0 + settle * 7), vec![file]);
     }
 
     #[test]

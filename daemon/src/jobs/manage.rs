@@ -1,6 +1,6 @@
 //! Managing ended jobs: retrying what failed and removing a job from the history (from the
 //! status page and API), and removing an old job's package for `retention_days`
-//! ([`crate::package::upkeep`]).
+//! ([`crate::outputs`]).
 //!
 //! All work on a job no task is running, and all *claim* it first — an entry in the engine's
 //! running map, exactly what a running job holds — so a retry, a delete, a resume, a retention
@@ -22,8 +22,8 @@
 //! 4. the job runs again: failed items download, and the package is written afresh.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -33,10 +33,8 @@ use thiserror::Error;
 
 use super::{Engine, RunningJob, run};
 use crate::journal::{ItemRecord, JobRecord, JournalError};
-use crate::package;
-
-/// Largest `manifest.json` read back from a package.
-const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+use crate::package::{self, ManifestFile, PackageReader};
+use crate::process::HashWriter;
 
 /// Why a job could not be retried or removed.
 #[derive(Debug, Error)]
@@ -342,172 +340,6 @@ fn remove_package(path: &Path) -> io::Result<()> {
     }
 }
 
-/// A package on disk, read back: a ZIP or a folder.
-pub enum PackageReader {
-    Zip(zip::ZipArchive<BufReader<File>>),
-    Folder(PathBuf),
-}
-
-/// One file of a package's `manifest.json`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackagedFile {
-    pub name: String,
-    pub url: String,
-    pub sha256: String,
-    /// Stored converted (`amazon-upload`'s JPEGs): `sha256` is the conversion's, not the
-    /// download's.
-    pub converted: bool,
-}
-
-impl PackageReader {
-    /// Opens the package at `path` (a `.zip` file or a folder).
-    pub fn open(path: &Path) -> io::Result<PackageReader> {
-        if std::fs::metadata(path)?.is_dir() {
-            return Ok(PackageReader::Folder(path.to_path_buf()));
-        }
-        let file = BufReader::new(File::open(path)?);
-        zip::ZipArchive::new(file)
-            .map(PackageReader::Zip)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-    }
-
-    /// Every file's entry name (`02.jpg`, `review/01.jpg`); folders are not entries.
-    pub fn names(&mut self) -> io::Result<Vec<String>> {
-        match self {
-            PackageReader::Zip(z) => z
-                .file_names()
-                .map(|n| {
-                    n.map(|n| n.into_owned())
-                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-                })
-                .filter(|n| !n.as_ref().is_ok_and(|n| n.ends_with('/')))
-                .collect(),
-            PackageReader::Folder(dir) => {
-                let mut names = Vec::new();
-                folder_names(dir, "", 0, &mut names)?;
-                Ok(names)
-            }
-        }
-    }
-
-    /// Calls `f` with a reader of the entry `name` — a path inside the package (`02.jpg`,
-    /// `review/01.jpg`), never absolute, never climbing out with `..`.
-    pub fn with_entry<T>(
-        &mut self,
-        name: &str,
-        f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
-    ) -> io::Result<T> {
-        if !is_entry_name(name) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{name:?} is not a file name inside the package"),
-            ));
-        }
-        match self {
-            PackageReader::Zip(z) => {
-                let mut entry = z
-                    .by_name(name)
-                    .map_err(|e| io::Error::new(io::ErrorKind::NotFound, e))?;
-                f(&mut entry)
-            }
-            PackageReader::Folder(dir) => {
-                // Never follow a link out of the package: every folder on the way is a real
-                // folder, and the entry a real file.
-                let mut path = dir.clone();
-                let mut parts = name.split('/').peekable();
-                while let Some(part) = parts.next() {
-                    path.push(part);
-                    let meta = std::fs::symlink_metadata(&path)?;
-                    let fits = if parts.peek().is_some() {
-                        meta.is_dir()
-                    } else {
-                        meta.is_file()
-                    };
-                    if !fits {
-                        return Err(io::Error::new(io::ErrorKind::InvalidData, "not a file"));
-                    }
-                }
-                f(&mut File::open(path)?)
-            }
-        }
-    }
-
-    fn manifest_json(&mut self) -> io::Result<serde_json::Value> {
-        let text = self.with_entry("manifest.json", |r| {
-            let mut s = String::new();
-            r.take(MAX_MANIFEST_BYTES).read_to_string(&mut s)?;
-            Ok(s)
-        })?;
-        serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-    }
-
-    /// The URLs of saved items the naming scheme left out of the package (`left_out` in
-    /// `manifest.json`).
-    pub fn left_out(&mut self) -> io::Result<Vec<String>> {
-        let value = self.manifest_json()?;
-        Ok(value["left_out"]
-            .as_array()
-            .map(|left| {
-                left.iter()
-                    .filter_map(|f| f["url"].as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
-
-    /// The files listed in the package's `manifest.json`.
-    pub fn manifest(&mut self) -> io::Result<Vec<PackagedFile>> {
-        let value = self.manifest_json()?;
-        let files = value["files"]
-            .as_array()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no files in manifest"))?;
-        Ok(files
-            .iter()
-            .filter_map(|f| {
-                Some(PackagedFile {
-                    name: f["name"].as_str()?.to_string(),
-                    url: f["url"].as_str()?.to_string(),
-                    sha256: f["sha256"].as_str()?.to_string(),
-                    converted: f["converted_from"].is_string(),
-                })
-            })
-            .collect())
-    }
-}
-
-/// How deep a folder package's role folders are looked into (haul writes one level).
-const MAX_FOLDER_DEPTH: usize = 4;
-
-/// Appends the entry names under `dir` (its path inside the package is `prefix`) to `names`. A
-/// link counts as an entry (so the package is not what haul wrote), and is never followed.
-fn folder_names(dir: &Path, prefix: &str, depth: usize, names: &mut Vec<String>) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
-        if entry.file_type()?.is_dir() && depth < MAX_FOLDER_DEPTH {
-            folder_names(&entry.path(), &format!("{name}/"), depth + 1, names)?;
-        } else {
-            names.push(name);
-        }
-    }
-    Ok(())
-}
-
-/// An entry's path inside a package: plain components joined by `/`.
-fn is_entry_name(name: &str) -> bool {
-    name.split('/').all(is_plain_name)
-}
-
-/// One path component, no separators, no `..`, no NUL.
-fn is_plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.contains(['/', '\\', '\0'])
-        && matches!(
-            Path::new(name).components().collect::<Vec<_>>().as_slice(),
-            [Component::Normal(_)]
-        )
-}
-
 #[derive(Default)]
 struct Restored {
     /// Indices of saved items whose bytes are back in the work folder.
@@ -523,7 +355,7 @@ fn restore_saved(package: &Path, items: &[ItemRecord], work: &Path) -> Restored 
     let Ok(mut reader) = PackageReader::open(package) else {
         return out;
     };
-    let Ok(listed) = reader.manifest() else {
+    let Ok(listed) = reader.manifest().map(|m| m.files) else {
         return out;
     };
     let saved: Vec<&ItemRecord> = items
@@ -554,7 +386,7 @@ fn restore_saved(package: &Path, items: &[ItemRecord], work: &Path) -> Restored 
 }
 
 /// Whether a package's entry `names` are exactly its `listed` files and its documents.
-fn holds_only(names: &[String], listed: &[PackagedFile]) -> bool {
+fn holds_only(names: &[String], listed: &[ManifestFile]) -> bool {
     let media: Vec<&String> = names
         .iter()
         .filter(|n| !package::DOCUMENTS.contains(&n.as_str()))
@@ -569,11 +401,10 @@ fn matches_saved(path: &Path, items: &[ItemRecord]) -> bool {
     let Ok(mut reader) = PackageReader::open(path) else {
         return false;
     };
-    let (Ok(listed), Ok(left_out), Ok(names)) =
-        (reader.manifest(), reader.left_out(), reader.names())
-    else {
+    let (Ok(manifest), Ok(names)) = (reader.manifest(), reader.names()) else {
         return false;
     };
+    let (listed, left_out) = (manifest.files, manifest.left_out);
     let saved: Vec<&ItemRecord> = items
         .iter()
         .filter(|i| i.state == ItemState::Saved)
@@ -583,7 +414,7 @@ fn matches_saved(path: &Path, items: &[ItemRecord]) -> bool {
     }
     if !left_out
         .iter()
-        .all(|url| saved.iter().any(|i| &i.url == url))
+        .all(|left| saved.iter().any(|i| i.url == left.url))
     {
         return false;
     }
@@ -592,31 +423,19 @@ fn matches_saved(path: &Path, items: &[ItemRecord]) -> bool {
             return false;
         };
         let downloaded = item.saved.as_ref().map(|s| s.sha256.as_str()) == Some(&*file.sha256);
-        if !downloaded && !file.converted {
+        if !downloaded && file.converted_from.is_none() {
             return false;
         }
         let hash = reader.with_entry(&file.name, |r| {
-            let mut hasher = HashWriter(Sha256::new());
-            io::copy(r, &mut hasher)?;
-            Ok(hex::encode(hasher.0.finalize()))
+            let mut hasher = Sha256::new();
+            io::copy(r, &mut HashWriter(&mut hasher))?;
+            Ok(hex::encode(hasher.finalize()))
         });
         if hash.ok().as_deref() != Some(file.sha256.as_str()) {
             return false;
         }
     }
     true
-}
-
-struct HashWriter(Sha256);
-
-impl Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Streams `from` into a new file at `to` (synced), returning the SHA-256 of what was written.
@@ -634,63 +453,4 @@ fn copy_hashed(from: &mut dyn Read, to: &Path) -> io::Result<String> {
     }
     file.sync_all()?;
     Ok(hex::encode(hasher.finalize()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_names_only() {
-        assert!(is_plain_name("01-main.jpg"));
-        for bad in ["", "..", ".", "../x", "a/b", "/etc/passwd", "a\\b", "a\0b"] {
-            assert!(!is_plain_name(bad), "{bad:?}");
-        }
-        assert!(is_entry_name("01-main.jpg"));
-        assert!(is_entry_name("review/01.jpg"));
-        for bad in [
-            "",
-            "/x",
-            "x/",
-            "../x",
-            "review/../../x",
-            "a//b",
-            "a\\b",
-            "./x",
-            "a/./b",
-        ] {
-            assert!(!is_entry_name(bad), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn a_folder_package_is_read_with_its_role_folders_and_no_links() {
-        let dir = tempfile::tempdir().unwrap();
-        let package = dir.path().join("p");
-        std::fs::create_dir_all(package.join("review")).unwrap();
-        std::fs::write(package.join("01-main.jpg"), b"main").unwrap();
-        std::fs::write(package.join("review/01.jpg"), b"customer").unwrap();
-        let mut reader = PackageReader::open(&package).unwrap();
-        let mut names = reader.names().unwrap();
-        names.sort();
-        assert_eq!(names, ["01-main.jpg", "review/01.jpg"]);
-        let read = |reader: &mut PackageReader, name: &str| {
-            reader.with_entry(name, |r| {
-                let mut v = Vec::new();
-                r.read_to_end(&mut v)?;
-                Ok(v)
-            })
-        };
-        assert_eq!(read(&mut reader, "review/01.jpg").unwrap(), b"customer");
-        #[cfg(unix)]
-        {
-            let outside = dir.path().join("outside");
-            std::fs::create_dir(&outside).unwrap();
-            std::fs::write(outside.join("secret.jpg"), b"secret").unwrap();
-            std::os::unix::fs::symlink(&outside, package.join("video")).unwrap();
-            assert!(read(&mut reader, "video/secret.jpg").is_err());
-            let names = reader.names().unwrap();
-            assert!(names.contains(&"video".to_string()), "{names:?}");
-        }
-    }
 }

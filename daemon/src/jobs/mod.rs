@@ -21,7 +21,7 @@ mod manage;
 mod plan;
 mod run;
 
-pub use manage::{DeleteReport, Expiry, ManageError, PackageReader, RetryReport};
+pub use manage::{DeleteReport, Expiry, ManageError, RetryReport};
 pub use run::finished_of;
 
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use haul_protocol::message::{Finished, JobId, PackageMode, Progress};
+use haul_protocol::message::{Finished, Grab, JobId, PackageMode, Progress};
 use haul_protocol::paths::Paths;
 use thiserror::Error;
 use tokio::sync::{Semaphore, broadcast};
@@ -38,12 +38,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::journal::{
-    InputJobs, JobRequest, Journal, JournalError, LocalFile, NewJob, RequestedMedia,
-};
+use crate::journal::{InputJobs, Journal, JournalError, NewJob};
 use crate::media::Include;
-use crate::package::naming::Naming;
+use crate::naming::Naming;
 use crate::process::StripOptions;
+use crate::request::{JobRequest, LocalFile, RequestedMedia};
 
 /// What happened to a job, for subscribers (the IPC connections, the CLI, the status page).
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +51,7 @@ pub enum JobEvent {
     Finished(Finished),
     /// An ended job's package is gone from the output folder — deleted by the user, or by
     /// `retention_days` — or, deleted by hand, is back; the journal says so
-    /// ([`crate::package::upkeep`]).
+    /// ([`crate::outputs`]).
     PackageChanged {
         job: JobId,
         present: bool,
@@ -97,6 +96,53 @@ pub struct Submission {
     pub as_given: Option<bool>,
     /// The roles to save (default: the config's `include`).
     pub include: Option<Include>,
+}
+
+/// A wire grab's option that this haul cannot use.
+#[derive(Debug, Error)]
+pub enum GrabError {
+    #[error(transparent)]
+    Naming(#[from] crate::naming::NamingError),
+    #[error(transparent)]
+    Include(#[from] crate::media::IncludeError),
+}
+
+impl Submission {
+    /// The one conversion of a wire [`Grab`] — from the socket, the status page's API or `haul
+    /// grab` — into a submission. A grab never names local files, a SKU or a preset: those come
+    /// from the inbox only.
+    pub fn from_grab(grab: Grab) -> Result<Submission, GrabError> {
+        let naming = grab
+            .options
+            .naming
+            .as_deref()
+            .map(str::parse::<Naming>)
+            .transpose()?;
+        let include = grab.options.include.map(Include::try_from).transpose()?;
+        let page = grab.page.unwrap_or_default();
+        Ok(Submission {
+            page_url: Some(page.url.trim().to_string()).filter(|u| !u.is_empty()),
+            page_title: page.title,
+            page_html: page.html,
+            media: grab
+                .media
+                .into_iter()
+                .map(|m| RequestedMedia {
+                    kind: m.kind,
+                    chosen: m.chosen,
+                    ..RequestedMedia::link(m.url.trim())
+                })
+                .collect(),
+            name: grab.options.name,
+            out_dir: grab.options.out_dir.map(Into::into),
+            package: grab.options.package,
+            naming,
+            as_given: grab.options.as_given,
+            include,
+            // A product page's address alone is fetched all the same: the engine decides.
+            ..Default::default()
+        })
+    }
 }
 
 /// The product page a grab asks for by its address alone — its page address without HTML or
@@ -282,9 +328,14 @@ impl Engine {
         {
             return Err(EngineError::NothingToGrab);
         }
-        if let Some(name) = &submission.preset {
-            self.inner.config.resolve_preset(name)?;
-        }
+        // Every choice is fixed now, so a job resumed after the config changed is finished as
+        // it was asked for: the preset by its name and its settings.
+        let preset = submission
+            .preset
+            .clone()
+            .unwrap_or_else(|| self.inner.config.preset.clone());
+        self.inner.config.resolve_preset(&preset)?;
+        let preset_settings = crate::process::preset::settings(&preset, &self.inner.config.presets);
         let page_file = match submission.page_html.filter(|_| has_page_html) {
             Some(html) => Some(self.save_page(&html)?),
             None => None,
@@ -306,7 +357,8 @@ impl Engine {
                 fetch_page: page_to_fetch,
                 media: submission.media,
                 name: submission.name,
-                preset: submission.preset,
+                preset: Some(preset),
+                preset_settings,
                 local_files: submission.local_files,
                 naming: Some(
                     submission
@@ -329,10 +381,37 @@ impl Engine {
     /// Restarts every job the journal holds as unfinished (after a crash or a shutdown).
     pub fn resume_unfinished(&self) -> Result<Vec<JobId>, EngineError> {
         let ids = self.inner.journal.unfinished_jobs()?;
+        self.remove_partial_packages(&ids)?;
         for &id in &ids {
             self.start(id);
         }
         Ok(ids)
+    }
+
+    /// Removes the hidden partial packages a failed write or a killed haul left in the output
+    /// folders (the default one and every unfinished job's own), keeping only those an
+    /// unfinished job has journaled as written in full (its staging, renamed when it resumes).
+    fn remove_partial_packages(&self, unfinished: &[JobId]) -> Result<(), EngineError> {
+        let mut staged = Vec::new();
+        let mut dirs = vec![self.inner.config.output_dir(&self.inner.paths)];
+        for &id in unfinished {
+            let job = self.inner.journal.job(id)?;
+            if let Some(staging) = &job.staging {
+                staged.extend(staging.paths.iter().map(|p| (id, p.temp.clone())));
+            }
+            if !dirs.contains(&job.out_dir) {
+                dirs.push(job.out_dir);
+            }
+        }
+        for dir in dirs {
+            let keep = |job: JobId, path: &std::path::Path| {
+                staged.iter().any(|(j, p)| *j == job && p == path)
+            };
+            for path in crate::package::remove_partials(&dir, keep) {
+                tracing::info!(path = %path.display(), "removed a partial package left behind");
+            }
+        }
+        Ok(())
     }
 
     /// Cancels a running or queued job. `false` when it is not running here.
@@ -420,6 +499,53 @@ mod tests {
 
     fn media(urls: &[&str]) -> Vec<RequestedMedia> {
         urls.iter().map(|u| RequestedMedia::link(*u)).collect()
+    }
+
+    /// The one conversion of a wire grab: every option carried, nothing the wire may not name.
+    #[test]
+    fn a_grab_becomes_a_submission_in_one_place() {
+        use haul_protocol::message::{GrabOptions, MediaKind, MediaRef, Page};
+        let grab = Grab {
+            id: None,
+            page: Some(Page {
+                url: " https://shop.example/p/1 ".into(),
+                title: Some("Lamp".into()),
+                html: Some("<html></html>".into()),
+            }),
+            media: vec![MediaRef {
+                url: " https://cdn.example/1.jpg".into(),
+                kind: Some(MediaKind::Image),
+                chosen: true,
+            }],
+            options: GrabOptions {
+                out_dir: Some("/out".into()),
+                name: Some("lamp".into()),
+                package: Some(PackageMode::Both),
+                naming: Some("amazon-upload".into()),
+                as_given: Some(true),
+                include: Some(vec!["main".into(), "video".into()]),
+            },
+        };
+        let s = Submission::from_grab(grab.clone()).unwrap();
+        assert_eq!(s.page_url.as_deref(), Some("https://shop.example/p/1"));
+        assert_eq!(s.page_title.as_deref(), Some("Lamp"));
+        assert_eq!(s.media[0].url, "https://cdn.example/1.jpg");
+        assert!(s.media[0].chosen && s.media[0].kind == Some(MediaKind::Image));
+        assert_eq!(s.out_dir, Some(PathBuf::from("/out")));
+        assert_eq!(s.package, Some(PackageMode::Both));
+        assert_eq!(s.naming, Some(Naming::AmazonUpload));
+        assert_eq!(s.as_given, Some(true));
+        assert_eq!(
+            s.include.map(|i| i.to_string()).as_deref(),
+            Some("main,video")
+        );
+        assert!(s.local_files.is_empty() && s.sku.is_none() && s.preset.is_none());
+        let mut bad = grab;
+        bad.options.naming = Some("{nonsense".into());
+        assert!(matches!(
+            Submission::from_grab(bad),
+            Err(GrabError::Naming(_))
+        ));
     }
 
     #[test]

@@ -26,9 +26,10 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::extract::{self, Extraction, cdn};
-use crate::journal::{ExcludedItem, JobRequest, LocalFile, NewItem, ProductInfo, RequestedMedia};
+use crate::journal::{ExcludedItem, NewItem, ProductInfo};
 use crate::media::{Link, MediaKind, Role};
-use crate::package::naming::SellerSlot;
+use crate::naming::SellerSlot;
+use crate::request::{JobRequest, LocalFile, RequestedMedia};
 
 /// What a job will save.
 #[derive(Debug, Clone, PartialEq)]

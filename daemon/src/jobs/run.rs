@@ -13,18 +13,19 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{Inner, JobEvent, plan};
+use crate::failure::{Failed, FailureKind};
 use crate::fetch::{self, ByteBudget, FetchError, Observer, Target};
 use crate::format::Format;
-use crate::journal::{
-    ItemRecord, JobRecord, JournalError, LocalFile, SavedMedia, StagedPath, Staging,
-};
+use crate::journal::{ItemRecord, JobRecord, JournalError, StagedPath, Staging};
 use crate::media::MediaKind;
-use crate::package::naming::{self, EntrySpec, Naming, ProductNames};
+use crate::naming::{self, EntrySpec, Naming, ProductNames};
 use crate::package::{
     self, Entry, Manifest, ManifestFailure, ManifestFile, ManifestLeftOut, ManifestNotIncluded,
     PackageError,
 };
+use crate::process::SavedMedia;
 use crate::process::{self, convert};
+use crate::request::LocalFile;
 
 /// Shortest interval between two progress events of one item while it downloads.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
@@ -57,6 +58,22 @@ enum RunError {
     Internal(String),
 }
 
+impl RunError {
+    /// What kind of failure it is.
+    fn kind(&self) -> FailureKind {
+        match self {
+            RunError::Cancelled => FailureKind::Cancelled,
+            RunError::Package(e) => e.kind(),
+            RunError::WorkDir { source, .. } | RunError::Publish { source, .. } => {
+                crate::failure::of_write(source)
+            }
+            RunError::Page(e) => e.kind(),
+            RunError::Journal(e) => e.kind(),
+            RunError::Preset(_) | RunError::Internal(_) => FailureKind::Internal,
+        }
+    }
+}
+
 pub(super) async fn run_job(
     inner: &Arc<Inner>,
     id: JobId,
@@ -74,15 +91,30 @@ pub(super) async fn run_job(
         Ok(()) => return,
         // A shutdown: the job stays as journaled and resumes on the next start.
         Err(RunError::Cancelled) if !by_user.load(Ordering::SeqCst) => return,
-        Err(RunError::Cancelled) => (JobState::Cancelled, "cancelled".to_string()),
+        Err(RunError::Cancelled) => (
+            JobState::Cancelled,
+            Failed::new(FailureKind::Cancelled, "cancelled"),
+        ),
+        // The journal cannot be written (a full disk): the job ends here, visibly — the
+        // journal's readers see the end even when it cannot be recorded — and, still
+        // unfinished in the journal, resumes on the next start.
+        Err(RunError::Journal(e)) => {
+            tracing::error!(job = id, error = %e, "job stopped: the journal cannot be written");
+            let reason = format!(
+                "haul could not record the job in its journal ({e}); free space in haul's data \
+                 folder, then try again"
+            );
+            (JobState::Failed, Failed::new(e.kind(), reason))
+        }
         Err(e) => {
             tracing::error!(job = id, error = %e, "job failed");
-            (JobState::Failed, e.to_string())
+            (JobState::Failed, Failed::new(e.kind(), e.to_string()))
         }
     };
     if let Err(e) = inner.journal.finish_job(id, ended.0, None, Some(&ended.1)) {
         tracing::error!(job = id, error = %e, "cannot record the end of a job");
     }
+    remove_partial_packages(inner, id);
     clean_up(inner, id);
     announce_finished(inner, id);
 }
@@ -134,7 +166,7 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
             .plan_job(id, &plan.product, &plan.items, &plan.excluded)?;
         job = inner.journal.job(id)?;
     }
-    inner.journal.set_job_state(id, JobState::Running, None)?;
+    inner.journal.set_job_state(id, JobState::Running)?;
     let items = inner.journal.items(id)?;
     let work = work_dir(inner, id);
     std::fs::create_dir_all(&work).map_err(|source| RunError::WorkDir {
@@ -147,7 +179,15 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         .preset
         .as_deref()
         .unwrap_or(&inner.config.preset);
-    let preset = Arc::new(inner.config.resolve_preset(preset_name)?);
+    // The settings the job was accepted with; the config's only for jobs journaled before
+    // requests kept them.
+    let preset = Arc::new(match &job.request.preset_settings {
+        Some(settings) => process::preset::resolve(
+            preset_name,
+            &[(preset_name.to_string(), settings.clone())].into(),
+        )?,
+        None => inner.config.resolve_preset(preset_name)?,
+    });
     let counters = Arc::new(Counters::new(&items, &work));
     emit(inner, counters.progress(id, None));
     let budget = Arc::new(ByteBudget::new(
@@ -213,7 +253,7 @@ impl ItemContext {
             ItemState::Pending | ItemState::Downloading if self.local.is_some() => {
                 match self.copy_local(&item).await {
                     Ok(format) => format,
-                    Err(reason) => return self.fail(&item, &reason),
+                    Err(failed) => return self.fail(&item, &failed),
                 }
             }
             ItemState::Pending | ItemState::Downloading => {
@@ -237,12 +277,12 @@ impl ItemContext {
                         fetched.format
                     }
                     Err(FetchError::Cancelled) => return Ok(()),
-                    Err(e) => return self.fail(&item, &e.to_string()),
+                    Err(e) => return self.fail(&item, &e.failed()),
                 }
             }
             ItemState::Downloaded => match fetch::sniff_file(&self.part).await {
                 Ok(format) => format,
-                Err(e) => return self.fail(&item, &e.to_string()),
+                Err(e) => return self.fail(&item, &e.failed()),
             },
             ItemState::Saved | ItemState::Failed => return Ok(()),
         };
@@ -267,56 +307,72 @@ impl ItemContext {
                 self.emit_item(&item, ItemState::Saved, Some(saved.bytes), None);
                 Ok(())
             }
-            Ok(Err(e)) => self.fail(&item, &e.to_string()),
-            Err(e) => self.fail(&item, &format!("internal error while processing: {e}")),
+            Ok(Err(e)) => self.fail(&item, &Failed::new(e.kind(), e.to_string())),
+            Err(e) => self.fail(
+                &item,
+                &Failed::new(
+                    FailureKind::Internal,
+                    format!("internal error while processing: {e}"),
+                ),
+            ),
         }
     }
 
     /// Copies the user's own file into the work folder (the inbox input stays untouched) and
     /// checks by its bytes that it is an image.
-    async fn copy_local(&self, item: &ItemRecord) -> Result<Format, String> {
+    async fn copy_local(&self, item: &ItemRecord) -> Result<Format, Failed> {
         let Some(local) = &self.local else {
-            return Err("internal error: no local file".into());
+            return Err(Failed::new(
+                FailureKind::Internal,
+                "internal error: no local file",
+            ));
         };
         let name = local
             .path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        // Through a handle that followed no link (inbox::own_file): a link swapped into the
+        // Through a handle that followed no link (own_file): a link swapped into the
         // folder since it was read is refused, never copied into the package.
-        let source = crate::inbox::own_file::open(&local.path).map_err(|e| e.explain(&name))?;
+        let source = crate::own_file::open(&local.path).map_err(|e| e.failed(&name))?;
         let mut source = tokio::fs::File::from_std(source);
+        let cannot_write = |e: std::io::Error| {
+            Failed::new(
+                crate::failure::of_write(&e),
+                format!("cannot write {}: {e}", self.part.display()),
+            )
+        };
         let mut part = tokio::fs::File::create(&self.part)
             .await
-            .map_err(|e| format!("cannot write {}: {e}", self.part.display()))?;
+            .map_err(cannot_write)?;
         let size = tokio::io::copy(&mut source, &mut part)
             .await
-            .map_err(|e| format!("cannot read {name}: {e}"))?;
-        part.sync_all()
-            .await
-            .map_err(|e| format!("cannot write {}: {e}", self.part.display()))?;
+            .map_err(|e| Failed::new(FailureKind::Other, format!("cannot read {name}: {e}")))?;
+        part.sync_all().await.map_err(cannot_write)?;
         drop(part);
         let format = fetch::sniff_file(&self.part).await.map_err(|_| {
-            format!("{name} is not an image haul can store; use JPEG, PNG, WebP or TIFF files")
+            Failed::new(
+                FailureKind::NotMedia,
+                format!("{name} is not an image haul can store; use JPEG, PNG, WebP or TIFF files"),
+            )
         })?;
         self.inner
             .journal
             .item_downloaded(self.job, item.index, size)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failed::new(FailureKind::Internal, e.to_string()))?;
         Ok(format)
     }
 
-    fn fail(&self, item: &ItemRecord, reason: &str) -> Result<(), JournalError> {
-        tracing::info!(job = self.job, url = %item.url, reason, "item failed");
+    fn fail(&self, item: &ItemRecord, failed: &Failed) -> Result<(), JournalError> {
+        tracing::info!(job = self.job, url = %item.url, reason = %failed.reason, kind = %failed.kind, "item failed");
         self.inner
             .journal
-            .item_failed(self.job, item.index, reason)?;
+            .item_failed(self.job, item.index, failed)?;
         // A failed file's bytes are not kept: they are not media, too large, or stale.
         let _ = std::fs::remove_file(&self.part);
         let _ = std::fs::remove_file(process::converted_path(&self.part));
         self.counters.done.fetch_add(1, Ordering::Relaxed);
         self.counters.failed.fetch_add(1, Ordering::Relaxed);
-        self.emit_item(item, ItemState::Failed, None, Some(reason.to_string()));
+        self.emit_item(item, ItemState::Failed, None, Some(failed.clone()));
         Ok(())
     }
 
@@ -325,8 +381,12 @@ impl ItemContext {
         item: &ItemRecord,
         state: ItemState,
         bytes: Option<u64>,
-        error: Option<String>,
+        failed: Option<Failed>,
     ) {
+        let (error, error_kind) = match failed {
+            Some(f) => (Some(f.reason), Some(f.kind)),
+            None => (None, None),
+        };
         let progress = ItemProgress {
             index: item.index,
             url: item.url.clone(),
@@ -335,6 +395,7 @@ impl ItemContext {
             bytes: bytes.unwrap_or(0),
             size: bytes,
             error,
+            error_kind,
         };
         emit(
             &self.inner,
@@ -379,6 +440,7 @@ impl<'a> ItemObserver<'a> {
             bytes: received,
             size,
             error: None,
+            error_kind: None,
         };
         emit(
             &self.ctx.inner,
@@ -484,7 +546,7 @@ fn work_dir(inner: &Inner, id: JobId) -> PathBuf {
 /// Writes the package(s), publishes them and ends the job.
 async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result<(), RunError> {
     let id = job.id;
-    inner.journal.set_job_state(id, JobState::Packaging, None)?;
+    inner.journal.set_job_state(id, JobState::Packaging)?;
     let items = inner.journal.items(id)?;
     let saved: Vec<&ItemRecord> = items
         .iter()
@@ -493,18 +555,27 @@ async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result
     if saved.is_empty() {
         let links = &job.product.links;
         let reason = match items.iter().find_map(|i| i.error.as_deref()) {
-            Some(first) => format!("nothing could be saved; first failure: {first}"),
-            // Links are never downloaded, so they make no package of their own.
-            None if !links.is_empty() => format!(
-                "nothing to save: the page's only media are on a video platform, which haul links \
-                 to but does not download: {}",
-                links
-                    .iter()
-                    .map(|l| l.url.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            Some(first) => Failed::new(
+                FailureKind::NothingSaved,
+                format!("nothing could be saved; first failure: {first}"),
             ),
-            None => "nothing to save: the page had no media".to_string(),
+            // Links are never downloaded, so they make no package of their own.
+            None if !links.is_empty() => Failed::new(
+                FailureKind::NothingToSave,
+                format!(
+                    "nothing to save: the page's only media are on a video platform, which haul \
+                     links to but does not download: {}",
+                    links
+                        .iter()
+                        .map(|l| l.url.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            None => Failed::new(
+                FailureKind::NothingToSave,
+                "nothing to save: the page had no media",
+            ),
         };
         inner
             .journal
@@ -757,6 +828,7 @@ fn contents(
                 role: i.role.as_str().to_string(),
                 variant: i.variant.clone(),
                 reason: i.error.clone().unwrap_or_default(),
+                kind: i.error_kind.unwrap_or_default(),
             })
             .collect(),
         left_out: Vec::new(),
@@ -820,6 +892,20 @@ fn contents(
     (entries, manifest, names)
 }
 
+/// Removes what a failed or cancelled job left half-written in its output folder (a package
+/// cut short by a full disk), so it takes no space the next package needs.
+fn remove_partial_packages(inner: &Inner, id: JobId) {
+    let out_dir = match inner.journal.job(id) {
+        Ok(job) => job.out_dir,
+        // The journal cannot be read (a full or damaged disk): the default folder is the best
+        // guess; a job's own `--out` folder is swept at the next start.
+        Err(_) => inner.config.output_dir(&inner.paths),
+    };
+    for path in package::remove_partials(&out_dir, |job, _| job != id) {
+        tracing::info!(job = id, path = %path.display(), "removed a partial package");
+    }
+}
+
 /// Removes a job's working files once it has ended.
 fn clean_up(inner: &Inner, id: JobId) {
     remove_any(&work_dir(inner, id));
@@ -867,20 +953,18 @@ pub fn finished_of(job: &JobRecord, items: &[ItemRecord]) -> Finished {
     let failures: Vec<Failure> = items
         .iter()
         .filter(|i| i.state == ItemState::Failed)
-        .map(|i| Failure {
-            url: i.url.clone(),
-            reason: i.error.clone().unwrap_or_default(),
-        })
+        .map(|i| failure(i.url.clone(), i.error.as_deref(), i.error_kind))
         .collect();
     let mut failures = failures;
     if failures.is_empty()
         && let Some(error) = &job.error
         && job.state == JobState::Failed
     {
-        failures.push(Failure {
-            url: job.request.page_url.clone().unwrap_or_default(),
-            reason: error.clone(),
-        });
+        failures.push(failure(
+            job.request.page_url.clone().unwrap_or_default(),
+            Some(error),
+            job.error_kind,
+        ));
     }
     // An item the naming scheme left out has no entry name; jobs packaged before entry names
     // were journaled have none at all, and their saved files are all in the package.
@@ -910,5 +994,17 @@ pub fn finished_of(job: &JobRecord, items: &[ItemRecord]) -> Finished {
             .count() as u64,
         total: items.len() as u64,
         failures,
+    }
+}
+
+/// The protocol's failure of one item (or job), with its explanation.
+fn failure(url: String, reason: Option<&str>, kind: Option<FailureKind>) -> Failure {
+    let reason = reason.unwrap_or_default().to_string();
+    let kind = kind.unwrap_or_default();
+    Failure {
+        explanation: crate::failure::explain(kind, &reason),
+        url,
+        reason,
+        kind,
     }
 }

@@ -2,7 +2,7 @@
 //! `haul status` and the status page would keep pointing at a ZIP that is gone. The check is a
 //! `stat` per package, cheap enough to run whenever jobs are listed by `haul status`, when the
 //! daemon starts, and whenever the output folder's events say something went
-//! ([`super::upkeep`]).
+//! ([`crate::outputs`]).
 //!
 //! A package counts as deleted only when its folder is still there and the package is not: an
 //! output folder on an unplugged drive is not a folder of deleted packages.
@@ -79,7 +79,8 @@ mod tests {
     use haul_protocol::message::{JobState, PackageMode};
 
     use super::*;
-    use crate::journal::{JobRequest, NewJob};
+    use crate::journal::NewJob;
+    use crate::request::JobRequest;
 
     fn finished_job(journal: &Journal, output: &Path) -> JobId {
         let job = journal

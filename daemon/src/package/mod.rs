@@ -17,22 +17,23 @@
 //! that ran straight through.
 
 pub mod deleted;
-pub mod naming;
-pub mod upkeep;
+mod reader;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::extract::ProductFacts;
+use crate::failure::FailureKind;
 use crate::format::Format;
 use crate::media::Link;
 use crate::process::{self, ProcessError, StripOptions};
+pub use reader::PackageReader;
 
 /// Packaging failures.
 #[derive(Debug, Error)]
@@ -50,6 +51,22 @@ pub enum PackageError {
     NoFreeName { dir: PathBuf, base: String },
 }
 
+impl PackageError {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            PackageError::Io { source, .. } => crate::failure::of_write(source),
+            PackageError::Zip {
+                source: zip::result::ZipError::Io(source),
+                ..
+            } => crate::failure::of_write(source),
+            PackageError::Zip { .. } => FailureKind::CannotWrite,
+            PackageError::Entry { source, .. } => source.kind(),
+            PackageError::NoFreeName { .. } => FailureKind::CannotWrite,
+        }
+    }
+}
+
 /// One media file to store.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -60,37 +77,41 @@ pub struct Entry {
     pub format: Format,
 }
 
-/// `manifest.json`: what the package holds and what could not be saved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `manifest.json`: what the package holds and what could not be saved. Written and read back
+/// ([`PackageReader::manifest`]) by these same structs; what a package written by an older haul
+/// lacks reads as empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    #[serde(default)]
     pub generator: String,
     pub site: Option<String>,
     /// The product the package is named by: the page's own (on Amazon the ASIN of the variant
     /// the page shows, never its variation family's).
     pub product_id: Option<String>,
     /// The product's variation family (Amazon's parent ASIN), when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
     /// Other ids the page gives the same product.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_ids: Vec<String>,
     pub title: Option<String>,
     pub page_url: Option<String>,
     pub files: Vec<ManifestFile>,
+    #[serde(default)]
     pub failed: Vec<ManifestFailure>,
     /// Saved items the naming scheme leaves out of the package (`amazon-upload` holds listing
     /// images only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<ManifestLeftOut>,
     /// The product's videos on a video platform (a YouTube player the page embeds): the pages
     /// that play them, listed instead of downloaded.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     /// What the page offered in roles the user chose not to save (`include`); never downloaded.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_included: Vec<ManifestNotIncluded>,
     /// What the user should know about the package (limits, conversions, fallbacks).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Written beside the manifest as `product.json` (when not empty).
     #[serde(skip)]
@@ -102,32 +123,35 @@ pub struct Manifest {
 }
 
 /// A stored file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestFile {
     /// The entry's path inside the package (`02.jpg`, `review/01.jpg`).
     pub name: String,
     pub url: String,
+    #[serde(default)]
     pub role: String,
     pub variant: Option<String>,
     pub variant_id: Option<String>,
     /// The picture's code on its page or spreadsheet (Amazon's `PT05`, `FRNT`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    #[serde(default)]
     pub bytes: u64,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    #[serde(default)]
     pub content_type: String,
     pub sha256: String,
     /// What the user should know about the file (listed only when there is something).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// The downloaded file's content type when the stored file was converted from it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub converted_from: Option<String>,
 }
 
 /// A saved item that is not in the package.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestLeftOut {
     pub url: String,
     pub role: String,
@@ -137,7 +161,7 @@ pub struct ManifestLeftOut {
 }
 
 /// A medium of the page the user chose not to save.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestNotIncluded {
     pub url: String,
     pub role: String,
@@ -145,12 +169,15 @@ pub struct ManifestNotIncluded {
 }
 
 /// An item that could not be saved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestFailure {
     pub url: String,
     pub role: String,
     pub variant: Option<String>,
     pub reason: String,
+    /// What kind of failure it is (`not_found`, `timeout`, …: `docs/protocol.md`).
+    #[serde(default)]
+    pub kind: FailureKind,
 }
 
 /// The files that describe a package, stored after its media. `product.json` is there when a
@@ -174,7 +201,7 @@ impl Manifest {
         // A byte-order mark, so spreadsheet programs read the file as UTF-8.
         let mut out = String::from(
             "\u{feff}name,url,role,variant,variant_id,bytes,width,height,content_type,sha256,status,\
-             reason,product_id,title,page_url\r\n",
+             reason,product_id,title,page_url,failure_kind\r\n",
         );
         // Every row names its product, so rows of several packages can be pasted together.
         let product = [
@@ -198,30 +225,47 @@ impl Manifest {
                 "saved".into(),
                 f.warnings.join("; "),
             ];
-            push_csv_row(&mut out, &[&row[..], &product[..]].concat());
+            push_csv_row(
+                &mut out,
+                &[&row[..], &product[..], &[String::new()]].concat(),
+            );
         }
         // Media that are not in the package: only their address, role, status and why.
-        let mut unsaved =
-            |url: &str, role: &str, variant: &Option<String>, status: &str, why: &str| {
-                let none = String::new;
-                let row = [
-                    none(),
-                    url.to_string(),
-                    role.to_string(),
-                    variant.clone().unwrap_or_default(),
-                    none(),
-                    none(),
-                    none(),
-                    none(),
-                    none(),
-                    none(),
-                    status.to_string(),
-                    why.to_string(),
-                ];
-                push_csv_row(&mut out, &[&row[..], &product[..]].concat());
-            };
+        let mut unsaved = |url: &str,
+                           role: &str,
+                           variant: &Option<String>,
+                           status: &str,
+                           why: &str,
+                           kind: &str| {
+            let none = String::new;
+            let row = [
+                none(),
+                url.to_string(),
+                role.to_string(),
+                variant.clone().unwrap_or_default(),
+                none(),
+                none(),
+                none(),
+                none(),
+                none(),
+                none(),
+                status.to_string(),
+                why.to_string(),
+            ];
+            push_csv_row(
+                &mut out,
+                &[&row[..], &product[..], &[kind.to_string()]].concat(),
+            );
+        };
         for f in &self.failed {
-            unsaved(&f.url, &f.role, &f.variant, "failed", &f.reason);
+            unsaved(
+                &f.url,
+                &f.role,
+                &f.variant,
+                "failed",
+                &f.reason,
+                f.kind.as_str(),
+            );
         }
         for n in &self.not_included {
             unsaved(
@@ -230,6 +274,7 @@ impl Manifest {
                 &n.variant,
                 "not included",
                 "left out by choice (include)",
+                "",
             );
         }
         for l in &self.links {
@@ -242,6 +287,7 @@ impl Manifest {
                     "a {} video: its page is listed and never downloaded",
                     platform_name(&l.platform)
                 ),
+                "",
             );
         }
         out.into_bytes()
@@ -417,6 +463,44 @@ pub fn temp_path(out_dir: &Path, base: &str, ext: &str, job: i64) -> PathBuf {
     out_dir.join(format!(".{base}{ext}.haul-{job}.partial"))
 }
 
+/// The job a hidden partial package belongs to, by its name (`.x.zip.haul-7.partial` → 7).
+pub fn partial_job(name: &str) -> Option<i64> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".partial")?;
+    let (_, job) = inner.rsplit_once(".haul-")?;
+    job.parse().ok()
+}
+
+/// Removes the hidden partial packages in `out_dir` that `keep` says to keep (by job id and
+/// path): what a write that failed (a full disk) or a killed haul left behind. A partial file
+/// left there takes space the next package needs, so none outlives its job. Returns what was
+/// removed.
+pub fn remove_partials(out_dir: &Path, keep: impl Fn(i64, &Path) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(job) = name.to_str().and_then(partial_job) else {
+            continue;
+        };
+        let path = entry.path();
+        if keep(job, &path) {
+            continue;
+        }
+        let gone = match entry.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        match gone {
+            Ok(()) => removed.push(path),
+            Err(e) => tracing::warn!(path = %path.display(), error = %e,
+                "cannot remove a partial package"),
+        }
+    }
+    removed
+}
+
 /// The first free name for a package: `base.ext`, `base (2).ext`, …
 pub fn free_target(out_dir: &Path, base: &str, ext: &str) -> Result<PathBuf, PackageError> {
     (1..10_000)
@@ -506,6 +590,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn partial_packages_are_known_by_name_and_removed_unless_kept() {
+        assert_eq!(partial_job(".amazon-B0X-vest.zip.haul-7.partial"), Some(7));
+        assert_eq!(partial_job(".x.haul-12.partial"), Some(12));
+        assert_eq!(partial_job("x.zip"), None);
+        assert_eq!(partial_job(".x.zip.partial"), None);
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".a.zip.haul-1.partial", ".b.zip.haul-2.partial", "a.zip"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".c.haul-3.partial")).unwrap();
+        let removed = remove_partials(dir.path(), |job, _| job == 2);
+        assert_eq!(removed.len(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".b.zip.haul-2.partial", "a.zip"]);
+    }
+
+    #[test]
     fn csv_quotes_and_defuses_formulas() {
         let mut out = String::new();
         push_csv_row(
@@ -586,7 +691,7 @@ mod tests {
         assert!(
             csv.ends_with(
                 ",https://www.youtube.com/watch?v=i7pXJC8wwLE,video,,,,,,,,link,\
-                 a YouTube video: its page is listed and never downloaded,B0BRZXRBZL,,\r\n"
+                 a YouTube video: its page is listed and never downloaded,B0BRZXRBZL,,,\r\n"
             ),
             "{csv}"
         );
@@ -608,21 +713,24 @@ mod tests {
             url: "https://x.example/2.jpg".into(),
             role: "gallery".into(),
             variant: None,
-            reason: "404".into(),
+            reason: "the server answered 404 Not Found".into(),
+            kind: FailureKind::NotFound,
         });
         let csv = String::from_utf8(manifest.csv()).unwrap();
         assert!(csv.starts_with("\u{feff}name,url,"), "{csv}");
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines[0].ends_with(",reason,product_id,title,page_url"));
-        for row in &lines[1..] {
+        assert!(lines[0].ends_with(",reason,product_id,title,page_url,failure_kind"));
+        for (row, kind) in lines[1..].iter().zip(["", "not_found"]) {
             assert!(
-                row.ends_with(
-                    ",B0BRZXRBZL,\"Dog vest, \"\"XS\"\"\",https://www.amazon.com/dp/B0BRZXRBZL"
-                ),
+                row.ends_with(&format!(
+                    ",B0BRZXRBZL,\"Dog vest, \"\"XS\"\"\",https://www.amazon.com/dp/B0BRZXRBZL,{kind}"
+                )),
                 "{row}"
             );
         }
+        let json: serde_json::Value = serde_json::from_slice(&pretty_json(&manifest)).unwrap();
+        assert_eq!(json["failed"][0]["kind"], "not_found");
     }
 
     #[test]

@@ -39,6 +39,7 @@ use thiserror::Error;
 use super::budget;
 use super::pixels::{Layout, Pixels, ScalePlan, Scaler};
 use super::preset::{ConvertSpec, OutputFormat};
+use crate::failure::FailureKind;
 use crate::format::Format;
 
 /// Longest side haul decodes. Above every camera and Amazon's own 10000 px limit.
@@ -101,6 +102,21 @@ pub enum ConvertError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl ConvertError {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            ConvertError::TooLarge { .. }
+            | ConvertError::OverBudget { .. }
+            | ConvertError::TooMuchMemory => FailureKind::ImageTooLarge,
+            ConvertError::Unsupported(_) => FailureKind::Unsupported,
+            ConvertError::Decode(_) => FailureKind::Damaged,
+            ConvertError::Encode(_) | ConvertError::Read { .. } => FailureKind::Internal,
+            ConvertError::Write { source, .. } => crate::failure::of_write(source),
+        }
+    }
 }
 
 /// JPEG quality of [`to_jpeg`]: visually lossless for product photos.

@@ -11,6 +11,7 @@
 //! download ([`converted_path`]), and packaged from there.
 
 pub mod budget;
+pub mod complete;
 pub mod convert;
 pub mod pixels;
 pub mod preset;
@@ -24,13 +25,26 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::failure::FailureKind;
 use crate::format::Format;
-use crate::journal::SavedMedia;
 pub use preset::Preset;
 pub use strip::StripOptions;
 
 /// Largest image that is cleaned in memory.
 pub const MAX_IMAGE_BYTES: u64 = 256 << 20;
+
+/// What is known about a saved (processed) file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedMedia {
+    pub content_type: String,
+    pub ext: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub sha256: String,
+    pub bytes: u64,
+    /// What the user should know about the stored file (too small for zoom, border not white…).
+    pub warnings: Vec<String>,
+}
 
 /// Processing failures.
 #[derive(Debug, Error)]
@@ -47,6 +61,30 @@ pub enum ProcessError {
     TooLarge { size: u64 },
     #[error(transparent)]
     Convert(#[from] convert::ConvertError),
+    #[error("the image is damaged: {0}")]
+    Damaged(&'static str),
+}
+
+/// Refuses an image that is not whole ([`complete`]), in every preset.
+fn check_whole(data: &[u8], format: Format) -> Result<(), ProcessError> {
+    match complete::damage(data, format) {
+        Some(why) => Err(ProcessError::Damaged(why)),
+        None => Ok(()),
+    }
+}
+
+impl ProcessError {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            ProcessError::Read { .. } => FailureKind::Internal,
+            ProcessError::Write(e) => crate::failure::of_write(e),
+            ProcessError::Strip(_) => FailureKind::Damaged,
+            ProcessError::TooLarge { .. } => FailureKind::ImageTooLarge,
+            ProcessError::Convert(e) => e.kind(),
+            ProcessError::Damaged(_) => FailureKind::Damaged,
+        }
+    }
 }
 
 /// The stored form of a downloaded file.
@@ -59,15 +97,36 @@ enum Stored {
 }
 
 fn stored(part: &Path, format: Format, options: StripOptions) -> Result<Stored, ProcessError> {
+    if format == Format::Gif {
+        // A GIF's end is its last bytes: read only those (an animation can be large).
+        check_whole(&read_tail(part, 64)?, format)?;
+    }
     if !matches!(format, Format::Jpeg | Format::Png | Format::Webp) {
         return Ok(Stored::AsDownloaded(part.to_path_buf()));
     }
     let data = Bytes::from(read_image(part)?);
+    check_whole(&data, format)?;
     let dimensions = imagesize::blob_size(&data).ok();
     Ok(Stored::Memory(
         strip::strip(format, data, options)?,
         dimensions,
     ))
+}
+
+/// The last `n` bytes of a file.
+fn read_tail(part: &Path, n: u64) -> Result<Vec<u8>, ProcessError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let read_err = |source| ProcessError::Read {
+        path: part.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(part).map_err(read_err)?;
+    let size = file.metadata().map_err(read_err)?.len();
+    file.seek(SeekFrom::Start(size.saturating_sub(n)))
+        .map_err(read_err)?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(read_err)?;
+    Ok(tail)
 }
 
 /// Reads an image into memory, refusing files over [`MAX_IMAGE_BYTES`].
@@ -104,6 +163,7 @@ pub fn process(
         _ => return inspect(part, format, options),
     };
     let data = read_image(part)?;
+    check_whole(&data, format)?;
     let converted = convert::convert(&data, format, spec, main)?;
     drop(data);
     let out = converted_path(part);
@@ -198,7 +258,7 @@ fn copy_file(path: &Path, out: &mut dyn Write) -> Result<u64, ProcessError> {
 }
 
 /// Feeds everything written to a SHA-256 hasher.
-struct HashWriter<'a>(&'a mut Sha256);
+pub struct HashWriter<'a>(pub &'a mut Sha256);
 
 impl Write for HashWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

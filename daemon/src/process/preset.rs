@@ -115,6 +115,15 @@ pub fn validate(defined: &BTreeMap<String, PresetConfig>) -> Result<(), PresetEr
 }
 
 /// The preset called `name`: the config's definition first, then the built-ins.
+/// The settings of the converting preset `name` as `defined` (or built in) now; `None` for
+/// `keep` and for a name nothing defines. A job keeps them from the moment it is accepted.
+pub fn settings(name: &str, defined: &BTreeMap<String, PresetConfig>) -> Option<PresetConfig> {
+    if name == KEEP {
+        return None;
+    }
+    defined.get(name).cloned().or_else(|| builtin(name))
+}
+
 pub fn resolve(
     name: &str,
     defined: &BTreeMap<String, PresetConfig>,

@@ -11,20 +11,21 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use haul_protocol::message::{ItemState, JobId, JobState, JobSummary, PackageMode, ProductBrief};
+use haul_protocol::message::{
+    Grab, GrabOptions, ItemState, JobId, JobState, JobSummary, PackageMode, Page, ProductBrief,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-use super::explain::explain;
 use super::open::{self, Show};
 use super::thumbs;
 use crate::export::{self, ExportError};
+use crate::failure::FailureKind;
+use crate::input::url_list;
 use crate::jobs::{EngineError, ManageError, Submission};
-use crate::journal::{ItemRecord, JobRecord, RequestedMedia};
-use crate::media::Include;
-use crate::package::naming::Naming;
+use crate::journal::{ItemRecord, JobRecord};
 
 /// Jobs listed when the request does not say.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -59,6 +60,24 @@ pub enum ItemStateDoc {
     Saved,
     Failed,
 }
+
+/// What kind of failure it is: a stable name scripts may rely on (`docs/protocol.md`).
+pub struct FailureKindDoc;
+
+impl utoipa::PartialSchema for FailureKindDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "What kind of failure it is: a stable, append-only name (docs/protocol.md); \
+                 `other` for a kind this version does not know.",
+            ))
+            .enum_values(Some(FailureKind::ALL.iter().map(|k| k.as_str())))
+            .into()
+    }
+}
+
+impl ToSchema for FailureKindDoc {}
 
 /// How a job is packaged.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -208,7 +227,9 @@ pub struct ItemView {
     pub height: Option<u32>,
     /// The precise reason it failed.
     pub error: Option<String>,
-    /// The same, in plain words.
+    #[schema(value_type = Option<FailureKindDoc>)]
+    pub error_kind: Option<FailureKind>,
+    /// What happened and what to do, in plain words (one per kind).
     pub explanation: Option<String>,
     pub attempts: u32,
     /// Where its thumbnail is, when it is a saved image.
@@ -232,8 +253,9 @@ fn item_view(job: JobId, i: &ItemRecord) -> ItemView {
         content_type: i.saved.as_ref().map(|s| s.content_type.clone()),
         width: i.saved.as_ref().and_then(|s| s.width),
         height: i.saved.as_ref().and_then(|s| s.height),
-        explanation: i.error.as_deref().map(explain),
+        explanation: explanation(i.error.as_deref(), i.error_kind),
         error: i.error.clone(),
+        error_kind: i.error.as_ref().map(|_| i.error_kind.unwrap_or_default()),
         attempts: i.attempts,
         thumbnail: thumbs::previewable(i)
             .then(|| format!("/api/v1/jobs/{job}/items/{}/thumbnail", i.index)),
@@ -268,6 +290,9 @@ pub struct JobDetail {
     pub removed_note: Option<String>,
     /// Why the whole job failed, if it did.
     pub error: Option<String>,
+    #[schema(value_type = Option<FailureKindDoc>)]
+    pub error_kind: Option<FailureKind>,
+    /// What happened and what to do, in plain words (one per kind).
     pub explanation: Option<String>,
     /// Whether a task is working on it now.
     pub active: bool,
@@ -332,8 +357,12 @@ fn job_detail(
         output_exists: job.output.as_ref().is_some_and(|p| p.exists()),
         removed_at: job.removed_at.map(|t| t / 1000),
         removed_note: job.removed_note.clone(),
-        explanation: job.error.as_deref().map(explain),
+        explanation: explanation(job.error.as_deref(), job.error_kind),
         error: job.error.clone(),
+        error_kind: job
+            .error
+            .as_ref()
+            .map(|_| job.error_kind.unwrap_or_default()),
         active: state.engine().is_active(job.id),
         saved: count(ItemState::Saved),
         failed: count(ItemState::Failed),
@@ -624,35 +653,26 @@ pub async fn create_job(
             page.url
         )));
     }
-    let naming = body
-        .naming
-        .as_deref()
-        .map(str::parse::<Naming>)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let include = body
-        .include
-        .map(Include::try_from)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let page = body.page;
-    let submission = Submission {
-        page_url: page.as_ref().map(|p| p.url.trim().to_string()),
-        page_title: page.as_ref().and_then(|p| p.title.clone()),
-        page_html: page.and_then(|p| p.html),
-        media: body
-            .urls
-            .iter()
-            .map(|u| RequestedMedia::link(u.trim()))
-            .collect(),
-        name: body.name,
-        out_dir: None,
-        package: body.package.map(Into::into),
-        naming,
-        include,
-        as_given: body.as_given,
-        ..Default::default()
+    // The links are a list's media: the same grab `haul grab URL…` makes.
+    let grab = Grab {
+        page: body.page.map(|p| Page {
+            url: p.url,
+            title: p.title,
+            html: p.html,
+        }),
+        options: GrabOptions {
+            // No request may choose where files are written.
+            out_dir: None,
+            name: body.name,
+            package: body.package.map(Into::into),
+            naming: body.naming,
+            as_given: body.as_given,
+            include: body.include,
+        },
+        ..url_list::media_grab(body.urls, None)
     };
+    let submission =
+        Submission::from_grab(grab).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let engine = state.engine().clone();
     let job = blocking(move || engine.submit(submission))
         .await?
@@ -812,24 +832,12 @@ pub async fn open_job(
 ) -> Result<(StatusCode, Json<Opened>), ApiError> {
     let s = state.clone();
     let (record, _) = blocking(move || load_job(&s, job)).await??;
-    let output = record.output.clone().filter(|p| p.exists());
-    let (path, show) = match (body.target, output) {
-        (OpenTarget::File, Some(p)) => (p, Show::Open),
-        (OpenTarget::Folder, Some(p)) => (p, Show::Reveal),
-        (OpenTarget::Folder, None) if record.out_dir.is_dir() => {
-            (record.out_dir.clone(), Show::Open)
-        }
-        (_, None) => {
-            let message = match &record.output {
-                Some(p) => format!(
-                    "the package is no longer at {} — it was moved or deleted",
-                    p.display()
-                ),
-                None => format!("job {job} has no package (yet)"),
-            };
-            return Err(ApiError::new(StatusCode::GONE, "gone", message));
-        }
+    let want = match body.target {
+        OpenTarget::File => Show::Open,
+        OpenTarget::Folder => Show::Reveal,
     };
+    let (path, show) = open::job_target(&record, want)
+        .map_err(|message| ApiError::new(StatusCode::GONE, "gone", message))?;
     run_opener(&state, &path, show).await
 }
 
@@ -1108,4 +1116,9 @@ pub async fn openapi_json(State(state): State<AppState>) -> Response {
         state.openapi_json().to_string(),
     )
         .into_response()
+}
+
+/// The plain words for a failure, when there is one.
+pub(super) fn explanation(error: Option<&str>, kind: Option<FailureKind>) -> Option<String> {
+    error.map(|reason| crate::failure::explain(kind.unwrap_or_default(), reason))
 }

@@ -12,24 +12,27 @@
 //!    extension in `hello` and to `haul status --json`);
 //! 3. accepts connections (HTTP/1.1, at most [`MAX_CONNECTIONS`], a header deadline against
 //!    slow clients) and runs each through [`security::guard`] and the router — every request
-//!    but a one-time link needs the session cookie or the token ([`access`]);
+//!    but a one-time link needs the session cookie or the token ([`access`]). When every slot
+//!    is taken, the oldest idle connection is closed to make room (`room`): clients that hold
+//!    connections open without asking anything (slow headers, idle, reconnecting in a loop)
+//!    cannot keep the page from the person who opens it;
 //! 4. on the daemon's shutdown token: stops accepting, ends every event stream, lets requests
 //!    in flight finish (briefly), removes `status.json`.
 //!
 //! Modules: [`access`] (one-time links, session cookies, the token), [`security`]
 //! (Host/Origin/sign-in checks and headers), [`api`] (the JSON handlers),
 //! [`sse`] (the event stream), [`thumbs`] (thumbnails, by job and item id only), [`open`]
-//! (asking the desktop to open a result), [`explain`] (failure reasons in plain words),
-//! [`openapi`] (the router and the OpenAPI document generated from the same handlers) and
+//! (asking the desktop to open a result; failures in plain words are
+//! [`crate::failure::explain`]'s, by kind), [`openapi`] (the router and the OpenAPI document generated from the same handlers) and
 //! [`page`] (the page's embedded HTML, CSS and JS).
 
 pub mod access;
 pub mod api;
 pub mod error;
-pub mod explain;
 pub mod open;
 pub mod openapi;
 pub mod page;
+mod room;
 pub mod security;
 pub mod sse;
 pub mod thumbs;
@@ -343,7 +346,8 @@ fn write_status_file(paths: &haul_protocol::paths::Paths, url: &str, port: u16) 
 }
 
 /// The accept loop (mini-redis style): both listeners in one `select!` with the shutdown token,
-/// a semaphore capping connections, backoff on accept errors, and hyper's graceful shutdown.
+/// a semaphore capping connections (making room by closing the oldest idle one, `room`),
+/// backoff on accept errors, and hyper's graceful shutdown.
 async fn serve(
     v4: TcpListener,
     v6: Option<TcpListener>,
@@ -351,6 +355,7 @@ async fn serve(
     shutdown: CancellationToken,
 ) {
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let room = room::Room::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let tracker = TaskTracker::new();
     let mut backoff = Duration::from_millis(10);
@@ -377,12 +382,45 @@ async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
-            drop(stream); // Over the cap: closing costs nothing and frees the client at once.
-            continue;
+        let permit = match limit.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            // Full: close the oldest connection that has asked nothing yet, and take its slot
+            // as soon as its task lets go.
+            Err(_) if room.evict_oldest_idle() => {
+                match tokio::time::timeout(Duration::from_secs(1), limit.clone().acquire_owned())
+                    .await
+                {
+                    Ok(Ok(permit)) => permit,
+                    _ => continue,
+                }
+            }
+            Err(_) => {
+                drop(stream); // Over the cap: closing costs nothing and frees the client at once.
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        let seat = room.admit();
+        let (router_of_connection, busy) = (router.clone(), seat.busy.clone());
+        let service = TowerToHyperService::new(tower::service_fn(
+            move |req: hyper::Request<hyper::body::Incoming>| {
+                // In flight until the response's body is sent or dropped (an event stream).
+                let in_flight = busy.enter();
+                let answer = tower::ServiceExt::oneshot(router_of_connection.clone(), req);
+                async move {
+                    let response = answer.await?;
+                    Ok::<_, std::convert::Infallible>(response.map(|body| {
+                        axum::body::Body::new(http_body_util::BodyExt::map_frame(
+                            body,
+                            move |frame| {
+                                let _held = &in_flight;
+                                frame
+                            },
+                        ))
+                    }))
+                }
+            },
+        ));
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
@@ -391,8 +429,11 @@ async fn serve(
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tracker.spawn(async move {
-            let _ = connection.await;
-            drop(permit);
+            tokio::select! {
+                _ = connection => {}
+                () = seat.close.cancelled() => {}
+            }
+            drop((seat, permit));
         });
     }
     drop(v4);

@@ -113,6 +113,23 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 
 fn check(state: &AppState, req: &Request) -> Result<(), ApiError> {
     let headers = req.headers();
+    // One Host, and the path alone as the target: a second Host header or an absolute-form
+    // target (`GET http://evil.example/ HTTP/1.1`) leaves two answers to "which host is this
+    // for", the ambiguity DNS rebinding and request smuggling live on.
+    if headers.get_all(header::HOST).iter().count() > 1 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_host",
+            "a request must have exactly one Host header",
+        ));
+    }
+    if req.uri().scheme().is_some() || req.uri().authority().is_some() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_target",
+            "haul's status server takes requests for a path (GET /api/v1/jobs), not a full address",
+        ));
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

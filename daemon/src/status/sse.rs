@@ -29,8 +29,8 @@ use utoipa::ToSchema;
 
 use super::api::{ItemStateDoc, JobStateDoc};
 use super::error::{ApiError, ErrorBody};
-use super::explain::explain;
 use super::{AppState, JobsChanged};
+use crate::failure::FailureKind;
 use crate::jobs::JobEvent;
 
 /// How often a quiet stream sends a comment, so proxies and browsers keep it open.
@@ -69,7 +69,9 @@ pub struct ItemEvent {
     pub bytes: u64,
     pub size: Option<u64>,
     pub error: Option<String>,
-    /// `error` in plain words.
+    #[schema(value_type = Option<super::api::FailureKindDoc>)]
+    pub error_kind: Option<FailureKind>,
+    /// What happened and what to do, in plain words (one per kind).
     pub explanation: Option<String>,
 }
 
@@ -102,7 +104,8 @@ impl From<Progress> for ProgressEvent {
             bytes: p.bytes,
             bytes_total: p.bytes_total,
             item: p.item.map(|i| ItemEvent {
-                explanation: i.error.as_deref().map(explain),
+                explanation: super::api::explanation(i.error.as_deref(), i.error_kind),
+                error_kind: i.error_kind,
                 index: i.index,
                 url: i.url,
                 state: i.state,

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use haul_protocol::message::{ItemState, JobId};
 
-use crate::jobs::PackageReader;
 use crate::journal::{ItemRecord, JobRecord};
+use crate::package::PackageReader;
 
 /// Longest side of a thumbnail, in pixels.
 pub const THUMB_SIDE: u32 = 320;
@@ -107,7 +107,10 @@ fn source_bytes(
     }
     let output = job.output.as_ref().ok_or(ThumbError::SourceGone)?;
     let mut package = PackageReader::open(output).map_err(|_| ThumbError::SourceGone)?;
-    let listed = package.manifest().map_err(|_| ThumbError::SourceGone)?;
+    let listed = package
+        .manifest()
+        .map_err(|_| ThumbError::SourceGone)?
+        .files;
     let sha = item.saved.as_ref().map(|s| s.sha256.as_str());
     let file = listed
         .iter()

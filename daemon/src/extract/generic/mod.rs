@@ -40,7 +40,7 @@ pub struct Generic;
 
 impl Extractor for Generic {
     fn site(&self) -> &'static str {
-        "generic"
+        super::GENERIC_SITE
     }
 
     fn handles(&self, _host: &str) -> bool {

@@ -448,7 +448,11 @@
       if (received) extra.push(bytes(received));
       if (extra.length) counts.append(` · ${extra.join(' · ')}`);
     } else {
-      strong.textContent = active ? 'Reading the page…' : 'No files found';
+      // No item was planned: the page could not be read or named no media (the reason is
+      // below), or it ended before that.
+      strong.textContent = active
+        ? 'Reading the page…'
+        : s.state === 'failed' ? 'Nothing saved' : s.state === 'cancelled' ? 'Stopped before any file' : 'No files found';
       counts.append(strong);
     }
 
@@ -463,7 +467,10 @@
     el.querySelector('.act-open').hidden = !hasOutput;
     el.querySelector('.act-reveal').hidden = !hasOutput;
     el.querySelector('.act-retry').hidden = !(s.state === 'partial' || s.state === 'failed' || s.state === 'cancelled');
-    el.querySelector('.act-retry').textContent = s.state === 'cancelled' ? 'Continue' : 'Try failed files again';
+    // A job that failed before planning any file has no failed files to retry: it starts over.
+    el.querySelector('.act-retry').textContent = s.state === 'cancelled'
+      ? 'Continue'
+      : s.total ? 'Try failed files again' : 'Try again';
     el.querySelector('.act-cancel').hidden = !active;
     el.querySelector('.act-delete').hidden = active;
     el.querySelector('.export').hidden = active;
@@ -530,10 +537,9 @@
       if (!firstThumb && it.thumbnail) firstThumb = it.thumbnail;
       const failed = it.state === 'failed';
       let li = existing.get(it.index);
-      if (!failed && !expanded) {
-        if (li && li.parentElement === attention) li.remove();
-        continue;
-      }
+      // A folded list is not filled, but what it holds stays current (a retried file moves
+      // back to it from the top of the card).
+      if (!failed && !expanded && !li) continue;
       if (!li) {
         li = $('tpl-item').content.firstElementChild.cloneNode(true);
         li.dataset.index = it.index;

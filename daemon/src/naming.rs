@@ -51,7 +51,7 @@ pub enum NamingError {
     #[error("the naming template {0:?} has an unbalanced `{{` or `}}`")]
     Unbalanced(String),
     #[error(
-        "{0:?} cannot name Seller Central images: use an ASIN or a SKU of letters and digits only (no spaces, dashes or dots)"
+        "{0:?} cannot name Seller Central images: use an ASIN or a SKU of letters and digits only (no spaces, dashes or dots), not a name Windows reserves (CON, NUL, COM1, …)"
     )]
     BadIdentifier(String),
     #[error(
@@ -531,7 +531,13 @@ pub fn seller_slots(images: &[(Role, Option<SellerSlot>)]) -> Vec<Option<SellerS
 /// SKU would put the images on another product.
 pub fn amazon_identifier(raw: &str) -> Result<String, NamingError> {
     let id = raw.trim();
-    if id.is_empty() || id.len() > 40 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+    // A device name (`CON.MAIN.jpg`) cannot be a file on Windows; changing it would change
+    // the product, so it is refused like any other unusable identifier.
+    if id.is_empty()
+        || id.len() > 40
+        || !id.chars().all(|c| c.is_ascii_alphanumeric())
+        || is_windows_device(id)
+    {
         return Err(NamingError::BadIdentifier(raw.to_string()));
     }
     Ok(id.to_string())
@@ -662,7 +668,9 @@ fn split_ext(name: &str) -> (&str, &str) {
 }
 
 /// The package's base name (without extension): `<site>-<product id>-<slug>` when the product is
-/// known, else the request's name (a list file's name), else the first URL's host.
+/// known, else the request's name (a list file's name), else the product's title (after its
+/// site, unless that is the generic reader: `shopify-brass-lamp`, `brass-lamp`), else the first
+/// URL's host.
 pub fn package_base_name(
     site: Option<&str>,
     product_id: Option<&str>,
@@ -682,6 +690,11 @@ pub fn package_base_name(
         .filter(|h| h.chars().any(char::is_alphanumeric))
     {
         parts.push(hint);
+    } else if let Some(title) = title.and_then(crate::extract::slug) {
+        if let Some(site) = site.filter(|s| *s != crate::extract::GENERIC_SITE) {
+            parts.push(slug(site, 20));
+        }
+        parts.push(title);
     } else if let Some(host) = first_url
         .and_then(|u| url::Url::parse(u).ok())
         .and_then(|u| u.host_str().map(str::to_string))
@@ -718,13 +731,43 @@ pub fn slug(text: &str, max: usize) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// Invisible characters that change how a name reads: bidirectional controls (the
+/// right-to-left override makes `photo\u{202E}gpj.exe` show as `photoexe.jpg`), zero-width
+/// characters and joiners, the byte-order mark, line and paragraph separators.
+fn is_deceptive(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Whether Windows reserves `name` for a device whatever its extension: `CON`, `PRN`, `AUX`,
+/// `NUL`, `COM0`–`COM9`, `LPT0`–`LPT9` (also with ¹ ² ³), `CONIN$`, `CONOUT$`, in any case,
+/// trailing spaces before the extension ignored (`con .txt` opens the console too).
+pub fn is_windows_device(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(' ');
+    let upper = stem.to_uppercase();
+    const RESERVED: &[&str] = &["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
+    if RESERVED.contains(&upper.as_str()) {
+        return true;
+    }
+    let mut chars = upper.chars();
+    let prefix: String = chars.by_ref().take(3).collect();
+    let rest: Vec<char> = chars.collect();
+    (prefix == "COM" || prefix == "LPT")
+        && matches!(rest.as_slice(), [d] if d.is_ascii_digit() || matches!(d, '¹' | '²' | '³'))
+}
+
 /// A name safe as one path component on Linux, macOS and Windows.
 pub fn sanitize(name: &str) -> String {
     let mut out: String = name
         .chars()
         .map(|c| match c {
             '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
-            c if c.is_control() => '_',
+            c if c.is_control() || is_deceptive(c) => '_',
             c => c,
         })
         .collect();
@@ -742,16 +785,7 @@ pub fn sanitize(name: &str) -> String {
         out.truncate(cut);
         out = out.trim_end_matches(['.', ' ']).to_string();
     }
-    let stem = out
-        .split('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    const RESERVED: &[&str] = &["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
-    let numbered = (stem.starts_with("COM") || stem.starts_with("LPT"))
-        && stem.len() == 4
-        && stem.as_bytes()[3].is_ascii_digit();
-    if RESERVED.contains(&stem.as_str()) || numbered {
+    if is_windows_device(&out) {
         out.insert(0, '_');
     }
     out
@@ -1228,6 +1262,27 @@ mod tests {
             "cdn.example"
         );
         assert_eq!(package_base_name(None, None, None, None, None), "haul");
+        // A shop's page without a product id is named by its title, not a picture's host.
+        assert_eq!(
+            package_base_name(
+                Some("generic"),
+                None,
+                Some("Brass desk lamp, large"),
+                None,
+                Some("https://cdn.example/a.jpg")
+            ),
+            "brass-desk-lamp-large"
+        );
+        assert_eq!(
+            package_base_name(
+                Some("shopify"),
+                None,
+                Some("Brass desk lamp"),
+                None,
+                Some("https://cdn.example/a.jpg")
+            ),
+            "shopify-brass-desk-lamp"
+        );
     }
 
     #[test]
@@ -1236,6 +1291,42 @@ mod tests {
         assert_eq!(sanitize(".."), "");
         assert_eq!(sanitize("a\0b\nc"), "a_b_c");
         assert_eq!(sanitize("CON"), "_CON");
+        for device in [
+            "con",
+            "Prn.txt",
+            "AUX.tar.gz",
+            "nul",
+            "COM1.MAIN.jpg",
+            "com9",
+            "LPT1.x",
+            "lpt0",
+            "COM¹.jpg",
+            "con .txt",
+            "CONOUT$",
+        ] {
+            assert!(sanitize(device).starts_with('_'), "{device}");
+        }
+        for fine in ["CONSOLE.jpg", "COM10.jpg", "LPT.jpg", "NULL", "auxiliary"] {
+            assert_eq!(sanitize(fine), fine);
+        }
+        assert!(amazon_identifier("CON").is_err());
+        assert!(amazon_identifier("lpt1").is_err());
+        assert!(amazon_identifier("B0CON12345").is_ok());
+        // No bidirectional control or invisible character reaches a name.
+        for sneaky in [
+            "photo\u{202E}gpj.exe",
+            "a\u{202A}b\u{202B}c\u{202C}d\u{202D}e",
+            "x\u{2066}y\u{2067}z\u{2068}w\u{2069}",
+            "l\u{200E}r\u{200F}",
+            "zero\u{200B}width",
+            "\u{FEFF}bom",
+            "arabic\u{061C}mark",
+        ] {
+            let safe = sanitize(sneaky);
+            assert!(!safe.chars().any(is_deceptive), "{safe:?}");
+        }
+        let base = package_base_name(None, None, None, Some("invoice\u{202E}gpj.exe"), None);
+        assert_eq!(base, "invoice_gpj.exe");
         assert_eq!(sanitize("com1.txt"), "_com1.txt");
         assert_eq!(sanitize("C:\\x"), "C__x");
         assert!(sanitize(&"é".repeat(200)).len() <= MAX_COMPONENT);

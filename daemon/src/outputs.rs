@@ -2,7 +2,9 @@
 //! output folder, and — only when the user asks for it with `retention_days` — old packages are
 //! removed.
 //!
-//! Why a service of its own: the deleted-package check ([`super::deleted`]) at start-up and in
+//! Why a service of its own, beside the inbox (and not part of [`crate::package`], which the
+//! engine uses to write packages — the service uses the engine): the deleted-package check
+//! ([`crate::package::deleted`]) at start-up and in
 //! `haul status` leaves the status page pointing at a ZIP the user threw away minutes ago, and
 //! retention has to run on a timer. Both are about the same folder and the same journal columns
 //! (`removed_at`, `removed_note`), so one task of the daemon does both:
@@ -37,9 +39,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::deleted::{self, Scope};
 use crate::jobs::{Engine, ManageError};
 use crate::journal::now_ms;
+use crate::package::deleted::{self, Scope};
 
 /// Quiet time after a removal event before the check runs.
 const DEBOUNCE: Duration = Duration::from_millis(500);
@@ -288,8 +290,9 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::jobs::{JobEvent, Submission};
-    use crate::journal::{JobRecord, Journal, LocalFile};
-    use crate::package::naming::Naming;
+    use crate::journal::{JobRecord, Journal};
+    use crate::naming::Naming;
+    use crate::request::LocalFile;
 
     struct Home {
         _dir: tempfile::TempDir,
@@ -426,9 +429,12 @@ mod tests {
         image::open(&home.photo).unwrap().save(&webp).unwrap();
         let job = finished_job_of(&home, "listing", &webp, Some(Naming::AmazonUpload)).await;
         let zip = job.output.clone().unwrap();
-        let mut package = crate::jobs::PackageReader::open(&zip).unwrap();
-        let files = package.manifest().unwrap();
-        assert!(files[0].converted, "stored as JPEG: {files:?}");
+        let mut package = crate::package::PackageReader::open(&zip).unwrap();
+        let files = package.manifest().unwrap().files;
+        assert!(
+            files[0].converted_from.is_some(),
+            "stored as JPEG: {files:?}"
+        );
 
         Retention::new(7).run(&home.engine, now_ms() + 8 * DAY_MS);
 

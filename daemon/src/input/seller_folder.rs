@@ -1,32 +1,21 @@
-//! Reading an inbox input into grabs. The kind is decided by the name:
-//!
-//! - `.txt` — a URL list ([`crate::url_list`]): one job of the listed media, named after the file,
-//!   and one job per listed product page, which fetches the page and extracts it;
-//! - `.html`, `.htm`, `.html.gz` — a saved product page, extracted like `haul grab PAGE.html`;
-//! - `.csv`, `.xlsx` — a spreadsheet of SKUs and image URLs ([`super::sku_sheet`]): one job a
-//!   row, named for Seller Central's bulk upload;
-//! - a folder — the seller's own images, with an optional `skus.csv` (`file,sku,slot`): one job
-//!   whose entries are named `SKU.SLOT.<ext>` for Seller Central, processed with the config's
-//!   `seller_preset` (`amazon-listing` by default). Without `skus.csv` the folder's name is the
-//!   SKU; files without a slot take `MAIN`, `PT01`, `PT02`, … in name order.
-//!
-//! Inputs are outside data: each is read with a size cap, every line is checked, and what cannot
-//! be used becomes a sentence for the report rather than an error that stops the rest. Nothing
-//! is read through a link ([`super::own_file`]): a link dropped into the inbox, or one inside a
-//! dropped folder, is refused and said so.
+//! A folder of the seller's own images, with an optional `skus.csv` (`file,sku,slot`): one job
+//! whose entries are named `SKU.SLOT.<ext>` for Seller Central, processed with the config's
+//! `seller_preset` (`amazon-listing` by default). Without `skus.csv` the folder's name is the
+//! SKU; files without a slot take `MAIN`, `PT01`, `PT02`, … in name order. Nothing in it is read
+//! through a link ([`crate::own_file`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use thiserror::Error;
-
-use super::own_file::{self, Entry, OpenError};
-use super::{sku_sheet, table, text};
-use crate::config::Config;
+use super::reading::{
+    Context, InputError, MAX_FOLDER_IMAGES, MAX_LIST_BYTES, Reading, display_name, open_own,
+    read_capped,
+};
+use super::text;
 use crate::jobs::Submission;
-use crate::journal::LocalFile;
-use crate::package::naming::{self, SellerSlot};
-use crate::url_list;
+use crate::naming::{self, SellerSlot};
+use crate::own_file::{self, Entry};
+use crate::request::LocalFile;
 
 /// Image files a seller's folder may hold (by extension; the bytes are checked when stored).
 const IMAGE_EXTENSIONS: &[&str] = &[
@@ -34,165 +23,6 @@ const IMAGE_EXTENSIONS: &[&str] = &[
 ];
 /// The optional mapping of a seller's folder.
 const SKUS_FILE: &str = "skus.csv";
-/// Most images one folder may hold.
-const MAX_FOLDER_IMAGES: usize = 5_000;
-
-/// Largest list file read.
-const MAX_LIST_BYTES: u64 = 16 << 20;
-
-/// What reading needs to know.
-pub struct Context<'a> {
-    pub config: &'a Config,
-    /// The input's name in the inbox (its path now is `processing/<id>-<name>`).
-    pub name: &'a str,
-}
-
-/// The grabs an input asks for, and what in it could not be used.
-#[derive(Debug, Default)]
-pub struct Reading {
-    pub submissions: Vec<Submission>,
-    pub problems: Vec<String>,
-}
-
-/// The input cannot be used at all.
-#[derive(Debug, Error)]
-pub enum InputError {
-    #[error(
-        "haul does not read {what}. Drop a .txt file of URLs (one a line), a saved product page (.html), a .csv or .xlsx of SKUs and image URLs, or a folder of images instead."
-    )]
-    Unsupported { what: String },
-    #[error(
-        "the file is {size} bytes; haul reads lists of up to {max} bytes — split it into smaller files"
-    )]
-    TooLarge { size: u64, max: u64 },
-    #[error("cannot read it: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("the saved page cannot be read: {0}")]
-    Page(String),
-    #[error(
-        "the folder's name {0:?} is not a SKU Seller Central accepts (letters and digits only); rename the folder to the SKU, or add a skus.csv with the columns file,sku,slot"
-    )]
-    FolderSku(String),
-    #[error("the spreadsheet cannot be used: {0}")]
-    Sheet(String),
-    #[error("skus.csv: {0}")]
-    Skus(String),
-    /// A link, or something else that is not the inbox's own file (the sentence says which).
-    #[error("{0}")]
-    Refused(String),
-    #[error("the folder holds more than {MAX_FOLDER_IMAGES} images; split it into smaller folders")]
-    TooManyImages,
-}
-
-/// Reads the input at `path` (named `context.name` in the inbox).
-pub fn read(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
-    let lower = context.name.to_ascii_lowercase();
-    match own_file::look(path)? {
-        Ok(Entry::Folder) => return seller_folder(path, context),
-        Ok(Entry::File) => {}
-        Err(refusal) => return Err(InputError::Refused(refusal.explain(context.name))),
-    }
-    if lower.ends_with(".txt") {
-        return url_list_file(path, context);
-    }
-    if lower.ends_with(".csv") {
-        let bytes = read_capped(path, MAX_LIST_BYTES)?;
-        return sku_sheet::read(
-            vec![table::csv(&bytes).map_err(InputError::Sheet)?],
-            context,
-        );
-    }
-    if lower.ends_with(".xlsx") {
-        let bytes = read_capped(path, MAX_LIST_BYTES)?;
-        return sku_sheet::read(table::xlsx(&bytes).map_err(InputError::Sheet)?, context);
-    }
-    if [".html", ".htm", ".html.gz", ".htm.gz"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
-        return saved_page(path, context);
-    }
-    let what = match lower.rsplit_once('.') {
-        Some((_, ext)) if !ext.is_empty() => format!(".{ext} files"),
-        _ => "files without an extension".to_string(),
-    };
-    Err(InputError::Unsupported { what })
-}
-
-/// Opens the inbox's own file at `path` (never through a link: [`own_file::open`]).
-fn open_own(path: &Path) -> Result<std::fs::File, InputError> {
-    own_file::open(path).map_err(|e| match e {
-        OpenError::Io(e) => InputError::Io(e),
-        refused => InputError::Refused(refused.explain(&display_name(path))),
-    })
-}
-
-/// Reads a file of at most `max` bytes.
-fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, InputError> {
-    use std::io::Read;
-    let file = open_own(path)?;
-    let size = file.metadata()?.len();
-    if size > max {
-        return Err(InputError::TooLarge { size, max });
-    }
-    let mut bytes = Vec::new();
-    // The size was checked on this handle; `take` holds a file that grows meanwhile to it.
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(InputError::TooLarge {
-            size: bytes.len() as u64,
-            max,
-        });
-    }
-    Ok(bytes)
-}
-
-/// `.txt`: one job of the listed media, named after the file, and one job for each listed
-/// product page of a site haul knows ([`url_list::split_product_pages`]), which fetches the page
-/// and extracts it — or fails saying to use the browser button when the site keeps it from
-/// programs.
-fn url_list_file(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
-    let bytes = read_capped(path, MAX_LIST_BYTES)?;
-    let (urls, bad) = url_list::parse(&String::from_utf8_lossy(&bytes));
-    let mut reading = Reading {
-        problems: bad.iter().map(ToString::to_string).collect(),
-        ..Default::default()
-    };
-    let (pages, media) = url_list::split_product_pages(urls.into_iter().map(|u| u.url));
-    for page in pages {
-        reading.submissions.push(Submission {
-            page_url: Some(page),
-            fetch_page: true,
-            preset: Some(context.config.preset.clone()),
-            ..Default::default()
-        });
-    }
-    if !media.is_empty() {
-        reading.submissions.push(Submission {
-            media,
-            name: Some(stem(context.name).to_string()),
-            preset: Some(context.config.preset.clone()),
-            ..Default::default()
-        });
-    }
-    Ok(reading)
-}
-
-/// A saved product page: one job, extracted at planning like `haul grab PAGE.html`.
-fn saved_page(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
-    let file = open_own(path)?;
-    let html =
-        crate::extract::read_page_from(file, path).map_err(|e| InputError::Page(e.to_string()))?;
-    Ok(Reading {
-        submissions: vec![Submission {
-            page_html: Some(html),
-            name: Some(stem(context.name).to_string()),
-            preset: Some(context.config.preset.clone()),
-            ..Default::default()
-        }],
-        problems: Vec::new(),
-    })
-}
 
 /// One image of a seller's folder and where it goes.
 struct Assigned {
@@ -202,7 +32,7 @@ struct Assigned {
 }
 
 /// A folder of the seller's own images: one job, entries `SKU.SLOT.<ext>`.
-fn seller_folder(dir: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
+pub fn read(dir: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
     let mut reading = Reading::default();
     let mut images: Vec<(String, PathBuf)> = Vec::new();
     let mut skus_file = None;
@@ -290,8 +120,8 @@ fn assign_by_skus_csv(
     problems: &mut Vec<String>,
 ) -> Result<Vec<Assigned>, InputError> {
     let rows = text::csv_rows(
-        &text::decode(&read_capped(csv, MAX_LIST_BYTES)?),
-        table::MAX_ROWS,
+        &text::decode(&read_capped(open_own(csv)?, MAX_LIST_BYTES)?),
+        super::table::MAX_ROWS,
     )
     .map_err(InputError::Skus)?;
     let Some(((_, header), rows)) = rows.split_first() else {
@@ -425,19 +255,6 @@ fn slot_files(assigned: Vec<Assigned>, problems: &mut Vec<String>) -> Vec<LocalF
         }
     }
     files
-}
-
-fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-}
-
-/// The name without its extension(s): `list.txt` → `list`.
-pub(super) fn stem(name: &str) -> &str {
-    name.split_once('.')
-        .map(|(s, _)| s)
-        .filter(|s| !s.is_empty())
-        .unwrap_or(name)
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! URL lists — one URL a line, blank lines and `#` comments ignored — as `haul grab --list`
-//! and the inbox read them. Every other line is reported by its number, so the caller can refuse
-//! the list (the CLI) or go on without the line (the inbox). A list may name product pages
-//! besides media ([`split_product_pages`]).
+//! and the inbox read them ([`grabs`]). Every other line is reported by its number and left out;
+//! the rest is saved, from the CLI and the inbox alike. A list may name product pages besides
+//! media ([`split_product_pages`]).
 
-use crate::journal::RequestedMedia;
+use haul_protocol::message::{Grab, GrabOptions, MediaRef, Page};
 
 /// One usable line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,18 +49,66 @@ pub fn parse(text: &str) -> (Vec<ListedUrl>, Vec<BadLine>) {
     (urls, bad)
 }
 
+/// The grabs of the list `text`, named `name` (its file name): one per page address — each
+/// fetched and extracted — and one of the listed media together, named after the list; and the
+/// lines left out.
+pub fn grabs(text: &str, name: &str) -> (Vec<Grab>, Vec<BadLine>) {
+    let (urls, bad) = parse(text);
+    let (pages, media) = split_product_pages(urls.into_iter().map(|u| u.url));
+    let mut grabs: Vec<Grab> = pages.into_iter().map(page_grab).collect();
+    if !media.is_empty() {
+        grabs.push(media_grab(
+            media,
+            Some(super::reading::package_name(name).to_string()),
+        ));
+    }
+    (grabs, bad)
+}
+
+/// The grab of a page address alone: the engine fetches the page and extracts it.
+pub fn page_grab(url: String) -> Grab {
+    Grab {
+        id: None,
+        page: Some(Page {
+            url,
+            title: None,
+            html: None,
+        }),
+        media: Vec::new(),
+        options: GrabOptions::default(),
+    }
+}
+
+/// The grab of media URLs saved together as one product, named `name`.
+pub fn media_grab(urls: Vec<String>, name: Option<String>) -> Grab {
+    Grab {
+        id: None,
+        page: None,
+        media: urls
+            .into_iter()
+            .map(|url| MediaRef {
+                url,
+                kind: None,
+                chosen: false,
+            })
+            .collect(),
+        options: GrabOptions {
+            name,
+            ..Default::default()
+        },
+    }
+}
+
 /// Listed URLs split into page addresses (each a product of its own, whose page is fetched and
 /// extracted — [`crate::extract::names_a_page`]: product pages of the shops haul reads, and page
 /// addresses of any shop), once each, and the rest: media to save together.
-pub fn split_product_pages(
-    urls: impl IntoIterator<Item = String>,
-) -> (Vec<String>, Vec<RequestedMedia>) {
+pub fn split_product_pages(urls: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<String>) {
     let mut pages: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut media = Vec::new();
     for url in urls {
         if !crate::extract::names_a_page(&url) {
-            media.push(RequestedMedia::link(url));
+            media.push(url);
         } else if seen.insert(url.clone()) {
             pages.push(url);
         }
@@ -113,9 +161,6 @@ mod tests {
         );
         assert_eq!(pages, [page]);
         assert_eq!(media.len(), 1);
-        assert_eq!(
-            media[0].url,
-            "https://m.media-amazon.com/images/I/81abc.jpg"
-        );
+        assert_eq!(media[0], "https://m.media-amazon.com/images/I/81abc.jpg");
     }
 }

@@ -18,12 +18,12 @@
 
 use std::collections::HashMap;
 
-use super::input::{Context, InputError, Reading};
+use super::reading::{Context, InputError, Reading, package_name};
 use super::table::{Row, Sheet};
 use crate::jobs::Submission;
-use crate::journal::RequestedMedia;
 use crate::media::Role;
-use crate::package::naming::{self, Naming};
+use crate::naming::{self, Naming};
+use crate::request::RequestedMedia;
 
 /// How far down the header row is looked for.
 const HEADER_SEARCH_ROWS: usize = 20;
@@ -156,7 +156,7 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
             rows.len()
         )));
     }
-    let base = super::input::stem(context.name);
+    let base = package_name(context.name);
     let where_ = |line: usize| match &sheet.name {
         Some(name) => format!("sheet {name:?} row {line}"),
         None => format!("row {line}"),

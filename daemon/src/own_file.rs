@@ -61,6 +61,17 @@ pub enum OpenError {
 }
 
 impl OpenError {
+    /// The failure of a file named `name` that the job could not copy.
+    pub fn failed(&self, name: &str) -> crate::failure::Failed {
+        use crate::failure::FailureKind;
+        let kind = match self {
+            OpenError::Refused(Refusal::NotAFile) => FailureKind::NotMedia,
+            OpenError::Refused(_) => FailureKind::LinkRefused,
+            OpenError::Io(_) => FailureKind::Other,
+        };
+        crate::failure::Failed::new(kind, self.explain(name))
+    }
+
     /// The report's line about `name`.
     pub fn explain(&self, name: &str) -> String {
         match self {
