@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
         let once: Vec<u8> = stripped.pieces().concat();
         assert!(once.len() <= image.len() + 64, "cleaning only removes");
         if let Ok(again) = strip(format, Bytes::from(once.clone()), options) {
-            assert_eq!(again.pieces().concat(), once, "cleaning twice changes nothing");
+            assert_eq!(
+                again.pieces().concat(),
+                once,
+                "cleaning twice changes nothing"
+            );
         }
     }
 });
