@@ -99,9 +99,12 @@ ALTER TABLE jobs ADD COLUMN error_kind TEXT;
         9,
         // Each job names its inbox input, so a job's card finds it by the job's own row instead
         // of searching every input's list of jobs (10,000 inputs, or one of 10,000 jobs, made
-        // that search the status page's slowest step).
+        // that search the status page's slowest step); and packages are found by their path
+        // (the output folder's events name one per package written: without the index, each
+        // was a scan of every job).
         r#"
 ALTER TABLE jobs ADD COLUMN input_id INTEGER;
+CREATE INDEX IF NOT EXISTS jobs_output ON jobs(output);
 UPDATE jobs SET input_id = m.input
     FROM (SELECT e.value AS job, MAX(i.id) AS input
           FROM inbox_inputs i, json_each(i.jobs) e GROUP BY e.value) AS m
@@ -184,6 +187,9 @@ CREATE TABLE IF NOT EXISTS items (
 /// A job's inbox input (see [`Journal::input_of`]): by the job's key, then the input's.
 const INPUT_OF: &str = "SELECT i.id, i.name, i.report FROM jobs j
     JOIN inbox_inputs i ON i.id = j.input_id WHERE j.id = ?1";
+
+/// The packages recorded at one path (see [`Journal::recorded_outputs`]), by the index.
+const OUTPUTS_AT: &str = "SELECT id, output, removed_note FROM jobs WHERE output = ?1";
 
 /// Journal failures. Each carries what was being done.
 #[derive(Debug, Error)]
@@ -1229,15 +1235,18 @@ impl Journal {
     ) -> Result<Vec<(JobId, String, Option<String>)>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(
-                "SELECT id, output, removed_note FROM jobs
-                    WHERE output IS NOT NULL AND (?1 IS NULL OR output = ?1)",
-            )
+            .prepare_cached(if at.is_some() {
+                OUTPUTS_AT
+            } else {
+                "SELECT id, output, removed_note FROM jobs WHERE output IS NOT NULL"
+            })
             .doing("listing packages")?;
         let at = at.map(|p| p.display().to_string());
-        let rows = stmt
-            .query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .doing("listing packages")?;
+        let rows = match at {
+            Some(at) => stmt.query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))),
+            None => stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))),
+        }
+        .doing("listing packages")?;
         rows.collect::<rusqlite::Result<_>>()
             .doing("listing packages")
     }
@@ -1791,6 +1800,32 @@ mod tests {
         Journal::open(&path).expect("opening an upgraded journal again");
     }
 
+    /// Asserts that SQLite runs `query` (with the one parameter `arg`) by searching indexes and
+    /// keys, never scanning a table.
+    fn assert_searches_only(j: &Journal, query: &str, arg: &str) {
+        let plan: Vec<String> = j
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+            .unwrap()
+            .query_map([arg], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().all(|step| step.starts_with("SEARCH")),
+            "{query} scans: {plan:?}"
+        );
+    }
+
+    /// A package is found by its path through an index: the output folder names one per
+    /// package written, so a scan of every job each time grew with the history.
+    #[test]
+    fn a_package_is_found_by_its_path_without_a_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        assert_searches_only(&j, OUTPUTS_AT, "/out/a.zip");
+    }
+
     /// A job's inbox input is found through the job's own row: the query reads two rows by
     /// their keys and scans no table, however many inputs and jobs the history holds; and a
     /// journal from before `input_id` learns each job's input when it is upgraded.
@@ -1799,18 +1834,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.sqlite3");
         let j = Journal::open(&path).unwrap();
-        let plan: Vec<String> = j
-            .conn()
-            .prepare(&format!("EXPLAIN QUERY PLAN {INPUT_OF}"))
-            .unwrap()
-            .query_map([1], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        assert!(
-            plan.iter().all(|step| step.starts_with("SEARCH")),
-            "input_of scans: {plan:?}"
-        );
+        assert_searches_only(&j, INPUT_OF, "1");
 
         let processing = dir.path().join("processing");
         let input = j.create_input("list.txt", &processing).unwrap();

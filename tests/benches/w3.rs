@@ -118,7 +118,7 @@ fn returned(dir: &Path) -> usize {
 
 /// Waits until `target` jobs have ended and `inputs` inputs came back; prints RSS per thousand.
 async fn run_until(home: &TestHome, pid: u32, target: usize, inputs: usize, start: Instant) {
-    let mut next = 1000.min(target);
+    let mut next = (ended_jobs(home) / 1000 + 1) * 1000;
     loop {
         let ended = ended_jobs(home);
         while ended >= next && next <= target {
