@@ -1242,11 +1242,12 @@ impl Journal {
             })
             .doing("listing packages")?;
         let at = at.map(|p| p.display().to_string());
-        let rows = match at {
-            Some(at) => stmt.query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))),
-            None => stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))),
-        }
-        .doing("listing packages")?;
+        // The one parameter of `OUTPUTS_AT`, or none.
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(at.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .doing("listing packages")?;
         rows.collect::<rusqlite::Result<_>>()
             .doing("listing packages")
     }

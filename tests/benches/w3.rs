@@ -34,6 +34,9 @@ use haul_tests::status_client::StatusClient;
 
 /// Distinct pictures served (a product's images must differ, or haul keeps one of each).
 const PICTURES: usize = 20;
+/// W2's median on loopback (docs/benchmarks.md): 200 products, 2,000 JPEGs in 3.70 s.
+const W2_PRODUCTS_PER_S: u32 = 54;
+const W2_IMAGES_PER_S: u32 = 540;
 const TERMINAL: &str = "('complete', 'partial', 'failed', 'cancelled')";
 
 struct Options {
@@ -164,6 +167,10 @@ fn phase_report(home: &TestHome, name: &str, first_job: i64, images: usize, star
          {:.1} products/s, {:.0} images/s",
         n as f64 / wall,
         images as f64 / wall
+    );
+    println!(
+        "  (W2 for comparison, docs/benchmarks.md: 200 products, 2,000 larger JPEGs in 3.70 s: \
+         {W2_PRODUCTS_PER_S} products/s, {W2_IMAGES_PER_S} images/s)"
     );
     if n >= 2000 {
         let first = (ends[999] - ends[0]) as f64 / 1000.0;
