@@ -9,6 +9,13 @@
 //    error when the host is missing) into {kind:"progress"|"finished"|"error"} for the page and
 //    the toolbar badge, with the command that fixes a problem.
 //
+// 4. when it ends: a notification (Open / Show in folder; Firefox: a click opens), and the result
+//    with the job's id and each failed file for the page, which offers the same actions.
+//
+// The popup (popup.js) and the options page (options.js) reach the native host through this
+// script too: {kind:"native", request} sends one request ("status", "open", "status_link") and
+// answers the reply. The options the user chose (include, naming) go with every grab.
+//
 // No network requests, no remote code, no analytics: the only thing this script talks to is the
 // local native host.
 //
@@ -34,6 +41,8 @@ const MENU_ID = 'haul-save';
 const SHOW_ID = 'haul-show-on-shop';
 const HIDE_ID = 'haul-hide-on-shop';
 const STATUS_ID = 'haul-status-page';
+// The content script and the helper it uses, in the manifest's order.
+const CONTENT_FILES = ['wrap.js', 'content.js'];
 // Registered content scripts are named after the shop's origin pattern.
 const SHOP_SCRIPT_PREFIX = 'haul-shop:';
 
@@ -55,7 +64,112 @@ ext.runtime.onInstalled.addListener(() => {
   for (const menu of menus) ext.contextMenus.create(menu, () => void ext.runtime.lastError);
 });
 
-ext.action.onClicked.addListener((tab) => startInTab(tab, null));
+// The toolbar button opens the popup; its "Save this page" asks for this.
+ext.runtime.onMessage.addListener((msg, sender, respond) => {
+  if (!msg || typeof msg !== 'object') return false;
+  const fromPage = typeof sender.url === 'string' && sender.url.startsWith(ext.runtime.getURL(''));
+  let answer = null;
+  if (msg.kind === 'native' && fromPage && msg.request && typeof msg.request === 'object') {
+    answer = nativeRequest(msg.request);
+  } else if (msg.kind === 'save-active-tab' && fromPage) {
+    answer = ext.tabs.query({ active: true, currentWindow: true }).then(async ([tab]) => {
+      if (!tab) return { error: 'no page is open' };
+      await startInTab(tab, null);
+      return {};
+    });
+  } else if (msg.kind === 'status-page') {
+    answer = openStatusPage(sender.tab);
+  } else if (msg.kind === 'open' && Number.isInteger(msg.job)) {
+    // From the popup, or from the result a content script shows for its own grab.
+    answer = nativeRequest({ type: 'open', job: msg.job, target: msg.target === 'folder' ? 'folder' : 'file' });
+  }
+  if (!answer) return false;
+  answer.then(respond, (e) => respond({ type: 'error', message: messageOf(e), fix: 'run `haul doctor`' }));
+  return true; // respond comes later
+});
+
+// --- notifications ----------------------------------------------------------------------------------
+
+const NOTE_PREFIX = 'haul-job-';
+
+function notifyFinished(msg) {
+  if (!ext.notifications) return;
+  const saved = `${msg.saved} of ${msg.total} file${msg.total === 1 ? '' : 's'}`;
+  const title =
+    msg.status === 'complete' ? 'haul: saved' : msg.status === 'partial' ? 'haul: saved, some failed' : 'haul could not save';
+  const options = {
+    type: 'basic',
+    iconUrl: ext.runtime.getURL('icons/icon-128.png'),
+    title,
+    message: msg.output ? `${saved} → ${msg.output}` : saved,
+  };
+  // Firefox has no notification buttons: a click on the notification opens the package.
+  if (!globalThis.browser && msg.output) options.buttons = [{ title: 'Open' }, { title: 'Show in folder' }];
+  const made = ext.notifications.create(`${NOTE_PREFIX}${msg.job}`, options);
+  if (made && typeof made.catch === 'function') made.catch(ignore);
+}
+
+function jobOfNote(id) {
+  const job = Number(String(id).slice(NOTE_PREFIX.length));
+  return String(id).startsWith(NOTE_PREFIX) && Number.isInteger(job) ? job : null;
+}
+
+if (ext.notifications) {
+  ext.notifications.onClicked.addListener((id) => {
+    const job = jobOfNote(id);
+    if (job !== null) nativeRequest({ type: 'open', job, target: 'file' });
+  });
+  if (ext.notifications.onButtonClicked) {
+    ext.notifications.onButtonClicked.addListener((id, index) => {
+      const job = jobOfNote(id);
+      if (job !== null) nativeRequest({ type: 'open', job, target: index === 1 ? 'folder' : 'file' });
+    });
+  }
+}
+
+// One request to haul through a port of its own; resolves with the reply to it, or an error
+// ({type:"error", message, fix}) — never rejects.
+function nativeRequest(request, timeoutMs = 10000) {
+  return new Promise((resolve) => {
+    const id = `req-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    let native = null;
+    let done = false;
+    const finish = (reply) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      try {
+        if (native) native.disconnect();
+      } catch (_) {
+        ignore();
+      }
+      resolve(reply);
+    };
+    const timer = setTimeout(
+      () => finish({ type: 'error', message: 'haul did not answer in time', fix: 'run `haul doctor`' }),
+      timeoutMs,
+    );
+    try {
+      native = ext.runtime.connectNative(HOST);
+    } catch (e) {
+      const message = messageOf(e);
+      finish({ type: 'error', message, fix: fixFor(message) });
+      return;
+    }
+    native.onMessage.addListener((msg) => {
+      if (!msg || typeof msg !== 'object' || msg.type === 'hello') return;
+      if (msg.type === 'error') finish({ ...msg, fix: fixForCode(msg.code) });
+      else if (msg.id === id) finish(msg);
+    });
+    native.onDisconnect.addListener((port) => {
+      const err = (port && port.error) || ext.runtime.lastError;
+      const message = err && err.message ? err.message : 'Native host has exited.';
+      finish({ type: 'error', message, fix: fixFor(message) });
+    });
+    native.postMessage({ type: 'hello' });
+    native.postMessage({ ...request, id });
+  });
+}
 
 ext.contextMenus.onClicked.addListener((info, tab) => {
   if (info.menuItemId === SHOW_ID) {
@@ -112,7 +226,7 @@ function showOnShop(tab) {
 // Once the shop's access is granted: the button on its every page from now on, and on this one now.
 async function buttonOnShop(tab, pattern) {
   await registerShop(pattern);
-  await ext.scripting.executeScript({ target: { tabId: tab.id }, files: ['content.js'] });
+  await ext.scripting.executeScript({ target: { tabId: tab.id }, files: CONTENT_FILES });
   badge(tab.id, 'done', `haul: the button now shows on every page of ${shopName(pattern)}`);
 }
 
@@ -139,7 +253,7 @@ async function registerShop(pattern) {
   const existing = await ext.scripting.getRegisteredContentScripts({ ids: [id] });
   if (existing.length) return;
   await ext.scripting.registerContentScripts([
-    { id, matches: [pattern], js: ['content.js'], runAt: 'document_idle', persistAcrossSessions: true },
+    { id, matches: [pattern], js: CONTENT_FILES, runAt: 'document_idle', persistAcrossSessions: true },
   ]);
 }
 
@@ -165,7 +279,7 @@ function messageOf(e) {
 async function startInTab(tab, extra) {
   if (!tab || tab.id === undefined) return;
   try {
-    await ext.scripting.executeScript({ target: { tabId: tab.id }, files: ['content.js'] });
+    await ext.scripting.executeScript({ target: { tabId: tab.id }, files: CONTENT_FILES });
     await ext.tabs.sendMessage(tab.id, { kind: 'haul-start', extra });
   } catch (e) {
     badge(tab.id, 'error', `haul cannot read this page: ${messageOf(e)}`);
@@ -208,7 +322,13 @@ function fixForCode(code) {
   }
 }
 
-function grab(ui, tabId, request) {
+async function grab(ui, tabId, request) {
+  // The options page's choices (absent: haul's own config decides).
+  const { settings } = await ext.storage.local.get('settings').catch(() => ({}));
+  const options = {};
+  if (settings && Array.isArray(settings.include)) options.include = settings.include;
+  if (settings && typeof settings.naming === 'string' && settings.naming) options.naming = settings.naming;
+
   const requestId = `grab-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   let ended = false;
   let job = null;
@@ -264,14 +384,17 @@ function grab(ui, tabId, request) {
         const reason = first ? first.explanation || first.reason || '' : '';
         const state = msg.status === 'complete' ? 'done' : msg.status === 'partial' ? 'partial' : 'error';
         badge(tabId, state, msg.output ? `haul: saved to ${msg.output}` : `haul: ${msg.status}`);
+        notifyFinished(msg);
         tell({
           kind: 'finished',
+          job: msg.job,
           status: msg.status,
           output: msg.output || '',
           saved: msg.saved,
           failed: msg.failed,
           total: msg.total,
           reason,
+          failures: Array.isArray(msg.failures) ? msg.failures.slice(0, 50) : [],
         });
         break;
       }
@@ -297,48 +420,20 @@ function grab(ui, tabId, request) {
     id: requestId,
     page: request.page,
     media: Array.isArray(request.media) ? request.media : [],
-    options: {},
+    options,
   });
 }
 
-// Asks haul for a one-time link into its status page and opens it in a new tab.
-function openStatusPage(tab) {
-  const tabId = tab && tab.id;
-  let native;
-  try {
-    native = ext.runtime.connectNative(HOST);
-  } catch (e) {
-    const message = messageOf(e);
-    badge(tabId, 'error', `${message} — ${fixFor(message)}`);
-    return;
+// Asks haul for a one-time link into its status page and opens it in a new tab; answers the
+// reply (the popup shows an error).
+async function openStatusPage(tab) {
+  const reply = await nativeRequest({ type: 'status_link' });
+  if (reply.type === 'status_link' && typeof reply.url === 'string') {
+    await ext.tabs.create({ url: reply.url }).catch(ignore);
+  } else if (reply.type === 'error') {
+    badge(tab && tab.id, 'error', `${reply.message} — ${reply.fix}`);
   }
-  let done = false;
-  const finish = () => {
-    done = true;
-    try {
-      native.disconnect();
-    } catch (_) {
-      ignore();
-    }
-  };
-  native.onMessage.addListener((msg) => {
-    if (done || !msg || typeof msg !== 'object') return;
-    if (msg.type === 'status_link' && typeof msg.url === 'string') {
-      finish();
-      ext.tabs.create({ url: msg.url }).catch(ignore);
-    } else if (msg.type === 'error') {
-      finish();
-      badge(tabId, 'error', `${msg.message || 'haul reported an error'} — ${fixForCode(msg.code)}`);
-    }
-  });
-  native.onDisconnect.addListener((port) => {
-    if (done) return;
-    const err = (port && port.error) || ext.runtime.lastError;
-    const message = err && err.message ? err.message : 'Native host has exited.';
-    badge(tabId, 'error', `${message} — ${fixFor(message)}`);
-  });
-  native.postMessage({ type: 'hello' });
-  native.postMessage({ type: 'status_link', id: 'status-page' });
+  return reply;
 }
 
 function progressText(done, total) {

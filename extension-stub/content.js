@@ -9,8 +9,10 @@
 // itself; this file only reads the DOM.
 //
 // State for people and tests: the button carries data-haul-state = idle | working | done | error,
-// data-haul-status (the job's end status), data-haul-output (the saved file) and
-// data-haul-message; #haul-status repeats the detail as text.
+// data-haul-status (the job's end status), data-haul-output (the saved file), data-haul-job and
+// data-haul-message; #haul-status repeats the detail as text — the saved file's path wrapped at
+// its separators (wrap.js), each failed file by name with its reason — followed by the actions
+// the popup offers too: Open, Show in folder, haul's status page.
 (() => {
   'use strict';
   if (globalThis.__haulContentLoaded) return; // injected twice (manifest + action): keep one
@@ -38,17 +40,93 @@
   status.style.cssText =
     'all:initial;max-width:360px;padding:6px 10px;border-radius:6px;background:#fff;color:#1f2328;' +
     'font:12px/1.4 system-ui,sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);white-space:pre-wrap;' +
-    'word-break:break-all;user-select:text';
+    'overflow-wrap:anywhere;user-select:text';
   status.hidden = true;
   root.append(status, button);
 
-  function render(state, label, detail, extra = {}) {
+  const ACTION_STYLE =
+    'all:initial;cursor:pointer;margin:6px 6px 0 0;padding:3px 8px;border:1px solid #8c959f;' +
+    'border-radius:5px;background:#f6f8fa;color:#1f2328;font:12px/1.3 system-ui,sans-serif';
+
+  function actionButton(label, request) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.style.cssText = ACTION_STYLE;
+    b.addEventListener('click', (event) => {
+      event.preventDefault();
+      event.stopPropagation();
+      ext.runtime.sendMessage(request).then((reply) => {
+        if (reply && reply.type === 'error') {
+          const line = document.createElement('div');
+          line.textContent = reply.fix ? `${reply.message} — ${reply.fix}` : reply.message;
+          status.append(line);
+        }
+      }, () => {});
+    });
+    return b;
+  }
+
+  // The last segment of a URL's path, decoded: how a person recognises a file.
+  function fileName(url) {
+    try {
+      const segments = new URL(url).pathname.split('/').filter(Boolean);
+      return decodeURIComponent(segments[segments.length - 1] || url);
+    } catch (_) {
+      return String(url);
+    }
+  }
+
+  // The detail under the button: text lines, the saved path wrapped at its separators, the
+  // failed files and the actions on the job.
+  function fillStatus(detail, result) {
+    status.replaceChildren();
+    if (result && result.output) {
+      const where = document.createElement('div');
+      where.append('Saved to ', globalThis.haulPathNodes(result.output));
+      status.append(where);
+    }
+    if (detail) {
+      const text = document.createElement('div');
+      text.textContent = detail;
+      status.append(text);
+    }
+    const failures = (result && result.failures) || [];
+    if (failures.length) {
+      const list = document.createElement('ul');
+      list.style.cssText = 'all:initial;display:block;margin:4px 0 0 16px;font:inherit;list-style:disc';
+      for (const f of failures) {
+        const item = document.createElement('li');
+        item.style.cssText = 'display:list-item;font:inherit';
+        item.textContent = `${fileName(f.url)}: ${f.reason}`;
+        item.title = f.url;
+        list.append(item);
+      }
+      status.append(list);
+    }
+    if (result && Number.isInteger(result.job)) {
+      const actions = document.createElement('div');
+      if (result.output) {
+        actions.append(
+          actionButton('Open', { kind: 'open', job: result.job, target: 'file' }),
+          actionButton('Show in folder', { kind: 'open', job: result.job, target: 'folder' }),
+        );
+      }
+      actions.append(actionButton("haul's status page", { kind: 'status-page' }));
+      status.append(actions);
+    }
+  }
+
+  function render(state, label, detail, extra = {}, result = null) {
     button.dataset.haulState = state;
     button.textContent = label;
     button.title = detail || label;
-    status.textContent = detail || '';
-    status.hidden = !detail;
-    status.style.display = detail ? 'block' : 'none';
+    fillStatus(detail, result);
+    const shown = Boolean(detail || result);
+    status.hidden = !shown;
+    status.style.display = shown ? 'block' : 'none';
+    if (result && Number.isInteger(result.job)) button.dataset.haulJob = String(result.job);
+    else delete button.dataset.haulJob;
     for (const key of ['status', 'output', 'message']) {
       if (extra[key]) button.dataset['haul' + key[0].toUpperCase() + key.slice(1)] = extra[key];
       else delete button.dataset['haul' + key[0].toUpperCase() + key.slice(1)];
@@ -171,18 +249,15 @@
         render('working', text, '');
       } else if (msg.kind === 'finished') {
         busy = false;
-        const where = msg.output ? `Saved to ${msg.output}` : '';
         if (msg.status === 'complete') {
-          render('done', 'Saved ✓', where, { status: msg.status, output: msg.output });
+          render('done', 'Saved ✓', '', { status: msg.status, output: msg.output }, msg);
         } else if (msg.status === 'partial') {
           const label = `Saved, ${msg.failed} of ${msg.total} failed`;
-          render('done', label, [where, msg.reason].filter(Boolean).join('\n'), {
-            status: msg.status,
-            output: msg.output,
-          });
+          const detail = `${msg.failed} file${msg.failed === 1 ? '' : 's'} could not be saved:`;
+          render('done', label, detail, { status: msg.status, output: msg.output }, msg);
         } else {
-          const text = msg.reason || 'Nothing could be saved.';
-          render('error', 'haul could not save this page', text, { status: msg.status, message: text });
+          const text = msg.failures && msg.failures.length ? 'Nothing could be saved:' : msg.reason || 'Nothing could be saved.';
+          render('error', 'haul could not save this page', text, { status: msg.status, message: msg.reason || text }, msg);
         }
         port.disconnect();
       } else if (msg.kind === 'error') {

@@ -29,8 +29,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use haul_protocol::frame::{FrameCodec, FrameError};
 use haul_protocol::message::{
-    Accepted, Cancelled, ClientKind, ErrorCode, Grab, HelloReply, JobId, Reply, Request,
-    StatusLink, StatusLinkRequest, StatusReply, StatusRequest,
+    Accepted, Cancelled, ClientKind, ErrorCode, Grab, HelloReply, JobId, OpenRequest, OpenTarget,
+    Opened, Reply, Request, StatusLink, StatusLinkRequest, StatusReply, StatusRequest,
 };
 use haul_protocol::paths::Paths;
 use haul_protocol::socket::socket_name;
@@ -215,7 +215,7 @@ impl Connection {
                     Some(Ok(body)) => {
                         partial_since = None;
                         let (reply, fatal) = match Request::decode(&body) {
-                            Ok(request) => (self.handle(request), false),
+                            Ok(request) => (self.handle(request).await, false),
                             // Not even an object with a type (code 1): the stream cannot be
                             // trusted, as docs/protocol.md says.
                             Err(e) => (e.to_reply(), e.code() == ErrorCode::BAD_MESSAGE),
@@ -337,12 +337,13 @@ impl Connection {
         })
     }
 
-    fn handle(&mut self, request: Request) -> Reply {
+    async fn handle(&mut self, request: Request) -> Reply {
         match request {
             Request::Hello(_) => self.hello_reply(),
             Request::Grab(grab) => self.grab(grab),
             Request::Status(status) => self.status(status),
             Request::StatusLink(request) => self.status_link(request),
+            Request::Open(request) => self.open(request).await,
             Request::Cancel(cancel) => {
                 if self.engine.cancel(cancel.job) {
                     Reply::Cancelled(Cancelled {
@@ -435,6 +436,35 @@ impl Connection {
                 ErrorCode::NOT_FOUND,
                 "the status page is not running (daemon.log in haul's log folder says why)",
             ),
+        }
+    }
+
+    /// `open`: the job's package or its folder, looked up by id (never a path from the client),
+    /// opened with the same opener as the status page's buttons.
+    async fn open(&self, request: OpenRequest) -> Reply {
+        use crate::status::open::{Show, job_target, open};
+        let record = match self.engine.journal().job(request.job) {
+            Ok(record) => record,
+            Err(_) => {
+                let message = format!("there is no job {}", request.job);
+                return Reply::error(request.id, ErrorCode::NOT_FOUND, message);
+            }
+        };
+        let want = match request.target {
+            OpenTarget::File => Show::Open,
+            OpenTarget::Folder => Show::Reveal,
+        };
+        let (path, show) = match job_target(&record, want) {
+            Ok(target) => target,
+            Err(message) => return Reply::error(request.id, ErrorCode::NOT_FOUND, message),
+        };
+        match open(self.engine.config(), &path, show).await {
+            Ok(_) => Reply::Opened(Opened {
+                id: request.id,
+                job: request.job,
+                path: path.display().to_string(),
+            }),
+            Err(e) => Reply::error(request.id, ErrorCode::INTERNAL, e.to_string()),
         }
     }
 

@@ -25,7 +25,9 @@ impl Home {
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         let bin = dir.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        for name in ["haul-native-host", "haul"] {
+        // The browsers "installed here": install registers only browsers it finds, so the test's
+        // PATH holds exactly these two, whatever the machine has.
+        for name in ["haul-native-host", "haul", "google-chrome", "chromium"] {
             let p = bin.join(name);
             std::fs::write(&p, "#!/bin/sh\nexit 0\n").unwrap();
             #[cfg(unix)]
@@ -52,6 +54,7 @@ impl Home {
             .env("XDG_CONFIG_HOME", self.home().join(".config"))
             .env("XDG_DATA_HOME", self.home().join(".local/share"))
             .env("HAUL_HOME", self.dir.path().join("haul-home"))
+            .env("PATH", self.dir.path().join("bin"))
             .env_remove("HAUL_BIN")
             .output()
             .unwrap()
@@ -145,11 +148,11 @@ fn install_twice_doctor_break_fix_uninstall() {
     let un = h.haul(&["uninstall"]);
     assert!(stdout(&un).contains("Nothing to remove"), "{}", stdout(&un));
 
-    // With nothing installed, doctor fails and says what to run.
+    // With nothing installed, doctor fails and says what to run for each browser it finds.
     let doctor = h.haul(&["doctor", "--timeout", "0.5"]);
     assert_eq!(doctor.status.code(), Some(1));
     assert!(
-        stdout(&doctor).contains("fix: run `haul install`"),
+        stdout(&doctor).contains("fix: run `haul install --browser chrome`"),
         "{}",
         stdout(&doctor)
     );
@@ -172,7 +175,12 @@ fn user_data_dir_and_extension_ids() {
         m.allowed_origins,
         Some(vec![chrome_origin(DEV_EXTENSION_ID), chrome_origin(&store)])
     );
-    assert!(!h.home().join(".config").exists());
+    for browser in ["google-chrome", "chromium"] {
+        assert!(
+            !h.home().join(".config").join(browser).exists(),
+            "only the profile named is registered"
+        );
+    }
     let doctor = h.haul(&[
         "doctor",
         "--timeout",

@@ -1,9 +1,13 @@
 //! Reaching the daemon, starting it when none answers.
 //!
 //! 1. Connect to the socket; done if a daemon answers.
-//! 2. Otherwise take the spawn lock (`spawn.lock` in the private runtime dir). While another host
+//! 2. Unless `HAUL_HOME` was set on purpose, look in the per-user daemon registry
+//!    ([`haul_protocol::user`]): a daemon running there for another home means the user runs haul
+//!    differently from how it was installed — say so ([`StartError::OtherDaemon`]) instead of
+//!    starting a second daemon whose jobs the user would never see.
+//! 3. Otherwise take the spawn lock (`spawn.lock` in the private runtime dir). While another host
 //!    holds it, that host is starting the daemon: keep trying to connect until it answers.
-//! 3. With the lock: connect once more (the daemon may have come up meanwhile), else start
+//! 4. With the lock: connect once more (the daemon may have come up meanwhile), else start
 //!    `haul daemon` — the `haul` next to this binary, or `HAUL_BIN` — detached from the
 //!    browser's process group and session (Unix: `setsid`; Windows: breakaway from the
 //!    browser's job, no console, own process group) with stdin from null and output appended to
@@ -22,6 +26,7 @@ use std::time::{Duration, Instant};
 use haul_protocol::install::{HAUL_BIN_ENV, HAUL_EXE};
 use haul_protocol::paths::Paths;
 use haul_protocol::socket::{self, Connection};
+use haul_protocol::user::{self, DaemonEntry};
 
 use crate::log::Logger;
 
@@ -41,6 +46,11 @@ pub enum StartError {
     Exited { bin: PathBuf, status: String },
     /// Nothing answered in time.
     Timeout { waited: Duration },
+    /// No daemon runs for this home, but one runs for another home of the same user.
+    OtherDaemon {
+        own: Box<Paths>,
+        others: Vec<DaemonEntry>,
+    },
 }
 
 impl std::fmt::Display for StartError {
@@ -60,14 +70,46 @@ impl std::fmt::Display for StartError {
                 "the daemon did not answer within {:.1} s",
                 waited.as_secs_f32()
             ),
+            StartError::OtherDaemon { own, others } => {
+                let lines: Vec<String> = others.iter().map(user::describe_other).collect();
+                let home = others
+                    .first()
+                    .map(DaemonEntry::describe_home)
+                    .unwrap_or_default();
+                write!(
+                    f,
+                    "haul is installed for the browser with its files in {}, where no haul is running, but {}. The browser starts no second haul: stop that one (the browser then starts its own), or make the browser use it by running `{}haul install` again",
+                    own.data_dir.display(),
+                    lines.join("; "),
+                    if home.starts_with("HAUL_HOME=") {
+                        format!("{home} ")
+                    } else {
+                        "HAUL_HOME= ".to_string()
+                    }
+                )
+            }
         }
     }
 }
 
-/// Connects to the running daemon, starting one first if none answers.
-pub async fn connect_or_start(paths: &Paths, log: &Logger) -> Result<Connection, StartError> {
+/// Connects to the running daemon, starting one first if none answers. `chosen` says `HAUL_HOME`
+/// was set on purpose: then daemons of other homes are none of this host's business.
+pub async fn connect_or_start(
+    paths: &Paths,
+    chosen: bool,
+    log: &Logger,
+) -> Result<Connection, StartError> {
     if let Ok(conn) = socket::connect(paths).await {
         return Ok(conn);
+    }
+    if !chosen && let Some(registry) = user::registry_dir() {
+        let others = user::other_daemons(&registry, paths).await;
+        if !others.is_empty() {
+            return Err(StartError::OtherDaemon {
+                own: Box::new(paths.clone()),
+                others,
+            });
+        }
     }
     paths.ensure_runtime_dir().map_err(StartError::Lock)?;
     let file = OpenOptions::new()

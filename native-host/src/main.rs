@@ -7,7 +7,9 @@
 //! 2. Read the first frame from the browser. A malformed one (truncated, over 64 MiB, not UTF-8,
 //!    not a JSON object with a `type`) gets an `error` frame and the host exits; EOF ends it
 //!    quietly.
-//! 3. Reach the daemon, starting it if none answers ([`daemon`]); if that fails, answer
+//! 3. Reach the daemon of this user's haul home (`HAUL_HOME`, else the one `haul install`
+//!    recorded, else the OS defaults), starting it if none answers ([`daemon`]) — but never a
+//!    second daemon beside another home's; if that fails, answer
 //!    [`ErrorCode::DAEMON_UNAVAILABLE`] with what to run, and exit.
 //! 4. Say `hello` to the daemon as `native-host` with the caller, then relay both ways
 //!    ([`relay`]) until stdin closes — the browser's normal way to end the host. The daemon keeps
@@ -26,7 +28,7 @@ mod relay;
 use std::ffi::OsString;
 
 use haul_protocol::message::ErrorCode;
-use haul_protocol::paths::Paths;
+use haul_protocol::paths::{HomeSource, Paths};
 
 use crate::log::Logger;
 use crate::relay::ToBrowser;
@@ -38,8 +40,8 @@ fn main() {
         println!("haul-native-host {}", haul_protocol::VERSION);
         return;
     }
-    let paths = Paths::from_env();
-    let log = Logger::open(paths.as_ref().ok());
+    let paths = Paths::resolve();
+    let log = Logger::open(paths.as_ref().ok().map(|(p, _)| p));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
@@ -60,7 +62,7 @@ fn main() {
 
 async fn run(
     argv: Vec<OsString>,
-    paths: Result<Paths, haul_protocol::paths::PathsError>,
+    paths: Result<(Paths, HomeSource), haul_protocol::paths::PathsError>,
     log: &Logger,
 ) -> i32 {
     let mut out = ToBrowser::new(tokio::io::stdout());
@@ -72,7 +74,7 @@ async fn run(
             return 1;
         }
     };
-    let paths = match paths {
+    let (paths, source) = match paths {
         Ok(p) => p,
         Err(e) => {
             log.log(format!("cannot find haul's folders: {e}"));
@@ -101,8 +103,15 @@ async fn run(
             return 1;
         }
     };
-    let conn = match daemon::connect_or_start(&paths, log).await {
+    let conn = match daemon::connect_or_start(&paths, source == HomeSource::Env, log).await {
         Ok(c) => c,
+        Err(e @ daemon::StartError::OtherDaemon { .. }) => {
+            log.log(format!("not starting a second daemon: {e}"));
+            let _ = out
+                .error(first.id, ErrorCode::DAEMON_UNAVAILABLE, e.to_string())
+                .await;
+            return 1;
+        }
         Err(e) => {
             log.log(format!("daemon unavailable: {e}"));
             let message = format!(

@@ -109,6 +109,7 @@ impl DaemonProcess {
         command
             .arg("daemon")
             .env("HAUL_HOME", home.root())
+            .envs(per_user_env(home))
             .env_remove("HAUL_CONFIG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -210,11 +211,22 @@ pub fn media_grab(urls: &[String], name: &str) -> haul_protocol::message::Grab {
     }
 }
 
+/// The per-user places outside any haul home — the home pointer `haul install` writes
+/// (`XDG_CONFIG_HOME`) and the registry of running daemons (`XDG_RUNTIME_DIR`) — inside `home`
+/// too, so a test never writes the real user's and never sees another test's daemons.
+pub fn per_user_env(home: &TestHome) -> Vec<(&'static str, std::path::PathBuf)> {
+    vec![
+        ("XDG_CONFIG_HOME", home.root().join("xdg-config")),
+        ("XDG_RUNTIME_DIR", home.root().join("xdg-run")),
+    ]
+}
+
 /// Runs the real `haul` binary with `HAUL_HOME` = `home` and returns its output.
 pub async fn run_haul(home: &TestHome, args: &[&str]) -> std::process::Output {
     tokio::process::Command::new(haul_bin())
         .args(args)
         .env("HAUL_HOME", home.root())
+        .envs(per_user_env(home))
         .env_remove("HAUL_CONFIG")
         .env_remove("HAUL_LOG")
         .stdin(Stdio::null())

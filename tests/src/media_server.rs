@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -141,6 +141,42 @@ impl MediaServer {
         MediaServer::start_at(ca, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind media server")
+    }
+
+    /// The media server on port 443 of a loopback address of its own (127.x.y.z, so parallel
+    /// tests never collide), or `None` after saying why the test skips.
+    pub async fn on_port_443_or_skip(test: &str, ca: &TestCa) -> Option<MediaServer> {
+        let seed = std::process::id()
+            ^ (std::time::UNIX_EPOCH
+                .elapsed()
+                .unwrap_or_default()
+                .subsec_nanos());
+        let mut last_error = None;
+        for attempt in 0..16u32 {
+            let n = seed.wrapping_add(attempt.wrapping_mul(7919));
+            // 127.0.0.1 stays free for everything else; 127.x.y.z with x, y, z in 2..=251.
+            let octets = [
+                127,
+                2 + (n % 250) as u8,
+                2 + ((n >> 8) % 250) as u8,
+                2 + ((n >> 16) % 250) as u8,
+            ];
+            let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(octets)), 443);
+            match MediaServer::start_at(ca, addr).await {
+                Ok(server) => return Some(server),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        let why = format!(
+            "cannot listen on port 443 of a loopback address ({}); the CDN's URLs carry no port, so \
+             the server must be on 443 (run as root or grant CAP_NET_BIND_SERVICE)",
+            last_error.map(|e| e.to_string()).unwrap_or_default()
+        );
+        if std::env::var("HAUL_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("{test}: {why}");
+        }
+        eprintln!("skipping {test}: {why}");
+        None
     }
 
     /// Starts the server on `addr` (a loopback address; port 443 needs the right to bind it).

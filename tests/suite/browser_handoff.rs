@@ -45,7 +45,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -314,8 +313,8 @@ impl Stage {
         let daemon_hosts = once(pages.iter().flat_map(SavedPage::mentioned_hosts).collect());
         let names: Vec<&str> = daemon_hosts.iter().map(String::as_str).collect();
         let ca = TestCa::with_names(&names);
-        let web = serve_on_port_443(test, &ca).await?;
-        let media = serve_on_port_443(test, &ca).await?;
+        let web = MediaServer::on_port_443_or_skip(test, &ca).await?;
+        let media = MediaServer::on_port_443_or_skip(test, &ca).await?;
         for page in pages {
             let (_, path) = host_and_path(&page.url);
             web.add(
@@ -467,7 +466,15 @@ fn save_in_browser(
             if chrome.try_eval(button) == Ok(serde_json::Value::Bool(true)) {
                 return Err("the in-page button is on a page the manifest does not list".into());
             }
+            // The toolbar button opens the popup (granting activeTab for the tab, as a click
+            // does); its "Save this page" runs `startInTab` on the active tab, done here
+            // through the service worker because headless Chromium draws no popup.
             chrome.click_extension_action(DEV_EXTENSION_ID);
+            let save = format!(
+                "chrome.tabs.query({{url: {}}}).then(([t]) => startInTab(t, null)).then(() => true)",
+                serde_json::to_string(url).unwrap_or_default()
+            );
+            chrome.eval_in_extension(DEV_EXTENSION_ID, &save)?;
         }
     }
     let ended =
@@ -824,42 +831,6 @@ fn browser_launch(
         ],
         extension_debugging: false,
     }
-}
-
-/// The media server on port 443 of a loopback address of its own (127.x.y.z, so parallel
-/// tests never collide), or `None` after saying why the test skips.
-async fn serve_on_port_443(test: &str, ca: &TestCa) -> Option<MediaServer> {
-    let seed = std::process::id()
-        ^ (std::time::UNIX_EPOCH
-            .elapsed()
-            .unwrap_or_default()
-            .subsec_nanos());
-    let mut last_error = None;
-    for attempt in 0..16u32 {
-        let n = seed.wrapping_add(attempt.wrapping_mul(7919));
-        // 127.0.0.1 stays free for everything else; 127.x.y.z with x, y, z in 2..=251.
-        let octets = [
-            127,
-            2 + (n % 250) as u8,
-            2 + ((n >> 8) % 250) as u8,
-            2 + ((n >> 16) % 250) as u8,
-        ];
-        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(octets)), 443);
-        match MediaServer::start_at(ca, addr).await {
-            Ok(server) => return Some(server),
-            Err(e) => last_error = Some(e),
-        }
-    }
-    let why = format!(
-        "cannot listen on port 443 of a loopback address ({}); the CDN's URLs carry no port, so \
-         the server must be on 443 (run as root or grant CAP_NET_BIND_SERVICE)",
-        last_error.map(|e| e.to_string()).unwrap_or_default()
-    );
-    if std::env::var("HAUL_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-        panic!("{test}: {why}");
-    }
-    eprintln!("skipping {test}: {why}");
-    None
 }
 
 /// Every path without a route gets a JPEG of its own (distinct pixels per path, with EXIF/GPS

@@ -59,6 +59,8 @@ fn chrome_and_firefox_manifests_agree() {
         "optional_host_permissions",
         "content_scripts",
         "action",
+        "icons",
+        "options_ui",
     ] {
         assert_eq!(chrome[key], firefox[key], "{key}");
     }
@@ -86,9 +88,18 @@ fn permissions_are_the_minimum() {
     let m = json("manifest.json");
     let mut perms = strings(&m["permissions"]);
     perms.sort();
+    // notifications: "saved" when a grab ends; storage: the options page's choices. Neither
+    // reaches the network.
     assert_eq!(
         perms,
-        ["activeTab", "contextMenus", "nativeMessaging", "scripting"]
+        [
+            "activeTab",
+            "contextMenus",
+            "nativeMessaging",
+            "notifications",
+            "scripting",
+            "storage"
+        ]
     );
     // Any other shop: the toolbar button and the context menu work through activeTab; the
     // button on a shop's pages is asked for per shop, when the user chooses it, never up front.
@@ -275,7 +286,11 @@ fn the_scripts_talk_only_to_the_native_host() {
     let content = text("content.js");
     assert!(background.contains(&format!("const HOST = '{HOST_NAME}';")));
     assert!(background.contains("connectNative(HOST)"));
-    for js in [&background, &content] {
+    let pages: Vec<String> = ["popup.js", "options.js", "wrap.js"]
+        .iter()
+        .map(|f| text(f))
+        .collect();
+    for js in [&background, &content].into_iter().chain(&pages) {
         for banned in [
             "fetch(",
             "XMLHttpRequest",
@@ -305,4 +320,18 @@ fn the_scripts_talk_only_to_the_native_host() {
     for state in ["'idle'", "'working'", "'done'", "'error'"] {
         assert!(content.contains(state), "content.js sets {state}");
     }
+    // The pages load only the extension's own files: no remote script, style or image.
+    for page in ["popup.html", "options.html"] {
+        let html = text(page);
+        for attr in [
+            "src=\"http",
+            "href=\"http",
+            "src=\"//",
+            "href=\"//",
+            "url(http",
+        ] {
+            assert!(!html.contains(attr), "{page}: {attr}");
+        }
+    }
+    assert!(!text("ui.css").contains("url("), "ui.css loads nothing");
 }

@@ -7,6 +7,9 @@ mod browser_handoff;
 mod cli;
 mod export;
 mod extension;
+#[cfg(unix)]
+mod extension_app;
+mod extension_icons;
 #[cfg(target_os = "linux")]
 mod faults;
 mod grab;
@@ -18,6 +21,8 @@ mod ipc;
 #[cfg(unix)]
 mod native_host;
 mod output_folder;
+#[cfg(unix)]
+mod package;
 mod privacy;
 mod privacy_capture;
 mod protocol_doc;

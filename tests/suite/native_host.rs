@@ -53,11 +53,18 @@ struct Host {
 impl Host {
     /// A host for `home` that starts the real `haul` when no daemon answers.
     fn start(home: &Path) -> Host {
+        Host::start_with(&[(HAUL_HOME_ENV, home)])
+    }
+
+    /// A host with `env` (and no `HAUL_HOME` unless `env` sets it), as a browser started from
+    /// the desktop launches it.
+    fn start_with(env: &[(&str, &Path)]) -> Host {
         let mut command = Command::new(native_host_bin());
         command
             .arg(chrome_origin(DEV_EXTENSION_ID))
             .arg("--parent-window=0")
-            .env(HAUL_HOME_ENV, home)
+            .env_remove(HAUL_HOME_ENV)
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
             .env(HAUL_BIN_ENV, haul_bin())
             .env_remove("HAUL_CONFIG")
             .stdin(Stdio::piped())
@@ -487,4 +494,109 @@ fn starts_logged(home: &Path) -> usize {
         .lines()
         .filter(|l| l.contains("no daemon answers; starting"))
         .count()
+}
+
+/// One haul per user: a browser's host (no `HAUL_HOME` in its environment) uses the home
+/// `haul install` recorded; when no daemon runs there but one of another home does, it says so
+/// instead of starting a second daemon. `haul status` and `haul doctor` name that daemon too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_finding_another_homes_daemon_says_so_instead_of_starting_a_second() {
+    let ca = TestCa::new();
+    let other = TestHome::new(&ca, "");
+    let _other_daemons = DaemonsReaper::new(other.root());
+    let other_daemon = DaemonProcess::start(&other).await;
+    let registry = other.root().join("xdg-run");
+    // The daemon lists itself once it answers.
+    let listed = haul_tests::wait_for(Duration::from_secs(10), || {
+        std::fs::read_dir(registry.join("haul").join("daemons"))
+            .ok()
+            .and_then(|mut d| d.next())
+    })
+    .await;
+    assert!(
+        listed.is_some(),
+        "the daemon lists itself in the per-user registry"
+    );
+
+    // The user installed with another home (recorded in the pointer), where nothing runs.
+    let mine = TestHome::new(&ca, "");
+    let _my_daemons = DaemonsReaper::new(mine.root());
+    let config_home = mine.root().join("xdg-config");
+    let installed = tokio::process::Command::new(haul_bin())
+        .args(["install", "--browser", "chromium"])
+        .env(HAUL_HOME_ENV, mine.root())
+        .env("HOME", mine.root())
+        .env("XDG_CONFIG_HOME", &config_home)
+        .env("XDG_RUNTIME_DIR", &registry)
+        .output()
+        .await
+        .expect("haul install");
+    assert!(installed.status.success(), "{installed:?}");
+    let pointer = config_home.join("haul").join("home.json");
+    assert!(pointer.is_file(), "install records the home");
+
+    let mut host = Host::start_with(&[
+        ("HOME", mine.root()),
+        ("XDG_CONFIG_HOME", &config_home),
+        ("XDG_RUNTIME_DIR", &registry),
+    ]);
+    host.send(&json!({"type": "hello"})).await;
+    host.send(
+        &json!({"type": "grab", "id": "g1", "media": [{"url": "https://example.test/a.jpg"}]}),
+    )
+    .await;
+    let (code, frames) = host.finish().await;
+    let error = frames
+        .iter()
+        .find(|f| f["type"] == "error")
+        .unwrap_or_else(|| panic!("an error frame: {frames:?}"));
+    assert_eq!(error["code"], ErrorCode::DAEMON_UNAVAILABLE.0, "{error}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("another haul daemon")
+            && message.contains(&format!("HAUL_HOME={}", other.root().display()))
+            && message.contains(&mine.paths.data_dir.display().to_string()),
+        "{message}"
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        daemons_of(mine.root()).is_empty(),
+        "no second daemon was started"
+    );
+
+    // haul status and haul doctor, run as the browser's haul (the recorded home), say so too.
+    let run = |args: &'static [&'static str]| {
+        let (config_home, registry, root) = (
+            config_home.clone(),
+            registry.clone(),
+            mine.root().to_path_buf(),
+        );
+        async move {
+            tokio::process::Command::new(haul_bin())
+                .args(args)
+                .env_remove(HAUL_HOME_ENV)
+                .env("HOME", &root)
+                .env("XDG_CONFIG_HOME", &config_home)
+                .env("XDG_RUNTIME_DIR", &registry)
+                .output()
+                .await
+                .expect("run haul")
+        }
+    };
+    let status = run(&["status"]).await;
+    let said = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(
+        said.contains("another: another haul daemon")
+            && said.contains(&mine.paths.data_dir.display().to_string()),
+        "{said}"
+    );
+    let doctor = run(&["doctor", "--timeout", "0.5"]).await;
+    let said = String::from_utf8_lossy(&doctor.stdout).to_string();
+    assert!(!doctor.status.success(), "{said}");
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("PROBLEM  second daemon: another haul daemon")),
+        "{said}"
+    );
+    assert!(other_daemon.terminate());
 }

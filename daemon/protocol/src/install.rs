@@ -115,6 +115,8 @@ pub enum FileRole {
     FirefoxManifest,
     /// A systemd user unit or LaunchAgent that runs `haul daemon`.
     Autostart,
+    /// The home pointer ([`crate::user::home_pointer_file`]).
+    HomePointer,
 }
 
 /// One thing `haul install` wrote.

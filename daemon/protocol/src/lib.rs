@@ -13,6 +13,8 @@
 //! - [`socket`]: connecting to and naming the daemon's local socket.
 //! - [`install`]: the host manifest, the extension ids haul trusts and the install record that
 //!   `haul install` writes and the native host and `haul doctor` read.
+//! - [`user`]: one haul per user — the home `haul install` recorded and the registry of running
+//!   daemons.
 
 pub mod frame;
 pub mod install;
@@ -20,6 +22,7 @@ pub mod message;
 pub mod paths;
 pub mod private;
 pub mod socket;
+pub mod user;
 
 /// Version of the message protocol spoken between host/CLI and daemon, sent in every `hello`.
 /// Bump it when a change is not backwards compatible; additive fields do not need a bump.

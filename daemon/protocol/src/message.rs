@@ -33,12 +33,13 @@ pub enum Request {
     Status(StatusRequest),
     Cancel(CancelRequest),
     StatusLink(StatusLinkRequest),
+    Open(OpenRequest),
 }
 
 impl Request {
     /// The `type` values this version understands.
     pub const TYPES: &'static [&'static str] =
-        &["hello", "grab", "status", "cancel", "status_link"];
+        &["hello", "grab", "status", "cancel", "status_link", "open"];
 
     /// Parses a frame body into a request.
     pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
@@ -53,6 +54,7 @@ impl Request {
             Request::Status(s) => s.id.as_ref(),
             Request::Cancel(c) => c.id.as_ref(),
             Request::StatusLink(l) => l.id.as_ref(),
+            Request::Open(o) => o.id.as_ref(),
         }
     }
 }
@@ -201,6 +203,36 @@ pub struct CancelRequest {
     pub job: JobId,
 }
 
+/// `{"type":"open","job":N,"target":"file"|"folder"}`: ask the desktop to open a job's package
+/// ("Open") or the folder holding it ("Show in folder"). The daemon looks the path up by job id;
+/// a client never names a path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub job: JobId,
+    pub target: OpenTarget,
+}
+
+/// What `open` opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenTarget {
+    /// The package itself, with its default application.
+    File,
+    /// The folder holding it.
+    Folder,
+}
+
+/// The desktop was asked to open `path`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opened {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub job: JobId,
+    pub path: String,
+}
+
 /// A message from the daemon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -212,6 +244,7 @@ pub enum Reply {
     Status(StatusReply),
     Cancelled(Cancelled),
     StatusLink(StatusLink),
+    Opened(Opened),
     Error(ErrorReply),
 }
 
@@ -225,6 +258,7 @@ impl Reply {
         "status",
         "cancelled",
         "status_link",
+        "opened",
         "error",
     ];
 
@@ -245,6 +279,7 @@ impl Reply {
             Reply::Status(s) => s.id.clone(),
             Reply::Cancelled(c) => c.id.clone(),
             Reply::StatusLink(l) => l.id.clone(),
+            Reply::Opened(o) => o.id.clone(),
             Reply::Error(e) => e.id.clone(),
             _ => None,
         };

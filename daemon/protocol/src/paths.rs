@@ -14,6 +14,10 @@
 //! $HAUL_HOME/inbox/        the watched inbox
 //! ```
 //!
+//! Without `HAUL_HOME`, the home `haul install` recorded in the per-user home pointer applies
+//! ([`crate::user`]), so a native host the browser starts without the user's environment finds
+//! the same folders as the user's terminal.
+//!
 //! The config file may move `output_dir` and `inbox_dir`; the other locations are fixed so a
 //! client can find the daemon without reading its config.
 
@@ -21,6 +25,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
+
+pub use crate::user::HomeSource;
 
 /// The environment variable that relocates everything under one directory.
 pub const HAUL_HOME_ENV: &str = "HAUL_HOME";
@@ -50,22 +56,35 @@ pub enum PathsError {
 }
 
 impl Paths {
-    /// `HAUL_HOME` when set, else the OS conventions.
+    /// `HAUL_HOME` when set, else the home `haul install` recorded ([`crate::user`]), else the OS
+    /// conventions.
     pub fn from_env() -> Result<Paths, PathsError> {
-        match std::env::var_os(HAUL_HOME_ENV).filter(|v| !v.is_empty()) {
-            Some(home) => {
-                let home = PathBuf::from(home);
-                let home = if home.is_absolute() {
-                    home
-                } else {
-                    std::env::current_dir()
-                        .map_err(|e| PathsError::RelativeHome(home.clone(), e))?
-                        .join(home)
-                };
-                Ok(Paths::under(&home))
-            }
-            None => Paths::os_default(),
+        Paths::resolve().map(|(paths, _)| paths)
+    }
+
+    /// [`Paths::from_env`], and where the home came from.
+    pub fn resolve() -> Result<(Paths, HomeSource), PathsError> {
+        if let Some(home) = std::env::var_os(HAUL_HOME_ENV).filter(|v| !v.is_empty()) {
+            let home = PathBuf::from(home);
+            let home = if home.is_absolute() {
+                home
+            } else {
+                std::env::current_dir()
+                    .map_err(|e| PathsError::RelativeHome(home.clone(), e))?
+                    .join(home)
+            };
+            return Ok((Paths::under(&home), HomeSource::Env));
         }
+        if let Some(file) = crate::user::home_pointer_file()
+            && let Some(pointer) = crate::user::HomePointer::read(&file)
+        {
+            let paths = match &pointer.haul_home {
+                Some(home) => Paths::under(home),
+                None => Paths::os_default()?,
+            };
+            return Ok((paths, HomeSource::Recorded(file)));
+        }
+        Ok((Paths::os_default()?, HomeSource::Default))
     }
 
     /// Everything under one directory.

@@ -1,6 +1,6 @@
 //! `haul daemon`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
@@ -21,14 +21,37 @@ pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         tokio::spawn(stop_on_signal(shutdown.clone()));
-        haul::daemon::run(config, ctx.paths.clone(), shutdown, |ready| {
+        let mut listed = None;
+        let result = haul::daemon::run(config, ctx.paths.clone(), shutdown, |ready| {
             for line in greeting(ready, &log) {
                 say!("{line}");
             }
+            listed = list(&ctx.paths, ready);
         })
-        .await
+        .await;
+        if let Some(file) = listed {
+            haul_protocol::user::unregister(&file, std::process::id());
+        }
+        result
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lists this daemon in the per-user registry ([`haul_protocol::user`]) once it serves (so it
+/// holds the lock: a second daemon of the same home never gets here), for the native host,
+/// `haul status` and `haul doctor` of another home to find. Returns the entry to remove at the
+/// end.
+fn list(paths: &haul_protocol::paths::Paths, ready: &haul::daemon::Ready) -> Option<PathBuf> {
+    let registry = haul_protocol::user::registry_dir()?;
+    let entry =
+        haul_protocol::user::DaemonEntry::new(paths, std::process::id(), ready.status_url.clone());
+    match haul_protocol::user::register(&registry, &entry) {
+        Ok(file) => Some(file),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list this daemon for other haul programs");
+            None
+        }
+    }
 }
 
 /// What a person starting `haul daemon` needs to know: that it runs, where files go, where to

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use haul::install::doctor::{
-    DoctorOptions, Finding, Severity, check_daemon, check_install, check_privacy,
+    DoctorOptions, Finding, Severity, check_daemon, check_install, check_other_daemons,
+    check_privacy, check_recorded_home,
 };
 use haul::install::{Browser, InstallEnv};
 
@@ -42,9 +43,14 @@ pub fn run(args: Args, ctx: &super::Context) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let timeout = Duration::from_secs_f64(args.timeout.clamp(0.05, 60.0));
     let daemon = runtime.block_on(check_daemon(&env.paths, &check.host_paths, timeout));
+    let chosen =
+        std::env::var_os(haul_protocol::paths::HAUL_HOME_ENV).is_some_and(|v| !v.is_empty());
+    let others = runtime.block_on(check_other_daemons(&env.paths, chosen));
 
     let mut findings = check.findings;
+    findings.extend(check_recorded_home(&env));
     findings.push(daemon);
+    findings.extend(others);
     // A config that cannot be read is reported elsewhere; the default inbox is checked then.
     let inbox = ctx
         .config()

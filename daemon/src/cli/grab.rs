@@ -315,7 +315,11 @@ async fn via_daemon(
                 }
             }
             // Replies to requests this command never sends.
-            Reply::Hello(_) | Reply::Status(_) | Reply::Cancelled(_) | Reply::StatusLink(_) => {}
+            Reply::Hello(_)
+            | Reply::Status(_)
+            | Reply::Cancelled(_)
+            | Reply::StatusLink(_)
+            | Reply::Opened(_) => {}
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use haul_protocol::paths::HAUL_HOME_ENV;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Register with this browser only (repeatable): chrome, chromium, edge, brave, vivaldi,
-    /// firefox. Default: every one of them.
+    /// firefox. Default: every one of them that is installed here.
     #[arg(long = "browser", value_name = "NAME")]
     pub browsers: Vec<Browser>,
     /// Also allow this extension: a Chromium id (32 letters a-p) or a Firefox add-on id.
@@ -30,6 +30,14 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub host_path: Option<PathBuf>,
 }
+
+/// What to do after an install: the README's steps after "Install", word for word (the test
+/// below checks the README still says each one).
+pub const NEXT_STEPS: [&str; 3] = [
+    "1. Add the haul extension to your browser (see \"Add the extension\" in the README).",
+    "2. Open a product page and press Save with haul.",
+    "3. Press haul's toolbar button to see your grabs; if something does not work, run `haul doctor`.",
+];
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let env = InstallEnv::from_env()?;
@@ -73,6 +81,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if !report.absent.is_empty() {
+        say!(
+            "Not installed here (add one later with `haul install --browser NAME`): {}",
+            report
+                .absent
+                .iter()
+                .map(|b| b.display_name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if report.changed() {
         say!("Recorded in {}.", report.record_file.display());
     } else {
@@ -94,6 +113,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Os::Windows => say!("The daemon starts at your next login."),
         }
     }
-    say!("Next: reload the extension's page and run `haul doctor` to check.");
+    say!("Next:");
+    for line in NEXT_STEPS {
+        say!("  {line}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_next_steps_are_the_readmes() {
+        let readme = include_str!("../../../README.md");
+        for step in super::NEXT_STEPS {
+            assert!(
+                readme.lines().any(|l| l.trim() == step),
+                "README.md has no line {step:?}"
+            );
+        }
+    }
 }

@@ -17,7 +17,7 @@ use super::Context;
 /// state and result.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print JSON (output_dir, inbox_dir, data_dir, daemon, jobs) for scripts.
+    /// Print JSON (output_dir, inbox_dir, data_dir, daemon, other_daemons, jobs) for scripts.
     #[arg(long)]
     json: bool,
     /// How many jobs to list, newest first.
@@ -69,6 +69,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
         ))
         .map(|(_, hello)| hello)
         .ok();
+    // Every other daemon of this user (another HAUL_HOME): its jobs are not listed here.
+    let others = match haul_protocol::user::registry_dir() {
+        Some(registry) => {
+            runtime.block_on(haul_protocol::user::other_daemons(&registry, &ctx.paths))
+        }
+        None => Vec::new(),
+    };
     let journal = Journal::open(&ctx.paths.journal_file())?;
     haul::package::deleted::note_deleted_packages(&journal, &haul::package::deleted::Scope::All)?;
     let jobs = journal.list_jobs(args.limit, 0)?;
@@ -88,6 +95,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
                 "socket": socket::socket_display(&ctx.paths),
             },
             "status_url": hello.as_ref().and_then(|h| h.status_url.clone()),
+            "other_daemons": others,
             // Scripts send the token in this file with every status API request (docs/status-page.md).
             "api_token_file": ctx.paths.api_token_file(),
             "jobs": jobs,
@@ -105,6 +113,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
     }
     if let Some(url) = hello.as_ref().and_then(|h| h.status_url.as_deref()) {
         say!("status:  {url} (open it with `haul status --open`)");
+    }
+    for other in &others {
+        say!(
+            "another: {} (its jobs are not listed here; `haul doctor` says what to do)",
+            haul_protocol::user::describe_other(other)
+        );
     }
     say!("output:  {}", output_dir.display());
     say!("inbox:   {}", inbox_dir.display());

@@ -10,11 +10,20 @@ pub struct Args {
     /// installed, the autostart entry included.
     #[arg(long = "browser", value_name = "NAME")]
     pub browsers: Vec<Browser>,
+    /// Remove only the manifest `haul install --user-data-dir DIR` wrote into
+    /// DIR/NativeMessagingHosts/ (repeatable).
+    #[arg(long = "user-data-dir", value_name = "DIR")]
+    pub user_data_dirs: Vec<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let env = InstallEnv::from_env()?;
-    let report = uninstall(&env, &args.browsers)?;
+    let user_data_dirs = args
+        .user_data_dirs
+        .into_iter()
+        .map(super::absolute)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let report = uninstall(&env, &args.browsers, &user_data_dirs)?;
     if report.nothing_recorded {
         say!(
             "Nothing to remove: haul install has not written anything for this user (no {}).",
@@ -25,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     say!("haul uninstall:");
     super::print_changes(&report.changes);
     if report.changes.is_empty() {
-        say!("  nothing recorded for those browsers");
+        say!("  nothing recorded for those browsers or profiles");
     }
     Ok(ExitCode::SUCCESS)
 }

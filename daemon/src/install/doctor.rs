@@ -13,9 +13,11 @@
 //! 6. the allow-list names the development extension (`allowed_origins` with
 //!    `chrome-extension://<id>/`, trailing slash included) or haul's Firefox add-on id.
 //!
-//! A missing manifest is a problem only where it is expected: a browser asked for with
-//! `--browser`, a location the install record lists, a `--user-data-dir`, or a browser whose
-//! profile folder exists. Then the daemon: it must answer `hello` on its socket; when it is not
+//! Where the user has no manifest, the browser's system-wide one (from the haul package) is
+//! checked instead. A missing manifest is a problem only where it is expected: a browser asked
+//! for with `--browser`, a location the install record lists, a `--user-data-dir`, or a browser
+//! installed here ([`InstallEnv::browser_present`]); the browsers that are not installed are
+//! named in one quiet line. Then the daemon: it must answer `hello` on its socket; when it is not
 //! running that is fine as long as the native host can start it (a `haul` binary beside the
 //! host, or `HAUL_BIN`).
 
@@ -214,7 +216,7 @@ pub fn check_install(env: &InstallEnv, opts: &DoctorOptions) -> InstallCheck {
         .flat_map(|r| &r.artifacts)
         .filter_map(|a| match a {
             haul_protocol::install::Artifact::File { path, role, .. }
-                if *role != haul_protocol::install::FileRole::Autostart =>
+                if Family::of_role(*role).is_some() =>
             {
                 Some(path.clone())
             }
@@ -257,12 +259,14 @@ pub fn check_install(env: &InstallEnv, opts: &DoctorOptions) -> InstallCheck {
     }
 
     let mut installed_somewhere = false;
+    let mut absent: Vec<Browser> = Vec::new();
     for target in &targets {
         let expected = target.user_data_dir
             || recorded.contains(&target.file)
-            || target.browsers.iter().any(|b| {
-                opts.browsers.contains(b) || env.profile_dir(*b).is_some_and(|d| d.is_dir())
-            });
+            || target
+                .browsers
+                .iter()
+                .any(|b| opts.browsers.contains(b) || env.browser_present(*b));
         let fix = fix_command(target);
         if env.os == Os::Windows && !target.registry_keys.is_empty() {
             for key in &target.registry_keys {
@@ -315,22 +319,50 @@ pub fn check_install(env: &InstallEnv, opts: &DoctorOptions) -> InstallCheck {
             }
             continue;
         }
-        if !target.file.exists() && !expected {
-            let detail = match target.browsers.first().and_then(|b| env.profile_dir(*b)) {
-                Some(dir) => format!(
-                    "not set up (no profile folder {}; not in use here?)",
-                    dir.display()
-                ),
-                None => "not set up".to_string(),
-            };
-            out.findings
-                .push(Finding::note(target.label(), detail, Some(fix)));
-            continue;
+        if !target.file.exists() {
+            // The browser reads the system-wide manifest an OS package (the .deb, the .pkg)
+            // installed when it has none of the user's.
+            let system = target
+                .browsers
+                .iter()
+                .flat_map(|b| env.system_manifest_files(*b))
+                .find(|f| f.exists());
+            if let Some(file) = system {
+                let subject = format!("{} (system-wide)", target.label());
+                let f = check_manifest_file(&file, target.family, env.os, &subject, &fix);
+                installed_somewhere |= f.severity != Severity::Problem;
+                note_host(&mut out, &f, &file);
+                out.findings.push(f);
+                continue;
+            }
+            if !expected {
+                for b in &target.browsers {
+                    if !absent.contains(b) {
+                        absent.push(*b);
+                    }
+                }
+                continue;
+            }
         }
         let f = check_manifest_file(&target.file, target.family, env.os, &target.label(), &fix);
         installed_somewhere |= f.severity != Severity::Problem;
         note_host(&mut out, &f, &target.file);
         out.findings.push(f);
+    }
+    if !absent.is_empty() {
+        absent.sort();
+        out.findings.push(Finding::note(
+            "browsers",
+            format!(
+                "not installed here: {}",
+                absent
+                    .iter()
+                    .map(|b| b.display_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None,
+        ));
     }
     if !installed_somewhere && !out.findings.iter().any(|f| f.severity == Severity::Problem) {
         out.findings.push(Finding::problem(
@@ -675,4 +707,56 @@ async fn hello(paths: &Paths) -> Result<Reply, HelloError> {
         )),
         Err(e) => Err(HelloError::Other(e.to_string())),
     }
+}
+
+/// Every other live haul daemon of this user ([`haul_protocol::user`]): a problem when this
+/// home was not chosen with `HAUL_HOME` (the browser's native host refuses to start a second
+/// daemon beside it), a note otherwise (side-by-side runs are the point of `HAUL_HOME`).
+pub async fn check_other_daemons(paths: &Paths, chosen: bool) -> Vec<Finding> {
+    let Some(registry) = haul_protocol::user::registry_dir() else {
+        return Vec::new();
+    };
+    haul_protocol::user::other_daemons(&registry, paths)
+        .await
+        .iter()
+        .map(|other| {
+            let detail = haul_protocol::user::describe_other(other);
+            let fix = format!(
+                "stop it (`kill {}`) so one haul serves the browser, the inbox and the terminal; or make it the browser's: `{} haul install`",
+                other.pid,
+                match &other.haul_home {
+                    Some(h) => format!("HAUL_HOME={}", h.display()),
+                    None => "env -u HAUL_HOME".into(),
+                }
+            );
+            if chosen {
+                Finding::note("second daemon", detail, Some(fix))
+            } else {
+                Finding::problem("second daemon", detail, Vec::new(), fix)
+            }
+        })
+        .collect()
+}
+
+/// The home the browser's native host uses, when it is not the one checked here.
+pub fn check_recorded_home(env: &InstallEnv) -> Option<Finding> {
+    let file = env.home_pointer.as_ref()?;
+    let pointer = haul_protocol::user::HomePointer::read(file)?;
+    let recorded = match &pointer.haul_home {
+        Some(h) => Paths::under(h),
+        None => Paths::os_default().ok()?,
+    };
+    if recorded == env.paths {
+        return None;
+    }
+    Some(Finding::note(
+        "home",
+        format!(
+            "the browser's haul uses {} (recorded by `haul install` in {}); this check looks at {}",
+            recorded.data_dir.display(),
+            file.display(),
+            env.paths.data_dir.display()
+        ),
+        Some("run `haul install` with the HAUL_HOME you mean to use".into()),
+    ))
 }

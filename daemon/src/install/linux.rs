@@ -25,6 +25,47 @@ pub fn manifest_dirs(browser: Browser, home: &Path, config_home: &Path) -> Vec<P
     vec![dir]
 }
 
+/// The programs a browser installs on the `PATH` (its packages' names for it): one of them on
+/// the `PATH` means the browser is installed here, even before its first start.
+pub fn executables(browser: Browser) -> &'static [&'static str] {
+    match browser {
+        Browser::Chrome => &[
+            "google-chrome",
+            "google-chrome-stable",
+            "google-chrome-beta",
+            "google-chrome-unstable",
+        ],
+        Browser::Chromium => &["chromium", "chromium-browser"],
+        Browser::Edge => &[
+            "microsoft-edge",
+            "microsoft-edge-stable",
+            "microsoft-edge-beta",
+            "microsoft-edge-dev",
+        ],
+        Browser::Brave => &["brave-browser", "brave", "brave-browser-stable"],
+        Browser::Vivaldi => &["vivaldi", "vivaldi-stable"],
+        Browser::Firefox => &["firefox", "firefox-esr"],
+    }
+}
+
+/// The system-wide manifest directories a browser reads (native-messaging.md's table), where
+/// the haul package puts its manifests. Brave has none it is known to read: its users install
+/// per user.
+pub fn system_manifest_dirs(browser: Browser, root: &Path) -> Vec<PathBuf> {
+    let at = |p: &str| root.join(p);
+    match browser {
+        Browser::Chrome => vec![at("etc/opt/chrome/native-messaging-hosts")],
+        Browser::Chromium => vec![at("etc/chromium/native-messaging-hosts")],
+        Browser::Edge => vec![at("etc/opt/edge/native-messaging-hosts")],
+        Browser::Brave => Vec::new(),
+        Browser::Vivaldi => vec![at("etc/opt/vivaldi/native-messaging-hosts")],
+        Browser::Firefox => vec![
+            at("usr/lib/mozilla/native-messaging-hosts"),
+            at("usr/lib64/mozilla/native-messaging-hosts"),
+        ],
+    }
+}
+
 /// Unit name of the autostart service.
 pub const UNIT_NAME: &str = "haul.service";
 
@@ -45,8 +86,26 @@ pub fn autostart_wants_link(config_home: &Path) -> PathBuf {
 
 const UNIT_TEMPLATE: &str = include_str!("../../../installers/haul.service");
 
+/// Who wrote an autostart entry, for its first comment: `haul install` (per user). No `--` in
+/// it: the plist carries it in an XML comment, where `--` may not appear.
+pub const WRITTEN_BY_INSTALL: &str =
+    "Written by `haul install` (its autostart option); `haul uninstall` removes it.";
+
+/// Who wrote an autostart entry: an OS package (for every user of the machine).
+pub const WRITTEN_BY_PACKAGE: &str =
+    "Installed by the haul package for every user; removing the package removes it.";
+
 /// The unit file: runs `haul daemon`, with `HAUL_HOME` carried over when it was set.
 pub fn render_unit(haul: &Path, haul_home: Option<&Path>) -> Result<String, InstallError> {
+    render_unit_by(haul, haul_home, WRITTEN_BY_INSTALL)
+}
+
+/// [`render_unit`], saying who wrote it (`origin`).
+pub fn render_unit_by(
+    haul: &Path,
+    haul_home: Option<&Path>,
+    origin: &str,
+) -> Result<String, InstallError> {
     let exec_start = format!("{} daemon", systemd_quote(utf8(haul)?));
     let environment = match haul_home {
         Some(home) => format!(
@@ -57,7 +116,11 @@ pub fn render_unit(haul: &Path, haul_home: Option<&Path>) -> Result<String, Inst
     };
     Ok(fill(
         UNIT_TEMPLATE,
-        &[("exec_start", &exec_start), ("environment", &environment)],
+        &[
+            ("exec_start", &exec_start),
+            ("environment", &environment),
+            ("origin", origin),
+        ],
     ))
 }
 

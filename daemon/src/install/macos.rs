@@ -28,6 +28,38 @@ pub fn manifest_dirs(browser: Browser, home: &Path) -> Vec<PathBuf> {
     }
 }
 
+/// The application bundle a browser installs (in `/Applications` or `~/Applications`).
+pub fn app_bundle(browser: Browser) -> &'static str {
+    match browser {
+        Browser::Chrome => "Google Chrome.app",
+        Browser::Chromium => "Chromium.app",
+        Browser::Edge => "Microsoft Edge.app",
+        Browser::Brave => "Brave Browser.app",
+        Browser::Vivaldi => "Vivaldi.app",
+        Browser::Firefox => "Firefox.app",
+    }
+}
+
+/// The system-wide manifest directories a browser reads (native-messaging.md's table), where
+/// the `.pkg` puts its manifests.
+pub fn system_manifest_dirs(browser: Browser, root: &Path) -> Vec<PathBuf> {
+    let at = |p: &str| root.join(p);
+    match browser {
+        Browser::Chrome => vec![at("Library/Google/Chrome/NativeMessagingHosts")],
+        Browser::Chromium => vec![at(
+            "Library/Application Support/Chromium/NativeMessagingHosts",
+        )],
+        Browser::Edge => vec![at("Library/Microsoft/Edge/NativeMessagingHosts")],
+        Browser::Brave => Vec::new(),
+        Browser::Vivaldi => vec![at(
+            "Library/Application Support/Vivaldi/NativeMessagingHosts",
+        )],
+        Browser::Firefox => vec![at(
+            "Library/Application Support/Mozilla/NativeMessagingHosts",
+        )],
+    }
+}
+
 /// The LaunchAgent's label (and file name without `.plist`).
 pub const AGENT_LABEL: &str = "haul.daemon";
 
@@ -47,6 +79,16 @@ pub fn render_plist(
     haul_home: Option<&Path>,
     log: &Path,
 ) -> Result<String, InstallError> {
+    render_plist_by(haul, haul_home, log, super::linux::WRITTEN_BY_INSTALL)
+}
+
+/// [`render_plist`], saying who wrote it (`origin`).
+pub fn render_plist_by(
+    haul: &Path,
+    haul_home: Option<&Path>,
+    log: &Path,
+    origin: &str,
+) -> Result<String, InstallError> {
     let environment = match haul_home {
         Some(home) => format!(
             "  <key>EnvironmentVariables</key>\n  <dict>\n    <key>HAUL_HOME</key>\n    <string>{}</string>\n  </dict>\n",
@@ -61,6 +103,7 @@ pub fn render_plist(
             ("haul", &xml_escape(utf8(haul)?)),
             ("environment", &environment),
             ("log", &xml_escape(utf8(log)?)),
+            ("origin", &xml_escape(origin)),
         ],
     ))
 }

@@ -6,9 +6,12 @@
 //!    development extension id and Firefox add-on id (always), the ids earlier installs stored,
 //!    and the new `--extension-id`s;
 //! 2. plan, as pure functions of [`InstallEnv`]: one host manifest per browser location of the
-//!    OS (native-messaging.md's table: [`linux`], [`macos`], [`windows`]) or per
-//!    `--user-data-dir`, the registry keys pointing at them on Windows, and the autostart entry;
-//!    manifests that earlier installs wrote are refreshed too, so every allow-list agrees;
+//!    OS (native-messaging.md's table: [`linux`], [`macos`], [`windows`]) for each browser
+//!    named with `--browser`, else each browser installed here ([`InstallEnv::browser_present`]),
+//!    or per `--user-data-dir`; the registry keys pointing at them on Windows; the autostart
+//!    entry; and the home pointer, so the native host the browser starts uses the home
+//!    (`HAUL_HOME` or the default) the user installed with ([`haul_protocol::user`]). Manifests
+//!    that earlier installs wrote are refreshed too, so every allow-list agrees;
 //! 3. apply: a file is written (atomically) only when its content differs; every file, created
 //!    directory, link and registry value is listed with a digest in the install record
 //!    ([`InstallRecord`], `install.json` in the data dir);
@@ -26,6 +29,7 @@ mod apply;
 pub mod doctor;
 pub mod linux;
 pub mod macos;
+pub mod packages;
 mod uninstall;
 pub mod windows;
 
@@ -148,7 +152,7 @@ impl Family {
         match role {
             FileRole::ChromiumManifest => Some(Family::Chromium),
             FileRole::FirefoxManifest => Some(Family::Firefox),
-            FileRole::Autostart => None,
+            FileRole::Autostart | FileRole::HomePointer => None,
         }
     }
 }
@@ -218,6 +222,14 @@ pub struct InstallEnv {
     pub dirs: HomeDirs,
     /// haul's own locations (the install record lives in the data dir).
     pub paths: Paths,
+    /// Where the home is recorded for the native host ([`haul_protocol::user`]); `None` without
+    /// a home directory.
+    pub home_pointer: Option<PathBuf>,
+    /// The `PATH`'s folders: a browser's program there means the browser is installed.
+    pub search_path: Vec<PathBuf>,
+    /// `/`, under which the system-wide manifest folders and `/Applications` are (tests use a
+    /// temporary folder).
+    pub system_root: PathBuf,
 }
 
 impl InstallEnv {
@@ -227,7 +239,67 @@ impl InstallEnv {
             os: Os::current(),
             dirs: HomeDirs::from_env()?,
             paths: Paths::from_env()?,
+            home_pointer: haul_protocol::user::home_pointer_file(),
+            search_path: std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect())
+                .unwrap_or_default(),
+            system_root: PathBuf::from("/"),
         })
+    }
+
+    /// For tests: `os` with its user in `home`, haul's folders under `haul_home`, nothing on the
+    /// `PATH`, and the system folders under `root`.
+    pub fn for_test(os: Os, home: &Path, haul_home: &Path, root: &Path) -> InstallEnv {
+        InstallEnv {
+            os,
+            dirs: HomeDirs::for_home(home),
+            paths: Paths::under(haul_home),
+            home_pointer: Some(home.join(".config").join("haul").join("home.json")),
+            search_path: Vec::new(),
+            system_root: root.to_path_buf(),
+        }
+    }
+
+    /// Whether `browser` is installed or used here: its profile folder exists, or (Linux) one of
+    /// its programs is on the `PATH`, or (macOS) its application bundle is in `/Applications` or
+    /// `~/Applications`. On Windows every browser counts: its registry key costs nothing where
+    /// the browser is absent.
+    pub fn browser_present(&self, browser: Browser) -> bool {
+        if self.profile_dir(browser).is_some_and(|d| d.is_dir()) {
+            return true;
+        }
+        match self.os {
+            Os::Linux => linux::executables(browser)
+                .iter()
+                .any(|exe| self.search_path.iter().any(|dir| dir.join(exe).is_file())),
+            Os::Macos => {
+                let app = macos::app_bundle(browser);
+                self.system_root.join("Applications").join(app).is_dir()
+                    || self.dirs.home.join("Applications").join(app).is_dir()
+            }
+            Os::Windows => true,
+        }
+    }
+
+    /// The browsers [`InstallEnv::browser_present`] finds, in report order.
+    pub fn present_browsers(&self) -> Vec<Browser> {
+        Browser::ALL
+            .into_iter()
+            .filter(|b| self.browser_present(*b))
+            .collect()
+    }
+
+    /// The system-wide manifest files `browser` reads (where an OS package puts them; none on
+    /// Windows, where the registry decides).
+    pub fn system_manifest_files(&self, browser: Browser) -> Vec<PathBuf> {
+        let dirs = match self.os {
+            Os::Linux => linux::system_manifest_dirs(browser, &self.system_root),
+            Os::Macos => macos::system_manifest_dirs(browser, &self.system_root),
+            Os::Windows => Vec::new(),
+        };
+        dirs.into_iter()
+            .map(|d| d.join(manifest_file_name()))
+            .collect()
     }
 
     /// Where the install record is.
@@ -439,7 +511,8 @@ impl ExtensionId {
 /// What `haul install` is asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct InstallOptions {
-    /// Browsers to register with; empty means every browser (or none with `user_data_dirs`).
+    /// Browsers to register with; empty means every browser installed here (or none with
+    /// `user_data_dirs`).
     pub browsers: Vec<Browser>,
     /// Extension ids to allow besides the development id (stored for later installs).
     pub extension_ids: Vec<String>,
@@ -451,7 +524,8 @@ pub struct InstallOptions {
     pub host_path: PathBuf,
     /// Absolute path of `haul` (for the autostart entry).
     pub haul_path: PathBuf,
-    /// `HAUL_HOME` to carry into the autostart entry.
+    /// `HAUL_HOME` to carry into the autostart entry and record for the native host (`None`:
+    /// the default folders).
     pub haul_home: Option<PathBuf>,
 }
 
@@ -552,6 +626,8 @@ pub struct InstallReport {
     pub allowed_origins: Vec<String>,
     /// The `allowed_extensions` written.
     pub allowed_extensions: Vec<String>,
+    /// Browsers left out because they are not installed here.
+    pub absent: Vec<Browser>,
 }
 
 impl InstallReport {
@@ -630,13 +706,21 @@ pub fn install(env: &InstallEnv, opts: &InstallOptions) -> Result<InstallReport,
     let firefox_ids = record.firefox_ids();
 
     let mut browsers: Vec<Browser> = Vec::new();
+    let mut absent: Vec<Browser> = Vec::new();
     if opts.user_data_dirs.is_empty() {
-        let wanted: &[Browser] = if opts.browsers.is_empty() {
-            &Browser::ALL
+        // Unnamed browsers only where they are installed: no profile folders for browsers the
+        // user does not have.
+        let wanted: Vec<Browser> = if opts.browsers.is_empty() {
+            let present = env.present_browsers();
+            absent = Browser::ALL
+                .into_iter()
+                .filter(|b| !present.contains(b))
+                .collect();
+            present
         } else {
-            &opts.browsers
+            opts.browsers.clone()
         };
-        for &b in wanted {
+        for b in wanted {
             if !browsers.contains(&b) {
                 browsers.push(b);
             }
@@ -709,6 +793,24 @@ pub fn install(env: &InstallEnv, opts: &InstallOptions) -> Result<InstallReport,
     if opts.autostart {
         steps.extend(autostart_steps(env, opts)?);
     }
+    if let Some(pointer) = &env.home_pointer {
+        steps.push(Step::File {
+            path: pointer.clone(),
+            contents: haul_protocol::user::HomePointer {
+                haul_home: opts.haul_home.clone(),
+            }
+            .render(),
+            role: FileRole::HomePointer,
+            browsers: Vec::new(),
+            what: match &opts.haul_home {
+                Some(h) => format!(
+                    "the home the browser's haul uses (HAUL_HOME={})",
+                    h.display()
+                ),
+                None => "the home the browser's haul uses (the default folders)".into(),
+            },
+        });
+    }
 
     let changes = apply(steps, &mut record)?;
     if record != old {
@@ -719,6 +821,7 @@ pub fn install(env: &InstallEnv, opts: &InstallOptions) -> Result<InstallReport,
         record_file,
         allowed_origins: origins,
         allowed_extensions: firefox_ids,
+        absent,
     })
 }
 

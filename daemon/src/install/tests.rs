@@ -18,7 +18,31 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// Every browser installed (its program on the `PATH`, or its app bundle on macOS).
     fn new(os: Os) -> Fixture {
+        Fixture::with_browsers(os, &Browser::ALL)
+    }
+
+    /// Only `browsers` installed.
+    fn with_browsers(os: Os, browsers: &[Browser]) -> Fixture {
+        let mut f = Fixture::bare(os);
+        let path_dir = f.dir.path().join("path");
+        std::fs::create_dir_all(&path_dir).unwrap();
+        for &b in browsers {
+            write_executable(&path_dir.join(linux::executables(b)[0]));
+            let app = f
+                .env
+                .system_root
+                .join("Applications")
+                .join(macos::app_bundle(b));
+            std::fs::create_dir_all(app).unwrap();
+        }
+        f.env.search_path = vec![path_dir];
+        f
+    }
+
+    /// No browser installed.
+    fn bare(os: Os) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -26,11 +50,12 @@ impl Fixture {
         std::fs::create_dir_all(&bin).unwrap();
         let host = bin.join("haul-native-host");
         write_executable(&host);
-        let env = InstallEnv {
+        let env = InstallEnv::for_test(
             os,
-            dirs: HomeDirs::for_home(&home),
-            paths: Paths::under(&dir.path().join("haul-home")),
-        };
+            &home,
+            &dir.path().join("haul-home"),
+            &dir.path().join("root"),
+        );
         Fixture { dir, env, host }
     }
 
@@ -171,9 +196,8 @@ fn every_browser_has_a_place_on_every_os() {
     let dirs = HomeDirs::for_home(Path::new("/h"));
     for os in [Os::Linux, Os::Macos, Os::Windows] {
         let env = InstallEnv {
-            os,
             dirs: dirs.clone(),
-            paths: Paths::under(Path::new("/hh")),
+            ..InstallEnv::for_test(os, Path::new("/h"), Path::new("/hh"), Path::new("/r"))
         };
         let targets = manifest_targets(&env, &Browser::ALL, &[]);
         for b in Browser::ALL {
@@ -194,11 +218,12 @@ fn every_browser_has_a_place_on_every_os() {
 
 #[test]
 fn macos_brave_shares_the_chrome_manifest() {
-    let env = InstallEnv {
-        os: Os::Macos,
-        dirs: HomeDirs::for_home(Path::new("/Users/u")),
-        paths: Paths::under(Path::new("/hh")),
-    };
+    let env = InstallEnv::for_test(
+        Os::Macos,
+        Path::new("/Users/u"),
+        Path::new("/hh"),
+        Path::new("/r"),
+    );
     let targets = manifest_targets(&env, &[Browser::Chrome, Browser::Brave], &[]);
     let support = "/Users/u/Library/Application Support";
     let chrome = format!("{support}/Google/Chrome/NativeMessagingHosts/haul.native_host.json");
@@ -220,7 +245,12 @@ fn windows_targets_are_two_files_and_one_key_per_browser() {
             config_home: "/u/.config".into(),
             local_app_data: "/lad".into(),
         },
-        paths: Paths::under(Path::new("/hh")),
+        ..InstallEnv::for_test(
+            Os::Windows,
+            Path::new("/u"),
+            Path::new("/hh"),
+            Path::new("/r"),
+        )
     };
     let targets = manifest_targets(&env, &Browser::ALL, &[]);
     assert_eq!(targets.len(), 2);
@@ -346,7 +376,7 @@ fn uninstall_removes_exactly_what_install_wrote() {
             .is_symlink()
     );
 
-    let report = uninstall(&f.env, &[]).unwrap();
+    let report = uninstall(&f.env, &[], &[]).unwrap();
     assert!(!report.nothing_recorded);
     assert!(
         report.changes.iter().all(|c| c.action == Action::Removed),
@@ -356,7 +386,7 @@ fn uninstall_removes_exactly_what_install_wrote() {
     assert_eq!(snapshot(f.home()), before, "back to what was there before");
     assert!(!f.env.record_file().exists(), "the record goes too");
 
-    let nothing = uninstall(&f.env, &[]).unwrap();
+    let nothing = uninstall(&f.env, &[], &[]).unwrap();
     assert!(nothing.nothing_recorded);
 }
 
@@ -369,7 +399,7 @@ fn uninstall_keeps_a_file_changed_since_install_and_folders_in_use() {
     let vivaldi_dir = f.home().join(".config/vivaldi");
     std::fs::write(vivaldi_dir.join("Preferences"), "{}").unwrap();
 
-    let report = uninstall(&f.env, &[]).unwrap();
+    let report = uninstall(&f.env, &[], &[]).unwrap();
     let kept: Vec<&Change> = report
         .changes
         .iter()
@@ -406,7 +436,7 @@ fn install_for_some_browsers_and_uninstall_one() {
             == 2
     );
 
-    uninstall(&f.env, &[Browser::Firefox]).unwrap();
+    uninstall(&f.env, &[Browser::Firefox], &[]).unwrap();
     assert!(f.linux_manifest("google-chrome").is_file());
     assert!(!f.home().join(".mozilla").exists());
     let record = InstallRecord::load(&f.env.record_file()).unwrap().unwrap();
@@ -416,7 +446,7 @@ fn install_for_some_browsers_and_uninstall_one() {
             .iter()
             .all(|a| !a.target().contains(".mozilla"))
     );
-    uninstall(&f.env, &[]).unwrap();
+    uninstall(&f.env, &[], &[]).unwrap();
     assert!(!f.home().join(".config").exists());
 }
 
@@ -432,9 +462,14 @@ fn user_data_dir_only_writes_into_the_profile() {
         m.allowed_origins,
         Some(vec![chrome_origin(DEV_EXTENSION_ID)])
     );
-    assert!(
-        !f.home().join(".config").exists(),
-        "no browser folders touched"
+    let config: Vec<_> = std::fs::read_dir(f.home().join(".config"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        config,
+        ["haul"],
+        "no browser folders touched, only the home pointer"
     );
     assert!(!f.home().join(".mozilla").exists());
 
@@ -450,7 +485,7 @@ fn user_data_dir_only_writes_into_the_profile() {
         Err(InstallError::RelativeUserDataDir(_))
     ));
 
-    uninstall(&f.env, &[]).unwrap();
+    uninstall(&f.env, &[], &[]).unwrap();
     assert!(!udd.exists(), "the profile folder haul created is gone");
 }
 
@@ -577,7 +612,7 @@ fn macos_install_writes_brave_twice_and_a_launch_agent() {
     assert!(plist.contains("<string>daemon</string>"));
 
     // Removing Brave removes both of its files; Chrome was never asked for.
-    uninstall(&f.env, &[Browser::Brave]).unwrap();
+    uninstall(&f.env, &[Browser::Brave], &[]).unwrap();
     assert!(!support.join("Google").exists());
     assert!(
         f.home()
@@ -585,7 +620,7 @@ fn macos_install_writes_brave_twice_and_a_launch_agent() {
             .is_file(),
         "autostart goes only with a full uninstall"
     );
-    uninstall(&f.env, &[]).unwrap();
+    uninstall(&f.env, &[], &[]).unwrap();
     assert!(!f.home().join("Library").exists());
 }
 
@@ -598,9 +633,9 @@ fn macos_chrome_and_brave_share_a_file_until_both_are_removed() {
     let chrome = f.home().join(
         "Library/Application Support/Google/Chrome/NativeMessagingHosts/haul.native_host.json",
     );
-    uninstall(&f.env, &[Browser::Brave]).unwrap();
+    uninstall(&f.env, &[Browser::Brave], &[]).unwrap();
     assert!(chrome.is_file(), "Chrome still uses it");
-    uninstall(&f.env, &[Browser::Chrome]).unwrap();
+    uninstall(&f.env, &[Browser::Chrome], &[]).unwrap();
     assert!(!chrome.exists());
 }
 
@@ -647,7 +682,7 @@ fn doctor_accepts_what_install_wrote() {
 
 #[test]
 fn doctor_missing_manifest() {
-    let f = Fixture::new(Os::Linux);
+    let f = Fixture::bare(Os::Linux);
     let finding = chromium_check(&f.linux_manifest("chromium"));
     assert_eq!(finding.severity, Severity::Problem);
     assert_eq!(finding.browser_says, [browser_error::NOT_FOUND]);
@@ -684,12 +719,19 @@ fn doctor_missing_manifest() {
         vivaldi.fix.as_deref(),
         Some("run `haul install --browser vivaldi`")
     );
-    let chrome = check
+    // The browsers that are not installed: one quiet line.
+    let absent: Vec<_> = check
         .findings
         .iter()
-        .find(|x| x.subject == "Google Chrome")
-        .unwrap();
-    assert_eq!(chrome.severity, Severity::Note, "not used here");
+        .filter(|x| x.subject == "browsers")
+        .collect();
+    assert_eq!(absent.len(), 1, "{:#?}", check.findings);
+    assert_eq!(absent[0].severity, Severity::Note);
+    assert_eq!(
+        absent[0].detail,
+        "not installed here: Google Chrome, Chromium, Microsoft Edge, Brave, Firefox"
+    );
+    assert!(!check.findings.iter().any(|x| x.subject == "Google Chrome"));
 
     // Asked for explicitly: a problem too.
     let check = check_install(
@@ -959,4 +1001,105 @@ async fn doctor_daemon_speaking_another_protocol() {
         super::doctor::check_daemon(&f.env.paths, &[], std::time::Duration::from_secs(5)).await;
     assert_eq!(finding.severity, Severity::Problem, "{finding:?}");
     assert!(finding.fix.unwrap().contains("haul daemon"));
+}
+
+// ---- only what exists, one haul per user ----------------------------------------------------
+
+#[test]
+fn install_writes_only_for_installed_browsers_and_records_the_home() {
+    let f = Fixture::with_browsers(Os::Linux, &[Browser::Chromium]);
+    let report = install(&f.env, &f.opts()).unwrap();
+    assert!(f.linux_manifest("chromium").is_file());
+    for absent in [
+        "google-chrome",
+        "microsoft-edge",
+        "vivaldi",
+        "BraveSoftware",
+    ] {
+        assert!(
+            !f.home().join(".config").join(absent).exists(),
+            "no folder for {absent}, which is not installed"
+        );
+    }
+    assert!(!f.home().join(".mozilla").exists());
+    assert_eq!(
+        report.absent,
+        [
+            Browser::Chrome,
+            Browser::Edge,
+            Browser::Brave,
+            Browser::Vivaldi,
+            Browser::Firefox
+        ]
+    );
+    // The home the browser's native host will use: the defaults (no HAUL_HOME given) …
+    let pointer = f.env.home_pointer.clone().unwrap();
+    assert_eq!(
+        haul_protocol::user::HomePointer::read(&pointer),
+        Some(haul_protocol::user::HomePointer { haul_home: None })
+    );
+    // … or the HAUL_HOME the user installs with.
+    let mut opts = f.opts();
+    opts.haul_home = Some(f.dir.path().join("my-haul"));
+    install(&f.env, &opts).unwrap();
+    assert_eq!(
+        haul_protocol::user::HomePointer::read(&pointer)
+            .unwrap()
+            .haul_home,
+        opts.haul_home
+    );
+    // A browser named on the command line is registered even when absent.
+    opts.browsers = vec![Browser::Vivaldi];
+    install(&f.env, &opts).unwrap();
+    assert!(f.linux_manifest("vivaldi").is_file());
+    uninstall(&f.env, &[], &[]).unwrap();
+    assert!(!pointer.exists(), "uninstall removes the pointer");
+    assert!(!f.home().join(".config/haul").exists());
+}
+
+#[test]
+fn uninstall_one_profile_keeps_the_rest() {
+    let f = Fixture::new(Os::Linux);
+    let (a, b) = (
+        f.dir.path().join("profile-a"),
+        f.dir.path().join("profile-b"),
+    );
+    let mut opts = f.opts();
+    opts.user_data_dirs = vec![a.clone(), b.clone()];
+    install(&f.env, &opts).unwrap();
+    let (ma, mb) = (user_data_dir_manifest(&a), user_data_dir_manifest(&b));
+    assert!(ma.is_file() && mb.is_file());
+    uninstall(&f.env, &[], std::slice::from_ref(&a)).unwrap();
+    assert!(!ma.exists(), "the named profile's manifest goes");
+    assert!(mb.is_file(), "the other profile's stays");
+    assert!(
+        f.env.home_pointer.as_ref().unwrap().is_file(),
+        "and so does the home"
+    );
+    uninstall(&f.env, &[], &[]).unwrap();
+    assert!(!mb.exists());
+}
+
+#[test]
+fn doctor_accepts_the_packages_system_wide_manifest() {
+    let f = Fixture::with_browsers(Os::Linux, &[Browser::Chromium]);
+    let system = f.env.system_manifest_files(Browser::Chromium)[0].clone();
+    assert!(system.ends_with("etc/chromium/native-messaging-hosts/haul.native_host.json"));
+    write_manifest(&system, good_manifest(&f.host));
+    let check = check_install(&f.env, &DoctorOptions::default());
+    let chromium = check
+        .findings
+        .iter()
+        .find(|x| x.subject == "Chromium (system-wide)")
+        .unwrap_or_else(|| panic!("{:#?}", check.findings));
+    assert_eq!(chromium.severity, Severity::Ok, "{chromium:?}");
+    assert!(
+        !check
+            .findings
+            .iter()
+            .any(|x| x.severity == Severity::Problem),
+        "{:#?}",
+        check.findings
+    );
+    assert_eq!(check.host_paths, std::slice::from_ref(&f.host));
 }

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use haul_protocol::install::{Artifact, FileRole, InstallRecord, digest};
 
 use super::apply::save_record;
-use super::{Action, Browser, Change, InstallEnv, InstallError, io_err, windows};
+use super::{
+    Action, Browser, Change, InstallEnv, InstallError, io_err, user_data_dir_manifest, windows,
+};
 
 /// What an uninstall did.
 #[derive(Debug, Clone)]
@@ -19,10 +21,18 @@ pub struct UninstallReport {
     pub record_file: PathBuf,
 }
 
-/// Removes what `install` recorded — for `browsers` only when given (autostart entries and
-/// `--user-data-dir` manifests go only with a full uninstall). An entry changed since haul wrote
-/// it is left in place and forgotten.
-pub fn uninstall(env: &InstallEnv, browsers: &[Browser]) -> Result<UninstallReport, InstallError> {
+/// Removes what `install` recorded — for `browsers` and the profiles in `user_data_dirs` only
+/// when either is given (autostart entries and the home pointer go only with a full uninstall).
+/// An entry changed since haul wrote it is left in place and forgotten.
+pub fn uninstall(
+    env: &InstallEnv,
+    browsers: &[Browser],
+    user_data_dirs: &[PathBuf],
+) -> Result<UninstallReport, InstallError> {
+    let profile_manifests: Vec<PathBuf> = user_data_dirs
+        .iter()
+        .map(|d| user_data_dir_manifest(d))
+        .collect();
     let record_file = env.record_file();
     let Some(old) = InstallRecord::load(&record_file)? else {
         return Ok(UninstallReport {
@@ -31,7 +41,7 @@ pub fn uninstall(env: &InstallEnv, browsers: &[Browser]) -> Result<UninstallRepo
             record_file,
         });
     };
-    let full = browsers.is_empty();
+    let full = browsers.is_empty() && user_data_dirs.is_empty();
     let names: Vec<&str> = browsers.iter().map(|b| b.as_str()).collect();
     let mut record = old.clone();
     let mut kept: Vec<Artifact> = Vec::new();
@@ -55,7 +65,10 @@ pub fn uninstall(env: &InstallEnv, browsers: &[Browser]) -> Result<UninstallRepo
                 digest: want,
             } => {
                 let stays = if full { Vec::new() } else { remaining(list) };
-                if !full && (list.is_empty() || !stays.is_empty()) {
+                let named_profile = *role == FileRole::ChromiumManifest
+                    && list.is_empty()
+                    && profile_manifests.contains(path);
+                if !full && !named_profile && (list.is_empty() || !stays.is_empty()) {
                     let mut a = artifact.clone();
                     if let Artifact::File { browsers, .. } = &mut a {
                         *browsers = stays;
@@ -76,6 +89,7 @@ pub fn uninstall(env: &InstallEnv, browsers: &[Browser]) -> Result<UninstallRepo
                     action,
                     what: match role {
                         FileRole::Autostart => "autostart entry".into(),
+                        FileRole::HomePointer => "the home the browser's haul uses".into(),
                         _ if list.is_empty() => "host manifest".into(),
                         _ => format!(
                             "host manifest for {}",

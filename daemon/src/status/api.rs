@@ -827,24 +827,12 @@ pub async fn open_job(
 ) -> Result<(StatusCode, Json<Opened>), ApiError> {
     let s = state.clone();
     let (record, _) = blocking(move || load_job(&s, job)).await??;
-    let output = record.output.clone().filter(|p| p.exists());
-    let (path, show) = match (body.target, output) {
-        (OpenTarget::File, Some(p)) => (p, Show::Open),
-        (OpenTarget::Folder, Some(p)) => (p, Show::Reveal),
-        (OpenTarget::Folder, None) if record.out_dir.is_dir() => {
-            (record.out_dir.clone(), Show::Open)
-        }
-        (_, None) => {
-            let message = match &record.output {
-                Some(p) => format!(
-                    "the package is no longer at {} — it was moved or deleted",
-                    p.display()
-                ),
-                None => format!("job {job} has no package (yet)"),
-            };
-            return Err(ApiError::new(StatusCode::GONE, "gone", message));
-        }
+    let want = match body.target {
+        OpenTarget::File => Show::Open,
+        OpenTarget::Folder => Show::Reveal,
     };
+    let (path, show) = open::job_target(&record, want)
+        .map_err(|message| ApiError::new(StatusCode::GONE, "gone", message))?;
     run_opener(&state, &path, show).await
 }
 

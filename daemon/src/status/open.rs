@@ -22,6 +22,29 @@ pub enum Show {
     Reveal,
 }
 
+/// What to open for a job: its package (`Open`) or the folder holding it (`Reveal`); a job with
+/// no package opens its output folder for "Show in folder". `Err` says why there is nothing to
+/// open (the package was moved or deleted, or the job has none yet). Shared by the status API and
+/// the socket's `open`, so the page, the popup and the in-page result open the same thing.
+pub fn job_target(
+    record: &crate::journal::JobRecord,
+    want: Show,
+) -> Result<(PathBuf, Show), String> {
+    let output = record.output.clone().filter(|p| p.exists());
+    match (want, output) {
+        (Show::Open, Some(p)) => Ok((p, Show::Open)),
+        (Show::Reveal, Some(p)) => Ok((p, Show::Reveal)),
+        (Show::Reveal, None) if record.out_dir.is_dir() => Ok((record.out_dir.clone(), Show::Open)),
+        (_, None) => Err(match &record.output {
+            Some(p) => format!(
+                "the package is no longer at {} — it was moved or deleted",
+                p.display()
+            ),
+            None => format!("job {} has no package (yet)", record.id),
+        }),
+    }
+}
+
 /// How long an opener has to fail before it is taken to have worked: `xdg-open` hands the path
 /// to the desktop and exits at once, with a non-zero code when nothing can open it; an opener
 /// that keeps running (an editor in the foreground, say) is left to run.
