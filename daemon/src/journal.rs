@@ -714,17 +714,13 @@ impl Journal {
     pub fn input_of(&self, job: JobId) -> Result<Option<(String, Vec<String>)>> {
         let conn = self.conn();
         let row = conn
-            .query_row(
-                INPUT_OF,
-                params![job],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                },
-            )
+            .query_row(INPUT_OF, params![job], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
             .optional()
             .doing("finding a job's inbox input")?;
         let Some((id, name, report)) = row else {

@@ -493,7 +493,10 @@ mod tests {
         events.send(finished(2)).unwrap(); // told already: nobody is told again
         events.send(finished(3)).unwrap();
         assert_eq!(second.recv().await, Some(Some(3)));
-        assert!(first.try_recv().is_err(), "the first input heard nothing else");
+        assert!(
+            first.try_recv().is_err(),
+            "the first input heard nothing else"
+        );
         assert_eq!(waiting.jobs().len(), 1, "only job 1 is still waited for");
 
         // More events than the channel holds: the follower missed some.
