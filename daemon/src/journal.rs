@@ -32,7 +32,7 @@ pub use crate::process::SavedMedia;
 use crate::request::JobRequest;
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 
 /// Changes after the first schema, applied in order to a journal whose `user_version` is lower.
 /// Each only adds (columns, tables), so a journal of any earlier version upgrades in place.
@@ -93,6 +93,22 @@ ALTER TABLE items ADD COLUMN entry TEXT;
         r#"
 ALTER TABLE items ADD COLUMN error_kind TEXT;
 ALTER TABLE jobs ADD COLUMN error_kind TEXT;
+"#,
+    ),
+    (
+        9,
+        // Each job names its inbox input, so a job's card finds it by the job's own row instead
+        // of searching every input's list of jobs (10,000 inputs, or one of 10,000 jobs, made
+        // that search the status page's slowest step); and packages are found by their path
+        // (the output folder's events name one per package written: without the index, each
+        // was a scan of every job).
+        r#"
+ALTER TABLE jobs ADD COLUMN input_id INTEGER;
+CREATE INDEX IF NOT EXISTS jobs_output ON jobs(output);
+UPDATE jobs SET input_id = m.input
+    FROM (SELECT e.value AS job, MAX(i.id) AS input
+          FROM inbox_inputs i, json_each(i.jobs) e GROUP BY e.value) AS m
+    WHERE m.job = jobs.id;
 "#,
     ),
 ];
@@ -167,6 +183,13 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (job_id, idx)
 ) WITHOUT ROWID;
 "#;
+
+/// A job's inbox input (see [`Journal::input_of`]): by the job's key, then the input's.
+const INPUT_OF: &str = "SELECT i.id, i.name, i.report FROM jobs j
+    JOIN inbox_inputs i ON i.id = j.input_id WHERE j.id = ?1";
+
+/// The packages recorded at one path (see [`Journal::recorded_outputs`]), by the index.
+const OUTPUTS_AT: &str = "SELECT id, output, removed_note FROM jobs WHERE output = ?1";
 
 /// Journal failures. Each carries what was being done.
 #[derive(Debug, Error)]
@@ -627,14 +650,16 @@ impl Journal {
             let request = serde_json::to_string(&job.request)
                 .map_err(|e| JournalError::Corrupt(e.to_string()))?;
             tx.execute(
-                "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO jobs (state, label, request, out_dir, package_mode, created_at, input_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     JobState::Queued.as_str(),
                     job.label,
                     request,
                     path_text(&job.out_dir),
                     package_mode_str(job.package_mode),
-                    now_ms()
+                    now_ms(),
+                    input.as_ref().map(|i| i.input)
                 ],
             )
             .doing("creating a job")?;
@@ -689,19 +714,13 @@ impl Journal {
     pub fn input_of(&self, job: JobId) -> Result<Option<(String, Vec<String>)>> {
         let conn = self.conn();
         let row = conn
-            .query_row(
-                "SELECT id, name, report FROM inbox_inputs
-                 WHERE EXISTS (SELECT 1 FROM json_each(inbox_inputs.jobs) WHERE value = ?1)
-                 ORDER BY id DESC LIMIT 1",
-                params![job],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                },
-            )
+            .query_row(INPUT_OF, params![job], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
             .optional()
             .doing("finding a job's inbox input")?;
         let Some((id, name, report)) = row else {
@@ -965,6 +984,20 @@ impl Journal {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// One job's state alone (what a waiter looks at, without reading the job's request).
+    pub fn job_state(&self, job: JobId) -> Result<JobState> {
+        if let Some((state, _)) = self.unrecorded().get(&job) {
+            return Ok(*state);
+        }
+        let state: String = self
+            .conn()
+            .query_row("SELECT state FROM jobs WHERE id = ?1", [job], |r| r.get(0))
+            .optional()
+            .doing("reading a job's state")?
+            .ok_or(JournalError::NoSuchJob(job))?;
+        JobState::parse(&state).ok_or_else(|| JournalError::Corrupt(format!("job state {state:?}")))
+    }
+
     /// One job.
     pub fn job(&self, job: JobId) -> Result<JobRecord> {
         let mut record = self
@@ -1198,14 +1231,18 @@ impl Journal {
     ) -> Result<Vec<(JobId, String, Option<String>)>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(
-                "SELECT id, output, removed_note FROM jobs
-                    WHERE output IS NOT NULL AND (?1 IS NULL OR output = ?1)",
-            )
+            .prepare_cached(if at.is_some() {
+                OUTPUTS_AT
+            } else {
+                "SELECT id, output, removed_note FROM jobs WHERE output IS NOT NULL"
+            })
             .doing("listing packages")?;
         let at = at.map(|p| p.display().to_string());
+        // The one parameter of `OUTPUTS_AT`, or none.
         let rows = stmt
-            .query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map(rusqlite::params_from_iter(at.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .doing("listing packages")?;
         rows.collect::<rusqlite::Result<_>>()
             .doing("listing packages")
@@ -1758,6 +1795,70 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         drop(j);
         Journal::open(&path).expect("opening an upgraded journal again");
+    }
+
+    /// Asserts that SQLite runs `query` (with the one parameter `arg`) by searching indexes and
+    /// keys, never scanning a table.
+    fn assert_searches_only(j: &Journal, query: &str, arg: &str) {
+        let plan: Vec<String> = j
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+            .unwrap()
+            .query_map([arg], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().all(|step| step.starts_with("SEARCH")),
+            "{query} scans: {plan:?}"
+        );
+    }
+
+    /// A package is found by its path through an index: the output folder names one per
+    /// package written, so a scan of every job each time grew with the history.
+    #[test]
+    fn a_package_is_found_by_its_path_without_a_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        assert_searches_only(&j, OUTPUTS_AT, "/out/a.zip");
+    }
+
+    /// A job's inbox input is found through the job's own row: the query reads two rows by
+    /// their keys and scans no table, however many inputs and jobs the history holds; and a
+    /// journal from before `input_id` learns each job's input when it is upgraded.
+    #[test]
+    fn a_jobs_input_is_found_by_key_also_after_an_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite3");
+        let j = Journal::open(&path).unwrap();
+        assert_searches_only(&j, INPUT_OF, "1");
+
+        let processing = dir.path().join("processing");
+        let input = j.create_input("list.txt", &processing).unwrap();
+        let report = vec!["line 3 is not a URL".to_string()];
+        let ids = j
+            .create_jobs(
+                &[new_job(), new_job()],
+                Some(InputJobs {
+                    input: input.id,
+                    report: &report,
+                }),
+            )
+            .unwrap();
+        let lone = j.create_job(&new_job()).unwrap();
+        let expected = Some(("list.txt".to_string(), report.clone()));
+        assert_eq!(j.input_of(ids[1]).unwrap(), expected);
+        assert_eq!(j.input_of(lone).unwrap(), None);
+
+        // The same journal as version 8 wrote it: no input_id.
+        j.conn()
+            .execute_batch("ALTER TABLE jobs DROP COLUMN input_id; PRAGMA user_version = 8;")
+            .unwrap();
+        drop(j);
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.input_of(ids[0]).unwrap(), expected);
+        assert_eq!(j.input_of(ids[1]).unwrap(), expected);
+        assert_eq!(j.input_of(lone).unwrap(), None);
     }
 
     #[test]

@@ -24,8 +24,9 @@
 mod outcome;
 pub mod settle;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use haul_protocol::message::JobId;
@@ -45,7 +46,7 @@ use settle::{DONE, FAILED, PROCESSING, Settler};
 const POLL: Duration = Duration::from_secs(2);
 /// Scan interval beside native events (network shares and some mounts send none).
 const SAFETY_POLL: Duration = Duration::from_secs(30);
-/// How often a waiting input looks at its jobs besides the engine's events.
+/// How often a waiting input looks at its jobs besides the ends it is told of.
 const JOB_CHECK: Duration = Duration::from_secs(2);
 
 /// Why the inbox cannot be watched.
@@ -105,7 +106,13 @@ pub async fn run(engine: Engine, shutdown: CancellationToken) -> Result<(), Inbo
         folders: folders.clone(),
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
+        waiting: Arc::new(Waiting::default()),
     });
+    service.tasks.spawn(Waiting::follow(
+        service.waiting.clone(),
+        service.engine.subscribe(),
+        shutdown.clone(),
+    ));
 
     // The sender kept here holds the channel open when there is no watcher (else `recv` would
     // return at once, forever).
@@ -179,6 +186,79 @@ struct Service {
     folders: Folders,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    waiting: Arc<Waiting>,
+}
+
+/// How much of the journal a waiting input reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Look {
+    All,
+    UntilRunning,
+}
+
+/// What a waiting input is told: one of its jobs ended, or events were missed (look again).
+type Wake = Option<JobId>;
+
+/// The inputs waiting for their jobs, by job. One task follows the engine's events and tells
+/// the input whose job ended — so with 10,000 inputs waiting (or one spreadsheet of 10,000 jobs),
+/// an event costs one lookup, not a wake-up and a journal read for every waiting input.
+#[derive(Default)]
+struct Waiting {
+    by_job: Mutex<HashMap<JobId, mpsc::UnboundedSender<Wake>>>,
+}
+
+impl Waiting {
+    fn jobs(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, mpsc::UnboundedSender<Wake>>> {
+        self.by_job
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers `jobs`; ends are sent to the returned receiver.
+    fn register(&self, jobs: &[JobId]) -> mpsc::UnboundedReceiver<Wake> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut by_job = self.jobs();
+        for &job in jobs {
+            by_job.insert(job, tx.clone());
+        }
+        rx
+    }
+
+    fn forget(&self, jobs: impl IntoIterator<Item = JobId>) {
+        let mut by_job = self.jobs();
+        for job in jobs {
+            by_job.remove(&job);
+        }
+    }
+
+    /// Tells each job's end to its input; after missed events, every waiting input looks again.
+    async fn follow(
+        waiting: Arc<Waiting>,
+        mut events: tokio::sync::broadcast::Receiver<crate::jobs::JobEvent>,
+        shutdown: CancellationToken,
+    ) {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                () = shutdown.cancelled() => return,
+            };
+            match event {
+                Ok(crate::jobs::JobEvent::Finished(f)) => {
+                    if let Some(tx) = waiting.jobs().remove(&f.job) {
+                        let _ = tx.send(Some(f.job));
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    for tx in waiting.jobs().values() {
+                        let _ = tx.send(None);
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
 }
 
 impl Service {
@@ -222,7 +302,7 @@ impl Service {
     /// the journal's commit cannot happen — the record comes first — but a user may put files
     /// there): they are taken like new inputs.
     fn adopt_strays(self: &Arc<Self>) -> Result<(), InboxError> {
-        let known: Vec<PathBuf> = self
+        let known: HashSet<PathBuf> = self
             .engine
             .journal()
             .unfinished_inputs()?
@@ -290,18 +370,55 @@ impl Service {
 
     /// Waits until every job has ended; `false` when the daemon is shutting down first.
     async fn wait_for_jobs(&self, jobs: &[JobId]) -> Result<bool, JournalError> {
-        let mut events = self.engine.subscribe();
+        let mut ends = self.waiting.register(jobs);
+        let mut pending: HashSet<JobId> = jobs.iter().copied().collect();
+        let result = self.wait_for(&mut pending, &mut ends).await;
+        self.waiting.forget(pending);
+        result
+    }
+
+    /// Takes ended jobs out of `pending` as they are told (and, now and then, as the journal
+    /// says) until none is left.
+    async fn wait_for(
+        &self,
+        pending: &mut HashSet<JobId>,
+        ends: &mut mpsc::UnboundedReceiver<Wake>,
+    ) -> Result<bool, JournalError> {
+        let journal = self.engine.journal();
+        // What to read in the journal before waiting: every pending job (at first, when the
+        // jobs may have ended before they were registered, and after missed events), or only
+        // until the first still running (the safety net beside the ends the follower tells).
+        let mut look = Some(Look::All);
+        let mut told = true;
         loop {
-            let mut ended = true;
-            for &job in jobs {
-                ended &= self.engine.journal().job(job)?.state.is_terminal();
+            if let Some(look) = look {
+                let mut ended = Vec::new();
+                for &job in pending.iter() {
+                    if journal.job_state(job)?.is_terminal() {
+                        ended.push(job);
+                    } else if look == Look::UntilRunning {
+                        break;
+                    }
+                }
+                for job in ended {
+                    pending.remove(&job);
+                }
             }
-            if ended {
+            if pending.is_empty() {
                 return Ok(true);
             }
             tokio::select! {
-                _ = events.recv() => {}
-                () = tokio::time::sleep(JOB_CHECK) => {}
+                wake = ends.recv(), if told => match wake {
+                    Some(Some(job)) => {
+                        pending.remove(&job);
+                        look = None;
+                    }
+                    Some(None) => look = Some(Look::All),
+                    // Nobody is left to tell (cannot happen while a job is pending): the
+                    // journal, now and then, says the rest.
+                    None => told = false,
+                },
+                () = tokio::time::sleep(JOB_CHECK) => look = Some(Look::UntilRunning),
                 () = self.shutdown.cancelled() => return Ok(false),
             }
         }
@@ -327,5 +444,68 @@ impl Service {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::JobEvent;
+    use haul_protocol::message::{Finished, JobState, Progress};
+
+    fn finished(job: JobId) -> JobEvent {
+        JobEvent::Finished(Finished {
+            job,
+            status: JobState::Complete,
+            output: None,
+            outputs: Vec::new(),
+            saved: 0,
+            left_out: 0,
+            failed: 0,
+            total: 0,
+            failures: Vec::new(),
+        })
+    }
+
+    /// A job's end reaches only the input waiting for it, once; other events reach nobody; after
+    /// missed events every waiting input is told to look again.
+    #[tokio::test]
+    async fn an_end_is_told_to_its_own_input_only() {
+        let waiting = Arc::new(Waiting::default());
+        let (events, receiver) = tokio::sync::broadcast::channel(4);
+        let stop = CancellationToken::new();
+        let follower = tokio::spawn(Waiting::follow(waiting.clone(), receiver, stop.clone()));
+        let mut first = waiting.register(&[1, 2]);
+        let mut second = waiting.register(&[3]);
+
+        events.send(finished(2)).unwrap();
+        assert_eq!(first.recv().await, Some(Some(2)));
+        events
+            .send(JobEvent::Progress(Progress {
+                job: 3,
+                done: 0,
+                total: 1,
+                failed: 0,
+                bytes: 0,
+                bytes_total: None,
+                item: None,
+            }))
+            .unwrap();
+        events.send(finished(2)).unwrap(); // told already: nobody is told again
+        events.send(finished(3)).unwrap();
+        assert_eq!(second.recv().await, Some(Some(3)));
+        assert!(
+            first.try_recv().is_err(),
+            "the first input heard nothing else"
+        );
+        assert_eq!(waiting.jobs().len(), 1, "only job 1 is still waited for");
+
+        // More events than the channel holds: the follower missed some.
+        for job in 10..20 {
+            events.send(finished(job)).unwrap();
+        }
+        assert_eq!(first.recv().await, Some(None), "look again");
+        stop.cancel();
+        follower.await.unwrap();
     }
 }

@@ -28,7 +28,7 @@ use crate::request::RequestedMedia;
 /// How far down the header row is looked for.
 const HEADER_SEARCH_ROWS: usize = 20;
 /// Most product rows one spreadsheet may hold (each becomes a job).
-const MAX_ROWS: usize = 5_000;
+const MAX_ROWS: usize = 10_000;
 
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -82,7 +82,9 @@ pub(super) async fn run_job(
 ) {
     let outcome = tokio::select! {
         permit = inner.job_slots.acquire() => match permit {
-            Ok(_permit) => drive(inner, id, cancel).await,
+            // Boxed: the job's whole state is allocated once it has a slot, not while it
+            // waits for one (10,000 queued jobs would otherwise hold 10,000 of them).
+            Ok(_permit) => Box::pin(drive(inner, id, cancel)).await,
             Err(_) => Err(RunError::Cancelled),
         },
         () = cancel.cancelled() => Err(RunError::Cancelled),
