@@ -250,10 +250,7 @@ async fn the_page_follows_a_job_explains_a_failure_retries_it_and_survives_a_res
 
     // Phone width: everything fits, nothing scrolls sideways.
     browser.set_viewport(390, 844, true);
-    let fits = browser.wait_until(
-        "document.documentElement.scrollWidth <= window.innerWidth",
-        Duration::from_secs(5),
-    );
+    let fits = browser.wait_until(FITS, Duration::from_secs(5));
     assert!(fits.is_some(), "no horizontal scrolling at 390 px");
     browser.screenshot(&shots.join("status-page-phone.png"));
     browser.set_viewport(1280, 800, false);
