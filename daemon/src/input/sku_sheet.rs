@@ -136,15 +136,18 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
         let header = Header::find(&sheet.rows[at].1)?;
         Some((sheet, at, header))
     });
-    let Some((sheet, at, header)) = found else {
+    let Some((mut sheet, at, header)) = found else {
         return Err(InputError::Sheet(format!(
             "no header row with a sku (or asin) column and image URL columns (main_image_url, other_image_url1…) in its first {HEADER_SEARCH_ROWS} rows"
         )));
     };
-    let rows: Vec<&Row> = sheet.rows[at + 1..]
-        .iter()
+    // Taken out of the sheet, so each row is freed as soon as it has become its job.
+    let rows: Vec<Row> = sheet
+        .rows
+        .drain(at + 1..)
         .filter(|(_, cells)| Header::find(cells).is_none())
         .collect();
+    drop(sheet.rows);
     if rows.len() > MAX_PRODUCT_ROWS {
         return Err(InputError::Sheet(format!(
             "it has {} product rows; haul reads up to {MAX_PRODUCT_ROWS} at a time — split it",
@@ -159,16 +162,16 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
     let mut reading = Reading::default();
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     for (line, cells) in rows {
-        match product(&header, cells) {
+        match product(&header, &cells) {
             Ok((sku, media)) => {
                 if let Some(first) = first_row_of.get(&sku) {
                     reading.problems.push(format!(
                         "{}: SKU {sku} is already on row {first}; left out",
-                        where_(*line)
+                        where_(line)
                     ));
                     continue;
                 }
-                first_row_of.insert(sku.clone(), *line);
+                first_row_of.insert(sku.clone(), line);
                 reading.submissions.push(Submission {
                     media,
                     name: Some(format!("{base}-{sku}")),
@@ -180,7 +183,7 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
             }
             Err(problem) => reading
                 .problems
-                .push(format!("{}: {problem}; the row is left out", where_(*line))),
+                .push(format!("{}: {problem}; the row is left out", where_(line))),
         }
     }
     Ok(reading)
