@@ -7,7 +7,7 @@
 
 /// The layers, lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["failure", "media"],
+    &["failure", "media", "memory"],
     &["format", "own_file", "privacy", "watch"],
     &["extract", "process"],
     &["naming"],

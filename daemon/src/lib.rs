@@ -19,6 +19,7 @@ pub mod journal;
 #[cfg(test)]
 mod layers;
 pub mod media;
+pub mod memory;
 pub mod naming;
 pub mod outputs;
 pub mod own_file;

@@ -13,6 +13,8 @@ use super::Context;
 pub struct Args {}
 
 pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<ExitCode> {
+    // A process that runs for weeks: its memory stays close to what it uses (`memory`).
+    haul::memory::limit_arenas();
     let config = ctx.config()?;
     let log = ctx.paths.log_dir().join("daemon.log");
     // The terminal gets the greeting and what goes wrong; the log file keeps every step.
