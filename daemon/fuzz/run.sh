@@ -17,12 +17,15 @@ export RUSTC_BOOTSTRAP=1
 # several times slower to make); FUZZ_SANITIZER=address turns AddressSanitizer on.
 sanitizer="${FUZZ_SANITIZER:-none}"
 cargo fuzz build --sanitizer "$sanitizer"
+# The targets are run as built: `cargo fuzz run` would build them again with other settings
+# (its own debug-info level), doubling the build for nothing.
+bin="${CARGO_TARGET_DIR:-target}/$(rustc -vV | sed -n 's/^host: //p')/release"
 for target in "${targets[@]}"; do
-  mkdir -p "corpus/$target"
+  mkdir -p "corpus/$target" "artifacts/$target"
   seeds=()
   [ -d "seeds/$target" ] && seeds=("seeds/$target")
   echo "fuzz: $target for ${seconds}s"
-  cargo fuzz run --sanitizer "$sanitizer" "$target" "corpus/$target" "${seeds[@]}" -- \
+  "$bin/$target" "corpus/$target" "${seeds[@]}" -artifact_prefix="artifacts/$target/" \
     -max_total_time="$seconds" -rss_limit_mb=512 -max_len=65536 -print_final_stats=1 2>&1 \
     | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done|==|SUMMARY|thread)' || true
   # libFuzzer exits non-zero on a crash and leaves the input under artifacts/.
