@@ -263,7 +263,10 @@ async fn run_case(
     );
     if let Some(c) = &checkpoint {
         let pieces: Vec<&str> = c.lines().skip(2).collect();
-        println!("  HLS checkpoint: {} pieces, {} bytes", pieces[0], pieces[1]);
+        println!(
+            "  HLS checkpoint: {} pieces, {} bytes",
+            pieces[0], pieces[1]
+        );
     }
 
     // Phase 2: a new daemon on the same home, until the job ends.
@@ -348,10 +351,7 @@ async fn run_case(
         "{}: whole download {:.0} MB/s (both phases' transfer time, restart excluded); peak RSS \
          {:.1} MiB before the kill, {:.1} MiB after the restart",
         case.name,
-        mb_per_s(
-            served_total,
-            phase1 + downloaded_at.saturating_sub(up)
-        ),
+        mb_per_s(served_total, phase1 + downloaded_at.saturating_sub(up)),
         before_kill.peak_mib(),
         after_restart.peak_mib()
     );
@@ -379,7 +379,10 @@ async fn main() {
     assert!(free >= needed, "not enough free disk for the bench");
 
     let video = big_media::mp4(size, 1);
-    server.add("/big/video.mp4", Route::generated(video.clone(), "video/mp4"));
+    server.add(
+        "/big/video.mp4",
+        Route::generated(video.clone(), "video/mp4"),
+    );
     let packets = size / o.segments as u64 / big_media::TS_PACKET;
     let hls = HlsStream::new(o.segments, packets, 2);
     server.add(

@@ -102,7 +102,9 @@ impl HlsStream {
     pub fn segment(&self, i: usize) -> Generated {
         let base = i as u64 * self.segment_len;
         let fill = self.joined.fill.clone();
-        Generated::new(self.segment_len, move |offset, buf| fill(base + offset, buf))
+        Generated::new(self.segment_len, move |offset, buf| {
+            fill(base + offset, buf)
+        })
     }
 
     /// The media playlist: segment `i` at `<i>.ts` beside it.

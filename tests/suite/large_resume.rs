@@ -92,7 +92,15 @@ async fn a_large_video_killed_half_way_resumes_from_where_it_stopped() {
     let server = MediaServer::start(&ca).await;
     let video = big_media::mp4(SIZE, 11);
     server.add("/big/v.mp4", Route::generated(video.clone(), "video/mp4"));
-    let run = kill_half_way(&ca, &server, server.url("/big/v.mp4"), "/big/", &video, ".mp4").await;
+    let run = kill_half_way(
+        &ca,
+        &server,
+        server.url("/big/v.mp4"),
+        "/big/",
+        &video,
+        ".mp4",
+    )
+    .await;
     let again = run.served_total.saturating_sub(SIZE);
     eprintln!(
         "video: {} bytes before the kill, {} in all ({again} sent twice)",
@@ -150,7 +158,10 @@ async fn a_long_hls_stream_killed_half_way_resumes_after_its_last_whole_segment(
         run.served_total,
         asked.first()
     );
-    assert!(whole * 3 >= stream.segments, "most of the first half was whole");
+    assert!(
+        whole * 3 >= stream.segments,
+        "most of the first half was whole"
+    );
     assert_eq!(
         asked.first(),
         Some(&whole),
