@@ -10,10 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use haul::journal::Journal;
-use haul_protocol::message::{ItemState, JobId, JobState, Reply, Request};
-use haul_protocol::socket;
+use haul_protocol::message::{ItemState, JobId, JobState};
 use haul_tests::ca::TestCa;
-use haul_tests::daemon::{DaemonProcess, InProcessDaemon, connect, grab_and_wait, media_grab};
+use haul_tests::daemon::{DaemonProcess, InProcessDaemon, grab_and_wait, media_grab};
 use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{Behavior, MediaServer, Route};
