@@ -92,11 +92,9 @@ fn job_row(home: &TestHome, job: JobId) -> Option<(String, Option<String>)> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .ok()?;
-    db.query_row(
-        "SELECT state, output FROM jobs WHERE id = ?1",
-        [job as i64],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+    db.query_row("SELECT state, output FROM jobs WHERE id = ?1", [job], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
     .ok()
 }
 
@@ -229,7 +227,11 @@ async fn run_case(
     let idle = before_kill.rss_max;
     let log_start = server.log().len();
     let start = Instant::now();
-    let job = submit(&home.paths, media_grab(&[case.url.clone()], case.name)).await;
+    let job = submit(
+        &home.paths,
+        media_grab(std::slice::from_ref(&case.url), case.name),
+    )
+    .await;
 
     // Phase 1: until the server has sent half the bytes.
     loop {
@@ -271,7 +273,7 @@ async fn run_case(
 
     // Phase 2: a new daemon on the same home, until the job ends.
     let restart = Instant::now();
-    let daemon = DaemonProcess::start(&home).await;
+    let daemon = DaemonProcess::start(home).await;
     let up = restart.elapsed();
     let pid = daemon.child.id();
     let mut after_restart = Memory::default();

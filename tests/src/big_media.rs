@@ -27,7 +27,7 @@ fn noise(seed: u64, offset: u64, buf: &mut [u8]) {
     let mut done = 0;
     let mut at = offset;
     // Up to the next 8-byte boundary, then whole words.
-    while done < buf.len() && (at % 8 != 0 || buf.len() - done < 8) {
+    while done < buf.len() && (!at.is_multiple_of(8) || buf.len() - done < 8) {
         buf[done] = mix(seed, at / 8).to_le_bytes()[(at % 8) as usize];
         done += 1;
         at += 1;

@@ -65,12 +65,15 @@ pub enum Behavior {
     LyingLength { announced: usize },
 }
 
+/// Writes a generated body's bytes from an offset into a buffer.
+pub type Fill = Arc<dyn Fn(u64, &mut [u8]) + Send + Sync>;
+
 /// A body made on demand: `fill(offset, buf)` writes the body's bytes from `offset` into `buf`
 /// (always the same bytes for the same offset).
 #[derive(Clone)]
 pub struct Generated {
     pub len: u64,
-    pub fill: Arc<dyn Fn(u64, &mut [u8]) + Send + Sync>,
+    pub fill: Fill,
 }
 
 impl std::fmt::Debug for Generated {
