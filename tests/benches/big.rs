@@ -387,16 +387,7 @@ async fn main() {
     );
     let packets = size / o.segments as u64 / big_media::TS_PACKET;
     let hls = HlsStream::new(o.segments, packets, 2);
-    server.add(
-        "/hls/index.m3u8",
-        Route::ok(hls.playlist(), "application/vnd.apple.mpegurl"),
-    );
-    for i in 0..hls.segments {
-        server.add(
-            &format!("/hls/{i}.ts"),
-            Route::generated(hls.segment(i), "video/mp2t"),
-        );
-    }
+    let hls_url = hls.serve(&server, "hls");
     let mut daemon = DaemonProcess::start(&home).await;
     println!(
         "daemon up: RSS {:.1} MiB; media at {}",
@@ -417,7 +408,7 @@ async fn main() {
     if o.hls {
         let case = Case {
             name: "hls",
-            url: server.url("/hls/index.m3u8"),
+            url: hls_url,
             prefix: "/hls/",
             body: hls.joined.clone(),
             suffix: ".ts",

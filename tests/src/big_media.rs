@@ -3,7 +3,7 @@
 //! gigabytes are served (and their SHA-256 known) without ever being held. Used by the 2 GiB
 //! bench (`bench/big.sh`) and its small twin in the suite (resume after SIGKILL).
 
-use crate::media_server::Generated;
+use crate::media_server::{Generated, MediaServer, Route};
 
 /// Length of the MP4's header: an `ftyp` box (24 bytes) and an `mdat` box header with a 64-bit
 /// size (16 bytes).
@@ -117,6 +117,22 @@ impl HlsStream {
         }
         text.push_str("#EXT-X-ENDLIST\n");
         text
+    }
+
+    /// Serves the stream at `/<dir>/index.m3u8`, its segments beside it; returns the playlist's
+    /// URL.
+    pub fn serve(&self, server: &MediaServer, dir: &str) -> String {
+        server.add(
+            &format!("/{dir}/index.m3u8"),
+            Route::ok(self.playlist(), "application/vnd.apple.mpegurl"),
+        );
+        for i in 0..self.segments {
+            server.add(
+                &format!("/{dir}/{i}.ts"),
+                Route::generated(self.segment(i), "video/mp2t"),
+            );
+        }
+        server.url(&format!("/{dir}/index.m3u8"))
     }
 
     /// The segment a path such as `/hls/17.ts` names.

@@ -120,26 +120,9 @@ async fn a_long_hls_stream_killed_half_way_resumes_after_its_last_whole_segment(
     let server = MediaServer::start(&ca).await;
     // 64 segments of 1 MiB.
     let stream = HlsStream::new(64, (1 << 20) / big_media::TS_PACKET, 12);
-    server.add(
-        "/hls/index.m3u8",
-        Route::ok(stream.playlist(), "application/vnd.apple.mpegurl"),
-    );
-    for i in 0..stream.segments {
-        server.add(
-            &format!("/hls/{i}.ts"),
-            Route::generated(stream.segment(i), "video/mp2t"),
-        );
-    }
+    let url = stream.serve(&server, "hls");
     let size = stream.joined.len;
-    let run = kill_half_way(
-        &ca,
-        &server,
-        server.url("/hls/index.m3u8"),
-        "/hls/",
-        &stream.joined,
-        ".ts",
-    )
-    .await;
+    let run = kill_half_way(&ca, &server, url, "/hls/", &stream.joined, ".ts").await;
     let whole: usize = run
         .checkpoint
         .as_deref()
