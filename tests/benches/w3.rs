@@ -30,6 +30,7 @@ use haul_tests::daemon::{DaemonProcess, wait_until_up};
 use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{MediaServer, Route};
+use haul_tests::rss::{self, mib};
 use haul_tests::status_client::StatusClient;
 
 /// Distinct pictures served (a product's images must differ, or haul keeps one of each).
@@ -73,17 +74,7 @@ fn images_of(n: usize, max: usize) -> usize {
 }
 
 fn kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
+    rss::status_kib(pid, field).unwrap_or(0)
 }
 
 fn journal(home: &TestHome) -> rusqlite::Connection {

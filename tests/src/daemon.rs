@@ -191,6 +191,22 @@ pub async fn grab_and_wait(
         .expect("the job did not finish in time")
 }
 
+/// Sends `grab` to the daemon of `paths` and returns its job id, without waiting for the job.
+pub async fn submit(
+    paths: &Paths,
+    grab: haul_protocol::message::Grab,
+) -> haul_protocol::message::JobId {
+    use haul_protocol::message::{Reply, Request};
+    let (mut conn, _) = connect(paths).await.expect("connect to the daemon");
+    socket::send(&mut conn, &Request::Grab(grab))
+        .await
+        .expect("send grab");
+    match socket::recv(&mut conn).await.expect("reply") {
+        Some(Reply::Accepted(a)) => a.job,
+        other => panic!("expected accepted, got {other:?}"),
+    }
+}
+
 /// A `grab` of plain media URLs named `name`.
 pub fn media_grab(urls: &[String], name: &str) -> haul_protocol::message::Grab {
     haul_protocol::message::Grab {

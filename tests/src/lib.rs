@@ -6,6 +6,7 @@
 //! Everything listens on loopback only.
 
 pub mod axe;
+pub mod big_media;
 pub mod browser;
 pub mod ca;
 pub mod daemon;
@@ -15,6 +16,7 @@ pub mod images;
 pub mod media_server;
 #[cfg(unix)]
 pub mod process;
+pub mod rss;
 pub mod status_client;
 #[cfg(unix)]
 pub mod terminal;

@@ -4,6 +4,10 @@
 //! `If-Range` like a CDN and logs every request so tests can assert what haul asked for (ranges,
 //! no cookies, no requests at all).
 //!
+//! A [`Generated`] route makes its body on demand, a block at a time, so a file of gigabytes is
+//! served without being held; the bytes each path's answers actually sent are counted
+//! ([`MediaServer::served`]), so a resume can be measured instead of assumed.
+//!
 //! For pages whose media live at a real CDN's address (`https://m.media-amazon.com/…`, port
 //! 443), [`MediaServer::start_at`] listens on a chosen loopback address and
 //! [`MediaServer::set_fallback`] answers every path that has no route of its own.
@@ -11,6 +15,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,10 +65,63 @@ pub enum Behavior {
     LyingLength { announced: usize },
 }
 
+/// Writes a generated body's bytes from an offset into a buffer.
+pub type Fill = Arc<dyn Fn(u64, &mut [u8]) + Send + Sync>;
+
+/// A body made on demand: `fill(offset, buf)` writes the body's bytes from `offset` into `buf`
+/// (always the same bytes for the same offset).
+#[derive(Clone)]
+pub struct Generated {
+    pub len: u64,
+    pub fill: Fill,
+}
+
+impl std::fmt::Debug for Generated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Generated({} bytes)", self.len)
+    }
+}
+
+impl Generated {
+    pub fn new(len: u64, fill: impl Fn(u64, &mut [u8]) + Send + Sync + 'static) -> Generated {
+        Generated {
+            len,
+            fill: Arc::new(fill),
+        }
+    }
+
+    /// Bytes `offset..offset + len` (for bodies small enough to hold).
+    pub fn bytes(&self, offset: u64, len: usize) -> Vec<u8> {
+        let mut buf = vec![0; len];
+        (self.fill)(offset, &mut buf);
+        buf
+    }
+
+    /// The SHA-256 of the whole body, made a block at a time.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        let mut buf = vec![0; GENERATED_BLOCK];
+        let mut offset = 0;
+        while offset < self.len {
+            let n = (self.len - offset).min(buf.len() as u64) as usize;
+            (self.fill)(offset, &mut buf[..n]);
+            hash.update(&buf[..n]);
+            offset += n as u64;
+        }
+        hex::encode(hash.finalize())
+    }
+}
+
+/// The block a generated body is made and sent in.
+const GENERATED_BLOCK: usize = 256 * 1024;
+
 /// A file the server serves.
 #[derive(Debug, Clone)]
 pub struct Route {
     pub body: Bytes,
+    /// Made on demand instead of `body` (only [`Behavior::Ok`]).
+    pub generated: Option<Generated>,
     pub content_type: String,
     pub behavior: Behavior,
     /// Strong ETag sent with every answer (and checked against `If-Range`).
@@ -79,11 +137,31 @@ impl Route {
         let etag = Some(format!("\"{}\"", hex::encode(&sha256(&body)[..8])));
         Route {
             body,
+            generated: None,
             content_type: content_type.to_string(),
             behavior: Behavior::Ok,
             etag,
             headers: Vec::new(),
         }
+    }
+
+    /// A well-behaved file made on demand (ranges and `If-Range` honoured, never held whole).
+    pub fn generated(body: Generated, content_type: &str) -> Route {
+        Route {
+            body: Bytes::new(),
+            etag: Some(format!("\"gen-{}\"", body.len)),
+            generated: Some(body),
+            content_type: content_type.to_string(),
+            behavior: Behavior::Ok,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The body's length.
+    fn len(&self) -> usize {
+        self.generated
+            .as_ref()
+            .map_or(self.body.len(), |g| g.len as usize)
     }
 
     pub fn with(mut self, behavior: Behavior) -> Route {
@@ -123,6 +201,8 @@ struct State {
     routes: HashMap<String, Route>,
     fallback: Option<Fallback>,
     hits: HashMap<String, usize>,
+    /// Body bytes sent per path, for generated routes.
+    served: HashMap<String, Arc<AtomicU64>>,
     log: Vec<Logged>,
     /// The server name (TLS SNI) of every connection accepted, in order (`None`: no SNI).
     connections: Vec<Option<String>>,
@@ -260,6 +340,29 @@ impl MediaServer {
             .unwrap_or(0)
     }
 
+    /// Body bytes the answers of `path` have sent so far (generated routes only; counted as
+    /// each block is handed to the connection).
+    pub fn served(&self, path: &str) -> u64 {
+        self.state
+            .lock()
+            .unwrap()
+            .served
+            .get(path)
+            .map_or(0, |n| n.load(Ordering::Relaxed))
+    }
+
+    /// Body bytes sent for every generated path whose name starts with `prefix`.
+    pub fn served_under(&self, prefix: &str) -> u64 {
+        self.state
+            .lock()
+            .unwrap()
+            .served
+            .iter()
+            .filter(|(path, _)| path.starts_with(prefix))
+            .map(|(_, n)| n.load(Ordering::Relaxed))
+            .sum()
+    }
+
     /// The server name (SNI) of every TLS connection made to the server so far.
     pub fn connections(&self) -> Vec<Option<String>> {
         self.state.lock().unwrap().connections.clone()
@@ -330,7 +433,7 @@ fn answer_route(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Re
         version: format!("{:?}", req.version()),
         at: std::time::Instant::now(),
     };
-    let (route, hit) = {
+    let (route, hit, served) = {
         let mut s = state.lock().unwrap();
         s.log.push(logged.clone());
         let hit = {
@@ -351,7 +454,11 @@ fn answer_route(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Re
             }
             (None, None) => None,
         };
-        (route, hit)
+        let served = route
+            .as_ref()
+            .filter(|r| r.generated.is_some())
+            .map(|_| s.served.entry(path.clone()).or_default().clone());
+        (route, hit, served)
     };
     let Some(route) = route else {
         return simple(
@@ -360,7 +467,10 @@ fn answer_route(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Re
             "<!doctype html><title>404</title>not found",
         );
     };
-    let mut r = respond(&route, &logged, hit);
+    let mut r = match (&route.generated, served) {
+        (Some(body), Some(served)) => generated_response(&route, body, &logged, served),
+        _ => respond(&route, &logged, hit),
+    };
     r.extensions_mut()
         .insert(ExtraHeaders(route.headers.clone()));
     r
@@ -468,7 +578,7 @@ fn simple(code: StatusCode, content_type: &str, body: &'static str) -> Response<
 }
 
 fn headers_for(route: &Route, r: &mut Response<Body>, start: usize) {
-    headers_for_range(route, r, start, route.body.len(), start > 0);
+    headers_for_range(route, r, start, route.len(), start > 0);
 }
 
 /// Headers for bytes `start..end` of the route's body (`Content-Range` when `partial`).
@@ -490,7 +600,7 @@ fn headers_for_range(
         h.insert(header::ETAG, HeaderValue::from_str(etag).expect("etag"));
     }
     if partial {
-        let range = format!("bytes {start}-{}/{}", end - 1, route.body.len());
+        let range = format!("bytes {start}-{}/{}", end - 1, route.len());
         h.insert(
             header::CONTENT_RANGE,
             HeaderValue::from_str(&range).expect("range"),
@@ -508,6 +618,52 @@ fn full_response(route: &Route, range: Option<(usize, Option<usize>)>) -> Respon
     };
     let body = route.body.slice(start..end);
     let mut r = Response::new(Full::new(body).map_err(|e: Infallible| match e {}).boxed());
+    if partial {
+        *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
+    headers_for_range(route, &mut r, start, end, partial);
+    r
+}
+
+/// A generated body (or the range asked for, as 206), made and sent a block at a time; every
+/// block handed to the connection is counted in `served`.
+fn generated_response(
+    route: &Route,
+    body: &Generated,
+    logged: &Logged,
+    served: Arc<AtomicU64>,
+) -> Response<Body> {
+    let len = body.len as usize;
+    let range = requested_range(route, logged.range.as_deref(), logged.if_range.as_deref());
+    let (start, end, partial) = match range {
+        Some((start, _)) if start >= len => {
+            let mut r = simple(StatusCode::RANGE_NOT_SATISFIABLE, "text/plain", "");
+            let range = format!("bytes */{len}");
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&range).expect("range"),
+            );
+            return r;
+        }
+        None => (0, len, false),
+        Some((start, None)) => (start, len, start > 0),
+        Some((start, Some(last))) => (start, (last + 1).min(len), true),
+    };
+    let fill = body.fill.clone();
+    let blocks = stream::unfold(start as u64, move |offset| {
+        let (fill, served) = (fill.clone(), served.clone());
+        async move {
+            if offset >= end as u64 {
+                return None;
+            }
+            let n = (end as u64 - offset).min(GENERATED_BLOCK as u64) as usize;
+            let mut block = vec![0; n];
+            fill(offset, &mut block);
+            served.fetch_add(n as u64, Ordering::Relaxed);
+            Some((Ok(Frame::data(Bytes::from(block))), offset + n as u64))
+        }
+    });
+    let mut r = Response::new(BodyExt::boxed(StreamBody::new(blocks)));
     if partial {
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;
     }

@@ -18,6 +18,8 @@ mod hls;
 mod hostile;
 mod inbox;
 mod ipc;
+#[cfg(unix)]
+mod large_resume;
 mod memory;
 #[cfg(unix)]
 mod native_host;

@@ -15,6 +15,7 @@ use haul_tests::ca::TestCa;
 use haul_tests::daemon::{DaemonProcess, connect, grab_and_wait, media_grab};
 use haul_tests::home::{TestHome, returned_from_inbox};
 use haul_tests::media_server::{MediaServer, Route};
+use haul_tests::rss;
 
 /// The quality bar: peak resident memory of the daemon in every case.
 const PEAK_LIMIT_KIB: u64 = 128 * 1024;
@@ -24,26 +25,16 @@ const RETURNED_SLACK_KIB: u64 = 8 * 1024;
 
 /// A field of `/proc/PID/status`, in KiB.
 fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
-}
-
-/// Resets the process's peak resident memory to what it holds now.
-fn reset_peak(pid: u32) {
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("reset VmHWM");
+    rss::status_kib(pid, field).unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
 }
 
 /// Runs `case` against the daemon and asserts its peak resident memory stayed under the bar.
 async fn measured<F: std::future::Future<Output = ()>>(pid: u32, name: &str, case: F) {
-    reset_peak(pid);
+    rss::reset_peak(pid).expect("reset VmHWM");
     let started = std::time::Instant::now();
     case.await;
-    let peak = status_kib(pid, "VmHWM:");
-    let now = status_kib(pid, "VmRSS:");
+    let peak = status_kib(pid, "VmHWM");
+    let now = status_kib(pid, "VmRSS");
     eprintln!(
         "memory case {name}: peak {} MiB, after {} MiB, {:.1} s",
         peak / 1024,
@@ -62,7 +53,7 @@ async fn measured<F: std::future::Future<Output = ()>>(pid: u32, name: &str, cas
 async fn assert_returned(pid: u32, before: u64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let now = status_kib(pid, "VmRSS:");
+        let now = status_kib(pid, "VmRSS");
         if now <= before + RETURNED_SLACK_KIB {
             eprintln!(
                 "memory returned: {} MiB before the job, {} MiB after it",
@@ -261,7 +252,7 @@ async fn bombs_and_huge_grabs_stay_under_128_mib() {
 
     // The most one grab may list, run to its end (every URL is refused by the server at once);
     // what it took is handed back once no job runs.
-    let before = status_kib(pid, "VmRSS:");
+    let before = status_kib(pid, "VmRSS");
     measured(pid, "a grab of 10000 URLs, run", async {
         let urls: Vec<String> = (0..haul_protocol::message::MAX_GRAB_MEDIA)
             .map(|i| server.url(&format!("/missing/{i}.jpg")))

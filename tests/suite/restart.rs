@@ -10,10 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use haul::journal::Journal;
-use haul_protocol::message::{ItemState, JobId, JobState, Reply, Request};
-use haul_protocol::socket;
+use haul_protocol::message::{ItemState, JobId, JobState};
 use haul_tests::ca::TestCa;
-use haul_tests::daemon::{DaemonProcess, InProcessDaemon, connect, grab_and_wait, media_grab};
+use haul_tests::daemon::{DaemonProcess, InProcessDaemon, grab_and_wait, media_grab};
 use haul_tests::home::TestHome;
 use haul_tests::images;
 use haul_tests::media_server::{Behavior, MediaServer, Route};
@@ -75,14 +74,7 @@ fn assert_same_package(output: &std::path::Path, reference: &[u8]) {
 
 /// Submits the grab and returns its job id without waiting for the job.
 async fn submit(home: &TestHome, urls: &[String]) -> JobId {
-    let (mut conn, _) = connect(&home.paths).await.expect("connect");
-    socket::send(&mut conn, &Request::Grab(media_grab(urls, "product")))
-        .await
-        .expect("send grab");
-    match socket::recv(&mut conn).await.expect("reply") {
-        Some(Reply::Accepted(a)) => a.job,
-        other => panic!("expected accepted, got {other:?}"),
-    }
+    haul_tests::daemon::submit(&home.paths, media_grab(urls, "product")).await
 }
 
 /// Watches the output folder on a thread, recording every size seen for every `.zip` name.
