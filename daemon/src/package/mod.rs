@@ -827,6 +827,55 @@ mod tests {
         assert_eq!(product["gtin"], serde_json::Value::Null, "absent is null");
     }
 
+    /// A package written from stored forms held in memory is byte for byte the one written by
+    /// reading and cleaning the downloaded files.
+    #[test]
+    fn held_entries_make_the_same_package_as_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = crate::process::tests::jpeg_with_exif();
+        let budget = crate::held::MemoryBudget::new(1 << 20);
+        let names = ["01-main.jpg", "02.jpg", "review/01.jpg"];
+        let mut from_files = Vec::new();
+        let mut from_memory = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let source = dir.path().join(format!("{i}.part"));
+            std::fs::write(&source, &data).unwrap();
+            let room = budget.try_take(data.len() as u64).unwrap();
+            let held = crate::held::Held::new(bytes::Bytes::from(data.clone()), room);
+            let (_, pieces) = process::process_held(
+                &held,
+                &source,
+                Format::Jpeg,
+                &process::Preset::Keep,
+                StripOptions::default(),
+                i == 0,
+            )
+            .unwrap();
+            let entry = Entry {
+                name: name.to_string(),
+                source,
+                format: Format::Jpeg,
+                held: None,
+            };
+            from_memory.push(Entry {
+                held: pieces,
+                ..entry.clone()
+            });
+            from_files.push(entry);
+        }
+        let manifest = manifest_of(&names);
+        let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
+        write_zip(&a, &from_files, &manifest, StripOptions::default()).unwrap();
+        write_zip(&b, &from_memory, &manifest, StripOptions::default()).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        let (fa, fb) = (dir.path().join("a"), dir.path().join("b"));
+        write_folder(&fa, &from_files, &manifest, StripOptions::default()).unwrap();
+        write_folder(&fb, &from_memory, &manifest, StripOptions::default()).unwrap();
+        let stored = std::fs::read(fb.join("review/01.jpg")).unwrap();
+        assert_eq!(std::fs::read(fa.join("review/01.jpg")).unwrap(), stored);
+        assert!(stored.len() < data.len(), "cleaned");
+    }
+
     #[test]
     fn free_names_and_noreplace_publish() {
         let dir = tempfile::tempdir().unwrap();

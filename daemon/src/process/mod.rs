@@ -323,3 +323,67 @@ impl Write for HashWriter<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::held::MemoryBudget;
+
+    /// A real JPEG carrying an EXIF segment (camera serial and GPS) after its start.
+    pub(crate) fn jpeg_with_exif() -> Vec<u8> {
+        let image =
+            image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+        let mut plain = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90)
+            .encode_image(&image)
+            .unwrap();
+        let exif = b"Exif\0\0serial 123 GPS 48.85N 2.35E";
+        let mut data = plain[..2].to_vec();
+        data.extend_from_slice(&[0xFF, 0xE1]);
+        data.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+        data.extend_from_slice(exif);
+        data.extend_from_slice(&plain[2..]);
+        data
+    }
+
+    /// Cleaning and measuring from the download held in memory gives what reading the partial
+    /// file gives — the same record, and pieces that are the very bytes packaging writes from the
+    /// file — and the recorded SHA-256 is that of those bytes.
+    #[test]
+    fn a_held_download_is_stored_and_measured_as_the_file_on_disk_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("1.part");
+        let data = jpeg_with_exif();
+        std::fs::write(&part, &data).unwrap();
+        let options = StripOptions::default();
+
+        let from_disk = process(&part, Format::Jpeg, &Preset::Keep, options, true).unwrap();
+        let mut written = Vec::new();
+        write_stored(&part, Format::Jpeg, options, &mut written).unwrap();
+
+        let budget = MemoryBudget::new(1 << 20);
+        let room = budget.try_take(data.len() as u64).unwrap();
+        let held = Held::new(Bytes::from(data.clone()), room);
+        let (saved, pieces) =
+            process_held(&held, &part, Format::Jpeg, &Preset::Keep, options, true).unwrap();
+        let pieces = pieces.expect("a kept image is held in pieces");
+        let mut from_memory = Vec::new();
+        write_pieces(&pieces.value, &mut from_memory).unwrap();
+
+        assert_eq!(saved, from_disk);
+        assert_eq!(from_memory, written, "the same stored bytes");
+        assert!(written.len() < data.len(), "the EXIF segment is gone");
+        assert!(!written.windows(4).any(|w| w == b"Exif"));
+        assert_eq!(saved.sha256, hex::encode(Sha256::digest(&from_memory)));
+        assert_eq!(saved.bytes, from_memory.len() as u64);
+        assert_eq!((saved.width, saved.height), (Some(64), Some(48)));
+
+        drop(held);
+        assert!(
+            budget.available() < 1 << 20,
+            "the pieces keep the download's share of the budget"
+        );
+        drop(pieces);
+        assert_eq!(budget.available(), 1 << 20);
+    }
+}
