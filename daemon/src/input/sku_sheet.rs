@@ -19,16 +19,11 @@
 use std::collections::HashMap;
 
 use super::reading::{Context, InputError, Reading, package_name};
-use super::table::{Row, Sheet};
+use super::table::{HEADER_SEARCH_ROWS, MAX_PRODUCT_ROWS, Row, Sheet};
 use crate::jobs::Submission;
 use crate::media::Role;
 use crate::naming::{self, Naming};
 use crate::request::RequestedMedia;
-
-/// How far down the header row is looked for.
-const HEADER_SEARCH_ROWS: usize = 20;
-/// Most product rows one spreadsheet may hold (each becomes a job).
-const MAX_ROWS: usize = 10_000;
 
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -150,9 +145,9 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
         .iter()
         .filter(|(_, cells)| Header::find(cells).is_none())
         .collect();
-    if rows.len() > MAX_ROWS {
+    if rows.len() > MAX_PRODUCT_ROWS {
         return Err(InputError::Sheet(format!(
-            "it has {} product rows; haul reads up to {MAX_ROWS} at a time — split it",
+            "it has {} product rows; haul reads up to {MAX_PRODUCT_ROWS} at a time — split it",
             rows.len()
         )));
     }
@@ -317,6 +312,29 @@ mod tests {
             .unwrap_err()
             .contains("file:///etc/passwd")
         );
+    }
+
+    #[test]
+    fn a_full_sheet_is_read_under_a_header_and_one_row_more_is_refused() {
+        let config = crate::config::Config::default();
+        let context = Context {
+            config: &config,
+            name: "flat.csv",
+        };
+        let sheet_of = |products: usize| {
+            let mut csv = String::from("TemplateType=fptcustom,Version=2023\nsku,main_image_url\n");
+            for n in 0..products {
+                csv.push_str(&format!("S{n},https://x/{n}.jpg\n"));
+            }
+            super::super::table::csv(csv.as_bytes()).unwrap()
+        };
+        let full = read(vec![sheet_of(MAX_PRODUCT_ROWS)], &context).unwrap();
+        assert_eq!(full.submissions.len(), MAX_PRODUCT_ROWS);
+        let Err(InputError::Sheet(over)) = read(vec![sheet_of(MAX_PRODUCT_ROWS + 1)], &context)
+        else {
+            panic!("one row over is refused");
+        };
+        assert!(over.contains("it has 10001 product rows"), "{over}");
     }
 
     #[test]
