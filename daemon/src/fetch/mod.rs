@@ -192,7 +192,7 @@ impl FetchError {
 pub trait Observer: Send + Sync {
     /// A response is streaming: its full size when known, its validator, the URL after redirects.
     fn started(&self, size: Option<u64>, validator: Option<&str>, final_url: &str);
-    /// `received` bytes of the file are on disk (including resumed ones).
+    /// `received` bytes of the file are in (on disk or held in memory, including resumed ones).
     fn progress(&self, received: u64);
 }
 
@@ -724,11 +724,11 @@ impl Sink {
         }
     }
 
-    /// Puts what was received on disk at `part`, after a failed attempt.
+    /// Puts what was received on disk at `part`, after a failed attempt (replacing what an
+    /// earlier attempt left there, as a fresh download does).
     async fn keep(&mut self, part: &Path) -> std::io::Result<()> {
         match self {
             Sink::File(out) => out.flush().await,
-            Sink::Memory(data, _) if data.is_empty() => Ok(()),
             Sink::Memory(data, _) => tokio::fs::write(part, std::mem::take(data)).await,
         }
     }
