@@ -2,6 +2,10 @@
 //! written once (its partial file, for crash safety, as any downloader writes it) and never read
 //! back: cleaning, hashing and packaging all work on the bytes the download already holds.
 //!
+//! Only images are held: a response whose first bytes say video goes to its partial file at once,
+//! since a video's partial file is what a restart after a crash resumes with `Range` (a held
+//! image cut off by a crash is fetched again, at most [`MAX_FILE`] bytes).
+//!
 //! Memory stays flat because every held file takes its size from one budget for the whole
 //! engine ([`MemoryBudget`]). A file that does not fit — a video, a large image, or any file while
 //! the budget is spent — takes the disk path instead (streamed to its partial file, read back to

@@ -668,8 +668,17 @@ impl Fetcher {
                 let wanted = SNIFF_LEN.saturating_sub(h.len());
                 h.extend_from_slice(&chunk[..chunk.len().min(wanted)]);
                 if h.len() >= SNIFF_LEN {
-                    check_media(h, &content_type)?;
+                    let format = check_media(h, &content_type)?;
                     head = None;
+                    if format.kind() == crate::media::MediaKind::Video {
+                        // A video's partial file is what a restart resumes: on disk from here.
+                        sink.to_file(&target.part)
+                            .await
+                            .map_err(|source| FetchError::Write {
+                                path: target.part.clone(),
+                                source,
+                            })?;
+                    }
                 }
             }
             let n = chunk.len() as u64;
@@ -722,6 +731,17 @@ impl Sink {
                 Ok(())
             }
         }
+    }
+
+    /// Streams to the partial file at `part` from here on, with what is in memory so far.
+    async fn to_file(&mut self, part: &Path) -> std::io::Result<()> {
+        if let Sink::Memory(data, _) = self {
+            let mut out =
+                BufWriter::with_capacity(256 * 1024, tokio::fs::File::create(part).await?);
+            out.write_all(data).await?;
+            *self = Sink::File(out);
+        }
+        Ok(())
     }
 
     /// Puts what was received on disk at `part`, after a failed attempt (replacing what an
