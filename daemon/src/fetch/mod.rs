@@ -672,7 +672,7 @@ impl Fetcher {
                     head = None;
                     if format.kind() == crate::media::MediaKind::Video {
                         // A video's partial file is what a restart resumes: on disk from here.
-                        sink.to_file(&target.part)
+                        sink.spill(&target.part)
                             .await
                             .map_err(|source| FetchError::Write {
                                 path: target.part.clone(),
@@ -734,7 +734,7 @@ impl Sink {
     }
 
     /// Streams to the partial file at `part` from here on, with what is in memory so far.
-    async fn to_file(&mut self, part: &Path) -> std::io::Result<()> {
+    async fn spill(&mut self, part: &Path) -> std::io::Result<()> {
         if let Sink::Memory(data, _) = self {
             let mut out =
                 BufWriter::with_capacity(256 * 1024, tokio::fs::File::create(part).await?);
