@@ -7,7 +7,7 @@
 set -euo pipefail
 url_dir=$1 out=$2 ca=$3
 here=$(cd "$(dirname "$0")" && pwd)
-haul=${HAUL_BIN:-$here/../target/release/haul}
+haul=${HAUL_BIN:-${CARGO_TARGET_DIR:-$here/../target}/release/haul}
 home=$(mktemp -d "${TMPDIR:-/tmp}/haul-bench.XXXXXX")
 trap 'rm -rf "$home"' EXIT
 cat >"$home/config.toml" <<TOML

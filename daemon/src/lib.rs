@@ -10,6 +10,7 @@ pub mod extract;
 pub mod failure;
 pub mod fetch;
 pub mod format;
+pub mod held;
 pub mod inbox;
 pub mod input;
 pub mod install;

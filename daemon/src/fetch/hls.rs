@@ -106,6 +106,7 @@ impl Fetcher {
             size: done.bytes,
             format,
             final_url: media_url.to_string(),
+            body: None,
         })
     }
 

@@ -44,6 +44,7 @@ use url::Url;
 use crate::config::Config;
 use crate::failure::{Failed, FailureKind};
 use crate::format::{Format, SNIFF_LEN, describe_non_media};
+use crate::held::{Held, MemoryBudget, Room};
 use client::RedirectRefused;
 use guard::{AddressPolicy, Refused};
 use retry::Backoff;
@@ -191,7 +192,7 @@ impl FetchError {
 pub trait Observer: Send + Sync {
     /// A response is streaming: its full size when known, its validator, the URL after redirects.
     fn started(&self, size: Option<u64>, validator: Option<&str>, final_url: &str);
-    /// `received` bytes of the file are on disk (including resumed ones).
+    /// `received` bytes of the file are in (on disk or held in memory, including resumed ones).
     fn progress(&self, received: u64);
 }
 
@@ -231,12 +232,15 @@ pub struct Target {
     pub size: Option<u64>,
 }
 
-/// A finished download.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A finished download. The file is always whole on disk at the target's `part`.
+#[derive(Debug, Clone)]
 pub struct Fetched {
     pub size: u64,
     pub format: Format,
     pub final_url: String,
+    /// The same file in memory, when it was received in one piece within the engine's memory
+    /// budget ([`crate::held`]): cleaned and packaged from here, never read back.
+    pub body: Option<Held>,
 }
 
 /// The attempts at one file: how many retries so far, and when its deadline
@@ -287,6 +291,8 @@ pub struct Fetcher {
     min_rate: Option<(u64, Duration)>,
     item_deadline: Option<Duration>,
     max_file_bytes: u64,
+    /// Files held in memory between the download and the package.
+    memory: MemoryBudget,
     global: Arc<Semaphore>,
     per_host_limit: usize,
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -310,6 +316,7 @@ impl Fetcher {
             min_rate: config.min_rate(),
             item_deadline: config.item_deadline(),
             max_file_bytes: config.max_file_bytes,
+            memory: MemoryBudget::new(crate::held::DEFAULT_BUDGET),
             global: Arc::new(Semaphore::new(config.max_downloads)),
             per_host_limit: config.max_downloads_per_host,
             per_host: Mutex::new(HashMap::new()),
@@ -482,6 +489,7 @@ impl Fetcher {
                 size: have,
                 format,
                 final_url: target.url.clone(),
+                body: None,
             });
         }
 
@@ -525,6 +533,7 @@ impl Fetcher {
                         size: have,
                         format,
                         final_url,
+                        body: None,
                     });
                 }
                 truncate(&target.part).await.map_err(write_err)?;
@@ -558,16 +567,86 @@ impl Fetcher {
         state.size = total;
         observer.started(total, state.validator.as_deref(), &final_url);
 
-        let file = if offset > 0 {
-            tokio::fs::OpenOptions::new()
-                .append(true)
-                .open(&target.part)
-                .await
-        } else {
-            tokio::fs::File::create(&target.part).await
-        }
-        .map_err(write_err)?;
-        let mut out = BufWriter::with_capacity(256 * 1024, file);
+        // A fresh file of known, small size is received in memory and written in one piece;
+        // anything else streams to the partial file.
+        let room = match (offset, total) {
+            (0, Some(total)) => self.memory.try_take(total),
+            _ => None,
+        };
+        let mut sink = match room {
+            Some(room) => Sink::Memory(Vec::with_capacity(total.unwrap_or(0) as usize), room),
+            None => {
+                let file = if offset > 0 {
+                    tokio::fs::OpenOptions::new()
+                        .append(true)
+                        .open(&target.part)
+                        .await
+                } else {
+                    tokio::fs::File::create(&target.part).await
+                }
+                .map_err(write_err)?;
+                Sink::File(BufWriter::with_capacity(256 * 1024, file))
+            }
+        };
+        let received = match self
+            .receive(
+                &mut response,
+                &mut sink,
+                target,
+                offset,
+                total,
+                &headers,
+                observer,
+                budget,
+            )
+            .await
+        {
+            Ok(received) => received,
+            Err(e) => {
+                // What arrived stays on disk, so the next attempt resumes after it.
+                sink.keep(&target.part).await.map_err(write_err)?;
+                return Err(e);
+            }
+        };
+        let (format, body) = match sink {
+            Sink::Memory(data, room) => {
+                let data = bytes::Bytes::from(data);
+                let format = check_media(&data[..data.len().min(SNIFF_LEN)], &None)?;
+                let on_disk = data.clone();
+                let part = target.part.clone();
+                tokio::task::spawn_blocking(move || std::fs::write(&part, &on_disk))
+                    .await
+                    .map_err(|e| write_err(std::io::Error::other(e)))?
+                    .map_err(write_err)?;
+                (format, Some(Held::new(data, room)))
+            }
+            Sink::File(mut out) => {
+                out.flush().await.map_err(write_err)?;
+                (sniff_file(&target.part).await?, None)
+            }
+        };
+        Ok(Fetched {
+            size: received,
+            format,
+            final_url,
+            body,
+        })
+    }
+
+    /// Streams the response's body into `sink` from `offset`, checking the magic number, the
+    /// limits and the rate as bytes arrive; returns the file's size.
+    #[allow(clippy::too_many_arguments)]
+    async fn receive(
+        &self,
+        response: &mut reqwest::Response,
+        sink: &mut Sink,
+        target: &Target,
+        offset: u64,
+        total: Option<u64>,
+        headers: &HeaderMap,
+        observer: &dyn Observer,
+        budget: &ByteBudget,
+    ) -> Result<u64, FetchError> {
         let mut received = offset;
         // The magic number is checked on the first bytes of a fresh download, before the rest
         // of a possibly large error page is written.
@@ -583,17 +662,23 @@ impl Fetcher {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(e) => {
-                    out.flush().await.map_err(write_err)?;
-                    return Err(body_error(e, received));
-                }
+                Err(e) => return Err(body_error(e, received)),
             };
             if let Some(h) = head.as_mut() {
                 let wanted = SNIFF_LEN.saturating_sub(h.len());
                 h.extend_from_slice(&chunk[..chunk.len().min(wanted)]);
                 if h.len() >= SNIFF_LEN {
-                    check_media(h, &content_type)?;
+                    let format = check_media(h, &content_type)?;
                     head = None;
+                    if format.kind() == crate::media::MediaKind::Video {
+                        // A video's partial file is what a restart resumes: on disk from here.
+                        sink.spill(&target.part)
+                            .await
+                            .map_err(|source| FetchError::Write {
+                                path: target.part.clone(),
+                                source,
+                            })?;
+                    }
                 }
             }
             let n = chunk.len() as u64;
@@ -603,14 +688,18 @@ impl Fetcher {
                 });
             }
             budget.take(n)?;
-            out.write_all(&chunk).await.map_err(write_err)?;
+            sink.write(&chunk)
+                .await
+                .map_err(|source| FetchError::Write {
+                    path: target.part.clone(),
+                    source,
+                })?;
             received += n;
             observer.progress(received);
             if let Some(rate) = rate.as_mut() {
                 rate.check(n)?;
             }
         }
-        out.flush().await.map_err(write_err)?;
         if let Some(h) = head {
             check_media(&h, &content_type)?;
         }
@@ -622,12 +711,46 @@ impl Fetcher {
                 expected: total,
             });
         }
-        let format = sniff_file(&target.part).await?;
-        Ok(Fetched {
-            size: received,
-            format,
-            final_url,
-        })
+        Ok(received)
+    }
+}
+
+/// Where a response's body goes: the partial file, or memory (written to the partial file
+/// once whole).
+enum Sink {
+    File(BufWriter<tokio::fs::File>),
+    Memory(Vec<u8>, Room),
+}
+
+impl Sink {
+    async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::File(out) => out.write_all(chunk).await,
+            Sink::Memory(data, _) => {
+                data.extend_from_slice(chunk);
+                Ok(())
+            }
+        }
+    }
+
+    /// Streams to the partial file at `part` from here on, with what is in memory so far.
+    async fn spill(&mut self, part: &Path) -> std::io::Result<()> {
+        if let Sink::Memory(data, _) = self {
+            let mut out =
+                BufWriter::with_capacity(256 * 1024, tokio::fs::File::create(part).await?);
+            out.write_all(data).await?;
+            *self = Sink::File(out);
+        }
+        Ok(())
+    }
+
+    /// Puts what was received on disk at `part`, after a failed attempt (replacing what an
+    /// earlier attempt left there, as a fresh download does).
+    async fn keep(&mut self, part: &Path) -> std::io::Result<()> {
+        match self {
+            Sink::File(out) => out.flush().await,
+            Sink::Memory(data, _) => tokio::fs::write(part, std::mem::take(data)).await,
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Running one job, from planning to the published package (steps 2–5 of the engine's list).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ use super::{Inner, JobEvent, plan};
 use crate::failure::{Failed, FailureKind};
 use crate::fetch::{self, ByteBudget, FetchError, Observer, Target};
 use crate::format::Format;
+use crate::held::Kept;
 use crate::journal::{ItemRecord, JobRecord, JournalError, StagedPath, Staging};
 use crate::media::MediaKind;
 use crate::naming::{self, EntrySpec, Naming, ProductNames};
@@ -24,11 +26,15 @@ use crate::package::{
     PackageError,
 };
 use crate::process::SavedMedia;
+use crate::process::strip::Stripped;
 use crate::process::{self, convert};
 use crate::request::LocalFile;
 
 /// Shortest interval between two progress events of one item while it downloads.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The stored forms a job's items hold in memory until the package is written, by item index.
+type HeldItems = Mutex<HashMap<u32, Kept<Stripped>>>;
 
 /// Why a job stopped before it could finish normally.
 #[derive(Debug, Error)]
@@ -191,6 +197,7 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         None => inner.config.resolve_preset(preset_name)?,
     });
     let counters = Arc::new(Counters::new(&items, &work));
+    let held: Arc<HeldItems> = Arc::default();
     emit(inner, counters.progress(id, None));
     let budget = Arc::new(ByteBudget::new(
         inner.config.max_job_bytes,
@@ -216,6 +223,7 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
                 cancel: cancel.clone(),
                 preset: preset.clone(),
                 local: job.request.local_files.get(item.index as usize).cloned(),
+                held: held.clone(),
             };
             tasks.spawn(async move { ctx.run(item).await });
         }
@@ -231,7 +239,8 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
     if cancel.is_cancelled() {
         return Err(RunError::Cancelled);
     }
-    package_job(inner, &job, &work).await
+    let held = std::mem::take(&mut *held.lock().unwrap_or_else(|p| p.into_inner()));
+    package_job(inner, &job, &work, held).await
 }
 
 /// Everything an item task needs.
@@ -245,12 +254,15 @@ struct ItemContext {
     preset: Arc<process::Preset>,
     /// The user's own file this item stores (inbox folders), instead of a download.
     local: Option<LocalFile>,
+    /// Where the item leaves its stored form when it holds it in memory.
+    held: Arc<HeldItems>,
 }
 
 impl ItemContext {
     /// Downloads (or resumes) the item, then cleans and measures it. Item failures are recorded
     /// in the journal; only a journal failure is an error of the job.
     async fn run(self, item: ItemRecord) -> Result<(), JournalError> {
+        let mut body = None;
         let format = match item.state {
             ItemState::Pending | ItemState::Downloading if self.local.is_some() => {
                 match self.copy_local(&item).await {
@@ -273,9 +285,18 @@ impl ItemContext {
                     .await
                 {
                     Ok(fetched) => {
-                        self.inner
-                            .journal
-                            .item_downloaded(self.job, item.index, fetched.size)?;
+                        // A file held in memory goes straight on to `saved`: its whole partial
+                        // file is on disk, and the journal has its size from the start of the
+                        // download, so a restart in between finds it complete without fetching
+                        // it again. One journal write fewer per file.
+                        if fetched.body.is_none() {
+                            self.inner.journal.item_downloaded(
+                                self.job,
+                                item.index,
+                                fetched.size,
+                            )?;
+                        }
+                        body = fetched.body;
                         fetched.format
                     }
                     Err(FetchError::Cancelled) => return Ok(()),
@@ -297,14 +318,23 @@ impl ItemContext {
         let main = item.role == crate::media::Role::Main;
         let inspected = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            process::process(&part, format, &preset, strip, main)
+            match body {
+                Some(held) => process::process_held(&held, &part, format, &preset, strip, main),
+                None => process::process(&part, format, &preset, strip, main).map(|s| (s, None)),
+            }
         })
         .await;
         match inspected {
-            Ok(Ok(saved)) => {
+            Ok(Ok((saved, pieces))) => {
                 self.inner
                     .journal
                     .item_saved(self.job, item.index, &saved)?;
+                if let Some(pieces) = pieces {
+                    self.held
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(item.index, pieces);
+                }
                 self.counters.done.fetch_add(1, Ordering::Relaxed);
                 self.emit_item(&item, ItemState::Saved, Some(saved.bytes), None);
                 Ok(())
@@ -546,7 +576,12 @@ fn work_dir(inner: &Inner, id: JobId) -> PathBuf {
 }
 
 /// Writes the package(s), publishes them and ends the job.
-async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result<(), RunError> {
+async fn package_job(
+    inner: &Arc<Inner>,
+    job: &JobRecord,
+    work: &Path,
+    mut held: HashMap<u32, Kept<Stripped>>,
+) -> Result<(), RunError> {
     let id = job.id;
     inner.journal.set_job_state(id, JobState::Packaging)?;
     let items = inner.journal.items(id)?;
@@ -602,7 +637,7 @@ async fn package_job(inner: &Arc<Inner>, job: &JobRecord, work: &Path) -> Result
     let saved: Vec<ItemRecord> = saved.into_iter().cloned().collect();
     let (strip, job_copy, work_dir) = (inner.strip, job.clone(), work.to_path_buf());
     let (entries, manifest, names) = tokio::task::spawn_blocking(move || {
-        let stored = stored_items(&saved, &work_dir, &naming, strip)?;
+        let stored = stored_items(&saved, &work_dir, &naming, strip, &mut held)?;
         Ok::<_, RunError>(contents(&job_copy, &items, stored, &naming))
     })
     .await
@@ -709,6 +744,8 @@ struct StoredItem {
     format: Format,
     saved: SavedMedia,
     converted_from: Option<Format>,
+    /// The stored form in memory, when the item held it ([`process::process_held`]).
+    held: Option<Kept<Stripped>>,
 }
 
 /// The stored form of every saved item. For `amazon-upload`, images in formats Seller Central
@@ -720,6 +757,7 @@ fn stored_items(
     work: &Path,
     naming: &Naming,
     strip: process::StripOptions,
+    held: &mut HashMap<u32, Kept<Stripped>>,
 ) -> Result<Vec<StoredItem>, RunError> {
     let mut stored = Vec::with_capacity(saved.len());
     for item in saved {
@@ -744,6 +782,7 @@ fn stored_items(
             format,
             saved: record,
             converted_from: None,
+            held: held.remove(&item.index),
         };
         let wants_jpeg = *naming == Naming::AmazonUpload
             && format.kind() == MediaKind::Image
@@ -764,6 +803,7 @@ fn stored_items(
                     entry.source = target;
                     entry.format = Format::Jpeg;
                     entry.saved = saved;
+                    entry.held = None;
                 }
                 Err(e) => tracing::warn!(url = %item.url, error = %e, "cannot convert an image"),
             }
@@ -889,6 +929,7 @@ fn contents(
             name,
             source: s.source,
             format: s.format,
+            held: s.held,
         });
     }
     (entries, manifest, names)

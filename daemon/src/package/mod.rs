@@ -31,7 +31,9 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 use crate::extract::ProductFacts;
 use crate::failure::FailureKind;
 use crate::format::Format;
+use crate::held::Kept;
 use crate::media::Link;
+use crate::process::strip::Stripped;
 use crate::process::{self, ProcessError, StripOptions};
 pub use reader::PackageReader;
 
@@ -75,6 +77,34 @@ pub struct Entry {
     /// The downloaded file.
     pub source: PathBuf,
     pub format: Format,
+    /// The stored form already in memory ([`process::process_held`]): written from here
+    /// instead of reading and cleaning `source` again.
+    pub held: Option<Kept<Stripped>>,
+}
+
+impl Entry {
+    /// Writes the entry's stored form to `out`.
+    fn write(&self, strip: StripOptions, out: &mut dyn Write) -> Result<(), PackageError> {
+        match &self.held {
+            Some(held) => process::write_pieces(&held.value, out),
+            None => process::write_stored(&self.source, self.format, strip, out),
+        }
+        .map(|_| ())
+        .map_err(|source| PackageError::Entry {
+            name: self.name.clone(),
+            source,
+        })
+    }
+
+    /// Whether the entry needs ZIP64 (only where needed, so ordinary packages open in every
+    /// unzip tool).
+    fn large(&self) -> bool {
+        let size = match &self.held {
+            Some(held) => held.value.size(),
+            None => std::fs::metadata(&self.source).map_or(0, |m| m.len()),
+        };
+        size >= u32::MAX as u64 - (1 << 20)
+    }
 }
 
 /// `manifest.json`: what the package holds and what could not be saved. Written and read back
@@ -361,6 +391,9 @@ fn zip_date(ms: i64) -> DateTime {
     DateTime::from_date_and_time(year, month, day, hour, minute, second).unwrap_or_default()
 }
 
+/// The buffer of a package's writes: larger writes go past it to the file in one call.
+const WRITE_BUFFER: usize = 64 << 10;
+
 /// Writes the ZIP to `temp` and syncs it.
 pub fn write_zip(
     temp: &Path,
@@ -377,21 +410,14 @@ pub fn write_zip(
         source,
     };
     let file = File::create(temp).map_err(io_err)?;
-    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    // Small enough that an image's picture data (one piece of hundreds of KB) goes to the file
+    // in one write, past the buffer, instead of being copied into it first.
+    let mut zip = ZipWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file));
     let dated = zip_date(manifest.created_ms);
     for entry in entries {
-        // ZIP64 only where needed, so ordinary packages open in every unzip tool.
-        let large = std::fs::metadata(&entry.source)
-            .map(|m| m.len() >= u32::MAX as u64 - (1 << 20))
-            .unwrap_or(false);
-        zip.start_file(entry.name.as_str(), entry_options(large, dated))
+        zip.start_file(entry.name.as_str(), entry_options(entry.large(), dated))
             .map_err(zip_err)?;
-        process::write_stored(&entry.source, entry.format, strip, &mut zip).map_err(|source| {
-            PackageError::Entry {
-                name: entry.name.clone(),
-                source,
-            }
-        })?;
+        entry.write(strip, &mut zip)?;
     }
     for (name, body) in manifest.documents() {
         zip.start_file(name, entry_options(false, dated))
@@ -429,7 +455,8 @@ pub fn write_folder(
     let write_one =
         |name: &str, fill: &mut dyn FnMut(&mut BufWriter<File>) -> Result<(), PackageError>| {
             let path = temp.join(name);
-            let mut out = BufWriter::new(File::create(&path).map_err(io_err(&path))?);
+            let mut out =
+                BufWriter::with_capacity(WRITE_BUFFER, File::create(&path).map_err(io_err(&path))?);
             fill(&mut out)?;
             let file = out.into_inner().map_err(|e| PackageError::Io {
                 path: path.clone(),
@@ -438,14 +465,7 @@ pub fn write_folder(
             file.sync_all().map_err(io_err(&path))
         };
     for entry in entries {
-        write_one(&entry.name, &mut |out| {
-            process::write_stored(&entry.source, entry.format, strip, out)
-                .map(|_| ())
-                .map_err(|source| PackageError::Entry {
-                    name: entry.name.clone(),
-                    source,
-                })
-        })?;
+        write_one(&entry.name, &mut |out| entry.write(strip, out))?;
     }
     for (name, body) in manifest.documents() {
         write_one(name, &mut |out| {
@@ -750,6 +770,7 @@ mod tests {
                 name: name.to_string(),
                 source: source.clone(),
                 format: Format::Mp4,
+                held: None,
             })
             .collect();
         let manifest = manifest_of(&names);
@@ -804,6 +825,55 @@ mod tests {
         assert_eq!(product["price"], "23.99");
         assert_eq!(product["currency"], "USD");
         assert_eq!(product["gtin"], serde_json::Value::Null, "absent is null");
+    }
+
+    /// A package written from stored forms held in memory is byte for byte the one written by
+    /// reading and cleaning the downloaded files.
+    #[test]
+    fn held_entries_make_the_same_package_as_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = crate::process::tests::jpeg_with_exif();
+        let budget = crate::held::MemoryBudget::new(1 << 20);
+        let names = ["01-main.jpg", "02.jpg", "review/01.jpg"];
+        let mut from_files = Vec::new();
+        let mut from_memory = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let source = dir.path().join(format!("{i}.part"));
+            std::fs::write(&source, &data).unwrap();
+            let room = budget.try_take(data.len() as u64).unwrap();
+            let held = crate::held::Held::new(bytes::Bytes::from(data.clone()), room);
+            let (_, pieces) = process::process_held(
+                &held,
+                &source,
+                Format::Jpeg,
+                &process::Preset::Keep,
+                StripOptions::default(),
+                i == 0,
+            )
+            .unwrap();
+            let entry = Entry {
+                name: name.to_string(),
+                source,
+                format: Format::Jpeg,
+                held: None,
+            };
+            from_memory.push(Entry {
+                held: pieces,
+                ..entry.clone()
+            });
+            from_files.push(entry);
+        }
+        let manifest = manifest_of(&names);
+        let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
+        write_zip(&a, &from_files, &manifest, StripOptions::default()).unwrap();
+        write_zip(&b, &from_memory, &manifest, StripOptions::default()).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        let (fa, fb) = (dir.path().join("a"), dir.path().join("b"));
+        write_folder(&fa, &from_files, &manifest, StripOptions::default()).unwrap();
+        write_folder(&fb, &from_memory, &manifest, StripOptions::default()).unwrap();
+        let stored = std::fs::read(fb.join("review/01.jpg")).unwrap();
+        assert_eq!(std::fs::read(fa.join("review/01.jpg")).unwrap(), stored);
+        assert!(stored.len() < data.len(), "cleaned");
     }
 
     #[test]

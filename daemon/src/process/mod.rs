@@ -2,13 +2,15 @@
 //! removed losslessly (see [`strip`]); with a converting preset, decoded and encoded again (see
 //! [`convert`]). Then measured (bytes, SHA-256, pixel size) for the manifest.
 //!
-//! With `keep`, the stored form is produced twice — once here to measure it as soon as the item is downloaded
-//! (so the work overlaps other downloads), once when packaging writes it into the ZIP — rather
-//! than being written to disk in between: stripping is deterministic and costs far less than
-//! another full write of every file. Images are handled in memory (bounded by
-//! [`MAX_IMAGE_BYTES`]); videos and other files are streamed. A converted image is the opposite
-//! case — decoding and encoding cost far more than a write — so it is written once, beside the
-//! download ([`converted_path`]), and packaged from there.
+//! With `keep`, a file the download holds in memory ([`crate::held`]) is cleaned and measured
+//! from those bytes as soon as it arrives (so the work overlaps other downloads), and its cleaned
+//! pieces — slices of the same buffer — are what packaging writes into the ZIP: the file is never
+//! read back. A file that was not held (a video, a large image, a resumed download, one over the
+//! memory budget, or any after a restart) is read from its partial file here and cleaned again
+//! when packaging writes it — stripping is deterministic, so both give the same bytes. Images are
+//! handled in memory (bounded by [`MAX_IMAGE_BYTES`]); videos and other files are streamed. A
+//! converted image is the opposite case — decoding and encoding cost far more than a write — so
+//! it is written once, beside the download ([`converted_path`]), and packaged from there.
 
 pub mod budget;
 pub mod complete;
@@ -27,6 +29,7 @@ use thiserror::Error;
 
 use crate::failure::FailureKind;
 use crate::format::Format;
+use crate::held::{Held, Kept};
 pub use preset::Preset;
 pub use strip::StripOptions;
 
@@ -97,16 +100,23 @@ enum Stored {
 }
 
 fn stored(part: &Path, format: Format, options: StripOptions) -> Result<Stored, ProcessError> {
-    if format == Format::Gif {
-        // A GIF's end is its last bytes: read only those (an animation can be large).
-        check_whole(&read_tail(part, 64)?, format)?;
-    }
     if !matches!(format, Format::Jpeg | Format::Png | Format::Webp) {
+        if format == Format::Gif {
+            // A GIF's end is its last bytes: read only those (an animation can be large).
+            check_whole(&read_tail(part, 64)?, format)?;
+        }
         return Ok(Stored::AsDownloaded(part.to_path_buf()));
     }
-    let data = Bytes::from(read_image(part)?);
+    in_memory(Bytes::from(read_image(part)?), format, options)
+}
+
+/// The stored form of a whole file in memory: cleaned when its format can be, else as it is.
+fn in_memory(data: Bytes, format: Format, options: StripOptions) -> Result<Stored, ProcessError> {
     check_whole(&data, format)?;
-    let dimensions = imagesize::blob_size(&data).ok();
+    let dimensions = match format.kind() {
+        crate::media::MediaKind::Image => imagesize::blob_size(&data).ok(),
+        crate::media::MediaKind::Video => None,
+    };
     Ok(Stored::Memory(
         strip::strip(format, data, options)?,
         dimensions,
@@ -162,10 +172,41 @@ pub fn process(
         Preset::Convert(spec) if format.kind() == crate::media::MediaKind::Image => spec,
         _ => return inspect(part, format, options),
     };
-    let data = read_image(part)?;
-    check_whole(&data, format)?;
-    let converted = convert::convert(&data, format, spec, main)?;
-    drop(data);
+    convert_to_file(&read_image(part)?, part, format, spec, main)
+}
+
+/// [`process`] for a download held in memory ([`crate::held`]), whose bytes are also on disk at
+/// `part`. With `keep` it returns the cleaned pieces too, to be packaged without reading the file
+/// again; they keep the download's share of the memory budget while they live.
+pub fn process_held(
+    held: &Held,
+    part: &Path,
+    format: Format,
+    preset: &Preset,
+    options: StripOptions,
+    main: bool,
+) -> Result<(SavedMedia, Option<Kept<strip::Stripped>>), ProcessError> {
+    match preset {
+        Preset::Convert(spec) if format.kind() == crate::media::MediaKind::Image => {
+            Ok((convert_to_file(&held.data, part, format, spec, main)?, None))
+        }
+        _ => {
+            let (saved, pieces) = measured(in_memory(held.data.clone(), format, options)?, format)?;
+            Ok((saved, pieces.map(|p| held.keep(p))))
+        }
+    }
+}
+
+/// Converts the downloaded image `data` by `spec`, writes it to [`converted_path`] and measures it.
+fn convert_to_file(
+    data: &[u8],
+    part: &Path,
+    format: Format,
+    spec: &preset::ConvertSpec,
+    main: bool,
+) -> Result<SavedMedia, ProcessError> {
+    check_whole(data, format)?;
+    let converted = convert::convert(data, format, spec, main)?;
     let out = converted_path(part);
     std::fs::write(&out, &converted.data).map_err(ProcessError::Write)?;
     Ok(SavedMedia {
@@ -185,13 +226,21 @@ pub fn inspect(
     format: Format,
     options: StripOptions,
 ) -> Result<SavedMedia, ProcessError> {
+    measured(stored(part, format, options)?, format).map(|(saved, _)| saved)
+}
+
+/// Measures a stored form; returns its pieces too when it is in memory.
+fn measured(
+    stored: Stored,
+    format: Format,
+) -> Result<(SavedMedia, Option<strip::Stripped>), ProcessError> {
     let mut hasher = Sha256::new();
-    let (bytes, dimensions) = match stored(part, format, options)? {
+    let (bytes, dimensions, pieces) = match stored {
         Stored::Memory(stripped, dimensions) => {
             for piece in stripped.pieces() {
                 hasher.update(piece);
             }
-            (stripped.size(), dimensions)
+            (stripped.size(), dimensions, Some(stripped))
         }
         Stored::AsDownloaded(path) => {
             let bytes = copy_file(&path, &mut HashWriter(&mut hasher))?;
@@ -199,11 +248,11 @@ pub fn inspect(
                 crate::media::MediaKind::Image => imagesize::size(&path).ok(),
                 crate::media::MediaKind::Video => None,
             };
-            (bytes, dimensions)
+            (bytes, dimensions, None)
         }
     };
     let to_u32 = |v: usize| u32::try_from(v).ok();
-    Ok(SavedMedia {
+    let saved = SavedMedia {
         content_type: format.content_type().to_string(),
         ext: format.ext().to_string(),
         width: dimensions.and_then(|d| to_u32(d.width)),
@@ -211,7 +260,8 @@ pub fn inspect(
         sha256: hex::encode(hasher.finalize()),
         bytes,
         warnings: Vec::new(),
-    })
+    };
+    Ok((saved, pieces))
 }
 
 /// Writes the stored form of `part` to `out`; returns the bytes written.
@@ -222,14 +272,17 @@ pub fn write_stored(
     out: &mut dyn Write,
 ) -> Result<u64, ProcessError> {
     match stored(part, format, options)? {
-        Stored::Memory(stripped, _) => {
-            for piece in stripped.pieces() {
-                out.write_all(piece).map_err(ProcessError::Write)?;
-            }
-            Ok(stripped.size())
-        }
+        Stored::Memory(stripped, _) => write_pieces(&stripped, out),
         Stored::AsDownloaded(path) => copy_file(&path, out),
     }
+}
+
+/// Writes a stored form held in memory ([`process_held`]) to `out`; returns the bytes written.
+pub fn write_pieces(stripped: &strip::Stripped, out: &mut dyn Write) -> Result<u64, ProcessError> {
+    for piece in stripped.pieces() {
+        out.write_all(piece).map_err(ProcessError::Write)?;
+    }
+    Ok(stripped.size())
 }
 
 fn copy_file(path: &Path, out: &mut dyn Write) -> Result<u64, ProcessError> {
@@ -268,5 +321,69 @@ impl Write for HashWriter<'_> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::held::MemoryBudget;
+
+    /// A real JPEG carrying an EXIF segment (camera serial and GPS) after its start.
+    pub(crate) fn jpeg_with_exif() -> Vec<u8> {
+        let image =
+            image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+        let mut plain = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90)
+            .encode_image(&image)
+            .unwrap();
+        let exif = b"Exif\0\0serial 123 GPS 48.85N 2.35E";
+        let mut data = plain[..2].to_vec();
+        data.extend_from_slice(&[0xFF, 0xE1]);
+        data.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+        data.extend_from_slice(exif);
+        data.extend_from_slice(&plain[2..]);
+        data
+    }
+
+    /// Cleaning and measuring from the download held in memory gives what reading the partial
+    /// file gives — the same record, and pieces that are the very bytes packaging writes from the
+    /// file — and the recorded SHA-256 is that of those bytes.
+    #[test]
+    fn a_held_download_is_stored_and_measured_as_the_file_on_disk_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("1.part");
+        let data = jpeg_with_exif();
+        std::fs::write(&part, &data).unwrap();
+        let options = StripOptions::default();
+
+        let from_disk = process(&part, Format::Jpeg, &Preset::Keep, options, true).unwrap();
+        let mut written = Vec::new();
+        write_stored(&part, Format::Jpeg, options, &mut written).unwrap();
+
+        let budget = MemoryBudget::new(1 << 20);
+        let room = budget.try_take(data.len() as u64).unwrap();
+        let held = Held::new(Bytes::from(data.clone()), room);
+        let (saved, pieces) =
+            process_held(&held, &part, Format::Jpeg, &Preset::Keep, options, true).unwrap();
+        let pieces = pieces.expect("a kept image is held in pieces");
+        let mut from_memory = Vec::new();
+        write_pieces(&pieces.value, &mut from_memory).unwrap();
+
+        assert_eq!(saved, from_disk);
+        assert_eq!(from_memory, written, "the same stored bytes");
+        assert!(written.len() < data.len(), "the EXIF segment is gone");
+        assert!(!written.windows(4).any(|w| w == b"Exif"));
+        assert_eq!(saved.sha256, hex::encode(Sha256::digest(&from_memory)));
+        assert_eq!(saved.bytes, from_memory.len() as u64);
+        assert_eq!((saved.width, saved.height), (Some(64), Some(48)));
+
+        drop(held);
+        assert!(
+            budget.available() < 1 << 20,
+            "the pieces keep the download's share of the budget"
+        );
+        drop(pieces);
+        assert_eq!(budget.available(), 1 << 20);
     }
 }
