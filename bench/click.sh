@@ -9,7 +9,8 @@
 #   HAUL_BIN=/path/to/other/haul bench/click.sh ...   (that build's daemon, this bench)
 # Needs root (network namespace, iptables) and the harness beside the checkout
 # (../shared/bench, or HAUL_BENCH_HARNESS). Every use of the harness, and the timed runs, hold
-# the shared lock (HAUL_BENCH_LOCK, default /work/labels/bench.lock when it exists) so that
+# the shared lock (HAUL_BENCH_LOCK, default ../labels/bench.lock beside the checkout, when that
+# folder exists) so that
 # only one benchmark runs at a time on a shared machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,13 +31,16 @@ while [[ $# -gt 0 ]]; do
 done
 [ -x "$harness/serve.sh" ] || { echo "click: no peer harness at $harness (set HAUL_BENCH_HARNESS)" >&2; exit 1; }
 [ -f "$page" ] || { echo "click: no saved page at $page" >&2; exit 1; }
-lock=${HAUL_BENCH_LOCK:-/work/labels/bench.lock}
+lock=${HAUL_BENCH_LOCK:-$root/../labels/bench.lock}
 locked() { if [ -e "$(dirname "$lock")" ]; then flock "$lock" "$@"; else "$@"; fi; }
 
 # HAUL_BIN: time another build's `haul` (a before/after comparison) with this host and bench.
 if [ -n "${HAUL_BIN:-}" ]; then build=(-p haul-native-host); else build=(-p haul -p haul-native-host); fi
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" "${build[@]}"
-cargo bench --no-run --quiet --manifest-path "$root/Cargo.toml" -p haul-native-host --bench click
+# Built now, run below without cargo: the locked part holds no build lock and compiles nothing.
+bench=$(cargo bench --no-run --quiet --message-format=json --manifest-path "$root/Cargo.toml" \
+  -p haul-native-host --bench click | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+[ -x "$bench" ] || { echo "click: the bench did not build" >&2; exit 1; }
 locked "$harness/setup.sh" --no-apt >/dev/null
 
 data=/tmp/bench-data
@@ -57,17 +61,15 @@ run() {
   ip netns exec benchlat iptables -w -I INPUT 1 -i lo -p tcp --dport "${BENCH_PORT:-18443}" --syn
   echo "load before: $(uptime)"
   if [ "$only" != w1 ]; then
-    ip netns exec benchlat cargo bench --offline --quiet --manifest-path "$root/Cargo.toml" \
-      -p haul-native-host --bench click -- --page "$page" --url "$url" --www "$click/www" \
+    ip netns exec benchlat "$bench" --page "$page" --url "$url" --www "$click/www" \
       --source "$data/www/w1/p0001" --ca "$data/tls/ca.pem" --runs "$runs" --count-syns "${log[@]}"
   fi
   if [ "$only" != click ]; then
-    ip netns exec benchlat cargo bench --offline --quiet --manifest-path "$root/Cargo.toml" \
-      -p haul-native-host --bench click -- --list "$data/urls/w1/p0001.txt" \
+    ip netns exec benchlat "$bench" --list "$data/urls/w1/p0001.txt" \
       --ca "$data/tls/ca.pem" --runs "$runs" --count-syns "${log[@]}"
   fi
   echo "load after: $(uptime)"
 }
 export -f run
-export root harness page url runs only click data
+export root harness page url runs only click data bench
 locked bash -c "$(declare -p log); run"

@@ -11,7 +11,9 @@
 //!    not an order: extraction decides which media are the product's, and a listed URL only
 //!    replaces an extracted one where it is the same picture in a larger size
 //!    ([`extract::extract_shown`]). The page's sprites, banners, beacons and other products'
-//!    thumbnails are left out, and nothing is ever requested from their hosts. The one exception
+//!    thumbnails are left out, and nothing is ever requested from their hosts (the one
+//!    connection opened while the page is read, [`likely_media_origin`], asks for nothing and
+//!    goes only to the known CDN most of them come from). The one exception
 //!    is a medium the user pointed at (`chosen`: the context menu on an image), which is added
 //!    when extraction did not already find the same asset.
 //! 3. A plain list (no page) is saved as listed, each URL in the largest size its CDN serves
