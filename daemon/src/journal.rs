@@ -643,10 +643,27 @@ impl Journal {
     /// Journals new jobs in one transaction; with `input`, also records them as the jobs of that
     /// inbox input (so a restart never submits an input's jobs twice).
     pub fn create_jobs(&self, jobs: &[NewJob], input: Option<InputJobs<'_>>) -> Result<Vec<JobId>> {
+        self.create_jobs_from(jobs.iter().map(Ok), input)
+    }
+
+    /// [`Journal::create_jobs`] for jobs made one by one as they are journaled, so a
+    /// 10,000-row spreadsheet never holds 10,000 of them at once; the first `Err` rolls every
+    /// one back and is returned.
+    pub fn create_jobs_from<J, E>(
+        &self,
+        jobs: impl Iterator<Item = std::result::Result<J, E>>,
+        input: Option<InputJobs<'_>>,
+    ) -> std::result::Result<Vec<JobId>, E>
+    where
+        J: std::borrow::Borrow<NewJob>,
+        E: From<JournalError>,
+    {
         let mut conn = self.conn();
         let tx = conn.transaction().doing("creating jobs")?;
-        let mut ids = Vec::with_capacity(jobs.len());
+        let mut ids = Vec::with_capacity(jobs.size_hint().0);
         for job in jobs {
+            let job = job?;
+            let job = job.borrow();
             let request = serde_json::to_string(&job.request)
                 .map_err(|e| JournalError::Corrupt(e.to_string()))?;
             tx.execute(

@@ -131,6 +131,28 @@ impl StatusClient {
             .expect("an HTTP answer")
     }
 
+    /// Signs a browser in as a person does — a one-time link asked of the socket
+    /// ([`one_time_link`]), followed without a token — and returns the session's `Cookie`
+    /// pair (`haul_session_PORT=…`).
+    pub async fn sign_in(&self, home: &TestHome) -> String {
+        let link = one_time_link(home).await;
+        let answer = self
+            .send(
+                self.anonymous("GET", &path_of(&link))
+                    .body(Full::default())
+                    .expect("a request"),
+            )
+            .await;
+        assert_eq!(answer.status, 303, "the link signs in");
+        let set_cookie = answer.header("set-cookie").expect("a session cookie");
+        set_cookie
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> Answer {
         self.send(self.request("GET", path).body(Full::default()).unwrap())
@@ -259,6 +281,12 @@ impl EventStream {
             }
         }
     }
+}
+
+/// The path and query of `link` (an address on the status server), as a request target.
+pub fn path_of(link: &str) -> String {
+    let url = url::Url::parse(link).expect("a link");
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
 }
 
 /// A one-time link into the status page of the daemon of `home`, asked of its local socket as

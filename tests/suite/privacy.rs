@@ -15,7 +15,7 @@ use haul_tests::daemon::{DaemonProcess, InProcessDaemon, grab_and_wait, media_gr
 use haul_tests::home::{TestHome, returned_from_inbox};
 use haul_tests::images;
 use haul_tests::media_server::{MediaServer, Route};
-use haul_tests::status_client::{Answer, StatusClient, one_time_link};
+use haul_tests::status_client::{Answer, StatusClient, one_time_link, path_of};
 use haul_tests::wait_for;
 use haul_tests::zipfile::read_zip;
 use http_body_util::Full;
@@ -57,11 +57,6 @@ async fn daemon_with_a_saved_picture(
 }
 
 /// `path?query` of a link `http://127.0.0.1:PORT/path?query`.
-fn path_of(link: &str) -> String {
-    let url = url::Url::parse(link).expect("a link");
-    format!("{}?{}", url.path(), url.query().unwrap_or_default())
-}
-
 /// Follows `link` (or any address on the status server) as a stranger: no token, no cookie.
 async fn follow(api: &StatusClient, link: &str) -> Answer {
     api.send(

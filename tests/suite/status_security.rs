@@ -422,8 +422,71 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// Opens `/api/v1/events` on a raw connection signed in by the header `auth` and reads nothing
+/// more than the answer's status line; the connection stays open with it.
+async fn open_event_stream(
+    port: u16,
+    host: String,
+    auth: String,
+) -> Option<(String, tokio::net::TcpStream)> {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    s.write_all(
+        format!(
+            "GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\n{auth}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .ok()?;
+    let mut head = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(20), s.read(&mut head))
+        .await
+        .ok()?
+        .ok()?;
+    let line = String::from_utf8_lossy(&head[..n])
+        .lines()
+        .next()?
+        .to_string();
+    Some((line, s))
+}
+
+/// Opens `count` event streams at once, each signed in by one of `auths` in turn; returns the
+/// streams that opened, with the index of their `auth`, and the status lines of the rest
+/// (empty when the connection was closed).
+async fn open_event_streams(
+    api: &StatusClient,
+    auths: &[String],
+    count: usize,
+) -> (Vec<(usize, tokio::net::TcpStream)>, Vec<String>) {
+    let attempts: Vec<_> = (0..count)
+        .map(|i| {
+            let auth = i % auths.len();
+            let opened = open_event_stream(api.port, api.host(), auths[auth].clone());
+            tokio::spawn(async move { (auth, opened.await) })
+        })
+        .collect();
+    let (mut streaming, mut others) = (Vec::new(), Vec::new());
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            (auth, Some((line, s))) if line.starts_with("HTTP/1.1 200") => {
+                streaming.push((auth, s))
+            }
+            (_, Some((line, _))) => others.push(line),
+            (_, None) => others.push(String::new()),
+        }
+    }
+    (streaming, others)
+}
+
+/// 900 event streams, held open and never read: one client (the token, or one browser's
+/// session) gets at most its share of the server, every client together at most
+/// `MAX_EVENT_STREAMS`, memory stays bounded, and a browser signed in afterwards is served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_event_streams_stay_bounded_and_the_server_still_answers() {
+async fn event_streams_are_shared_out_per_client_and_bounded() {
+    use haul::status::MAX_EVENT_STREAMS;
+    use haul::status::clients::MAX_REQUESTS_PER_CLIENT;
     if !cfg!(target_os = "linux") {
         eprintln!("skipped: measures the daemon's memory through /proc");
         return;
@@ -436,53 +499,73 @@ async fn a_thousand_event_streams_stay_bounded_and_the_server_still_answers() {
     assert_eq!(api.get("/api/v1/health").await.status, 200);
     let before = rss_kib(pid).expect("the daemon's RSS");
 
-    // 1,000 clients open the stream at once and keep reading nothing.
-    let mut clients = Vec::new();
-    for _ in 0..1000 {
-        let host = api.host();
-        let port = api.port;
-        let token = api.token.clone();
-        clients.push(tokio::spawn(async move {
-            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-            s.write_all(
-                format!("GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nX-Haul-Token: {token}\r\nAccept: text/event-stream\r\n\r\n")
-                    .as_bytes(),
-            )
-            .await
-            .ok()?;
-            let mut head = vec![0u8; 512];
-            let n = tokio::time::timeout(Duration::from_secs(20), s.read(&mut head))
-                .await
-                .ok()?
-                .ok()?;
-            let line = String::from_utf8_lossy(&head[..n]).lines().next()?.to_string();
-            Some((line, s))
-        }));
-    }
-    let mut streaming = Vec::new();
-    let (mut busy, mut refused) = (0, 0);
-    for c in clients {
-        match c.await.unwrap() {
-            Some((line, s)) if line.starts_with("HTTP/1.1 200") => streaming.push(s),
-            Some((line, _)) if line.starts_with("HTTP/1.1 503") => busy += 1,
-            _ => refused += 1,
-        }
-    }
+    // A script opens 100 streams at once: its share opens, the rest are told at once.
+    let token = vec![format!("X-Haul-Token: {}", api.token)];
+    let (script, over) = open_event_streams(&api, &token, 100).await;
     eprintln!(
-        "1000 event-stream clients: {} streaming, {busy} told busy (503), {refused} closed",
-        streaming.len()
+        "one script, 100 streams: {} open, the rest answered {:?}",
+        script.len(),
+        over.first()
     );
-    assert_eq!(streaming.len(), haul::status::MAX_EVENT_STREAMS);
-    assert_eq!(streaming.len() + busy + refused, 1000);
+    assert_eq!(script.len(), MAX_REQUESTS_PER_CLIENT);
+    assert!(
+        over.iter().all(|l| l.starts_with("HTTP/1.1 429")),
+        "{over:?}"
+    );
+    let refused = api.get("/api/v1/health").await;
+    assert_eq!(refused.status, 429, "the script has its share in flight");
+    assert_eq!(refused.code(), "too_many_requests");
 
-    // The server still answers, and says how many streams are open.
-    let health = api.get("/api/v1/health").await;
-    assert_eq!(health.status, 200);
-    assert_eq!(
-        health.json()["event_streams"],
-        haul::status::MAX_EVENT_STREAMS
+    // Two browsers open 100 streams each at once: each gets its share, like the script.
+    let mut browsers = Vec::new();
+    for _ in 0..5 {
+        browsers.push(format!("Cookie: {}", api.sign_in(&home).await));
+    }
+    let (two, over) = open_event_streams(&api, &browsers[..2], 200).await;
+    for browser in 0..2 {
+        let open = two.iter().filter(|(b, _)| *b == browser).count();
+        assert_eq!(open, MAX_REQUESTS_PER_CLIENT, "browser {browser}");
+    }
+    assert!(
+        over.iter().all(|l| l.starts_with("HTTP/1.1 429")),
+        "{over:?}"
     );
-    assert_eq!(api.get("/api/v1/jobs").await.status, 200);
+
+    // Three more open 600 at once: more than the server's streams. What is left of them opens;
+    // the rest are told the server is busy.
+    let (three, others) = open_event_streams(&api, &browsers[2..], 600).await;
+    let told = |code: &str| {
+        others
+            .iter()
+            .filter(|l| l.starts_with(&format!("HTTP/1.1 {code}")))
+            .count()
+    };
+    eprintln!(
+        "three browsers, 600 streams: {} open, {} told busy (503), {} over their share (429), {} closed",
+        three.len(),
+        told("503"),
+        told("429"),
+        others.iter().filter(|l| l.is_empty()).count()
+    );
+    assert_eq!(
+        script.len() + two.len() + three.len(),
+        MAX_EVENT_STREAMS,
+        "every stream the server has is open"
+    );
+    assert!(told("503") > 0, "{others:?}");
+
+    // The server still answers a browser signed in now, and says how many streams are open.
+    let latecomer = api.sign_in(&home).await;
+    let health = api
+        .send(
+            api.anonymous("GET", "/api/v1/health")
+                .header("cookie", &latecomer)
+                .body(Default::default())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["event_streams"], MAX_EVENT_STREAMS);
     let during = rss_kib(pid).expect("the daemon's RSS");
     eprintln!("daemon RSS: {before} KiB before, {during} KiB with the streams open");
     assert!(
@@ -491,18 +574,17 @@ async fn a_thousand_event_streams_stay_bounded_and_the_server_still_answers() {
     );
 
     // Once they go, their slots come back.
-    drop(streaming);
+    drop((script, two, three));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let open = api.get("/api/v1/health").await.json()["event_streams"]
-            .as_u64()
-            .unwrap();
-        if open == 0 {
+        let health = api.get("/api/v1/health").await;
+        if health.status == 200 && health.json()["event_streams"] == 0 {
             break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{open} streams still open"
+            "still open: {}",
+            String::from_utf8_lossy(&health.body)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

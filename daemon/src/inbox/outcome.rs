@@ -22,6 +22,11 @@ pub struct Report {
     pub text: Option<String>,
 }
 
+/// Notes listed one by one in a report; past them, only their number. A 10,000-row sheet of
+/// small pictures has a note for each picture (75,000 in the W3 benchmark): listed whole, the
+/// report was unreadable and took 44 MiB to write.
+const MAX_LISTED_NOTES: usize = 200;
+
 const RETRY_HINT: &str =
     "To try again, fix what is listed above and drop the file (or folder) into the inbox again.";
 
@@ -59,6 +64,7 @@ impl Report {
         let mut problems: Vec<String> = input.report.clone();
         let mut saved_somewhere = Vec::new();
         let mut notes = Vec::new();
+        let mut unlisted_notes = 0usize;
         for &id in &input.jobs {
             let job = journal.job(id)?;
             let items = journal.items(id)?;
@@ -92,7 +98,12 @@ impl Report {
                     )),
                     ItemState::Saved => {
                         for warning in item.saved.iter().flat_map(|s| &s.warnings) {
-                            notes.push(format!("{label}: {}: {warning}", shown_name(&item.url)));
+                            if notes.len() < MAX_LISTED_NOTES {
+                                notes
+                                    .push(format!("{label}: {}: {warning}", shown_name(&item.url)));
+                            } else {
+                                unlisted_notes += 1;
+                            }
                         }
                     }
                     _ => {}
@@ -121,6 +132,11 @@ impl Report {
             text.push_str("\nSaved, but worth a look:\n");
             for n in &notes {
                 text.push_str(&format!("- {n}\n"));
+            }
+            if unlisted_notes > 0 {
+                text.push_str(&format!(
+                    "- … and {unlisted_notes} more; every job's notes are on its card on the status page (`haul status --open`)\n"
+                ));
             }
         }
         if !saved_somewhere.is_empty() {
@@ -221,6 +237,79 @@ fn split_name(name: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sheet whose every picture has a note: the first notes are listed, the rest counted.
+    #[test]
+    fn a_report_lists_the_first_notes_and_counts_the_rest() {
+        use crate::journal::{InputJobs, NewItem, NewJob, SavedMedia};
+        use crate::media::Role;
+        use haul_protocol::message::MediaKind;
+
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.sqlite3")).unwrap();
+        let mut input = journal
+            .create_input("skus.csv", &dir.path().join("processing"))
+            .unwrap();
+        let job = NewJob {
+            label: "skus-A1".into(),
+            request: Default::default(),
+            out_dir: dir.path().into(),
+            package_mode: Default::default(),
+        };
+        input.jobs = journal
+            .create_jobs(
+                &[job],
+                Some(InputJobs {
+                    input: input.id,
+                    report: &[],
+                }),
+            )
+            .unwrap();
+        let pictures = MAX_LISTED_NOTES + 50;
+        let items: Vec<NewItem> = (0..pictures)
+            .map(|n| NewItem {
+                url: format!("https://media.example/{n}.jpg"),
+                kind: MediaKind::Image,
+                role: Role::Gallery,
+                variant: None,
+                variant_id: None,
+                code: None,
+            })
+            .collect();
+        let id = input.jobs[0];
+        journal
+            .plan_job(id, &Default::default(), &items, &[])
+            .unwrap();
+        for n in 0..pictures {
+            let saved = SavedMedia {
+                content_type: "image/jpeg".into(),
+                ext: "jpg".into(),
+                width: Some(320),
+                height: Some(240),
+                sha256: "ab".into(),
+                bytes: 9,
+                warnings: vec!["its longest side is 320 px".into()],
+            };
+            journal.item_saved(id, n as u32, &saved).unwrap();
+        }
+        let zip = dir.path().join("skus-A1.zip");
+        journal
+            .finish_job(id, JobState::Complete, Some(&zip), None)
+            .unwrap();
+
+        let text = Report::of_jobs(&journal, &input).unwrap().text.unwrap();
+        let listed = text.matches("its longest side is 320 px").count();
+        assert_eq!(listed, MAX_LISTED_NOTES, "{text}");
+        assert!(
+            text.contains("- skus-A1: https://media.example/0.jpg: its longest side is 320 px\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("… and 50 more; every job's notes are on its card"),
+            "{text}"
+        );
+        assert!(text.contains(&zip.display().to_string()), "what was saved");
+    }
 
     #[test]
     fn a_photo_is_named_by_its_file_not_its_passing_path() {

@@ -95,16 +95,15 @@ pub fn read(path: &Path, context: &Context<'_>) -> Result<Reading, InputError> {
             problems: bad.iter().map(ToString::to_string).collect(),
         });
     }
-    if lower.ends_with(".csv") {
+    if lower.ends_with(".csv") || lower.ends_with(".xlsx") {
         let bytes = read_capped(open_own(path)?, MAX_LIST_BYTES)?;
-        return sku_sheet::read(
-            vec![table::csv(&bytes).map_err(InputError::Sheet)?],
-            context,
-        );
-    }
-    if lower.ends_with(".xlsx") {
-        let bytes = read_capped(open_own(path)?, MAX_LIST_BYTES)?;
-        return sku_sheet::read(table::xlsx(&bytes).map_err(InputError::Sheet)?, context);
+        let sheets = if lower.ends_with(".csv") {
+            vec![table::csv(&bytes).map_err(InputError::Sheet)?]
+        } else {
+            table::xlsx(&bytes).map_err(InputError::Sheet)?
+        };
+        drop(bytes); // The file's bytes are not needed beside its cells.
+        return sku_sheet::read(sheets, context);
     }
     if reading::is_saved_page_name(&lower) {
         let grab = saved_page::grab(open_own(path)?, path, context.name)?;

@@ -19,16 +19,11 @@
 use std::collections::HashMap;
 
 use super::reading::{Context, InputError, Reading, package_name};
-use super::table::{Row, Sheet};
+use super::table::{HEADER_SEARCH_ROWS, MAX_PRODUCT_ROWS, Row, Sheet};
 use crate::jobs::Submission;
 use crate::media::Role;
 use crate::naming::{self, Naming};
 use crate::request::RequestedMedia;
-
-/// How far down the header row is looked for.
-const HEADER_SEARCH_ROWS: usize = 20;
-/// Most product rows one spreadsheet may hold (each becomes a job).
-const MAX_ROWS: usize = 10_000;
 
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -141,18 +136,21 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
         let header = Header::find(&sheet.rows[at].1)?;
         Some((sheet, at, header))
     });
-    let Some((sheet, at, header)) = found else {
+    let Some((mut sheet, at, header)) = found else {
         return Err(InputError::Sheet(format!(
             "no header row with a sku (or asin) column and image URL columns (main_image_url, other_image_url1…) in its first {HEADER_SEARCH_ROWS} rows"
         )));
     };
-    let rows: Vec<&Row> = sheet.rows[at + 1..]
-        .iter()
+    // Taken out of the sheet, so each row is freed as soon as it has become its job.
+    let rows: Vec<Row> = sheet
+        .rows
+        .drain(at + 1..)
         .filter(|(_, cells)| Header::find(cells).is_none())
         .collect();
-    if rows.len() > MAX_ROWS {
+    drop(sheet.rows);
+    if rows.len() > MAX_PRODUCT_ROWS {
         return Err(InputError::Sheet(format!(
-            "it has {} product rows; haul reads up to {MAX_ROWS} at a time — split it",
+            "it has {} product rows; haul reads up to {MAX_PRODUCT_ROWS} at a time — split it",
             rows.len()
         )));
     }
@@ -164,16 +162,16 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
     let mut reading = Reading::default();
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     for (line, cells) in rows {
-        match product(&header, cells) {
+        match product(&header, &cells) {
             Ok((sku, media)) => {
                 if let Some(first) = first_row_of.get(&sku) {
                     reading.problems.push(format!(
                         "{}: SKU {sku} is already on row {first}; left out",
-                        where_(*line)
+                        where_(line)
                     ));
                     continue;
                 }
-                first_row_of.insert(sku.clone(), *line);
+                first_row_of.insert(sku.clone(), line);
                 reading.submissions.push(Submission {
                     media,
                     name: Some(format!("{base}-{sku}")),
@@ -185,7 +183,7 @@ pub fn read(sheets: Vec<Sheet>, context: &Context<'_>) -> Result<Reading, InputE
             }
             Err(problem) => reading
                 .problems
-                .push(format!("{}: {problem}; the row is left out", where_(*line))),
+                .push(format!("{}: {problem}; the row is left out", where_(line))),
         }
     }
     Ok(reading)
@@ -317,6 +315,29 @@ mod tests {
             .unwrap_err()
             .contains("file:///etc/passwd")
         );
+    }
+
+    #[test]
+    fn a_full_sheet_is_read_under_a_header_and_one_row_more_is_refused() {
+        let config = crate::config::Config::default();
+        let context = Context {
+            config: &config,
+            name: "flat.csv",
+        };
+        let sheet_of = |products: usize| {
+            let mut csv = String::from("TemplateType=fptcustom,Version=2023\nsku,main_image_url\n");
+            for n in 0..products {
+                csv.push_str(&format!("S{n},https://x/{n}.jpg\n"));
+            }
+            super::super::table::csv(csv.as_bytes()).unwrap()
+        };
+        let full = read(vec![sheet_of(MAX_PRODUCT_ROWS)], &context).unwrap();
+        assert_eq!(full.submissions.len(), MAX_PRODUCT_ROWS);
+        let Err(InputError::Sheet(over)) = read(vec![sheet_of(MAX_PRODUCT_ROWS + 1)], &context)
+        else {
+            panic!("one row over is refused");
+        };
+        assert!(over.contains("it has 10001 product rows"), "{over}");
     }
 
     #[test]

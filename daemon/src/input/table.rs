@@ -24,9 +24,14 @@ const MAX_XLSX_UNPACKED: u64 = 64 << 20;
 const MAX_SHARED_STRINGS: u64 = 16 << 20;
 /// Most filled cells read from a workbook (a 5,000-product flat file fills about 300,000).
 const MAX_CELLS: usize = 600_000;
-/// Most rows with text read from one sheet or CSV: the 5,000 products a sheet may hold, the
-/// rows above Amazon's header, and room for rows that are left out.
-pub const MAX_ROWS: usize = 10_000;
+/// Most product rows a spreadsheet may hold (each becomes a job).
+pub const MAX_PRODUCT_ROWS: usize = 10_000;
+/// How far down a sheet its header row is looked for (Amazon's flat files have rows of
+/// instructions above it).
+pub const HEADER_SEARCH_ROWS: usize = 20;
+/// Most rows with text read from one sheet or CSV: the product rows a sheet may hold under a
+/// header as far down as it is looked for.
+pub const MAX_ROWS: usize = MAX_PRODUCT_ROWS + HEADER_SEARCH_ROWS;
 /// Columns read per row (Amazon's flat files have a few hundred).
 const MAX_COLUMNS: u32 = 2_048;
 
@@ -217,7 +222,7 @@ mod tests {
             csv_text.push_str(&format!("S{i},https://media.test/{i}.jpg\n"));
         }
         let err = csv(csv_text.as_bytes()).err().unwrap();
-        assert!(err.contains("more than 10000 rows"), "{err}");
+        assert!(err.contains("more than 10020 rows"), "{err}");
 
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
@@ -225,7 +230,7 @@ mod tests {
             sheet.write_string(row, 0, "x").unwrap();
         }
         let err = xlsx(&book.save_to_buffer().unwrap()).err().unwrap();
-        assert!(err.contains("more than 10000 rows"), "{err}");
+        assert!(err.contains("more than 10020 rows"), "{err}");
     }
 
     #[test]

@@ -119,14 +119,16 @@ impl Access {
         )
     }
 
-    /// Whether the request's `Cookie` headers carry a valid, unexpired session of this server.
-    pub fn has_session<'a>(&self, cookie_headers: impl Iterator<Item = &'a str>) -> bool {
+    /// The session the request's `Cookie` headers carry when one is valid and unexpired for
+    /// this server: the cookie's value, which names the session (one browser).
+    pub fn session<'a>(&self, cookie_headers: impl Iterator<Item = &'a str>) -> Option<&'a str> {
         let name = self.cookie_name();
         cookie_headers
             .flat_map(|h| h.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
             .filter(|(n, _)| *n == name)
-            .any(|(_, value)| self.valid_session(value))
+            .map(|(_, value)| value)
+            .find(|value| self.valid_session(value))
     }
 
     fn valid_session(&self, value: &str) -> bool {
@@ -220,22 +222,25 @@ mod tests {
         );
         assert!(!set.to_ascii_lowercase().contains("expires"));
         let pair = set.split(';').next().unwrap();
-        assert!(a.has_session([pair].into_iter()));
-        assert!(a.has_session(["other=1; ", pair].into_iter()));
+        assert!(a.session([pair].into_iter()).is_some());
+        assert!(a.session(["other=1; ", pair].into_iter()).is_some());
         // Another install's cookie, a tampered one, one for another port, an old one.
         let other = Access::new("cd".repeat(32), 24285);
         let theirs = other.new_session_cookie();
-        assert!(!a.has_session([theirs.split(';').next().unwrap()].into_iter()));
+        assert!(
+            a.session([theirs.split(';').next().unwrap()].into_iter())
+                .is_none()
+        );
         let tampered = pair.replacen("v1.", "v1.9", 1);
-        assert!(!a.has_session([tampered.as_str()].into_iter()));
+        assert!(a.session([tampered.as_str()].into_iter()).is_none());
         let elsewhere = Access::new("ab".repeat(32), 1234);
-        assert!(!elsewhere.has_session([pair].into_iter()));
+        assert!(elsewhere.session([pair].into_iter()).is_none());
         let old = unix_now() - SESSION_LIFETIME.as_secs() - 1;
         let body = format!("v1.{old}.00");
         let tag = hex::encode(hmac::sign(&a.key, body.as_bytes()).as_ref());
         let stale = format!("{}={body}.{tag}", a.cookie_name());
-        assert!(!a.has_session([stale.as_str()].into_iter()));
-        assert!(!a.has_session(std::iter::empty()));
+        assert!(a.session([stale.as_str()].into_iter()).is_none());
+        assert!(a.session(std::iter::empty()).is_none());
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //!    extension in `hello` and to `haul status --json`);
 //! 3. accepts connections (HTTP/1.1, at most [`MAX_CONNECTIONS`], a header deadline against
 //!    slow clients) and runs each through [`security::guard`] and the router — every request
-//!    but a one-time link needs the session cookie or the token ([`access`]). When every slot
-//!    is taken, the oldest idle connection is closed to make room (`room`): clients that hold
+//!    but a one-time link needs the session cookie or the token ([`access`]), and one client
+//!    (a session or the token) has at most a share of the slots in flight ([`clients`]). When
+//!    every slot is taken, the oldest idle connection is closed to make room (`room`): clients that hold
 //!    connections open without asking anything (slow headers, idle, reconnecting in a loop)
 //!    cannot keep the page from the person who opens it;
 //! 4. on the daemon's shutdown token: stops accepting, ends every event stream, lets requests
@@ -28,6 +29,7 @@
 
 pub mod access;
 pub mod api;
+pub mod clients;
 pub mod error;
 pub mod open;
 pub mod openapi;
@@ -112,6 +114,7 @@ struct Shared {
     extension_origins: Vec<String>,
     changes: broadcast::Sender<JobsChanged>,
     event_streams: Arc<Semaphore>,
+    clients: clients::Clients,
     thumb_slots: Semaphore,
     shutdown: CancellationToken,
     openapi_json: OnceLock<String>,
@@ -148,6 +151,7 @@ impl AppState {
             extension_origins,
             changes: broadcast::channel(256).0,
             event_streams: Arc::new(Semaphore::new(MAX_EVENT_STREAMS)),
+            clients: clients::Clients::default(),
             thumb_slots: Semaphore::new(1),
             shutdown,
             openapi_json: OnceLock::new(),
@@ -193,6 +197,11 @@ impl AppState {
     /// Event streams open now.
     pub fn open_event_streams(&self) -> usize {
         MAX_EVENT_STREAMS - self.0.event_streams.available_permits()
+    }
+
+    /// Requests in flight per signed-in client.
+    pub fn clients(&self) -> &clients::Clients {
+        &self.0.clients
     }
 
     pub fn thumb_slots(&self) -> &Semaphore {
@@ -409,15 +418,7 @@ async fn serve(
                 let answer = tower::ServiceExt::oneshot(router_of_connection.clone(), req);
                 async move {
                     let response = answer.await?;
-                    Ok::<_, std::convert::Infallible>(response.map(|body| {
-                        axum::body::Body::new(http_body_util::BodyExt::map_frame(
-                            body,
-                            move |frame| {
-                                let _held = &in_flight;
-                                frame
-                            },
-                        ))
-                    }))
+                    Ok::<_, std::convert::Infallible>(room::hold_until_sent(response, in_flight))
                 }
             },
         ));

@@ -63,6 +63,20 @@ impl Drop for Seat {
     }
 }
 
+/// `response`, holding `held` until its body has been sent or dropped (an event stream holds it
+/// for as long as it is open).
+pub(super) fn hold_until_sent<T: Send + Sync + 'static>(
+    response: axum::response::Response,
+    held: T,
+) -> axum::response::Response {
+    response.map(|body| {
+        axum::body::Body::new(http_body_util::BodyExt::map_frame(body, move |frame| {
+            let _held = &held;
+            frame
+        }))
+    })
+}
+
 impl Room {
     /// Registers a new connection.
     pub(super) fn admit(&self) -> Seat {

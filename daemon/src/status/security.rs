@@ -38,6 +38,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::access::OPEN_PATH;
+use super::clients::{Client, MAX_REQUESTS_PER_CLIENT};
 use super::error::ApiError;
 
 /// The header state-changing requests carry the token in.
@@ -94,7 +95,19 @@ fn tighten(path: &Path) -> io::Result<()> {
 /// The middleware: checks every request, then adds the security headers to every answer.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut response = match check(&state, &req) {
-        Ok(()) => next.run(req).await,
+        Ok(None) => next.run(req).await,
+        // Signed in: one more request of this client, held until its answer has been sent.
+        Ok(Some(client)) => match state.clients().enter(client) {
+            Some(slot) => super::room::hold_until_sent(next.run(req).await, slot),
+            None => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "this client already has {MAX_REQUESTS_PER_CLIENT} requests open at haul's status server; close some of haul's status page tabs or end the script's other requests, then try again"
+                ),
+            )
+            .into_response(),
+        },
         // A person who opened the page's address without signing in is told how to, in a page.
         Err(e) if e.code == "unauthorized" && !req.uri().path().starts_with("/api/") => {
             super::page::signed_out()
@@ -111,7 +124,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
-fn check(state: &AppState, req: &Request) -> Result<(), ApiError> {
+/// Checks a request; `Some(client)` when it is signed in (every request but a one-time link).
+fn check(state: &AppState, req: &Request) -> Result<Option<Client>, ApiError> {
     let headers = req.headers();
     // One Host, and the path alone as the target: a second Host header or an absolute-form
     // target (`GET http://evil.example/ HTTP/1.1`) leaves two answers to "which host is this
@@ -190,9 +204,11 @@ fn check(state: &AppState, req: &Request) -> Result<(), ApiError> {
     }
 
     let link = req.uri().path() == OPEN_PATH && matches!(*req.method(), Method::GET | Method::HEAD);
-    if !link {
-        signed_in(state, headers, safe)?;
-    }
+    let client = if link {
+        None
+    } else {
+        Some(signed_in(state, headers, safe)?)
+    };
 
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -201,11 +217,11 @@ fn check(state: &AppState, req: &Request) -> Result<(), ApiError> {
     if declared.is_some_and(|n| n > super::MAX_BODY_BYTES as u64) {
         return Err(ApiError::too_large(super::MAX_BODY_BYTES));
     }
-    Ok(())
+    Ok(client)
 }
 
 /// Step 4: the token (scripts) or the session cookie a one-time link set (browsers).
-fn signed_in(state: &AppState, headers: &HeaderMap, safe: bool) -> Result<(), ApiError> {
+fn signed_in(state: &AppState, headers: &HeaderMap, safe: bool) -> Result<Client, ApiError> {
     let access = state.access();
     let given = headers
         .get(TOKEN_HEADER)
@@ -217,7 +233,7 @@ fn signed_in(state: &AppState, headers: &HeaderMap, safe: bool) -> Result<(), Ap
         });
     if let Some(given) = given {
         return if access.is_token(given) {
-            Ok(())
+            Ok(Client::Token)
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -230,8 +246,8 @@ fn signed_in(state: &AppState, headers: &HeaderMap, safe: bool) -> Result<(), Ap
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok());
-    if access.has_session(cookies) {
-        return Ok(());
+    if let Some(session) = access.session(cookies) {
+        return Ok(Client::Session(session.to_string()));
     }
     if safe {
         Err(ApiError::new(
