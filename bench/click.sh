@@ -9,9 +9,8 @@
 #   HAUL_BIN=/path/to/other/haul bench/click.sh ...   (that build's daemon, this bench)
 # Needs root (network namespace, iptables) and the harness beside the checkout
 # (../shared/bench, or HAUL_BENCH_HARNESS). Every use of the harness, and the timed runs, hold
-# the shared lock (HAUL_BENCH_LOCK, default ../labels/bench.lock beside the checkout, when that
-# folder exists) so that
-# only one benchmark runs at a time on a shared machine.
+# the shared lock (HAUL_BENCH_LOCK; by default ../labels/bench.lock beside the checkout, when
+# that folder exists), so that only one benchmark runs at a time on a shared machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 harness=${HAUL_BENCH_HARNESS:-$root/../shared/bench}
@@ -43,7 +42,7 @@ bench=$(cargo bench --no-run --quiet --message-format=json --manifest-path "$roo
 [ -x "$bench" ] || { echo "click: the bench did not build" >&2; exit 1; }
 locked "$harness/setup.sh" --no-apt >/dev/null
 
-data=/tmp/bench-data
+data=${BENCH_DATA:-/tmp/bench-data}  # the harness's data (its default)
 click=/tmp/bench-click
 # The harness's own data stays as it is: the click's files are served from a folder of their
 # own (its certificate, the page's media paths).

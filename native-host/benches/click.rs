@@ -44,19 +44,16 @@
     reason = "bench code: a failed unwrap is a failed run"
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::{BufReader, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use haul_protocol::DEV_EXTENSION_ID;
-use haul_protocol::frame::{MAX_FROM_BROWSER, MAX_TO_BROWSER, read_frame, write_frame};
-use haul_protocol::install::chrome_origin;
+use common::{HOST, Host};
 use haul_protocol::paths::{HAUL_HOME_ENV, Paths};
 use serde_json::{Value, json};
-
-const HOST: &str = env!("CARGO_BIN_EXE_haul-native-host");
 
 /// The extension's cap on the media it collects from the DOM (`MAX_MEDIA` in content.js).
 const MAX_DOM_MEDIA: usize = 2000;
@@ -328,63 +325,6 @@ fn list_workload(o: &Options, dir: &Path) -> Workload {
     }
 }
 
-/// A `haul-native-host` as the browser starts it.
-struct Host {
-    child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Host {
-    fn start(home: &Path) -> Host {
-        let mut child = Command::new(HOST)
-            .arg(chrome_origin(DEV_EXTENSION_ID))
-            .env(HAUL_HOME_ENV, home)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start haul-native-host");
-        let stdin = child.stdin.take().map(BufWriter::new);
-        let stdout = BufReader::new(child.stdout.take().expect("host stdout"));
-        Host {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-
-    fn send(&mut self, body: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        write_frame(stdin, body, MAX_FROM_BROWSER).expect("write a frame to the host");
-        stdin.flush().expect("flush the host's stdin");
-    }
-
-    fn until(&mut self, kind: &str) -> Value {
-        self.until_noting(kind, |_| {})
-    }
-
-    /// Reads frames until one of `kind`, showing every other frame to `note`.
-    fn until_noting(&mut self, kind: &str, mut note: impl FnMut(&Value)) -> Value {
-        loop {
-            let body = read_frame(&mut self.stdout, MAX_TO_BROWSER)
-                .expect("a well-formed frame from the host")
-                .expect("the host answered");
-            let frame: Value = serde_json::from_slice(&body).expect("JSON from the host");
-            assert!(frame["type"] != "error", "the daemon answered {frame}");
-            if frame["type"] == kind {
-                return frame;
-            }
-            note(&frame);
-        }
-    }
-
-    fn close(mut self) {
-        self.stdin = None;
-        let _ = self.child.wait();
-    }
-}
-
 /// SYNs to the server's port so far (the counter `bench/click.sh` adds), when counted.
 fn syns(o: &Options) -> Option<u64> {
     if !o.count_syns {
@@ -464,14 +404,14 @@ fn haul_run(o: &Options, w: &Workload, round: usize) -> Sample {
     }
     let mut host = Host::start(home.path());
     host.send(br#"{"type":"hello"}"#);
-    host.until("hello");
+    host.until("hello", None);
     host.send(
         json!({"type": "grab", "id": "warm-up",
                "media": [{"url": "https://127.0.0.1:9/warm-up.jpg", "kind": "image"}]})
         .to_string()
         .as_bytes(),
     );
-    host.until("finished");
+    host.until("finished", None);
     host.close();
 
     let before = syns(o);
@@ -481,17 +421,19 @@ fn haul_run(o: &Options, w: &Workload, round: usize) -> Sample {
             let mut host = Host::start(home.path());
             host.send(br#"{"type":"hello"}"#);
             host.send(grab);
-            host.until("accepted");
+            host.until("accepted", None);
             let accepted = Some(started.elapsed());
             // When the items' downloads began and ended (the daemon's progress events).
             let (mut first_start, mut last_download) = (None, None);
             let finished =
-                host.until_noting("finished", |frame| match frame["item"]["state"].as_str() {
-                    Some("downloading") => {
-                        first_start.get_or_insert(started.elapsed());
+                host.until_noting("finished", None, |frame| {
+                    match frame["item"]["state"].as_str() {
+                        Some("downloading") => {
+                            first_start.get_or_insert(started.elapsed());
+                        }
+                        Some("saved") => last_download = Some(started.elapsed()),
+                        _ => {}
                     }
-                    Some("saved") => last_download = Some(started.elapsed()),
-                    _ => {}
                 });
             let wall = started.elapsed();
             if o.log_dir.is_some() {

@@ -83,12 +83,6 @@ impl Warm {
     fn take(&self, key: &str) -> Option<oneshot::Receiver<Opened>> {
         self.kept().remove(key).map(|p| p.opened)
     }
-
-    /// How many connections are kept or on their way (for tests).
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.kept().len()
-    }
 }
 
 /// The connector layer that keeps warm-ups' connections and hands them out.
@@ -106,6 +100,8 @@ impl<S> Layer<S> for WarmLayer {
     }
 }
 
+/// A connector that keeps warm-ups' connections and gives each to the next connect to its
+/// destination.
 #[derive(Clone)]
 pub struct WarmService<S> {
     inner: S,
