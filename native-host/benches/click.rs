@@ -378,7 +378,7 @@ fn haul_run(o: &Options, w: &Workload, round: usize) -> Sample {
         Some(_) => daemon.env("HAUL_LOG", "haul=debug,warn"),
         None => daemon.env_remove("HAUL_LOG"),
     };
-    let daemon = daemon
+    let mut daemon = daemon
         .arg("daemon")
         .env(HAUL_HOME_ENV, home.path())
         .stdin(Stdio::null())
@@ -388,7 +388,6 @@ fn haul_run(o: &Options, w: &Workload, round: usize) -> Sample {
         .expect("start haul daemon");
     // Untimed: the daemon listens (a host started sooner would start a daemon of its own),
     // answers, and has run one job (its medium refused at once).
-    let mut daemon = daemon;
     let socket = Paths::under(home.path()).runtime_dir.join("haul.sock");
     let waiting = Instant::now();
     while !socket.exists() {
