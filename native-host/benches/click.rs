@@ -444,7 +444,7 @@ fn haul_run(o: &Options, w: &Workload, round: usize) -> Sample {
             }
             host.close();
             check_finished(&finished, w.urls.len());
-            return stop(daemon, wall, accepted, before, o);
+            stop(daemon, wall, accepted, before, o)
         }
         Ask::List(list) => {
             let status = Command::new(haul_bin())
