@@ -130,12 +130,16 @@ where
         let mut inner = std::mem::replace(&mut self.inner, fresh);
         if WARMING.try_with(|()| ()).is_ok() {
             let keep = self.warm.keep(key);
-            return Box::pin(async move {
-                let conn = inner.call(dst).await?;
-                // No receiver: the kept connection expired unused; it closes here.
-                let _ = keep.send(Box::new(conn));
-                Err(Box::new(Kept) as BoxError)
+            // The connection is made on its own task, and the warm-up's request ends at once:
+            // a request still waiting would be sent on the first connection to its host that
+            // the pool gets (a download's), and the warm-up must never send.
+            tokio::spawn(async move {
+                if let Ok(conn) = inner.call(dst).await {
+                    // No receiver: the kept connection expired unused; it closes here.
+                    let _ = keep.send(Box::new(conn));
+                }
             });
+            return Box::pin(std::future::ready(Err(Box::new(Kept) as BoxError)));
         }
         let kept = self.warm.take(&key);
         Box::pin(async move {
