@@ -30,18 +30,13 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use std::io::{BufReader, BufWriter};
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use haul_protocol::DEV_EXTENSION_ID;
-use haul_protocol::frame::{MAX_FROM_BROWSER, MAX_TO_BROWSER, read_frame, write_frame};
-use haul_protocol::install::chrome_origin;
-use haul_protocol::paths::HAUL_HOME_ENV;
+use common::Host;
 use serde_json::{Value, json};
-
-const HOST: &str = env!("CARGO_BIN_EXE_haul-native-host");
 
 /// The target in the product's quality bar.
 const TARGET: Duration = Duration::from_millis(20);
@@ -75,63 +70,6 @@ fn options() -> Result<Options, String> {
         }
     }
     Ok(o)
-}
-
-/// A `haul-native-host` as Chrome starts it.
-struct Host {
-    child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Host {
-    fn start(home: &std::path::Path) -> Host {
-        let mut child = Command::new(HOST)
-            .arg(chrome_origin(DEV_EXTENSION_ID))
-            .env(HAUL_HOME_ENV, home)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start haul-native-host");
-        let stdin = child.stdin.take().map(BufWriter::new);
-        let stdout = BufReader::new(child.stdout.take().expect("host stdout"));
-        Host {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-
-    fn send(&mut self, body: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        write_frame(stdin, body, MAX_FROM_BROWSER).expect("write a frame to the host");
-    }
-
-    fn recv(&mut self) -> Value {
-        let body = read_frame(&mut self.stdout, MAX_TO_BROWSER)
-            .expect("a well-formed frame from the host")
-            .expect("the host answered");
-        serde_json::from_slice(&body).expect("JSON from the host")
-    }
-
-    /// Reads until the frame of `kind` (for `job`, when given); panics on an error frame.
-    fn until(&mut self, kind: &str, job: Option<&Value>) -> Value {
-        loop {
-            let frame = self.recv();
-            if frame["type"] == "error" {
-                panic!("the daemon answered an error: {frame}");
-            }
-            if frame["type"] == kind && job.is_none_or(|j| &frame["job"] == j) {
-                return frame;
-            }
-        }
-    }
-
-    fn close(mut self) {
-        self.stdin = None;
-        let _ = self.child.wait();
-    }
 }
 
 fn grab_body(n: usize, html: &str, media: usize) -> Vec<u8> {

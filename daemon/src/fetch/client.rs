@@ -10,6 +10,7 @@ use thiserror::Error;
 use url::Url;
 
 use super::guard::AddressPolicy;
+use super::warm::{Warm, WarmLayer};
 use crate::config::Config;
 
 /// The client could not be set up from the config.
@@ -48,8 +49,16 @@ const HTTP2_STREAM_WINDOW: u32 = 4 << 20;
 /// The HTTP/2 receive window of a connection, shared by the downloads multiplexed on it.
 const HTTP2_CONNECTION_WINDOW: u32 = 16 << 20;
 
-/// Builds the client for `config`, guarded by `policy`.
-pub fn build(config: &Config, policy: &AddressPolicy) -> Result<reqwest::Client, ClientError> {
+/// How long an idle connection stays in the client's pool.
+pub const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// Builds the client for `config`, guarded by `policy`; its connections opened ahead of their
+/// first download are kept in `warm`.
+pub fn build(
+    config: &Config,
+    policy: &AddressPolicy,
+    warm: &Warm,
+) -> Result<reqwest::Client, ClientError> {
     // ring, not aws-lc-rs: aws-lc seeds its random generator from CPU jitter, which cost
     // ~140 ms of CPU before the first handshake of every `haul grab` (measured with perf). An
     // `Err` means a provider is already installed for this process, which is as good.
@@ -66,7 +75,8 @@ pub fn build(config: &Config, policy: &AddressPolicy) -> Result<reqwest::Client,
         ))
         .referer(false)
         .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_idle_timeout(POOL_IDLE)
+        .connector_layer(WarmLayer(warm.clone()))
         // HTTP/2 flow control: the default 64 KiB stream window caps a stream at 64 KiB per
         // round trip (1.6 MB/s at 40 ms), and an adaptive window needs many round trips to grow.
         // Data is written to disk as it arrives, so these windows bound what may sit in memory

@@ -26,12 +26,13 @@ pub mod hls;
 pub mod page;
 pub mod playlist;
 pub mod retry;
+pub mod warm;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
@@ -296,6 +297,9 @@ pub struct Fetcher {
     global: Arc<Semaphore>,
     per_host_limit: usize,
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// When each host was last used (a download's slot taken or given back, a warm-up): a host
+    /// used within the pool's idle time may still have a connection there.
+    used: Mutex<HashMap<String, Instant>>,
 }
 
 impl Fetcher {
@@ -306,7 +310,9 @@ impl Fetcher {
             &config.connect_to,
         );
         Ok(Fetcher {
-            client: client::build(config, &policy)?,
+            // Connections opened ahead of their first download ([`warm`]) are kept in the
+            // client's connector.
+            client: client::build(config, &policy, &warm::Warm::default())?,
             policy,
             backoff: Backoff::new(
                 Duration::from_millis(config.retry_base_ms),
@@ -320,7 +326,42 @@ impl Fetcher {
             global: Arc::new(Semaphore::new(config.max_downloads)),
             per_host_limit: config.max_downloads_per_host,
             per_host: Mutex::new(HashMap::new()),
+            used: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Opens the connection to `origin`'s host now, so that its first download finds it open
+    /// ([`warm`]) — unless the address policy refuses the URL, or the host was used within the
+    /// pool's idle time (its connection may be in the pool, where the warm-up's request would be
+    /// sent). Returns at once; a warm-up that fails is silent (the download connects as always).
+    pub fn warm_up(&self, origin: &Url) {
+        let Some(host) = origin.host_str().map(str::to_ascii_lowercase) else {
+            return;
+        };
+        if self.policy.check_url(origin).is_err() || !self.touch(&host) {
+            return;
+        }
+        tracing::debug!(%host, "opening the connection ahead of the first download");
+        // HTTP/2 only: should the pool hold an HTTP/1.1 connection after all, the client refuses
+        // the request instead of sending it.
+        let request = self
+            .client
+            .head(origin.clone())
+            .version(reqwest::Version::HTTP_2)
+            .send();
+        tokio::spawn(warm::warming(async move {
+            let _ = request.await;
+        }));
+    }
+
+    /// Records a use of `host`; whether it had been unused for longer than the pool keeps an idle
+    /// connection.
+    fn touch(&self, host: &str) -> bool {
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        used.retain(|_, at| now.duration_since(*at) < client::POOL_IDLE * 2);
+        used.insert(host.to_string(), now)
+            .is_none_or(|at| now.duration_since(at) > client::POOL_IDLE + Duration::from_secs(5))
     }
 
     /// Downloads `target`, retrying and resuming as needed. An HLS playlist (a `.m3u8` address,
@@ -392,6 +433,7 @@ impl Fetcher {
             slots = self.slots(&host) => slots.ok_or(FetchError::Cancelled)?,
             () = cancel.cancelled() => return Err(FetchError::Cancelled),
         };
+        self.touch(&host);
         let deadline = tries.deadline();
         let passed = async {
             match deadline {
@@ -399,11 +441,13 @@ impl Fetcher {
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
+        let result = tokio::select! {
             r = attempt => r,
             () = passed => Err(tries.passed()),
             () = cancel.cancelled() => Err(FetchError::Cancelled),
-        }
+        };
+        self.touch(&host);
+        result
     }
 
     /// Judges an attempt: its value (`Some`), a final error, or — for a retryable failure with
@@ -1077,6 +1121,100 @@ mod tests {
         assert!(
             started.elapsed() < Duration::from_secs(2),
             "it waited to retry"
+        );
+    }
+
+    /// A plain-HTTP server on loopback that counts connections and records what each receives,
+    /// answering every request with a tiny JPEG.
+    struct Counting {
+        addr: std::net::SocketAddr,
+        connections: Arc<AtomicU64>,
+        requests: Arc<Mutex<Vec<String>>>,
+    }
+
+    async fn counting_server() -> Counting {
+        use tokio::io::AsyncBufReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicU64::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (count, log) = (connections.clone(), requests.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = tokio::io::BufReader::new(read).lines();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if line.is_empty() {
+                            let body = b"\xff\xd8\xff\xe0tiny jpeg\xff\xd9";
+                            let head = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ncontent-length: {}\r\n\r\n",
+                                body.len()
+                            );
+                            let _ = write.write_all(head.as_bytes()).await;
+                            let _ = write.write_all(body).await;
+                        } else if !line.contains(':') {
+                            log.lock().unwrap().push(line);
+                        }
+                    }
+                });
+            }
+        });
+        Counting {
+            addr,
+            connections,
+            requests,
+        }
+    }
+
+    /// A warm-up opens the host's connection and sends nothing on it; the host's first download
+    /// then uses that connection: one connection, one request, the download's.
+    #[tokio::test]
+    async fn a_warm_up_opens_the_connection_the_first_download_uses_and_asks_nothing() {
+        let server = counting_server().await;
+        let config = Config {
+            allow_private_networks: true,
+            retries: 0,
+            ..Config::default()
+        };
+        let fetcher = Fetcher::new(&config).unwrap();
+        let origin = Url::parse(&format!("http://{}/", server.addr)).unwrap();
+        fetcher.warm_up(&origin);
+        let opened = tokio::time::Instant::now();
+        while server.connections.load(Ordering::SeqCst) == 0 {
+            assert!(
+                opened.elapsed() < Duration::from_secs(5),
+                "no connection was opened"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            server.requests.lock().unwrap().is_empty(),
+            "the warm-up sent a request: {:?}",
+            server.requests.lock().unwrap()
+        );
+        // A second warm-up of the same host opens nothing more.
+        fetcher.warm_up(&origin);
+
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target {
+            url: format!("http://{}/a.jpg", server.addr),
+            part: dir.path().join("0.part"),
+            validator: None,
+            size: None,
+        };
+        let budget = ByteBudget::new(u64::MAX, 0);
+        fetcher
+            .download(&target, &Quiet, &budget, &CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            *server.requests.lock().unwrap(),
+            ["GET /a.jpg HTTP/1.1".to_string()]
         );
     }
 }

@@ -11,7 +11,9 @@
 //!    not an order: extraction decides which media are the product's, and a listed URL only
 //!    replaces an extracted one where it is the same picture in a larger size
 //!    ([`extract::extract_shown`]). The page's sprites, banners, beacons and other products'
-//!    thumbnails are left out, and nothing is ever requested from their hosts. The one exception
+//!    thumbnails are left out, and nothing is ever requested from their hosts (the one
+//!    connection opened while the page is read, [`likely_media_origin`], asks for nothing and
+//!    goes only to the known CDN most of them come from). The one exception
 //!    is a medium the user pointed at (`chosen`: the context menu on an image), which is added
 //!    when extraction did not already find the same asset.
 //! 3. A plain list (no page) is saved as listed, each URL in the largest size its CDN serves
@@ -30,6 +32,34 @@ use crate::journal::{ExcludedItem, NewItem, ProductInfo};
 use crate::media::{Link, MediaKind, Role};
 use crate::naming::SellerSlot;
 use crate::request::{JobRequest, LocalFile, RequestedMedia};
+use url::Url;
+
+/// The origin (`https://host/`) that most of the media the browser showed come from, in their
+/// largest sizes, when it is a media CDN haul knows: the host a page's downloads will most
+/// likely use, whose connection the job opens while the page is read ([`crate::fetch::warm`]).
+/// Only a known CDN, and only the one most media name, so that no connection goes where the job
+/// is not about to download from (a shop's own host serves its scripts and pages as well; a
+/// second CDN may carry only the page's sprites).
+pub(super) fn likely_media_origin(media: &[RequestedMedia]) -> Option<Url> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for m in media {
+        let url = cdn::largest(&m.url);
+        if !cdn::is_known_media_host(&url) || !cdn::is_probably_media(&url) {
+            continue;
+        }
+        let Ok(parsed) = Url::parse(&url) else {
+            continue;
+        };
+        let origin = parsed.origin().ascii_serialization();
+        match counts.iter_mut().find(|(o, _)| *o == origin) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((origin, 1)),
+        }
+    }
+    // The first of the most named, in the order the browser listed them.
+    let (origin, _) = counts.into_iter().rev().max_by_key(|(_, n)| *n)?;
+    Url::parse(&origin).ok()
+}
 
 /// What a job will save.
 #[derive(Debug, Clone, PartialEq)]
@@ -320,6 +350,28 @@ mod tests {
 
     fn media(url: &str) -> RequestedMedia {
         RequestedMedia::link(url)
+    }
+
+    /// The connection opened while a page is read goes to the known CDN most of the shown media
+    /// come from, never to a host the browser showed only a few of them from, or an unknown one.
+    #[test]
+    fn the_likely_media_origin_is_the_known_cdn_most_media_name() {
+        let shown = [
+            "https://images-na.ssl-images-amazon.com/images/G/01/nav/sprite.png",
+            "https://m.media-amazon.com/images/I/41abc._AC_US40_.jpg",
+            "https://shop.example/logo.png",
+            "https://shop.example/banner.png",
+            "https://shop.example/hero.png",
+            "https://images-na.ssl-images-amazon.com/images/I/51def._SX38_.jpg",
+            "https://m.media-amazon.com/images/I/61ghi._AC_SX679_.jpg",
+            "https://m.media-amazon.com/images/I/app.js",
+        ]
+        .map(media);
+        let origin = likely_media_origin(&shown).unwrap();
+        assert_eq!(origin.as_str(), "https://m.media-amazon.com/");
+        let unknown = ["https://shop.example/a.jpg", "https://shop.example/b.jpg"].map(media);
+        assert_eq!(likely_media_origin(&unknown), None);
+        assert_eq!(likely_media_origin(&[]), None);
     }
 
     /// A seller's photo keeps its slot as its code; its swatch is a swatch.

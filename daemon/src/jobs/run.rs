@@ -139,6 +139,13 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
         return finish(inner, &job, outputs.first().map(PathBuf::as_path));
     }
     if !job.planned {
+        // While the page is read, the connection to the host its media most likely come from
+        // opens (fetch::warm), and the first download starts on it.
+        if job.request.page_file.is_some()
+            && let Some(origin) = plan::likely_media_origin(&job.request.media)
+        {
+            inner.fetcher.warm_up(&origin);
+        }
         let fetched = match (&job.request.page_url, job.request.fetch_page) {
             (Some(url), true) => match inner.fetcher.fetch_page(url, cancel).await {
                 Ok(page) => Some(page),
@@ -207,7 +214,7 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
     // whole state machine, and 100,000 of them waiting for a slot took gigabytes. Twice the
     // download slots keeps every slot busy while finished downloads are being processed.
     let in_flight = inner.config.max_downloads.max(1) * 2;
-    let mut pending = items.into_iter().filter(|i| !i.state.is_terminal());
+    let mut pending = download_order(items).into_iter();
     let mut tasks = JoinSet::new();
     loop {
         while tasks.len() < in_flight
@@ -241,6 +248,20 @@ async fn drive(inner: &Arc<Inner>, id: JobId, cancel: &CancellationToken) -> Res
     }
     let held = std::mem::take(&mut *held.lock().unwrap_or_else(|p| p.into_inner()));
     package_job(inner, &job, &work, held).await
+}
+
+/// The items still to do, in the order their downloads start: videos first, then the rest in
+/// package order. A video is the job's longest download, and one started after forty pictures
+/// (where a product page lists it) is what the job would end waiting for. The package keeps
+/// the items' own order, whatever order they download in.
+fn download_order(items: Vec<ItemRecord>) -> Vec<ItemRecord> {
+    let mut pending: Vec<ItemRecord> = items
+        .into_iter()
+        .filter(|i| !i.state.is_terminal())
+        .collect();
+    // Stable: each kind keeps its package order.
+    pending.sort_by_key(|i| i.kind != MediaKind::Video);
+    pending
 }
 
 /// Everything an item task needs.
@@ -1049,5 +1070,58 @@ fn failure(url: String, reason: Option<&str>, kind: Option<FailureKind>) -> Fail
         url,
         reason,
         kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::media::Role;
+
+    fn item(index: u32, kind: MediaKind, state: ItemState) -> ItemRecord {
+        ItemRecord {
+            job_id: 1,
+            index,
+            url: format!("https://cdn.example/{index}"),
+            kind,
+            role: if kind == MediaKind::Video {
+                Role::Video
+            } else {
+                Role::Gallery
+            },
+            variant: None,
+            variant_id: None,
+            code: None,
+            state,
+            size: None,
+            validator: None,
+            final_url: None,
+            bytes: 0,
+            saved: None,
+            error: None,
+            error_kind: None,
+            attempts: 0,
+            started_at: None,
+            finished_at: None,
+            entry: None,
+        }
+    }
+
+    /// A page lists its video after its pictures; the video's download starts first, and the
+    /// rest keep their order. Ended items are not started again.
+    #[test]
+    fn videos_download_first_and_the_rest_in_package_order() {
+        let items = vec![
+            item(0, MediaKind::Image, ItemState::Pending),
+            item(1, MediaKind::Image, ItemState::Saved),
+            item(2, MediaKind::Image, ItemState::Downloading),
+            item(3, MediaKind::Video, ItemState::Pending),
+            item(4, MediaKind::Image, ItemState::Pending),
+            item(5, MediaKind::Video, ItemState::Failed),
+            item(6, MediaKind::Video, ItemState::Pending),
+        ];
+        let order: Vec<u32> = download_order(items).iter().map(|i| i.index).collect();
+        assert_eq!(order, [3, 6, 0, 2, 4]);
     }
 }
