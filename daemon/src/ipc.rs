@@ -57,44 +57,6 @@ pub const MAX_PER_CLIENT: usize = 16;
 /// Time the rest of a frame has to arrive once its first byte has.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Connections per client process, released as each ends.
-#[derive(Clone, Default)]
-struct PerClient(Arc<std::sync::Mutex<std::collections::HashMap<u32, usize>>>);
-
-/// One connection counted against its client.
-struct ClientSlot {
-    clients: PerClient,
-    pid: u32,
-}
-
-impl PerClient {
-    /// A slot for `pid`, or `None` when it holds [`MAX_PER_CLIENT`] already.
-    fn take(&self, pid: u32) -> Option<ClientSlot> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let held = map.entry(pid).or_default();
-        if *held >= MAX_PER_CLIENT {
-            return None;
-        }
-        *held += 1;
-        Some(ClientSlot {
-            clients: self.clone(),
-            pid,
-        })
-    }
-}
-
-impl Drop for ClientSlot {
-    fn drop(&mut self) {
-        let mut map = self.clients.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(held) = map.get_mut(&self.pid) {
-            *held -= 1;
-            if *held == 0 {
-                map.remove(&self.pid);
-            }
-        }
-    }
-}
-
 /// The process at the other end of a connection, where the platform says.
 fn peer_pid(stream: &Stream) -> Option<u32> {
     use interprocess::local_socket::traits::StreamCommon as _;
@@ -127,7 +89,8 @@ pub async fn serve(
     status: Option<StatusHandle>,
 ) {
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let clients = PerClient::default();
+    // Connections per client process, each given back as its connection ends.
+    let clients = crate::shares::Shares::new(MAX_PER_CLIENT);
     let status = Arc::new(status);
     let tracker = tokio_util::task::TaskTracker::new();
     let mut backoff = Duration::from_millis(10);

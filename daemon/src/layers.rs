@@ -8,7 +8,7 @@
 /// The layers, lowest first.
 const LAYERS: &[&[&str]] = &[
     &["failure", "media", "memory"],
-    &["format", "held", "own_file", "privacy", "watch"],
+    &["format", "held", "own_file", "privacy", "shares", "watch"],
     &["extract", "process"],
     &["naming"],
     &["config", "request"],

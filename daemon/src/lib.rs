@@ -28,5 +28,6 @@ pub mod package;
 pub mod privacy;
 pub mod process;
 pub mod request;
+pub mod shares;
 pub mod status;
 pub mod watch;

@@ -114,7 +114,7 @@ struct Shared {
     extension_origins: Vec<String>,
     changes: broadcast::Sender<JobsChanged>,
     event_streams: Arc<Semaphore>,
-    clients: clients::Clients,
+    clients: crate::shares::Shares<clients::Client>,
     thumb_slots: Semaphore,
     shutdown: CancellationToken,
     openapi_json: OnceLock<String>,
@@ -151,7 +151,7 @@ impl AppState {
             extension_origins,
             changes: broadcast::channel(256).0,
             event_streams: Arc::new(Semaphore::new(MAX_EVENT_STREAMS)),
-            clients: clients::Clients::default(),
+            clients: clients::shares(),
             thumb_slots: Semaphore::new(1),
             shutdown,
             openapi_json: OnceLock::new(),
@@ -200,7 +200,7 @@ impl AppState {
     }
 
     /// Requests in flight per signed-in client.
-    pub fn clients(&self) -> &clients::Clients {
+    pub fn clients(&self) -> &crate::shares::Shares<clients::Client> {
         &self.0.clients
     }
 

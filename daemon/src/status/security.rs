@@ -97,7 +97,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let mut response = match check(&state, &req) {
         Ok(None) => next.run(req).await,
         // Signed in: one more request of this client, held until its answer has been sent.
-        Ok(Some(client)) => match state.clients().enter(client) {
+        Ok(Some(client)) => match state.clients().take(client) {
             Some(slot) => super::room::hold_until_sent(next.run(req).await, slot),
             None => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
