@@ -107,6 +107,7 @@ impl Fetcher {
             format,
             final_url: media_url.to_string(),
             body: None,
+            sha256: None,
         })
     }
 

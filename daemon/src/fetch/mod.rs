@@ -36,6 +36,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -242,6 +243,9 @@ pub struct Fetched {
     /// The same file in memory, when it was received in one piece within the engine's memory
     /// budget ([`crate::held`]): cleaned and packaged from here, never read back.
     pub body: Option<Held>,
+    /// The file's SHA-256, when it was hashed as it arrived: a video (stored as downloaded)
+    /// received whole in one attempt. Its stored form is then measured without reading it back.
+    pub sha256: Option<[u8; 32]>,
 }
 
 /// The attempts at one file: how many retries so far, and when its deadline
@@ -534,6 +538,7 @@ impl Fetcher {
                 format,
                 final_url: target.url.clone(),
                 body: None,
+                sha256: None,
             });
         }
 
@@ -578,6 +583,7 @@ impl Fetcher {
                         format,
                         final_url,
                         body: None,
+                        sha256: None,
                     });
                 }
                 truncate(&target.part).await.map_err(write_err)?;
@@ -666,19 +672,25 @@ impl Fetcher {
             }
             Sink::File(mut out) => {
                 out.flush().await.map_err(write_err)?;
-                (sniff_file(&target.part).await?, None)
+                let format = match received.format {
+                    Some(format) => format,
+                    // Resumed: the head was checked by an earlier attempt, or run.
+                    None => sniff_file(&target.part).await?,
+                };
+                (format, None)
             }
         };
         Ok(Fetched {
-            size: received,
+            size: received.size,
             format,
             final_url,
             body,
+            sha256: received.sha256,
         })
     }
 
     /// Streams the response's body into `sink` from `offset`, checking the magic number, the
-    /// limits and the rate as bytes arrive; returns the file's size.
+    /// limits and the rate as bytes arrive, and hashing a fresh video as it arrives.
     #[allow(clippy::too_many_arguments)]
     async fn receive(
         &self,
@@ -690,8 +702,10 @@ impl Fetcher {
         headers: &HeaderMap,
         observer: &dyn Observer,
         budget: &ByteBudget,
-    ) -> Result<u64, FetchError> {
+    ) -> Result<Received, FetchError> {
         let mut received = offset;
+        let mut format = None;
+        let mut hasher: Option<Sha256> = None;
         // The magic number is checked on the first bytes of a fresh download, before the rest
         // of a possibly large error page is written.
         let mut head: Option<Vec<u8>> = (offset == 0).then(Vec::new);
@@ -709,12 +723,13 @@ impl Fetcher {
                 Err(e) => return Err(body_error(e, received)),
             };
             if let Some(h) = head.as_mut() {
+                // What the earlier chunks brought: all of it is in the head so far.
+                let before = h.len();
                 let wanted = SNIFF_LEN.saturating_sub(h.len());
                 h.extend_from_slice(&chunk[..chunk.len().min(wanted)]);
                 if h.len() >= SNIFF_LEN {
-                    let format = check_media(h, &content_type)?;
-                    head = None;
-                    if format.kind() == crate::media::MediaKind::Video {
+                    let detected = check_media(h, &content_type)?;
+                    if detected.kind() == crate::media::MediaKind::Video {
                         // A video's partial file is what a restart resumes: on disk from here.
                         sink.spill(&target.part)
                             .await
@@ -722,7 +737,14 @@ impl Fetcher {
                                 path: target.part.clone(),
                                 source,
                             })?;
+                        // It is stored as downloaded: hashed now, while it arrives, instead of
+                        // read back once whole.
+                        let mut digest = Sha256::new();
+                        digest.update(&h[..before]);
+                        hasher = Some(digest);
                     }
+                    format = Some(detected);
+                    head = None;
                 }
             }
             let n = chunk.len() as u64;
@@ -738,6 +760,9 @@ impl Fetcher {
                     path: target.part.clone(),
                     source,
                 })?;
+            if let Some(digest) = hasher.as_mut() {
+                digest.update(&chunk);
+            }
             received += n;
             observer.progress(received);
             if let Some(rate) = rate.as_mut() {
@@ -745,7 +770,7 @@ impl Fetcher {
             }
         }
         if let Some(h) = head {
-            check_media(&h, &content_type)?;
+            format = Some(check_media(&h, &content_type)?);
         }
         if let Some(total) = total
             && received != total
@@ -755,8 +780,22 @@ impl Fetcher {
                 expected: total,
             });
         }
-        Ok(received)
+        Ok(Received {
+            size: received,
+            format,
+            sha256: hasher.map(|digest| digest.finalize().into()),
+        })
     }
+}
+
+/// What [`Fetcher::receive`] learned about the file it completed.
+struct Received {
+    /// The file's size.
+    size: u64,
+    /// Its format, from its first bytes when this attempt received them.
+    format: Option<Format>,
+    /// Its SHA-256, when this attempt received it whole and hashed it ([`Fetched::sha256`]).
+    sha256: Option<[u8; 32]>,
 }
 
 /// Where a response's body goes: the partial file, or memory (written to the partial file
@@ -1216,5 +1255,97 @@ mod tests {
             *server.requests.lock().unwrap(),
             ["GET /a.jpg HTTP/1.1".to_string()]
         );
+    }
+
+    /// A plain-HTTP server on loopback serving `body` as `content_type` to every request, in
+    /// pieces that do not line up with the sniffed head, honouring `Range: bytes=N-` with a 206.
+    async fn serving(body: Vec<u8>, content_type: &'static str) -> std::net::SocketAddr {
+        use tokio::io::AsyncBufReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let body = Arc::new(body);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = tokio::io::BufReader::new(read).lines();
+                    let mut from = 0;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(n) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                            from = n.trim_end_matches('-').parse().unwrap();
+                        }
+                        if !line.is_empty() {
+                            continue;
+                        }
+                        let rest = &body[from..];
+                        let status = match from {
+                            0 => "200 OK".to_string(),
+                            _ => format!(
+                                "206 Partial Content\r\ncontent-range: bytes {from}-{}/{}",
+                                body.len() - 1,
+                                body.len()
+                            ),
+                        };
+                        let head = format!(
+                            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                            rest.len()
+                        );
+                        write.write_all(head.as_bytes()).await.unwrap();
+                        for piece in [&rest[..rest.len().min(100)], &rest[rest.len().min(100)..]] {
+                            write.write_all(piece).await.unwrap();
+                            write.flush().await.unwrap();
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        from = 0;
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    /// A video is hashed as it arrives, whatever the pieces it comes in: the digest is the whole
+    /// file's. An image (stored cleaned, hashed after) and a resumed video (its first bytes came
+    /// in an earlier attempt) are not, and are measured from their stored form instead.
+    #[tokio::test]
+    async fn a_fresh_video_is_hashed_as_it_arrives_and_nothing_else_is() {
+        let mut video = b"\0\0\0\x1cftypisom\0\0\x02\0isomiso2mp41".to_vec();
+        video.extend((0..300_000u32).map(|i| (i % 251) as u8));
+        let jpeg = [&b"\xff\xd8\xff\xe0"[..], &[7u8; 5000], b"\xff\xd9"].concat();
+        let config = Config {
+            allow_private_networks: true,
+            retries: 0,
+            ..Config::default()
+        };
+        let fetcher = Fetcher::new(&config).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let budget = ByteBudget::new(u64::MAX, 0);
+        let get = async |addr: std::net::SocketAddr, part: &str| {
+            let target = Target {
+                url: format!("http://{addr}/file"),
+                part: dir.path().join(part),
+                validator: None,
+                size: None,
+            };
+            fetcher
+                .download(&target, &Quiet, &budget, &CancellationToken::new())
+                .await
+                .unwrap()
+        };
+
+        let video_server = serving(video.clone(), "video/mp4").await;
+        let fetched = get(video_server, "0.part").await;
+        assert_eq!(fetched.format, Format::Mp4);
+        assert_eq!(fetched.sha256, Some(Sha256::digest(&video).into()));
+        assert_eq!(std::fs::read(dir.path().join("0.part")).unwrap(), video);
+
+        let image_server = serving(jpeg.clone(), "image/jpeg").await;
+        assert_eq!(get(image_server, "1.part").await.sha256, None);
+
+        std::fs::write(dir.path().join("2.part"), &video[..1000]).unwrap();
+        let resumed = get(video_server, "2.part").await;
+        assert_eq!(resumed.sha256, None);
+        assert_eq!(std::fs::read(dir.path().join("2.part")).unwrap(), video);
     }
 }

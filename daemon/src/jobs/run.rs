@@ -284,6 +284,7 @@ impl ItemContext {
     /// in the journal; only a journal failure is an error of the job.
     async fn run(self, item: ItemRecord) -> Result<(), JournalError> {
         let mut body = None;
+        let mut downloaded_sha256 = None;
         let format = match item.state {
             ItemState::Pending | ItemState::Downloading if self.local.is_some() => {
                 match self.copy_local(&item).await {
@@ -318,6 +319,7 @@ impl ItemContext {
                             )?;
                         }
                         body = fetched.body;
+                        downloaded_sha256 = fetched.sha256;
                         fetched.format
                     }
                     Err(FetchError::Cancelled) => return Ok(()),
@@ -341,7 +343,8 @@ impl ItemContext {
             let _permit = permit;
             match body {
                 Some(held) => process::process_held(&held, &part, format, &preset, strip, main),
-                None => process::process(&part, format, &preset, strip, main).map(|s| (s, None)),
+                None => process::process(&part, format, &preset, strip, main, downloaded_sha256)
+                    .map(|s| (s, None)),
             }
         })
         .await;

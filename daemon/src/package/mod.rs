@@ -18,6 +18,7 @@
 
 pub mod deleted;
 mod reader;
+mod writeback;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -36,6 +37,7 @@ use crate::media::Link;
 use crate::process::strip::Stripped;
 use crate::process::{self, ProcessError, StripOptions};
 pub use reader::PackageReader;
+use writeback::Writeback;
 
 /// Packaging failures.
 #[derive(Debug, Error)]
@@ -409,7 +411,7 @@ pub fn write_zip(
         path: temp.to_path_buf(),
         source,
     };
-    let file = File::create(temp).map_err(io_err)?;
+    let file = Writeback::new(File::create(temp).map_err(io_err)?);
     // Small enough that an image's picture data (one piece of hundreds of KB) goes to the file
     // in one write, past the buffer, instead of being copied into it first.
     let mut zip = ZipWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file));
@@ -426,7 +428,7 @@ pub fn write_zip(
     }
     let writer = zip.finish().map_err(zip_err)?;
     let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
-    file.sync_all().map_err(io_err)
+    file.into_inner().sync_all().map_err(io_err)
 }
 
 /// Writes the package as a folder at `temp` (created here, with the role folders its entry names
@@ -453,16 +455,17 @@ pub fn write_folder(
         }
     }
     let write_one =
-        |name: &str, fill: &mut dyn FnMut(&mut BufWriter<File>) -> Result<(), PackageError>| {
+        |name: &str,
+         fill: &mut dyn FnMut(&mut BufWriter<Writeback>) -> Result<(), PackageError>| {
             let path = temp.join(name);
-            let mut out =
-                BufWriter::with_capacity(WRITE_BUFFER, File::create(&path).map_err(io_err(&path))?);
+            let file = Writeback::new(File::create(&path).map_err(io_err(&path))?);
+            let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
             fill(&mut out)?;
             let file = out.into_inner().map_err(|e| PackageError::Io {
                 path: path.clone(),
                 source: e.into_error(),
             })?;
-            file.sync_all().map_err(io_err(&path))
+            file.into_inner().sync_all().map_err(io_err(&path))
         };
     for entry in entries {
         write_one(&entry.name, &mut |out| entry.write(strip, out))?;

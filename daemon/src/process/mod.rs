@@ -160,17 +160,22 @@ pub fn converted_path(part: &Path) -> PathBuf {
 /// Processes the download `part` by `preset` and measures the result. A converting preset writes
 /// the converted image to [`converted_path`] (videos and formats that do not convert are stored
 /// as `keep` stores them); `main` marks the product's main image, whose border the preset may
-/// check.
+/// check. `downloaded_sha256` is the file's hash when the download computed it as the bytes
+/// arrived ([`crate::fetch::Fetched::sha256`]): a file stored as downloaded is then not read.
 pub fn process(
     part: &Path,
     format: Format,
     preset: &Preset,
     options: StripOptions,
     main: bool,
+    downloaded_sha256: Option<[u8; 32]>,
 ) -> Result<SavedMedia, ProcessError> {
     let spec = match preset {
         Preset::Convert(spec) if format.kind() == crate::media::MediaKind::Image => spec,
-        _ => return inspect(part, format, options),
+        _ => {
+            return measured(stored(part, format, options)?, format, downloaded_sha256)
+                .map(|(saved, _)| saved);
+        }
     };
     convert_to_file(&read_image(part)?, part, format, spec, main)
 }
@@ -191,7 +196,8 @@ pub fn process_held(
             Ok((convert_to_file(&held.data, part, format, spec, main)?, None))
         }
         _ => {
-            let (saved, pieces) = measured(in_memory(held.data.clone(), format, options)?, format)?;
+            let (saved, pieces) =
+                measured(in_memory(held.data.clone(), format, options)?, format, None)?;
             Ok((saved, pieces.map(|p| held.keep(p))))
         }
     }
@@ -226,30 +232,44 @@ pub fn inspect(
     format: Format,
     options: StripOptions,
 ) -> Result<SavedMedia, ProcessError> {
-    measured(stored(part, format, options)?, format).map(|(saved, _)| saved)
+    measured(stored(part, format, options)?, format, None).map(|(saved, _)| saved)
 }
 
-/// Measures a stored form; returns its pieces too when it is in memory.
+/// Measures a stored form; returns its pieces too when it is in memory. `downloaded_sha256`, when
+/// known, is the hash of a form stored as downloaded.
 fn measured(
     stored: Stored,
     format: Format,
+    downloaded_sha256: Option<[u8; 32]>,
 ) -> Result<(SavedMedia, Option<strip::Stripped>), ProcessError> {
     let mut hasher = Sha256::new();
-    let (bytes, dimensions, pieces) = match stored {
+    let (bytes, dimensions, pieces, known) = match stored {
         Stored::Memory(stripped, dimensions) => {
             for piece in stripped.pieces() {
                 hasher.update(piece);
             }
-            (stripped.size(), dimensions, Some(stripped))
+            (stripped.size(), dimensions, Some(stripped), None)
         }
         Stored::AsDownloaded(path) => {
-            let bytes = copy_file(&path, &mut HashWriter(&mut hasher))?;
+            let bytes = match downloaded_sha256 {
+                Some(_) => std::fs::metadata(&path)
+                    .map_err(|source| ProcessError::Read {
+                        path: path.clone(),
+                        source,
+                    })?
+                    .len(),
+                None => copy_file(&path, &mut HashWriter(&mut hasher))?,
+            };
             let dimensions = match format.kind() {
                 crate::media::MediaKind::Image => imagesize::size(&path).ok(),
                 crate::media::MediaKind::Video => None,
             };
-            (bytes, dimensions, None)
+            (bytes, dimensions, None, downloaded_sha256)
         }
+    };
+    let sha256 = match known {
+        Some(digest) => hex::encode(digest),
+        None => hex::encode(hasher.finalize()),
     };
     let to_u32 = |v: usize| u32::try_from(v).ok();
     let saved = SavedMedia {
@@ -257,7 +277,7 @@ fn measured(
         ext: format.ext().to_string(),
         width: dimensions.and_then(|d| to_u32(d.width)),
         height: dimensions.and_then(|d| to_u32(d.height)),
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
         bytes,
         warnings: Vec::new(),
     };
@@ -357,7 +377,7 @@ pub(crate) mod tests {
         std::fs::write(&part, &data).unwrap();
         let options = StripOptions::default();
 
-        let from_disk = process(&part, Format::Jpeg, &Preset::Keep, options, true).unwrap();
+        let from_disk = process(&part, Format::Jpeg, &Preset::Keep, options, true, None).unwrap();
         let mut written = Vec::new();
         write_stored(&part, Format::Jpeg, options, &mut written).unwrap();
 
