@@ -18,7 +18,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -d $pages ]] || { echo "the saved pages ($pages) are absent" >&2; exit 2; }
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p haul
-haul="$root/target/release/haul"
+haul="${CARGO_TARGET_DIR:-$root/target}/release/haul"
 # The any-shop pages' addresses, as the browser would hand them over.
 urls=$(python3 -c 'import json,sys; [print(k, v["url"]) for k, v in json.load(open(sys.argv[1])).items()]' \
   "$pages/anyshop/pages.json")

@@ -15,17 +15,18 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p haul
+haul="${CARGO_TARGET_DIR:-$root/target}/release/haul"
 home=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$home"' EXIT
 # A free port for the status page, so a daemon already running here does not clash. The output
 # folder exists, as it does once anything was saved: both watched folders are watched.
 printf 'status_port = 0\n' > "$home/config.toml"
 mkdir -p "$home/output"
-HAUL_HOME=$home "$root/target/release/haul" daemon >"$home/daemon.log" 2>&1 &
+HAUL_HOME=$home "$haul" daemon >"$home/daemon.log" 2>&1 &
 pid=$!
 # Started once `haul status` finds it running.
 for _ in $(seq 100); do
-  if HAUL_HOME=$home "$root/target/release/haul" status --json 2>/dev/null | grep -q '"running": *true'; then
+  if HAUL_HOME=$home "$haul" status --json 2>/dev/null | grep -q '"running": *true'; then
     break
   fi
   sleep 0.1
