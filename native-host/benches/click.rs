@@ -35,8 +35,11 @@
 //! `iptables` counter that `bench/click.sh` adds in the namespace (SYNs to the server's port).
 //!
 //! Options: `--runs N` (default 7), `--port N` (the server's HTTPS port, default 18443),
-//! `--ca FILE`, `--log-dir DIR` (keep each haul run's daemon log, `HAUL_LOG=haul=debug`); `HAUL_BIN`
-//! runs another `haul` build's daemon (a before/after comparison).
+//! `--ca FILE`, `--log-dir DIR` (keep each haul run's daemon log, `HAUL_LOG=haul=debug,warn`, or
+//! the filter in `CLICK_HAUL_LOG`: debug lines slow the page's parsing several times over, as every
+//! `debug!` of the HTML parser then passes through the log filter, so time the page with the
+//! daemon's own default, `CLICK_HAUL_LOG=error,haul=info`); `HAUL_BIN` runs another `haul` build's
+//! daemon (a before/after comparison).
 
 #![allow(
     clippy::unwrap_used,
@@ -375,7 +378,10 @@ fn haul_run(o: &Options, w: &Workload, round: usize) -> Sample {
     let mut daemon = Command::new(haul_bin());
     // The daemon logs as it does for a user, unless its debug lines are kept.
     match &o.log_dir {
-        Some(_) => daemon.env("HAUL_LOG", "haul=debug,warn"),
+        Some(_) => daemon.env(
+            "HAUL_LOG",
+            std::env::var("CLICK_HAUL_LOG").unwrap_or_else(|_| "haul=debug,warn".into()),
+        ),
         None => daemon.env_remove("HAUL_LOG"),
     };
     let mut daemon = daemon
