@@ -9,6 +9,7 @@ use std::time::Duration;
 use haul::config::Config;
 use haul::fetch::{ByteBudget, FetchError, Fetcher, Observer, Target};
 use haul::format::Format;
+use haul::media::MediaKind;
 use haul_protocol::message::{JobState, Request};
 use haul_protocol::socket;
 use haul_tests::ca::TestCa;
@@ -283,6 +284,7 @@ async fn a_stopped_stream_resumes_after_its_last_whole_segment() {
         part: work.path().join("0.part"),
         validator: None,
         size: None,
+        kind: MediaKind::Video,
     };
     let budget = ByteBudget::new(u64::MAX, 0);
     let cancel = CancellationToken::new();

@@ -201,7 +201,7 @@ impl Fetcher {
             .map_err(write_err)?;
         let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
 
-        let mut request = self.client.get(piece.url.clone());
+        let mut request = self.client_for(MediaKind::Video).get(piece.url.clone());
         if let Some(range) = piece.range {
             request = request.header(header::RANGE, range.header());
         }

@@ -299,6 +299,7 @@ impl ItemContext {
                     part: self.part.clone(),
                     validator: item.validator.clone(),
                     size: item.size,
+                    kind: item.kind,
                 };
                 match self
                     .inner
