@@ -1185,6 +1185,16 @@ mod tests {
         );
     }
 
+    /// A downloader that may reach loopback servers, and does not retry.
+    fn loopback_fetcher() -> Fetcher {
+        let config = Config {
+            allow_private_networks: true,
+            retries: 0,
+            ..Config::default()
+        };
+        Fetcher::new(&config).unwrap()
+    }
+
     /// A plain-HTTP server on loopback that counts connections and records what each receives,
     /// answering every request with a tiny JPEG.
     struct Counting {
@@ -1235,12 +1245,7 @@ mod tests {
     #[tokio::test]
     async fn a_warm_up_opens_the_connection_the_first_download_uses_and_asks_nothing() {
         let server = counting_server().await;
-        let config = Config {
-            allow_private_networks: true,
-            retries: 0,
-            ..Config::default()
-        };
-        let fetcher = Fetcher::new(&config).unwrap();
+        let fetcher = loopback_fetcher();
         let origin = Url::parse(&format!("http://{}/", server.addr)).unwrap();
         fetcher.warm_up(&origin);
         let opened = tokio::time::Instant::now();
@@ -1336,12 +1341,7 @@ mod tests {
         let mut video = b"\0\0\0\x1cftypisom\0\0\x02\0isomiso2mp41".to_vec();
         video.extend((0..300_000u32).map(|i| (i % 251) as u8));
         let jpeg = [&b"\xff\xd8\xff\xe0"[..], &[7u8; 5000], b"\xff\xd9"].concat();
-        let config = Config {
-            allow_private_networks: true,
-            retries: 0,
-            ..Config::default()
-        };
-        let fetcher = Fetcher::new(&config).unwrap();
+        let fetcher = loopback_fetcher();
         let dir = tempfile::tempdir().unwrap();
         let budget = ByteBudget::new(u64::MAX, 0);
         let get = async |addr: std::net::SocketAddr, part: &str| {
@@ -1378,12 +1378,7 @@ mod tests {
     #[tokio::test]
     async fn videos_download_on_a_connection_of_their_own() {
         let server = counting_server().await;
-        let config = Config {
-            allow_private_networks: true,
-            retries: 0,
-            ..Config::default()
-        };
-        let fetcher = Fetcher::new(&config).unwrap();
+        let fetcher = loopback_fetcher();
         let dir = tempfile::tempdir().unwrap();
         let budget = ByteBudget::new(u64::MAX, 0);
         let kinds = [
