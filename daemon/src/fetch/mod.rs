@@ -1195,56 +1195,82 @@ mod tests {
         Fetcher::new(&config).unwrap()
     }
 
-    /// A plain-HTTP server on loopback that counts connections and records what each receives,
-    /// answering every request with a tiny JPEG.
-    struct Counting {
+    /// A plain-HTTP server on loopback: it serves `body` as `content_type` to every request, in
+    /// pieces that do not line up with the sniffed head, honouring `Range: bytes=N-` with a 206;
+    /// and it counts its connections and records each request line.
+    struct TestServer {
         addr: std::net::SocketAddr,
         connections: Arc<AtomicU64>,
         requests: Arc<Mutex<Vec<String>>>,
     }
 
-    async fn counting_server() -> Counting {
+    async fn serve(body: Vec<u8>, content_type: &'static str) -> TestServer {
         use tokio::io::AsyncBufReadExt;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicU64::new(0));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (count, log) = (connections.clone(), requests.clone());
+        let body = Arc::new(body);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 count.fetch_add(1, Ordering::SeqCst);
-                let log = log.clone();
+                let (log, body) = (log.clone(), body.clone());
                 tokio::spawn(async move {
                     let (read, mut write) = stream.into_split();
                     let mut lines = tokio::io::BufReader::new(read).lines();
+                    let mut from = 0;
                     while let Ok(Some(line)) = lines.next_line().await {
-                        if line.is_empty() {
-                            let body = b"\xff\xd8\xff\xe0tiny jpeg\xff\xd9";
-                            let head = format!(
-                                "HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ncontent-length: {}\r\n\r\n",
-                                body.len()
-                            );
-                            let _ = write.write_all(head.as_bytes()).await;
-                            let _ = write.write_all(body).await;
-                        } else if !line.contains(':') {
-                            log.lock().unwrap().push(line);
+                        if let Some(n) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                            from = n.trim_end_matches('-').parse().unwrap();
                         }
+                        if !line.is_empty() {
+                            if !line.contains(':') {
+                                log.lock().unwrap().push(line);
+                            }
+                            continue;
+                        }
+                        let rest = &body[from..];
+                        let status = match from {
+                            0 => "200 OK".to_string(),
+                            _ => format!(
+                                "206 Partial Content\r\ncontent-range: bytes {from}-{}/{}",
+                                body.len() - 1,
+                                body.len()
+                            ),
+                        };
+                        let head = format!(
+                            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                            rest.len()
+                        );
+                        write.write_all(head.as_bytes()).await.unwrap();
+                        for piece in [&rest[..rest.len().min(100)], &rest[rest.len().min(100)..]] {
+                            write.write_all(piece).await.unwrap();
+                            write.flush().await.unwrap();
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        from = 0;
                     }
                 });
             }
         });
-        Counting {
+        TestServer {
             addr,
             connections,
             requests,
         }
     }
 
+    /// A small JPEG: the bytes [`serve`] answers with where the file's content does not matter.
+    fn tiny_jpeg() -> Vec<u8> {
+        [&b"\xff\xd8\xff\xe0"[..], &[7u8; 5000], b"\xff\xd9"].concat()
+    }
+
     /// A warm-up opens the host's connection and sends nothing on it; the host's first download
     /// then uses that connection: one connection, one request, the download's.
     #[tokio::test]
     async fn a_warm_up_opens_the_connection_the_first_download_uses_and_asks_nothing() {
-        let server = counting_server().await;
+        let server = serve(tiny_jpeg(), "image/jpeg").await;
         let fetcher = loopback_fetcher();
         let origin = Url::parse(&format!("http://{}/", server.addr)).unwrap();
         fetcher.warm_up(&origin);
@@ -1285,54 +1311,6 @@ mod tests {
         );
     }
 
-    /// A plain-HTTP server on loopback serving `body` as `content_type` to every request, in
-    /// pieces that do not line up with the sniffed head, honouring `Range: bytes=N-` with a 206.
-    async fn serving(body: Vec<u8>, content_type: &'static str) -> std::net::SocketAddr {
-        use tokio::io::AsyncBufReadExt;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let body = Arc::new(body);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let body = body.clone();
-                tokio::spawn(async move {
-                    let (read, mut write) = stream.into_split();
-                    let mut lines = tokio::io::BufReader::new(read).lines();
-                    let mut from = 0;
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        if let Some(n) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
-                            from = n.trim_end_matches('-').parse().unwrap();
-                        }
-                        if !line.is_empty() {
-                            continue;
-                        }
-                        let rest = &body[from..];
-                        let status = match from {
-                            0 => "200 OK".to_string(),
-                            _ => format!(
-                                "206 Partial Content\r\ncontent-range: bytes {from}-{}/{}",
-                                body.len() - 1,
-                                body.len()
-                            ),
-                        };
-                        let head = format!(
-                            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
-                            rest.len()
-                        );
-                        write.write_all(head.as_bytes()).await.unwrap();
-                        for piece in [&rest[..rest.len().min(100)], &rest[rest.len().min(100)..]] {
-                            write.write_all(piece).await.unwrap();
-                            write.flush().await.unwrap();
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                        }
-                        from = 0;
-                    }
-                });
-            }
-        });
-        addr
-    }
-
     /// A video is hashed as it arrives, whatever the pieces it comes in: the digest is the whole
     /// file's. An image (stored cleaned, hashed after) and a resumed video (its first bytes came
     /// in an earlier attempt) are not, and are measured from their stored form instead.
@@ -1340,17 +1318,16 @@ mod tests {
     async fn a_fresh_video_is_hashed_as_it_arrives_and_nothing_else_is() {
         let mut video = b"\0\0\0\x1cftypisom\0\0\x02\0isomiso2mp41".to_vec();
         video.extend((0..300_000u32).map(|i| (i % 251) as u8));
-        let jpeg = [&b"\xff\xd8\xff\xe0"[..], &[7u8; 5000], b"\xff\xd9"].concat();
         let fetcher = loopback_fetcher();
         let dir = tempfile::tempdir().unwrap();
         let budget = ByteBudget::new(u64::MAX, 0);
-        let get = async |addr: std::net::SocketAddr, part: &str| {
+        let get = async |server: &TestServer, part: &str, kind: MediaKind| {
             let target = Target {
-                url: format!("http://{addr}/file"),
+                url: format!("http://{}/file", server.addr),
                 part: dir.path().join(part),
                 validator: None,
                 size: None,
-                kind: MediaKind::Image,
+                kind,
             };
             fetcher
                 .download(&target, &Quiet, &budget, &CancellationToken::new())
@@ -1358,17 +1335,18 @@ mod tests {
                 .unwrap()
         };
 
-        let video_server = serving(video.clone(), "video/mp4").await;
-        let fetched = get(video_server, "0.part").await;
+        let video_server = serve(video.clone(), "video/mp4").await;
+        let fetched = get(&video_server, "0.part", MediaKind::Video).await;
         assert_eq!(fetched.format, Format::Mp4);
         assert_eq!(fetched.sha256, Some(Sha256::digest(&video).into()));
         assert_eq!(std::fs::read(dir.path().join("0.part")).unwrap(), video);
 
-        let image_server = serving(jpeg.clone(), "image/jpeg").await;
-        assert_eq!(get(image_server, "1.part").await.sha256, None);
+        let image_server = serve(tiny_jpeg(), "image/jpeg").await;
+        let image = get(&image_server, "1.part", MediaKind::Image).await;
+        assert_eq!(image.sha256, None);
 
         std::fs::write(dir.path().join("2.part"), &video[..1000]).unwrap();
-        let resumed = get(video_server, "2.part").await;
+        let resumed = get(&video_server, "2.part", MediaKind::Video).await;
         assert_eq!(resumed.sha256, None);
         assert_eq!(std::fs::read(dir.path().join("2.part")).unwrap(), video);
     }
@@ -1377,7 +1355,7 @@ mod tests {
     /// two connections to a host however many files of each kind come one after another.
     #[tokio::test]
     async fn videos_download_on_a_connection_of_their_own() {
-        let server = counting_server().await;
+        let server = serve(tiny_jpeg(), "image/jpeg").await;
         let fetcher = loopback_fetcher();
         let dir = tempfile::tempdir().unwrap();
         let budget = ByteBudget::new(u64::MAX, 0);

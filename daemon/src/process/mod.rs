@@ -172,10 +172,7 @@ pub fn process(
 ) -> Result<SavedMedia, ProcessError> {
     let spec = match preset {
         Preset::Convert(spec) if format.kind() == crate::media::MediaKind::Image => spec,
-        _ => {
-            return measured(stored(part, format, options)?, format, downloaded_sha256)
-                .map(|(saved, _)| saved);
-        }
+        _ => return measure_stored(part, format, options, downloaded_sha256),
     };
     convert_to_file(&read_image(part)?, part, format, spec, main)
 }
@@ -232,7 +229,17 @@ pub fn inspect(
     format: Format,
     options: StripOptions,
 ) -> Result<SavedMedia, ProcessError> {
-    measured(stored(part, format, options)?, format, None).map(|(saved, _)| saved)
+    measure_stored(part, format, options, None)
+}
+
+/// [`inspect`], given the hash of the download when it is known ([`process`]).
+fn measure_stored(
+    part: &Path,
+    format: Format,
+    options: StripOptions,
+    downloaded_sha256: Option<[u8; 32]>,
+) -> Result<SavedMedia, ProcessError> {
+    measured(stored(part, format, options)?, format, downloaded_sha256).map(|(saved, _)| saved)
 }
 
 /// Measures a stored form; returns its pieces too when it is in memory. `downloaded_sha256`, when
@@ -242,34 +249,40 @@ fn measured(
     format: Format,
     downloaded_sha256: Option<[u8; 32]>,
 ) -> Result<(SavedMedia, Option<strip::Stripped>), ProcessError> {
-    let mut hasher = Sha256::new();
-    let (bytes, dimensions, pieces, known) = match stored {
+    let (bytes, dimensions, pieces, digest) = match stored {
         Stored::Memory(stripped, dimensions) => {
+            let mut hasher = Sha256::new();
             for piece in stripped.pieces() {
                 hasher.update(piece);
             }
-            (stripped.size(), dimensions, Some(stripped), None)
+            (
+                stripped.size(),
+                dimensions,
+                Some(stripped),
+                hasher.finalize().into(),
+            )
         }
         Stored::AsDownloaded(path) => {
-            let bytes = match downloaded_sha256 {
-                Some(_) => std::fs::metadata(&path)
-                    .map_err(|source| ProcessError::Read {
+            let (bytes, digest) = match downloaded_sha256 {
+                Some(digest) => {
+                    let size = std::fs::metadata(&path).map_err(|source| ProcessError::Read {
                         path: path.clone(),
                         source,
-                    })?
-                    .len(),
-                None => copy_file(&path, &mut HashWriter(&mut hasher))?,
+                    })?;
+                    (size.len(), digest)
+                }
+                None => {
+                    let mut hasher = Sha256::new();
+                    let bytes = copy_file(&path, &mut HashWriter(&mut hasher))?;
+                    (bytes, hasher.finalize().into())
+                }
             };
             let dimensions = match format.kind() {
                 crate::media::MediaKind::Image => imagesize::size(&path).ok(),
                 crate::media::MediaKind::Video => None,
             };
-            (bytes, dimensions, None, downloaded_sha256)
+            (bytes, dimensions, None, digest)
         }
-    };
-    let sha256 = match known {
-        Some(digest) => hex::encode(digest),
-        None => hex::encode(hasher.finalize()),
     };
     let to_u32 = |v: usize| u32::try_from(v).ok();
     let saved = SavedMedia {
@@ -277,7 +290,7 @@ fn measured(
         ext: format.ext().to_string(),
         width: dimensions.and_then(|d| to_u32(d.width)),
         height: dimensions.and_then(|d| to_u32(d.height)),
-        sha256,
+        sha256: hex::encode(digest),
         bytes,
         warnings: Vec::new(),
     };
